@@ -1,0 +1,240 @@
+"""Frozen CLIP image/text encoders for scoring boxes against expressions.
+
+Interface (shared by method 1 and method 2; keep it stable)::
+
+    encoder = MODELS.build(dict(type='CLIPEncoder', name_or_path='openai/clip-vit-base-patch32'))
+    text_emb = encoder.encode_texts(['man on the left', ...])              # (N, D), unit length, cached
+    box_emb = encoder.encode_boxes(inputs[i], boxes, img_shape=meta['img_shape'],
+                                   input_norm=InputNormalization.from_preprocessor(detector.data_preprocessor),
+                                   scale_factor=meta['scale_factor'],   # None if boxes are in input pixels
+                                   crop_mode='crop')                      # (K, D), unit length
+    scores = box_emb @ text_emb.T                                        # cosine similarities
+
+:class:`BaseCLIPEncoder` owns everything but the networks: the crop path (undo the detector's
+normalisation and channel order, map boxes, ``roi_align`` crops, CLIP's normalisation), the text cache and
+the "frozen" contract. Subclasses implement only ``_embed_pixels`` (CLIP-normalised crops -> embeddings) and
+``_embed_texts`` (strings -> embeddings): :class:`CLIPEncoder` with HuggingFace ``transformers`` CLIP, and test
+doubles (``mmrec.models.test_encoders``) with embeddings known in closed form, so the tests exercise the real
+crop path.
+"""
+import os
+import os.path as osp
+from abc import ABCMeta, abstractmethod
+from collections import OrderedDict
+from contextlib import nullcontext
+from typing import List, Optional, Sequence
+
+import torch
+import torch.nn.functional as F
+from mmengine.model import BaseModule
+from mmdet.registry import MODELS
+from torch import Tensor
+
+from .box_crops import InputNormalization, crop_boxes, scale_boxes
+
+#: CLIP's pixel statistics (RGB, [0, 1] scale), used by OpenAI's preprocessing.
+CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
+CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
+
+DEFAULT_CLIP = 'openai/clip-vit-base-patch32'
+
+
+class BaseCLIPEncoder(BaseModule, metaclass=ABCMeta):
+    """Frozen image/text encoder with a shared tensor crop path and a bounded per-string text cache.
+
+    Args:
+        crop_size: side of the square crops fed to the image encoder.
+        image_mean, image_std: the image encoder's pixel normalisation (RGB, [0, 1] scale).
+        text_cache_size: most text embeddings kept (least recently used are dropped); 0 disables the cache.
+    """
+
+    def __init__(self, crop_size: int = 224, image_mean: Sequence[float] = CLIP_MEAN,
+                 image_std: Sequence[float] = CLIP_STD, text_cache_size: int = 4096,
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        self.crop_size = int(crop_size)
+        self.text_cache_size = int(text_cache_size)
+        self.register_buffer('image_mean', torch.tensor(image_mean, dtype=torch.float32).view(1, 3, 1, 1),
+                             persistent=False)
+        self.register_buffer('image_std', torch.tensor(image_std, dtype=torch.float32).view(1, 3, 1, 1),
+                             persistent=False)
+        self._text_cache: 'OrderedDict[str, Tensor]' = OrderedDict()
+
+    # -- what subclasses implement ------------------------------------------------------------------------
+    @abstractmethod
+    def _embed_pixels(self, pixels: Tensor) -> Tensor:
+        """``(N, 3, S, S)`` crops normalised with ``image_mean``/``image_std`` -> ``(N, D)`` embeddings."""
+
+    @abstractmethod
+    def _embed_texts(self, texts: List[str]) -> Tensor:
+        """``N`` strings -> ``(N, D)`` embeddings."""
+
+    # -- public interface ---------------------------------------------------------------------------------
+    @property
+    def device(self) -> torch.device:
+        return self.image_mean.device
+
+    @torch.no_grad()
+    def encode_texts(self, texts: Sequence[str]) -> Tensor:
+        """Unit-length embeddings ``(N, D)`` of ``texts``; each distinct string is encoded once and cached."""
+        texts = [str(text) for text in texts]
+        missing = [text for text in dict.fromkeys(texts) if text not in self._text_cache]
+        fresh = {}
+        if missing:
+            fresh = dict(zip(missing, F.normalize(self._embed_texts(missing).float(), dim=-1)))
+        out = []
+        for text in texts:
+            embedding = fresh.get(text)
+            if embedding is None:
+                embedding = self._text_cache[text]
+                self._text_cache.move_to_end(text)
+            out.append(embedding.to(self.device))
+        if self.text_cache_size > 0:
+            self._text_cache.update(fresh)
+            while len(self._text_cache) > self.text_cache_size:
+                self._text_cache.popitem(last=False)
+        return torch.stack(out) if out else self.image_mean.new_zeros(0, 0)
+
+    @torch.no_grad()
+    def encode_pixels(self, pixels: Tensor) -> Tensor:
+        """Unit-length embeddings of ``(N, 3, S, S)`` RGB crops in [0, 255] (CLIP normalisation applied here)."""
+        pixels = (pixels.float() / 255.0 - self.image_mean.to(pixels.device)) / self.image_std.to(pixels.device)
+        return F.normalize(self._embed_pixels(pixels).float(), dim=-1)
+
+    @torch.no_grad()
+    def crop_boxes(self, image: Tensor, boxes: Tensor, *, img_shape: Sequence[int], input_norm: InputNormalization,
+                   scale_factor: Optional[Sequence[float]] = None, crop_mode: str = 'crop',
+                   context_ratio: float = 0.2, blur_sigma: float = 0.1) -> Tensor:
+        """The crops :meth:`encode_boxes` encodes: ``(K, 3, S, S)`` RGB in [0, 255] (see its arguments)."""
+        rgb = input_norm.to_rgb(image)
+        boxes = torch.as_tensor(boxes, dtype=torch.float32, device=rgb.device).reshape(-1, 4)
+        if scale_factor is not None:
+            boxes = scale_boxes(boxes, scale_factor)
+        return crop_boxes(rgb, boxes, self.crop_size, mode=crop_mode, context_ratio=context_ratio,
+                          blur_sigma=blur_sigma, img_shape=tuple(img_shape)[:2])
+
+    @torch.no_grad()
+    def encode_boxes(self, image: Tensor, boxes: Tensor, *, img_shape: Sequence[int],
+                     input_norm: InputNormalization, scale_factor: Optional[Sequence[float]] = None,
+                     crop_mode: str = 'crop', context_ratio: float = 0.2, blur_sigma: float = 0.1) -> Tensor:
+        """Unit-length embeddings ``(K, D)`` of ``K`` boxes of one image, all cropped and encoded in one call.
+
+        Args:
+            image: ``(3, H, W)`` the detector's network input for this image (normalised, maybe padded).
+            boxes: ``(K, 4)`` xyxy boxes; in original image pixels when ``scale_factor`` is given (mapped to the
+                input by it), else already in input pixels. Clipped to the image, empty ones grown to 1 px.
+            img_shape: ``(h, w)`` of the resized image inside the padded input (mmdet's ``img_shape``).
+            input_norm: how the detector normalised its input (:meth:`InputNormalization.from_preprocessor`).
+            scale_factor: mmdet's ``(w_scale, h_scale)`` from original to input pixels, or ``None``.
+            crop_mode: ``'crop'``, ``'context'`` or ``'blur'`` (see :mod:`mmrec.models.box_crops`).
+            context_ratio: margin of ``'context'`` crops per side, as a fraction of the box's size.
+            blur_sigma: blur of ``'blur'`` crops, as a fraction of the image size.
+        """
+        crops = self.crop_boxes(image, boxes, img_shape=img_shape, input_norm=input_norm,
+                                scale_factor=scale_factor, crop_mode=crop_mode, context_ratio=context_ratio,
+                                blur_sigma=blur_sigma)
+        return self.encode_pixels(crops)
+
+    def clear_text_cache(self) -> None:
+        self._text_cache.clear()
+
+    # -- frozen contract ----------------------------------------------------------------------------------
+    def init_weights(self) -> None:
+        """No-op: the weights are pretrained (or closed-form) and must survive the runner's ``init_weights``."""
+        self._is_init = True
+
+    def train(self, mode: bool = True) -> 'BaseCLIPEncoder':
+        """Stays in eval mode whatever ``mode`` is: the encoder is frozen (no dropout, fixed statistics)."""
+        return super().train(False)
+
+
+@MODELS.register_module()
+class CLIPEncoder(BaseCLIPEncoder):
+    """A frozen HuggingFace ``transformers`` CLIP (ViT-B/32 by default).
+
+    The weights come from ``name_or_path`` (a hub name, or a local directory written by ``save_pretrained``)
+    every time the model is built. They are not part of the model's ``state_dict``: checkpoints stay
+    detector-sized, and loading one never replaces the CLIP weights (nor reports them missing).
+
+    Args:
+        name_or_path: hub name or local directory holding the CLIP model and its tokenizer.
+        max_text_tokens: expressions are truncated to this many tokens (CLIP's context is 77).
+        autocast: run the networks under float16 autocast on CUDA (ignored on CPU).
+        text_cache_size: see :class:`BaseCLIPEncoder`.
+    """
+
+    def __init__(self, name_or_path: str = DEFAULT_CLIP, max_text_tokens: int = 77, autocast: bool = True,
+                 text_cache_size: int = 4096, init_cfg: Optional[dict] = None) -> None:
+        model, tokenizer = load_clip(name_or_path)
+        super().__init__(crop_size=model.config.vision_config.image_size, text_cache_size=text_cache_size,
+                         init_cfg=init_cfg)
+        self.name_or_path = name_or_path
+        self.clip = model.eval().requires_grad_(False)
+        self.tokenizer = tokenizer
+        self.max_text_tokens = min(int(max_text_tokens), model.config.text_config.max_position_embeddings)
+        self.autocast = autocast
+        self.register_state_dict_post_hook(_drop_clip_weights)
+        self.register_load_state_dict_pre_hook(_supply_clip_weights)
+
+    def _autocast(self):
+        if self.autocast and self.device.type == 'cuda':
+            return torch.autocast(device_type='cuda', dtype=torch.float16)
+        return nullcontext()
+
+    def _embed_pixels(self, pixels: Tensor) -> Tensor:
+        with self._autocast():
+            pooled = self.clip.vision_model(pixel_values=pixels.to(self.device)).pooler_output
+            return self.clip.visual_projection(pooled)
+
+    def _embed_texts(self, texts: List[str]) -> Tensor:
+        tokens = self.tokenizer(texts, padding=True, truncation=True, max_length=self.max_text_tokens,
+                                return_tensors='pt').to(self.device)
+        with self._autocast():
+            pooled = self.clip.text_model(input_ids=tokens['input_ids'],
+                                          attention_mask=tokens['attention_mask']).pooler_output
+            return self.clip.text_projection(pooled)
+
+
+def _drop_clip_weights(module: CLIPEncoder, state_dict: dict, prefix: str, local_metadata: dict) -> None:
+    """State-dict hook: leave the frozen CLIP weights out of checkpoints."""
+    for key in [key for key in state_dict if key.startswith(prefix + 'clip.')]:
+        del state_dict[key]
+
+
+def _supply_clip_weights(module: CLIPEncoder, state_dict: dict, prefix: str, *args) -> None:
+    """Load pre-hook: keep the CLIP weights loaded from ``name_or_path`` whatever the checkpoint holds."""
+    for name, tensor in module.clip.state_dict().items():
+        state_dict[f'{prefix}clip.{name}'] = tensor
+
+
+def _looks_like_local_path(name_or_path: str) -> bool:
+    """Whether ``name_or_path`` can only be a directory (a hub name is ``name`` or ``org/name``)."""
+    return (osp.isabs(name_or_path) or name_or_path.startswith(('.', '~')) or name_or_path.count('/') > 1
+            or os.sep != '/' and os.sep in name_or_path)
+
+
+def _how_to_get(name_or_path: str) -> str:
+    return ('To get CLIP weights, on a machine with network run\n'
+            f"  python -c \"from transformers import CLIPModel, AutoTokenizer; "
+            f"m = '{DEFAULT_CLIP}'; CLIPModel.from_pretrained(m).save_pretrained('clip'); "
+            "AutoTokenizer.from_pretrained(m).save_pretrained('clip')\"\n"
+            '(or `huggingface-cli download openai/clip-vit-base-patch32 --local-dir clip`), copy the directory '
+            'here and point the config at it, e.g. '
+            '`--cfg-options model.scorer.encoder.name_or_path=/path/to/clip`.')
+
+
+def load_clip(name_or_path: str):
+    """Load ``(CLIPModel, tokenizer)`` from a hub name or a local directory, with an actionable error."""
+    from transformers import AutoTokenizer, CLIPModel
+
+    name_or_path = str(name_or_path)
+    if not osp.isdir(osp.expanduser(name_or_path)) and _looks_like_local_path(name_or_path):
+        raise FileNotFoundError(f'CLIP directory {name_or_path!r} does not exist. ' + _how_to_get(name_or_path))
+    path = osp.expanduser(name_or_path) if osp.isdir(osp.expanduser(name_or_path)) else name_or_path
+    try:
+        model = CLIPModel.from_pretrained(path)
+        tokenizer = AutoTokenizer.from_pretrained(path)
+    except (OSError, ValueError) as error:  # offline / unknown name / incomplete directory
+        raise OSError(f'could not load CLIP from {name_or_path!r} ({error}). ' + _how_to_get(name_or_path)) \
+            from error
+    return model, tokenizer
