@@ -1,0 +1,14 @@
+"""Shared test set-up: everything offline, small thread pools (the CI machine has 2 cores)."""
+import os
+
+# Set before transformers / huggingface_hub are imported anywhere: no test may reach the network.
+os.environ['HF_HUB_OFFLINE'] = '1'
+os.environ['TRANSFORMERS_OFFLINE'] = '1'
+os.environ.setdefault('OMP_NUM_THREADS', '2')
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope='session')
+def repo_root() -> str:
+    return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -1,0 +1,81 @@
+"""Evaluate an mmrec model on a REC dataset (mmdet's tools/test.py argument style).
+
+Example:
+    python tools/test.py configs/method2.py work_dirs/detector/epoch_12.pth
+    python tools/test.py configs/method2.py ckpt.pth --out work_dirs/preds.jsonl --show-dir vis
+    bash tools/dist_test.sh configs/method2.py ckpt.pth 8
+"""
+import argparse
+import os
+import os.path as osp
+
+from mmengine.config import Config, ConfigDict, DictAction
+from mmengine.registry import RUNNERS
+from mmengine.runner import Runner
+
+import mmrec  # noqa: F401  (registers mmrec's modules)
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description='Evaluate an mmrec (REC) model')
+    parser.add_argument('config', help='test config file path')
+    parser.add_argument('checkpoint', nargs='?', default=None,
+                        help='checkpoint file (optional when the config loads all its weights itself)')
+    parser.add_argument('--work-dir', help='the dir to save the evaluation logs and metrics')
+    parser.add_argument('--out', help='write one JSON row per expression (prediction, IoU, ids) to this file')
+    parser.add_argument('--show-dir', help='draw ground truth (green) and prediction (red) with the '
+                        'expression for every expression, into this dir (relative to the run dir)')
+    parser.add_argument('--max-per-image', type=int, default=None,
+                        help='with --show-dir, draw at most this many expressions per image')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction,
+        help='override config settings, e.g. "model.clip.name_or_path=/ckpt/clip test_dataloader.dataset.split=val"')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none',
+                        help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args()
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
+
+
+def _rec_metric_cfgs(evaluator_cfg) -> list:
+    """The RECMetric entries of a test_evaluator config (a dict, a list, or an Evaluator dict)."""
+    if isinstance(evaluator_cfg, dict) and 'metrics' in evaluator_cfg:
+        evaluator_cfg = evaluator_cfg['metrics']
+    metrics = evaluator_cfg if isinstance(evaluator_cfg, (list, tuple)) else [evaluator_cfg]
+    return [m for m in metrics if isinstance(m, dict) and m.get('type') == 'RECMetric']
+
+
+def build_config(args: argparse.Namespace) -> Config:
+    """Merge the command line into the config."""
+    cfg = Config.fromfile(args.config)
+    cfg.launcher = args.launcher
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    if args.checkpoint is not None:
+        cfg.load_from = args.checkpoint
+    if args.out is not None:
+        metric_cfgs = _rec_metric_cfgs(cfg.test_evaluator)
+        if not metric_cfgs:
+            raise ValueError('--out needs a RECMetric in test_evaluator')
+        for metric_cfg in metric_cfgs:
+            metric_cfg['dump_file'] = args.out
+    if args.show_dir is not None:
+        cfg.default_hooks['visualization'] = ConfigDict(
+            type='RECVisualizationHook', draw=True, test_out_dir=args.show_dir,
+            max_per_image=args.max_per_image)
+    return cfg
+
+
+def main() -> None:
+    cfg = build_config(parse_args())
+    runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+    runner.test()
+
+
+if __name__ == '__main__':
+    main()
