@@ -1,0 +1,9 @@
+"""Data layer: the REFER loader, the REC pipeline steps and the synthetic REFER data generator."""
+from .refer import REFERDataset
+from .synthetic import generate_synthetic_refer, synthetic_vocabulary
+from .transforms import LoadReferExpressions, PackRECInputs
+
+__all__ = [
+    'REFERDataset', 'LoadReferExpressions', 'PackRECInputs', 'generate_synthetic_refer',
+    'synthetic_vocabulary'
+]
