@@ -158,3 +158,19 @@ def mean_prompt_similarity(crop_embeddings: Tensor, query_matrices: Tensor, cell
     per_label = torch.einsum('eld,kd->elk', query_matrices.to(crops), crops)
     index = cells.to(per_label.device).view(1, 1, -1).expand(per_label.size(0), 1, -1)
     return per_label.gather(1, index).squeeze(1)
+
+
+def paired_prompt_similarity(crop_embeddings: Tensor, query_matrices: Tensor, cells: Tensor) -> Tensor:
+    """Like :func:`mean_prompt_similarity`, but crop row ``e`` is only scored against query ``e``.
+
+    Args:
+        crop_embeddings: ``(E, V, dim)``: ``V`` crops per query (e.g. the local-search variants of its box).
+        query_matrices: ``(E, num_labels, dim)``.
+        cells: ``(E, V)`` location cell of each crop.
+
+    Returns:
+        ``(E, V)`` similarities.
+    """
+    crops = F.normalize(crop_embeddings.float(), dim=-1)
+    per_label = torch.einsum('eld,evd->elv', query_matrices.to(crops), crops)
+    return per_label.gather(1, cells.to(per_label.device).unsqueeze(1)).squeeze(1)

@@ -1,0 +1,98 @@
+"""Method 1's REC detector: Faster R-CNN whose ROI box predictor is the ``CLIPTextConditionedHead``."""
+import copy
+from typing import List, Sequence, Tuple
+
+import torch
+from mmdet.models.detectors import TwoStageDetector
+from mmdet.registry import MODELS
+from mmdet.structures import DetDataSample
+from mmdet.structures.bbox import get_box_tensor
+from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig
+from torch import Tensor
+
+from .box_crops import InputNormalization, scale_boxes
+from .text_conditioned_roi_head import unique_referred_boxes
+
+
+@MODELS.register_module()
+class TextConditionedRCNN(TwoStageDetector):
+    """Faster R-CNN for REC with a text-conditioned RoI head (``TextConditionedRoIHead``).
+
+    The configuration keys are those of mmdet's Faster R-CNN, so its COCO checkpoints load (backbone, neck,
+    RPN, and the shared fcs of the box head into the head's trainable branch).
+
+    Training (``loss``): the RPN learns to propose the referred objects (the distinct referred boxes of the
+    image are its class-agnostic targets) and the head's branch learns to match RoIs to expressions.
+    Inference (``predict``): one box per expression of ``metainfo['texts']``, plus the candidates, in
+    original image pixels with ``rescale=True`` (the layout of ``docs/design.md``).
+
+    Args:
+        frozen_modules: names of sub-modules kept fixed (no gradient, eval mode), e.g. ``('backbone',
+            'neck')`` to fine-tune only the RPN and the branch.
+    """
+
+    def __init__(self, backbone: ConfigType, rpn_head: ConfigType, roi_head: ConfigType, train_cfg: ConfigType,
+                 test_cfg: ConfigType, neck: OptConfigType = None, data_preprocessor: OptConfigType = None,
+                 frozen_modules: Sequence[str] = (), init_cfg: OptMultiConfig = None) -> None:
+        super().__init__(backbone=backbone, neck=neck, rpn_head=rpn_head, roi_head=roi_head, train_cfg=train_cfg,
+                         test_cfg=test_cfg, data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        unknown = [name for name in frozen_modules if not isinstance(getattr(self, name, None), torch.nn.Module)]
+        if unknown:
+            raise ValueError(f'TextConditionedRCNN: frozen_modules {unknown} are not sub-modules')
+        self.frozen_modules = tuple(frozen_modules)
+        for name in self.frozen_modules:
+            getattr(self, name).requires_grad_(False)
+
+    def train(self, mode: bool = True) -> 'TextConditionedRCNN':
+        super().train(mode)
+        for name in self.frozen_modules:
+            getattr(self, name).eval()
+        return self
+
+    @staticmethod
+    def _check_texts(batch_data_samples: List[DetDataSample]) -> None:
+        for sample in batch_data_samples:
+            if 'texts' not in sample.metainfo:
+                raise KeyError(f'sample {sample.metainfo.get("img_path", "?")} has no "texts" in its metainfo: '
+                               'the pipeline must end with PackRECInputs')
+
+    def loss(self, batch_inputs: Tensor, batch_data_samples: List[DetDataSample]) -> dict:
+        """RPN losses (targets: the distinct referred boxes) and the RoI head's branch losses."""
+        self._check_texts(batch_data_samples)
+        x = self.extract_feat(batch_inputs)
+        rpn_data_samples = copy.deepcopy(batch_data_samples)
+        for sample in rpn_data_samples:
+            boxes = unique_referred_boxes(get_box_tensor(sample.gt_instances.bboxes))
+            sample.gt_instances = sample.gt_instances.new(
+                bboxes=boxes, labels=torch.zeros(len(boxes), dtype=torch.long, device=boxes.device))
+        proposal_cfg = self.train_cfg.get('rpn_proposal', self.test_cfg.rpn)
+        rpn_losses, rpn_results_list = self.rpn_head.loss_and_predict(x, rpn_data_samples,
+                                                                      proposal_cfg=proposal_cfg)
+        losses = {(key if 'rpn' in key or 'loss' not in key else f'rpn_{key}'): value
+                  for key, value in rpn_losses.items()}
+        losses.update(self.roi_head.loss(x, rpn_results_list, batch_data_samples))
+        return losses
+
+    def predict(self, batch_inputs: Tensor, batch_data_samples: List[DetDataSample],
+                rescale: bool = True) -> List[DetDataSample]:
+        """Fill ``pred_instances`` (one box and score per expression) and ``candidates`` of every sample."""
+        self._check_texts(batch_data_samples)
+        x = self.extract_feat(batch_inputs)
+        rpn_results_list = self.rpn_head.predict(x, batch_data_samples, rescale=False)
+        input_norm = InputNormalization.from_preprocessor(self.data_preprocessor)
+        outputs = self.roi_head.predict(x, rpn_results_list, batch_data_samples, batch_inputs, input_norm)
+        for sample, (predictions, candidates) in zip(batch_data_samples, outputs):
+            if rescale:  # input pixels -> original image pixels
+                w_scale, h_scale = sample.metainfo['scale_factor'][:2]
+                inverse = (1.0 / w_scale, 1.0 / h_scale)
+                predictions.bboxes = scale_boxes(predictions.bboxes, inverse)
+                candidates.bboxes = scale_boxes(candidates.bboxes, inverse)
+            sample.pred_instances = predictions
+            sample.candidates = candidates
+        return batch_data_samples
+
+    def _forward(self, batch_inputs: Tensor, batch_data_samples: List[DetDataSample]) -> Tuple:
+        """Tensor mode: RPN outputs and the branch's outputs on the proposals."""
+        x = self.extract_feat(batch_inputs)
+        rpn_results_list = self.rpn_head.predict(x, batch_data_samples, rescale=False)
+        return (self.rpn_head.forward(x), ) + tuple(self.roi_head.forward(x, rpn_results_list))

@@ -1,0 +1,111 @@
+"""The RoI head of method 1: routes RoI features, the expressions and the input image to the text head.
+
+mmdet's ``StandardRoIHead`` classifies RoIs into fixed classes and never sees the text or the pixels; this
+head keeps its parts (RoI extractor, assigner, sampler) and hands the
+:class:`~mmrec.models.text_conditioned_head.CLIPTextConditionedHead` what it needs: per image the
+proposals with their objectness, the RoI features, the expressions and the network input to crop from.
+"""
+from typing import List, Optional, Tuple
+
+import torch
+from mmdet.registry import MODELS, TASK_UTILS
+from mmdet.structures import DetDataSample
+from mmdet.structures.bbox import bbox2roi, get_box_tensor
+from mmengine.model import BaseModule
+from mmengine.structures import InstanceData
+from torch import Tensor
+
+from .box_crops import InputNormalization
+
+
+def unique_referred_boxes(boxes: Tensor) -> Tensor:
+    """The distinct rows of ``(E, 4)`` referred boxes (several expressions often name the same object)."""
+    return torch.unique(boxes, dim=0) if len(boxes) else boxes
+
+
+@MODELS.register_module()
+class TextConditionedRoIHead(BaseModule):
+    """RoI head whose box predictor is conditioned on the expressions (method 1).
+
+    Args:
+        bbox_head: config of the :class:`~mmrec.models.text_conditioned_head.CLIPTextConditionedHead`.
+        bbox_roi_extractor: RoI feature extractor (e.g. ``SingleRoIExtractor``); may be ``None`` when the
+            head has no trainable branch.
+        train_cfg: ``assigner`` and ``sampler`` of the RoIs the branch is trained on, sampled against the
+            image's distinct referred boxes (mmdet's ``rcnn`` train settings).
+        test_cfg: unused (the head's settings live in ``bbox_head``); accepted because mmdet's two-stage
+            detector passes ``test_cfg.rcnn``.
+    """
+
+    def __init__(self, bbox_head: dict, bbox_roi_extractor: Optional[dict] = None,
+                 train_cfg: Optional[dict] = None, test_cfg: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        self.bbox_head = MODELS.build(bbox_head)
+        self.bbox_roi_extractor = MODELS.build(bbox_roi_extractor) if bbox_roi_extractor else None
+        if self.bbox_head.with_branch and self.bbox_roi_extractor is None:
+            raise ValueError('TextConditionedRoIHead: the head has a trainable branch, so bbox_roi_extractor '
+                             'must be given')
+        self.train_cfg = train_cfg
+        self.test_cfg = test_cfg
+        self.bbox_assigner = self.bbox_sampler = None
+        if train_cfg is not None and self.bbox_head.with_branch:
+            self.bbox_assigner = TASK_UTILS.build(train_cfg['assigner'])
+            self.bbox_sampler = TASK_UTILS.build(train_cfg['sampler'], default_args=dict(context=self))
+
+    @property
+    def with_bbox(self) -> bool:
+        return True
+
+    def _roi_features(self, x: Tuple[Tensor], boxes: List[Tensor]) -> Tensor:
+        rois = bbox2roi(boxes)
+        return self.bbox_roi_extractor(x[:self.bbox_roi_extractor.num_inputs], rois)
+
+    def forward(self, x: Tuple[Tensor], rpn_results_list: List[InstanceData],
+                batch_data_samples: Optional[List[DetDataSample]] = None) -> tuple:
+        """Tensor mode: the branch's RoI embeddings and box deltas of all proposals."""
+        if not self.bbox_head.with_branch:
+            return ()
+        return self.bbox_head(self._roi_features(x, [get_box_tensor(r.bboxes) for r in rpn_results_list]))
+
+    def loss(self, x: Tuple[Tensor], rpn_results_list: List[InstanceData],
+             batch_data_samples: List[DetDataSample]) -> dict:
+        """Losses of the trainable branch (empty without one).
+
+        ``gt_instances.bboxes`` row i of a sample is the box referred to by ``metainfo['texts'][i]``.
+        """
+        if not self.bbox_head.with_branch:
+            return dict()
+        if self.bbox_assigner is None:
+            raise RuntimeError('TextConditionedRoIHead.loss needs train_cfg.rcnn with an assigner and a sampler')
+        sampling_results, batch_texts, batch_referred = [], [], []
+        for i, (proposals, sample) in enumerate(zip(rpn_results_list, batch_data_samples)):
+            referred = get_box_tensor(sample.gt_instances.bboxes).float()
+            texts = list(sample.metainfo.get('texts', []))
+            if len(texts) != len(referred):
+                raise ValueError(f'sample {sample.metainfo.get("img_path", i)} has {len(texts)} texts but '
+                                 f'{len(referred)} referred boxes; the pipeline must end with PackRECInputs')
+            targets = unique_referred_boxes(referred)
+            gt = InstanceData(bboxes=targets, labels=targets.new_zeros(len(targets), dtype=torch.long))
+            priors = InstanceData(priors=get_box_tensor(proposals.bboxes).detach())
+            assign_result = self.bbox_assigner.assign(priors, gt)
+            sampling_results.append(self.bbox_sampler.sample(
+                assign_result, priors, gt, feats=[level[i][None] for level in x]))
+            batch_texts.append(texts)
+            batch_referred.append(referred)
+        roi_feats = self._roi_features(x, [result.priors for result in sampling_results])
+        return self.bbox_head.loss(roi_feats, sampling_results, batch_texts, batch_referred)
+
+    def predict(self, x: Tuple[Tensor], rpn_results_list: List[InstanceData],
+                batch_data_samples: List[DetDataSample], batch_inputs: Tensor,
+                input_norm: InputNormalization) -> List[Tuple[InstanceData, InstanceData]]:
+        """``(predictions, candidates)`` per image, in input pixels (see ``CLIPTextConditionedHead``)."""
+        roi_feats = [None] * len(rpn_results_list)
+        if self.bbox_head.with_branch:
+            boxes = [get_box_tensor(r.bboxes) for r in rpn_results_list]
+            roi_feats = list(self._roi_features(x, boxes).split([len(b) for b in boxes]))
+        outputs = []
+        for image, proposals, feats, sample in zip(batch_inputs, rpn_results_list, roi_feats, batch_data_samples):
+            outputs.append(self.bbox_head.predict_image(
+                image, proposals, feats, sample.metainfo['texts'], sample.metainfo['img_shape'], input_norm))
+        return outputs
