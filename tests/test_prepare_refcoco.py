@@ -22,8 +22,8 @@ def tool(repo_root):
 
 
 def _ref(ref_id: int, image_id: int, split: str, num_sentences: int = 2) -> dict:
-    sentences = [dict(sent=f'thing {ref_id} {i}', raw=f'thing {ref_id} {i}', tokens=[], sent_id=ref_id * 10 + i)
-                 for i in range(num_sentences)]
+    sentences = [dict(sent=f'thing {ref_id} {i}', raw=f'thing {ref_id} {i}', tokens=[],
+                      sent_id=ref_id * 10 + i) for i in range(num_sentences)]
     return dict(ref_id=ref_id, ann_id=image_id * 100, image_id=image_id, split=split, sentences=sentences,
                 category_id=1)
 
@@ -100,7 +100,8 @@ def test_synthetic_root(tool, tmp_path):
     assert len(written['categories']) == 3
     with open(generated['ann_file']) as f:
         all_anns = json.load(f)['annotations']
-    assert len(written['annotations']) == sum(1 for a in all_anns if a['image_id'] in summary['written_image_ids'])
+    kept = set(summary['written_image_ids'])
+    assert len(written['annotations']) == sum(1 for a in all_anns if a['image_id'] in kept)
     assert summary['num_train_images'] == generated['num_images']['train']
 
 

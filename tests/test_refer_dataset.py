@@ -227,6 +227,7 @@ def test_bad_records_are_skipped_counted_and_logged(synthetic, tmp_path):
     assert unknown_ann['ref_id'] not in ref_ids and zero_area['ref_id'] not in ref_ids
     assert empty_sentence['ref_id'] in ref_ids
     warning = ' '.join(records.messages)
-    assert f"1 refs whose ann_id is not in instances.json (e.g. [{{'ref_id': {unknown_ann['ref_id']}" in warning
+    assert (f"1 refs whose ann_id is not in instances.json (e.g. [{{'ref_id': {unknown_ann['ref_id']}"
+            in warning)
     assert f"1 refs with a zero-area box (e.g. [{{'ref_id': {zero_area['ref_id']}" in warning
     assert f"1 empty expressions (e.g. [{{'ref_id': {empty_sentence['ref_id']}" in warning

@@ -77,8 +77,10 @@ def test_every_expression_denotes_exactly_its_object(synthetic_root):
 
 
 def test_scenes_have_distractors(synthetic_root):
-    files = _scenes_from_files(synthetic_root[0])
-    for scene in files['scenes'].values():
+    rng = np.random.default_rng(5)
+    scenes = list(_scenes_from_files(synthetic_root[0])['scenes'].values())
+    scenes += [sample_scene(rng, 64, 64) for _ in range(100)]  # cramped: optional objects may not fit
+    for scene in scenes:
         assert 3 <= len(scene.objects) <= 6
         shapes = [obj.shape for obj in scene.objects]
         colours = [obj.colour for obj in scene.objects]
@@ -174,6 +176,11 @@ def test_candidates_match_their_meaning():
     queries = candidate_queries(scene, 0)
     assert Query('circle', extreme='left') in queries
     assert all(q.kind != 'attribute' for q in queries)  # its attributes equal the other circle's
+
+
+def test_too_small_image_is_refused():
+    with pytest.raises(RuntimeError, match='8x8'):
+        sample_scene(np.random.default_rng(0), 8, 8)
 
 
 def test_bad_arguments_are_named(tmp_path):

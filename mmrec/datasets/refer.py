@@ -62,6 +62,11 @@ class REFERDataset(BaseDataset):
         a ref whose box has zero area; an empty or whitespace-only expression (the sentence only;
         a ref left without expressions is dropped).
 
+    Outside a runner (no default registry scope set) the pipeline is built in mmdet's scope, so that
+    ``REFERDataset(..., pipeline=[dict(type='LoadReferExpressions'), ...])`` works in scripts and tests.
+    ``num_expressions`` holds the number of expressions loaded (equal to ``len(self)`` when
+    ``one_expression_per_sample``).
+
     Args:
         data_root: Root that relative paths are joined to, e.g. ``data/coco/``.
         ann_file: COCO instances file, e.g. ``refcoco/instances.json``.

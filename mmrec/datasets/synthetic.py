@@ -9,11 +9,12 @@
     root/images/<split>_<index>.jpg
 
 Each image shows 3-6 shapes (several colours, small or large) on a plain, gradient or noisy
-background, with distractors of the target's shape and of its colour. Each ref has 2-3 different
+background; every scene has two objects of one shape and two of one colour (distractors). Each ref has 2-3 different
 wordings, each checked with :func:`~mmrec.datasets.synthetic_language.referents` to denote exactly
 its object. Grayscale images (``grayscale_fraction``) get no colour words, since their colours cannot
-be seen. Every image draws from its own random stream seeded by (seed, split, index), so a split's
-images do not change when another split's size does.
+be seen. testA and testB are drawn like val (unlike RefCOCO's people / objects split). Every image
+draws from its own random stream seeded by (seed, split, index), so a split's images do not change
+when another split's size does.
 
 Use it to write tiny test data::
 
@@ -63,22 +64,23 @@ def _sample_attributes(rng: np.random.Generator) -> List[Tuple[str, str, str]]:
 
 
 def _place(rng: np.random.Generator, attributes: List[Tuple[str, str, str]], width: int,
-           height: int) -> List[SceneObject]:
-    """Non-overlapping positions for the objects (one that finds no room is left out)."""
+           height: int) -> Optional[List[SceneObject]]:
+    """Non-overlapping positions for the objects; an optional one (after the first three, which make
+    the distractors) that finds no room is left out, a required one that finds none gives None."""
     short_side = min(width, height)
     min_gap = max(2.0, 0.03 * short_side)
     placed: List[SceneObject] = []
-    for shape, colour, size in attributes:
+    for index, (shape, colour, size) in enumerate(attributes):
         low, high = HALF_SIDE[size]
         half = int(rng.integers(max(3, round(low * short_side)), max(3, round(high * short_side)) + 1))
-        if 2 * half + 2 >= min(width, height):
-            continue
-        for _ in range(100):
+        for _ in range(100 if 2 * half + 2 < short_side else 0):
             obj = SceneObject(shape, colour, size, cx=int(rng.integers(half + 1, width - half)),
                               cy=int(rng.integers(half + 1, height - half)), half=half)
             if all(edge_gap(obj, other) >= min_gap for other in placed):
                 placed.append(obj)
                 break
+        if len(placed) <= index < 3:
+            return None
     return placed
 
 
@@ -86,7 +88,7 @@ def sample_scene(rng: np.random.Generator, width: int, height: int) -> Scene:
     """A random scene of 3-6 objects (raises RuntimeError if the image is too small to hold three)."""
     for _ in range(MAX_SCENE_TRIES):
         objects = _place(rng, _sample_attributes(rng), width, height)
-        if len(objects) >= 3:
+        if objects is not None:
             order = rng.permutation(len(objects))
             return Scene(width, height, tuple(objects[i] for i in order))
     raise RuntimeError(f'cannot place 3 shapes in a {width}x{height} image; use a larger image_size')
