@@ -104,6 +104,12 @@ def test_synthetic_root(tool, tmp_path):
     assert len(written['annotations']) == sum(1 for a in all_anns if a['image_id'] in kept)
     assert summary['num_train_images'] == generated['num_images']['train']
 
+    from mmdet.datasets import CocoDataset  # the file is what the detector's training config reads
+    detection = CocoDataset(data_root=root, ann_file=summary['out'], data_prefix=dict(img='images/'),
+                            metainfo=dict(classes=('circle', 'square', 'triangle')), pipeline=[])
+    assert len(detection) == 3
+    assert sum(len(detection.get_data_info(i)['instances']) for i in range(3)) == len(written['annotations'])
+
 
 def test_bad_arguments_name_the_culprit(tool, tmp_path):
     root = str(tmp_path)
