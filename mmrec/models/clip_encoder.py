@@ -213,14 +213,14 @@ def _looks_like_local_path(name_or_path: str) -> bool:
             or os.sep != '/' and os.sep in name_or_path)
 
 
-def _how_to_get(name_or_path: str) -> str:
+def _how_to_get() -> str:
+    snippet = (f"from transformers import CLIPModel, AutoTokenizer; m = '{DEFAULT_CLIP}'; "
+               "CLIPModel.from_pretrained(m).save_pretrained('clip'); "
+               "AutoTokenizer.from_pretrained(m).save_pretrained('clip')")
     return ('To get CLIP weights, on a machine with network run\n'
-            f"  python -c \"from transformers import CLIPModel, AutoTokenizer; "
-            f"m = '{DEFAULT_CLIP}'; CLIPModel.from_pretrained(m).save_pretrained('clip'); "
-            "AutoTokenizer.from_pretrained(m).save_pretrained('clip')\"\n"
-            '(or `huggingface-cli download openai/clip-vit-base-patch32 --local-dir clip`), copy the directory '
-            'here and point the config at it, e.g. '
-            '`--cfg-options model.scorer.encoder.name_or_path=/path/to/clip`.')
+            f'  python -c "{snippet}"\n'
+            f'(or `huggingface-cli download {DEFAULT_CLIP} --local-dir clip`), copy the directory here and point '
+            'the config at it, e.g. `--cfg-options model.scorer.encoder.name_or_path=/path/to/clip`.')
 
 
 def load_clip(name_or_path: str):
@@ -229,12 +229,12 @@ def load_clip(name_or_path: str):
 
     name_or_path = str(name_or_path)
     if not osp.isdir(osp.expanduser(name_or_path)) and _looks_like_local_path(name_or_path):
-        raise FileNotFoundError(f'CLIP directory {name_or_path!r} does not exist. ' + _how_to_get(name_or_path))
+        raise FileNotFoundError(f'CLIP directory {name_or_path!r} does not exist. ' + _how_to_get())
     path = osp.expanduser(name_or_path) if osp.isdir(osp.expanduser(name_or_path)) else name_or_path
     try:
         model = CLIPModel.from_pretrained(path)
         tokenizer = AutoTokenizer.from_pretrained(path)
     except (OSError, ValueError) as error:  # offline / unknown name / incomplete directory
-        raise OSError(f'could not load CLIP from {name_or_path!r} ({error}). ' + _how_to_get(name_or_path)) \
+        raise OSError(f'could not load CLIP from {name_or_path!r} ({error}). ' + _how_to_get()) \
             from error
     return model, tokenizer

@@ -1,0 +1,121 @@
+"""Building blocks for tests of the REC models: known-answer images, real detector inputs, tiny models.
+
+Everything here runs offline and in a few seconds on a CPU: images are generated, the detector is a tiny
+ResNet-18/FPN Faster R-CNN built from ``configs/method2.py`` with ``TINY_DETECTOR_OPTIONS``, and CLIP is a
+randomly initialised few-layer ``transformers`` CLIP saved with ``save_pretrained``.
+"""
+import os.path as osp
+from typing import Dict, Iterable, Optional, Sequence, Tuple
+
+import numpy as np
+import torch
+from mmengine.config import Config
+
+REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+#: RGB of the squares drawn by :func:`colored_squares`.
+SQUARE_RGB = {'red': (230, 20, 20), 'green': (20, 200, 20), 'blue': (20, 20, 230), 'yellow': (230, 230, 20)}
+
+#: ``--cfg-options`` that shrink the R50-FPN Faster R-CNN of the method-2 configs to a ResNet-18 with
+#: 8 base channels (random weights, no pretrained backbone download).
+TINY_DETECTOR_OPTIONS = {
+    'model.backbone.depth': 18,
+    'model.backbone.base_channels': 8,
+    'model.backbone.init_cfg': None,
+    'model.neck.in_channels': [8, 16, 32, 64],
+    'model.neck.out_channels': 16,
+    'model.rpn_head.in_channels': 16,
+    'model.rpn_head.feat_channels': 16,
+    'model.roi_head.bbox_roi_extractor.out_channels': 16,
+    'model.roi_head.bbox_head.in_channels': 16,
+    'model.roi_head.bbox_head.fc_out_channels': 32,
+}
+
+
+def colored_squares(size: Tuple[int, int] = (96, 64), squares: Optional[Dict[str, Sequence[float]]] = None,
+                    background: int = 128) -> Tuple[np.ndarray, Dict[str, np.ndarray]]:
+    """A mid-grey BGR image (``size = (width, height)``) with filled squares of known colours.
+
+    Args:
+        squares: ``colour name -> [x1, y1, x2, y2]`` (integer pixel edges) of each square; by default a red,
+            a blue and a green square spread over the image.
+
+    Returns:
+        ``(image_bgr uint8 (h, w, 3), {colour: box float32 (4,)})``.
+    """
+    width, height = size
+    if squares is None:
+        squares = {'red': [0.55 * width, 0.15 * height, 0.85 * width, 0.45 * height],
+                   'blue': [0.1 * width, 0.5 * height, 0.4 * width, 0.9 * height],
+                   'green': [0.6 * width, 0.6 * height, 0.8 * width, 0.95 * height]}
+    image = np.full((height, width, 3), background, dtype=np.uint8)
+    boxes = {}
+    for colour, box in squares.items():
+        x1, y1, x2, y2 = (int(round(v)) for v in box)
+        image[y1:y2, x1:x2] = SQUARE_RGB[colour][::-1]  # BGR
+        boxes[colour] = np.array([x1, y1, x2, y2], dtype=np.float32)
+    return image, boxes
+
+
+def detector_input(image_bgr: np.ndarray, scale: Optional[Tuple[int, int]] = None, keep_ratio: bool = True,
+                   preprocessor: Optional[dict] = None) -> Tuple[torch.Tensor, dict, torch.nn.Module]:
+    """Run mmdet's ``Resize`` and ``DetDataPreprocessor`` on an image, as the detector's test pipeline does.
+
+    Args:
+        image_bgr: ``(h, w, 3)`` BGR image as ``LoadImageFromFile`` gives it; a ``(h, w)`` grayscale image is
+            repeated to 3 channels, as ``LoadImageFromFile`` (``color_type='color'``) does with grayscale files.
+        scale: ``Resize`` scale ``(w, h)``; ``None`` keeps the image size.
+        preprocessor: ``DetDataPreprocessor`` config; Faster R-CNN's (ImageNet mean/std, BGR -> RGB, padded
+            to 32) by default.
+
+    Returns:
+        ``(input (3, H, W) float tensor, metainfo with ori_shape/img_shape/scale_factor, the preprocessor)``.
+    """
+    from mmdet.datasets.transforms import Resize
+    from mmdet.registry import MODELS
+    from mmdet.structures import DetDataSample
+
+    if image_bgr.ndim == 2:
+        image_bgr = np.repeat(image_bgr[..., None], 3, axis=2)
+    results = dict(img=image_bgr, img_shape=image_bgr.shape[:2], ori_shape=image_bgr.shape[:2])
+    if scale is not None:
+        results = Resize(scale=scale, keep_ratio=keep_ratio)(results)
+    img = results['img']
+    metainfo = dict(ori_shape=tuple(image_bgr.shape[:2]), img_shape=tuple(results['img'].shape[:2]),
+                    scale_factor=tuple(results.get('scale_factor', (1.0, 1.0))))
+    preprocessor = MODELS.build(preprocessor or dict(
+        type='DetDataPreprocessor', mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375],
+        bgr_to_rgb=True, pad_size_divisor=32))
+    sample = DetDataSample(metainfo=metainfo)
+    tensor = torch.from_numpy(np.ascontiguousarray(img.transpose(2, 0, 1)))
+    batch = preprocessor(dict(inputs=[tensor], data_samples=[sample]), False)
+    return batch['inputs'][0], dict(batch['data_samples'][0].metainfo), preprocessor
+
+
+def save_tiny_clip(save_dir: str, texts: Iterable[str] = ('red', 'green', 'blue', 'square', 'the'),
+                   image_size: int = 32, seed: int = 0) -> str:
+    """Save a randomly initialised tiny ``transformers`` CLIP (2 layers, width 32, 77 text tokens, patch 8) and
+    its tokenizer to ``save_dir`` with ``save_pretrained``; returns ``save_dir``."""
+    from mmrec.models.tiny_clip import build_tiny_clip
+
+    torch.manual_seed(seed)
+    layers = dict(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2)
+    model, tokenizer = build_tiny_clip(texts, max_text_length=77, text_config=layers,
+                                       vision_config=dict(layers, image_size=image_size, patch_size=8),
+                                       projection_dim=16)
+    model.save_pretrained(save_dir)
+    tokenizer.save_pretrained(save_dir)
+    return save_dir
+
+
+def tiny_method2_config(clip_dir: Optional[str] = None, encoder: Optional[dict] = None,
+                        config: str = 'configs/method2.py', **scorer_options) -> Config:
+    """``configs/method2.py`` with the tiny detector and either a tiny CLIP directory or another encoder."""
+    cfg = Config.fromfile(osp.join(REPO_ROOT, config))
+    cfg.merge_from_dict(TINY_DETECTOR_OPTIONS)
+    if encoder is not None:
+        cfg.model.scorer.encoder = encoder
+    elif clip_dir is not None:
+        cfg.model.scorer.encoder.name_or_path = clip_dir
+    cfg.model.scorer.update(scorer_options)
+    return cfg
