@@ -1,0 +1,147 @@
+"""Method 2: pick, among a detector's detections, the box whose CLIP crop embedding best matches each expression."""
+from typing import List, Optional, Sequence, Tuple, Union
+
+import torch
+from mmdet.registry import MODELS
+from mmengine.logging import print_log
+from mmengine.model import BaseModule
+from mmengine.structures import InstanceData
+from torch import Tensor
+import torch.nn.functional as F
+
+from .box_crops import CROP_MODES, InputNormalization
+
+
+def parse_crop_modes(crop_mode: Union[str, Sequence[str]]) -> Tuple[str, ...]:
+    """``'crop'`` -> ``('crop',)``; ``'crop+blur'`` or ``['crop', 'blur']`` -> ``('crop', 'blur')`` (scores summed)."""
+    modes = tuple(crop_mode.split('+')) if isinstance(crop_mode, str) else tuple(crop_mode)
+    unknown = [mode for mode in modes if mode not in CROP_MODES]
+    if not modes or unknown:
+        raise ValueError(f'crop_mode {crop_mode!r}: expected one of {CROP_MODES} or several joined by "+"')
+    return modes
+
+
+@MODELS.register_module()
+class CLIPProposalScorer(BaseModule):
+    """Score the top-K detections of one image against each of its expressions with a frozen CLIP.
+
+    For each image: keep the ``top_k`` detections by detector score (boxes clipped to the image; boxes with no
+    area inside it are dropped, counted and logged), crop each from the detector's input image (one batched
+    call per crop mode), embed crops and expressions, and answer each expression with the candidate of
+    highest cosine similarity (summed over the crop modes). All expressions of the image are scored in one
+    matrix product. Fallbacks (counted and logged): no usable detection -> the whole image is the single
+    candidate; an empty expression -> the detector's top candidate.
+
+    Args:
+        encoder: config of a :class:`~mmrec.models.clip_encoder.BaseCLIPEncoder` (``CLIPEncoder`` by default).
+        top_k: most detections scored per image.
+        crop_mode: ``'crop'`` (tight box), ``'context'`` (box plus ``context_ratio`` margin), ``'blur'``
+            (image blurred outside the box) or several joined by ``'+'``, e.g. ReCLIP's ``'crop+blur'``.
+        context_ratio: margin of ``'context'`` crops per side, as a fraction of the box's size.
+        blur_sigma: Gaussian sigma of ``'blur'`` crops, as a fraction of the image's size.
+        detector_score_weight: ``w`` in ``(1 - w) * similarity + w * detector_score``; 0 (default) is plain
+            cosine argmax.
+        prompt_templates: templates with one ``{}`` for the expression; the text embedding is the normalised
+            mean over templates. ``('{}',)`` (default) uses the expression as is.
+    """
+
+    def __init__(self, encoder: dict = dict(type='CLIPEncoder'), top_k: int = 10,
+                 crop_mode: Union[str, Sequence[str]] = 'crop', context_ratio: float = 0.2,
+                 blur_sigma: float = 0.1, detector_score_weight: float = 0.0,
+                 prompt_templates: Sequence[str] = ('{}',), init_cfg: Optional[dict] = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        if top_k < 1:
+            raise ValueError(f'top_k must be >= 1, got {top_k}')
+        if not 0.0 <= detector_score_weight <= 1.0:
+            raise ValueError(f'detector_score_weight must be in [0, 1], got {detector_score_weight}')
+        bad_templates = [t for t in prompt_templates if t.count('{}') != 1]
+        if not prompt_templates or bad_templates:
+            raise ValueError(f'each prompt template needs exactly one "{{}}", got {list(prompt_templates)}')
+        self.encoder = MODELS.build(encoder)
+        self.top_k = int(top_k)
+        self.crop_modes = parse_crop_modes(crop_mode)
+        self.context_ratio = context_ratio
+        self.blur_sigma = blur_sigma
+        self.detector_score_weight = detector_score_weight
+        self.prompt_templates = tuple(prompt_templates)
+        self.num_images_without_detections = 0
+        self.num_dropped_boxes = 0
+        self.num_empty_expressions = 0
+
+    def select_candidates(self, detections: InstanceData, ori_shape: Sequence[int],
+                          img_id: object = None) -> InstanceData:
+        """The top-K usable detections, best first, boxes clipped to the image; the whole image if none."""
+        height, width = float(ori_shape[0]), float(ori_shape[1])
+        boxes = detections.bboxes.float().reshape(-1, 4)
+        scores = detections.scores.float().reshape(-1) if 'scores' in detections else boxes.new_ones(len(boxes))
+        boxes = torch.stack([boxes[:, 0].clamp(0, width), boxes[:, 1].clamp(0, height),
+                             boxes[:, 2].clamp(0, width), boxes[:, 3].clamp(0, height)], dim=1)
+        usable = (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])
+        if not bool(usable.all()):
+            dropped = int((~usable).sum())
+            self.num_dropped_boxes += dropped
+            print_log(f'image {img_id}: dropped {dropped} detection(s) with no area inside the {width:g}x{height:g} '
+                      f'image ({self.num_dropped_boxes} so far)', logger='current', level=30)
+            boxes, scores = boxes[usable], scores[usable]
+        if len(boxes) == 0:
+            self.num_images_without_detections += 1
+            print_log(f'image {img_id}: no detections, scoring the whole image instead '
+                      f'({self.num_images_without_detections} image(s) so far)', logger='current', level=30)
+            boxes, scores = boxes.new_tensor([[0.0, 0.0, width, height]]), scores.new_zeros(1)
+        order = scores.argsort(descending=True)[:self.top_k]
+        return InstanceData(bboxes=boxes[order], scores=scores[order])
+
+    def encode_expressions(self, texts: Sequence[str]) -> Tensor:
+        """``(N, D)`` unit-length text embeddings, averaged over the prompt templates."""
+        prompts = [template.format(text) for text in texts for template in self.prompt_templates]
+        embeddings = self.encoder.encode_texts(prompts).view(len(texts), len(self.prompt_templates), -1)
+        return F.normalize(embeddings.mean(dim=1), dim=-1)
+
+    def similarity(self, image: Tensor, boxes: Tensor, texts: Sequence[str], img_meta: dict,
+                   input_norm: InputNormalization) -> Tensor:
+        """``(K, N)`` cosine similarity of K boxes (original pixels) to N expressions, summed over crop modes."""
+        text_embeddings = self.encode_expressions(texts).to(image.device)
+        similarity = boxes.new_zeros(len(boxes), len(texts))
+        for mode in self.crop_modes:
+            crop_embeddings = self.encoder.encode_boxes(
+                image, boxes, img_shape=img_meta['img_shape'], input_norm=input_norm,
+                scale_factor=img_meta.get('scale_factor', (1.0, 1.0)), crop_mode=mode,
+                context_ratio=self.context_ratio, blur_sigma=self.blur_sigma)
+            similarity = similarity + crop_embeddings @ text_embeddings.T
+        return similarity
+
+    @torch.no_grad()
+    def forward(self, image: Tensor, detections: InstanceData, texts: Sequence[str], img_meta: dict,
+                input_norm: InputNormalization) -> Tuple[InstanceData, InstanceData]:
+        """Answer every expression of one image.
+
+        Args:
+            image: ``(3, H, W)`` the detector's network input for this image.
+            detections: ``bboxes`` (M, 4) in original image pixels and ``scores`` (M,).
+            texts: the image's N expressions.
+            img_meta: mmdet metainfo with ``ori_shape``, ``img_shape`` and ``scale_factor``.
+            input_norm: how the detector normalised ``image``.
+
+        Returns:
+            ``(predictions, candidates)``: ``bboxes`` (N, 4) and ``scores`` (N,) answering ``texts`` in order
+            (score: the similarity used for the choice, or the detector score for an empty expression), and
+            the K candidates considered (``bboxes`` (K, 4), detector ``scores`` (K,)), in original pixels.
+        """
+        candidates = self.select_candidates(detections, img_meta['ori_shape'], img_meta.get('img_id'))
+        texts = list(texts)
+        if not texts:
+            return InstanceData(bboxes=candidates.bboxes[:0], scores=candidates.scores[:0]), candidates
+        scores = self.similarity(image, candidates.bboxes.to(image.device), texts, img_meta, input_norm)
+        scores = scores.to(candidates.scores.device)
+        if self.detector_score_weight > 0:
+            w = self.detector_score_weight
+            scores = (1 - w) * scores + w * candidates.scores[:, None]
+        best_scores, best = scores.max(dim=0)
+        empty = torch.tensor([not text.strip() for text in texts], device=best.device)
+        if bool(empty.any()):
+            self.num_empty_expressions += int(empty.sum())
+            print_log(f'image {img_meta.get("img_id")}: {int(empty.sum())} empty expression(s) answered with the '
+                      f"detector's top box ({self.num_empty_expressions} so far)", logger='current', level=30)
+            best = torch.where(empty, torch.zeros_like(best), best)  # candidates are sorted: 0 is the top one
+            best_scores = torch.where(empty, candidates.scores[0].expand_as(best_scores), best_scores)
+        return InstanceData(bboxes=candidates.bboxes[best], scores=best_scores), candidates
