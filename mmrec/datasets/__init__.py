@@ -7,3 +7,4 @@ __all__ = [
     'REFERDataset', 'LoadReferExpressions', 'PackRECInputs', 'generate_synthetic_refer',
     'synthetic_vocabulary'
 ]
+from .region_crop import CropReferredRegion  # noqa: F401,E402  (region-text CLIP training crops)
