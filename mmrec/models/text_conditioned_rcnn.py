@@ -1,6 +1,6 @@
 """Method 1's REC detector: Faster R-CNN whose ROI box predictor is the ``CLIPTextConditionedHead``."""
 import copy
-from typing import List, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import torch
 from mmdet.models.detectors import TwoStageDetector
@@ -8,6 +8,7 @@ from mmdet.registry import MODELS
 from mmdet.structures import DetDataSample
 from mmdet.structures.bbox import get_box_tensor
 from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig
+from mmengine.structures import InstanceData
 from torch import Tensor
 
 from .box_crops import InputNormalization, scale_boxes
@@ -25,6 +26,9 @@ class TextConditionedRCNN(TwoStageDetector):
     image are its class-agnostic targets) and the head's branch learns to match RoIs to expressions.
     Inference (``predict``): one box per expression of ``metainfo['texts']``, plus the candidates, in
     original image pixels with ``rescale=True`` (the layout of ``docs/design.md``).
+    As in mmdet's two-stage detectors, data samples that carry ``proposals`` (``InstanceData`` with
+    ``bboxes`` in input pixels and ``scores``) give the RoI head those instead of the RPN's (the RPN is
+    still trained), e.g. precomputed proposals.
 
     Args:
         frozen_modules: names of sub-modules kept fixed (no gradient, eval mode), e.g. ``('backbone',
@@ -56,6 +60,12 @@ class TextConditionedRCNN(TwoStageDetector):
                 raise KeyError(f'sample {sample.metainfo.get("img_path", "?")} has no "texts" in its metainfo: '
                                'the pipeline must end with PackRECInputs')
 
+    @staticmethod
+    def _given_proposals(batch_data_samples: List[DetDataSample]) -> Optional[List[InstanceData]]:
+        """The samples' own ``proposals`` when every sample has them, else ``None``."""
+        proposals = [sample.get('proposals', None) for sample in batch_data_samples]
+        return None if any(p is None for p in proposals) else proposals
+
     def loss(self, batch_inputs: Tensor, batch_data_samples: List[DetDataSample]) -> dict:
         """RPN losses (targets: the distinct referred boxes) and the RoI head's branch losses."""
         self._check_texts(batch_data_samples)
@@ -68,6 +78,7 @@ class TextConditionedRCNN(TwoStageDetector):
         proposal_cfg = self.train_cfg.get('rpn_proposal', self.test_cfg.rpn)
         rpn_losses, rpn_results_list = self.rpn_head.loss_and_predict(x, rpn_data_samples,
                                                                       proposal_cfg=proposal_cfg)
+        rpn_results_list = self._given_proposals(batch_data_samples) or rpn_results_list
         losses = {(key if 'rpn' in key or 'loss' not in key else f'rpn_{key}'): value
                   for key, value in rpn_losses.items()}
         losses.update(self.roi_head.loss(x, rpn_results_list, batch_data_samples))
@@ -78,7 +89,8 @@ class TextConditionedRCNN(TwoStageDetector):
         """Fill ``pred_instances`` (one box and score per expression) and ``candidates`` of every sample."""
         self._check_texts(batch_data_samples)
         x = self.extract_feat(batch_inputs)
-        rpn_results_list = self.rpn_head.predict(x, batch_data_samples, rescale=False)
+        rpn_results_list = (self._given_proposals(batch_data_samples)
+                            or self.rpn_head.predict(x, batch_data_samples, rescale=False))
         input_norm = InputNormalization.from_preprocessor(self.data_preprocessor)
         outputs = self.roi_head.predict(x, rpn_results_list, batch_data_samples, batch_inputs, input_norm)
         for sample, (predictions, candidates) in zip(batch_data_samples, outputs):
