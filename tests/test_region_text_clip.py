@@ -56,11 +56,21 @@ def test_crop_cuts_exactly_the_referred_box():
 
 
 def test_context_adds_a_margin_of_the_box_size():
-    out = CropReferredRegion(size=16, context=0.5)(_sample(_square_image(), [[20, 20, 40, 40]]))
+    out = CropReferredRegion(size=16, crop_mode='context', context_ratio=0.5)(_sample(_square_image(), [[20, 20, 40, 40]]))
     assert out['crop_box'] == [10, 10, 50, 50]  # 10 px (half of 20) on every side
     assert torch.allclose(out['gt_bboxes'].tensor, torch.tensor([[4., 4., 12., 12.]]))
     assert (out['img'][:3] == np.array([200, 0, 0], dtype=np.uint8)).all()  # blue margin
     assert (out['img'][5:11, 5:11] == np.array([0, 0, 200], dtype=np.uint8)).all()  # red square
+
+
+def test_blur_mode_shows_the_whole_image_sharp_inside_the_box_only():
+    img = _square_image()
+    img[0:10, 0:10] = (0, 200, 0)  # a green patch outside the box, blurred away
+    out = CropReferredRegion(size=30, crop_mode='blur', blur_sigma=0.1)(_sample(img, [[20, 20, 40, 40]]))
+    assert out['crop_box'] == [0, 0, 60, 60]
+    assert torch.allclose(out['gt_bboxes'].tensor, torch.tensor([[10., 10., 20., 20.]]))
+    assert (out['img'][11:19, 11:19] == np.array([0, 0, 200], dtype=np.uint8)).all()  # sharp red box
+    assert 0 < out['img'][2, 2, 1] < 200  # the green patch is smeared
 
 
 def test_jitter_moves_the_window_within_its_limits():
@@ -73,6 +83,8 @@ def test_jitter_moves_the_window_within_its_limits():
 
 
 def test_crop_needs_one_box_per_sample():
+    with pytest.raises(ValueError, match='crop_mode'):
+        CropReferredRegion(size=8, crop_mode='square')
     with pytest.raises(ValueError, match='one_expression_per_sample'):
         CropReferredRegion(size=8)(_sample(_square_image(), [[0, 0, 10, 10], [20, 20, 40, 40]]))
 

@@ -13,8 +13,8 @@ model = dict(type='RegionTextCLIP', pretrained='openai/clip-vit-base-patch32')
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadReferExpressions'),
-    # Context 0 matches the REC methods' default crop_mode='crop'; jitter mimics detector boxes.
-    dict(type='CropReferredRegion', size=crop_size, context=0.0, jitter=0.05),
+    # The crop mode the REC methods score boxes with (their default: 'crop'); jitter mimics detector boxes.
+    dict(type='CropReferredRegion', size=crop_size, crop_mode='crop', jitter=0.05),
     dict(type='PackRECInputs'),
 ]
 train_dataloader = dict(
