@@ -10,6 +10,7 @@ import os.path as osp
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 import torch
 from mmengine.config import Config
@@ -136,6 +137,30 @@ def test_predict_layout_and_no_proposals(tiny_setup):
     with torch.no_grad():
         result = model.predict(batch['inputs'], [empty_sample])[0]
     assert result.pred_instances.bboxes.tolist() == [[0.0, 0.0, float(width), float(height)]] * num_texts
+
+
+def test_detector_answers_known_boxes_in_original_pixels(tiny_setup):
+    """Through the real detector input (resized x2, ImageNet-normalised, BGR -> RGB, padded): each colour
+    word gets its square, mapped back to original pixels."""
+    from mmrec.testing import colored_squares, detector_input
+
+    cfg = tiny_config(tiny_setup['options'])
+    cfg.model.roi_head.bbox_roi_extractor = None
+    cfg.model.roi_head.bbox_head.update(with_branch=False, clip_weight=1.0, local_search=dict(enable=False))
+    cfg.model.roi_head.bbox_head.encoder = dict(type='MeanColorEncoder')
+    model = MODELS.build(cfg.model).eval()
+    image, boxes = colored_squares((96, 64))
+    inputs, metainfo, _ = detector_input(image, scale=(192, 128), preprocessor=cfg.model.data_preprocessor)
+    assert metainfo['scale_factor'] == (2.0, 2.0)
+    texts = ['the green one', 'red', 'blue square']
+    sample = DetDataSample(metainfo=dict(metainfo, texts=texts))
+    candidates = torch.tensor(np.stack([boxes['red'], boxes['blue'], boxes['green'], [30, 2, 50, 12]]))
+    sample.proposals = InstanceData(bboxes=candidates * 2, scores=torch.tensor([0.1, 0.2, 0.3, 0.9]))
+    with torch.no_grad():
+        result = model.predict(inputs[None], [sample])[0]
+    expected = torch.tensor(np.stack([boxes['green'], boxes['red'], boxes['blue']]))
+    torch.testing.assert_close(result.pred_instances.bboxes, expected)
+    torch.testing.assert_close(result.candidates.bboxes, candidates.float())
 
 
 def test_method1_configs_build_with_their_registered_parts(tiny_setup):

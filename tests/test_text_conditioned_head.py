@@ -281,3 +281,54 @@ def test_branch_score_joins_the_blend_and_refines_boxes():
     expected = torch.tensor(PROPOSALS, dtype=torch.float)
     expected[:, 0::2] += 0.1 * (expected[:, 2:3] - expected[:, 0:1])
     torch.testing.assert_close(candidates.bboxes, expected)
+
+
+def build_roi_head():
+    return MODELS.build(dict(
+        type='TextConditionedRoIHead',
+        bbox_roi_extractor=dict(type='SingleRoIExtractor', roi_layer=dict(type='RoIAlign', output_size=2,
+                                                                            sampling_ratio=0),
+                                out_channels=4, featmap_strides=[4]),
+        bbox_head=dict(type='CLIPTextConditionedHead', encoder=dict(type='MeanColorEncoder'), in_channels=4,
+                       roi_feat_size=2, fc_out_channels=16),
+        train_cfg=dict(assigner=dict(type='MaxIoUAssigner', pos_iou_thr=0.5, neg_iou_thr=0.5, min_pos_iou=0.5,
+                                     match_low_quality=False, ignore_iof_thr=-1),
+                       sampler=dict(type='RandomSampler', num=64, pos_fraction=0.25, neg_pos_ub=-1,
+                                    add_gt_as_proposals=True))))
+
+
+def roi_loss(roi_head, texts, referred):
+    from mmdet.structures import DetDataSample
+    sample = DetDataSample(metainfo=dict(texts=texts, img_shape=(64, 64)))
+    sample.gt_instances = InstanceData(bboxes=torch.tensor(referred, dtype=torch.float),
+                                       labels=torch.zeros(len(referred), dtype=torch.long))
+    proposals = InstanceData(bboxes=torch.tensor([[0.0, 0.0, 20.0, 20.0], [30.0, 30.0, 60.0, 60.0],
+                                                  [2.0, 2.0, 22.0, 20.0]]), scores=torch.ones(3))
+    features = (torch.randn(1, 4, 16, 16, generator=torch.Generator().manual_seed(0)), )
+    return roi_head.loss(features, [proposals], [sample])
+
+
+def test_branch_loss_skips_expressions_without_words():
+    torch.manual_seed(0)
+    roi_head = build_roi_head()
+    losses = roi_loss(roi_head, ['red', ''], [[0, 0, 20, 20], [30, 30, 60, 60]])
+    assert set(losses) == {'loss_text', 'loss_bbox'}
+    assert torch.isfinite(losses['loss_text']) and losses['loss_text'] > 0
+    assert losses['loss_bbox'] > 0  # the proposal [2, 2, 22, 20] is a positive with an offset
+    empty = roi_loss(roi_head, ['', ' ?'], [[0, 0, 20, 20], [30, 30, 60, 60]])
+    assert empty['loss_text'].item() == 0.0
+    empty['loss_text'].backward()  # still connected to the branch (distributed training needs it)
+    assert roi_head.bbox_head.branch.logit_scale.grad is not None
+    with pytest.raises(ValueError, match='2 texts but 1 referred boxes'):
+        roi_loss(roi_head, ['red', 'blue'], [[0, 0, 20, 20]])
+
+
+def test_a_faster_rcnn_box_head_checkpoint_initialises_the_branch_fcs():
+    head = build_head(with_branch=True, in_channels=4, roi_feat_size=2, fc_out_channels=16)
+    coco_like = {'shared_fcs.0.weight': torch.full((16, 16), 0.5), 'shared_fcs.0.bias': torch.ones(16),
+                 'shared_fcs.1.weight': torch.eye(16), 'shared_fcs.1.bias': torch.zeros(16),
+                 'fc_cls.weight': torch.zeros(81, 16)}
+    result = head.load_state_dict(coco_like, strict=False)
+    assert torch.equal(head.branch.shared_fcs[0].weight, torch.full((16, 16), 0.5))
+    assert torch.equal(head.branch.shared_fcs[1].weight, torch.eye(16))
+    assert result.unexpected_keys == ['fc_cls.weight']

@@ -16,7 +16,7 @@ Per image, for the RPN's top-K proposals (boxes + objectness) and every expressi
    detector alone;
 4. the best box of each expression is refined by a discrete local search whose variants are scored by
    the same CLIP similarity, all variants of a round in one batched forward
-   (:mod:`~mmrec.models.local_search`).
+   (:mod:`~mmrec.models.local_search`); with ``lambda = 0`` CLIP has no say and the search is skipped.
 """
 import logging
 from typing import List, Optional, Sequence, Tuple
