@@ -277,26 +277,32 @@ class CLIPTextConditionedHead(BaseModule):
                       logger='current', level=logging.WARNING)
         crop_args = dict(img_shape=(height, width), input_norm=input_norm, crop_mode=self.crop_mode,
                          context_ratio=self.context_ratio)
-        query_matrices = None
         if answered:
             query_texts = [texts[i] for i in answered]
             query_matrices = self.prompt_bank.query_matrices(query_texts)
-            crop_embeddings = self.encoder.encode_boxes(image, boxes, **crop_args)
-            similarity = mean_prompt_similarity(crop_embeddings, query_matrices,
-                                                location_cells(boxes, (height, width)))
-            clip_scores = F.softmax(similarity / self.temperature, dim=-1)
-            branch_scores = None
-            if embeddings is not None:
-                text_embeddings = self.encoder.encode_texts(query_texts)
-                branch_scores = F.softmax(self.branch.text_logits(embeddings, text_embeddings).float(), dim=-1)
-            scores[answered] = blend_scores(clip_scores, detector_scores, self.clip_weight, branch_scores,
-                                            self.branch_weight)
+            scores[answered] = self._blended_scores(image, boxes, detector_scores, embeddings, query_texts,
+                                                    query_matrices, crop_args)
 
-        best_scores, best = scores.max(dim=-1)
+        best = scores.argmax(dim=-1)  # first maximum on ties
+        best_scores = scores.gather(1, best[:, None]).squeeze(1)
         chosen = boxes[best]
         if answered and self.clip_weight > 0:
             chosen[answered] = self.refine(image, chosen[answered], query_matrices, crop_args)
         return InstanceData(bboxes=chosen, scores=best_scores), candidates
+
+    def _blended_scores(self, image: Tensor, boxes: Tensor, detector_scores: Tensor,
+                        roi_embeddings: Optional[Tensor], query_texts: List[str], query_matrices: Tensor,
+                        crop_args: dict) -> Tensor:
+        """``(E, K)`` blend of the CLIP, detector and (when there is one) branch scores of the K boxes."""
+        crop_embeddings = self.encoder.encode_boxes(image, boxes, **crop_args)
+        similarity = mean_prompt_similarity(crop_embeddings, query_matrices,
+                                            location_cells(boxes, crop_args['img_shape']))
+        clip_scores = F.softmax(similarity / self.temperature, dim=-1)
+        branch_scores = None
+        if roi_embeddings is not None and self.branch_weight > 0:
+            logits = self.branch.text_logits(roi_embeddings, self.encoder.encode_texts(query_texts))
+            branch_scores = F.softmax(logits.float(), dim=-1)
+        return blend_scores(clip_scores, detector_scores, self.clip_weight, branch_scores, self.branch_weight)
 
     def refine(self, image: Tensor, boxes: Tensor, query_matrices: Tensor, crop_args: dict) -> Tensor:
         """Local search around ``boxes`` (row e for query e), scored by the spatial-prompt CLIP similarity."""
