@@ -15,7 +15,7 @@ from mmengine.structures import InstanceData
 
 import mmrec  # noqa: F401  (registers everything)
 from mmrec.datasets.transforms import PackRECInputs
-from mmrec.testing import TINY_DETECTOR_OPTIONS, colored_squares, save_tiny_clip, tiny_method2_config
+from mmrec.testing import TINY_DETECTOR_OPTIONS, cli_options, colored_squares, save_tiny_clip, tiny_method2_config
 from mmrec.testing.rec_fixtures import REPO_ROOT
 
 SQUARES = {'red': [60, 30, 80, 50], 'blue': [26, 16, 44, 36], 'green': [4, 44, 20, 60]}
@@ -147,14 +147,13 @@ def test_tools_test_on_tiny_refer_data(clip_dir, tmp_path):
         'test_dataloader.dataset.ann_file': kwargs['ann_file'],
         'test_dataloader.dataset.split_file': kwargs['split_file'],
         'test_dataloader.dataset.data_prefix.img_path': kwargs['data_prefix']['img_path'],
-        'test_dataloader.dataset.pipeline.2.scale': '(128,128)',
+        'test_dataloader.dataset.pipeline.2.scale': (128, 128),
         'test_dataloader.num_workers': 0,
         'test_dataloader.persistent_workers': False,
     })
-    cli_options = [f'{key}={_cli_value(value)}' for key, value in options.items()]
     out = str(tmp_path / 'preds.jsonl')
     command = [sys.executable, osp.join(REPO_ROOT, 'tools', 'test.py'), osp.join(REPO_ROOT, 'configs', 'method2.py'),
-               ckpt, '--work-dir', str(tmp_path / 'work'), '--out', out, '--cfg-options', *cli_options]
+               ckpt, '--work-dir', str(tmp_path / 'work'), '--out', out, '--cfg-options', *cli_options(options)]
     env = dict(os.environ, HF_HUB_OFFLINE='1', TRANSFORMERS_OFFLINE='1')
     result = subprocess.run(command, cwd=str(tmp_path), env=env, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
@@ -166,9 +165,3 @@ def test_tools_test_on_tiny_refer_data(clip_dir, tmp_path):
         rows = [json.loads(line) for line in f if line.strip()]
     assert len(rows) == sum(summary['num_expressions'].values())  # every expression answered once
 
-
-def _cli_value(value) -> str:
-    """A --cfg-options value as mmengine's DictAction parses it back."""
-    if isinstance(value, (list, tuple)):
-        return '[' + ','.join(str(v) for v in value) + ']'
-    return 'None' if value is None else str(value)

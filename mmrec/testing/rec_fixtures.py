@@ -109,13 +109,29 @@ def save_tiny_clip(save_dir: str, texts: Iterable[str] = ('red', 'green', 'blue'
 
 
 def tiny_method2_config(clip_dir: Optional[str] = None, encoder: Optional[dict] = None,
-                        config: str = 'configs/method2.py', **scorer_options) -> Config:
-    """``configs/method2.py`` with the tiny detector and either a tiny CLIP directory or another encoder."""
+                        config: str = 'configs/method2.py', image_scale: Tuple[int, int] = (192, 128),
+                        **scorer_options) -> Config:
+    """``configs/method2.py`` with the tiny detector, test images resized to ``image_scale`` (instead of
+    1333x800), and either a tiny CLIP directory or another encoder config."""
     cfg = Config.fromfile(osp.join(REPO_ROOT, config))
     cfg.merge_from_dict(TINY_DETECTOR_OPTIONS)
+    for step in cfg.test_dataloader.dataset.pipeline:
+        if step['type'] == 'Resize':
+            step['scale'] = image_scale
     if encoder is not None:
         cfg.model.scorer.encoder = encoder
     elif clip_dir is not None:
         cfg.model.scorer.encoder.name_or_path = clip_dir
     cfg.model.scorer.update(scorer_options)
     return cfg
+
+
+def cli_options(options: dict) -> list:
+    """``key=value`` strings that mmengine's ``DictAction`` (``--cfg-options``) parses back into ``options``."""
+    def text(value) -> str:
+        if isinstance(value, (list, tuple)):
+            inner = ','.join(text(v) for v in value)
+            return f'[{inner}]' if isinstance(value, list) else f'({inner})'
+        return 'None' if value is None else str(value)
+
+    return [f'{key}={text(value)}' for key, value in options.items()]

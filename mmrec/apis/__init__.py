@@ -1,0 +1,4 @@
+"""User-facing inference: image + expressions -> boxes."""
+from .inferencer import RECInferencer, RECPrediction
+
+__all__ = ['RECInferencer', 'RECPrediction']

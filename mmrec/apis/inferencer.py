@@ -1,0 +1,98 @@
+"""Inference for users: an image and one or more expressions -> one box (and score) per expression."""
+import os.path as osp
+from dataclasses import dataclass
+from typing import List, Optional, Sequence, Union
+
+import numpy as np
+import torch
+from mmengine.config import Config
+from mmengine.dataset import Compose, pseudo_collate
+from mmengine.structures import InstanceData
+
+from mmrec.visualization import to_bgr_uint8
+
+ImageInput = Union[str, np.ndarray]
+
+
+@dataclass
+class RECPrediction:
+    """The answer to one expression: ``bbox`` ``[x1, y1, x2, y2]`` in the image's pixels, and its score."""
+
+    text: str
+    bbox: List[float]
+    score: float
+
+
+class RECInferencer:
+    """Run a REC model config (e.g. ``configs/method2.py``) on images and free-form expressions.
+
+    Example::
+
+        inferencer = RECInferencer('configs/method2.py', 'detector.pth', device='cuda:0',
+                                   cfg_options={'model.scorer.encoder.name_or_path': '/models/clip'})
+        for pred in inferencer('photo.jpg', ['the dog on the left', 'red car']):
+            print(pred.text, pred.bbox, pred.score)
+
+    Args:
+        config: config file path or ``Config``.
+        checkpoint: weights for the model (for method 2: the detector's); ``None`` keeps the config's.
+        device: torch device string.
+        cfg_options: overrides merged into the config, as ``--cfg-options`` does.
+    """
+
+    def __init__(self, config: Union[str, Config], checkpoint: Optional[str] = None, device: str = 'cpu',
+                 cfg_options: Optional[dict] = None) -> None:
+        from mmdet.registry import MODELS
+        from mmdet.utils import get_test_pipeline_cfg
+        from mmengine.registry import init_default_scope
+        from mmengine.runner import load_checkpoint
+
+        import mmrec  # noqa: F401  (registers the models and transforms)
+
+        cfg = Config.fromfile(config) if isinstance(config, str) else config.copy()
+        if cfg_options:
+            cfg.merge_from_dict(cfg_options)
+        checkpoint = checkpoint or cfg.get('load_from')
+        if checkpoint and cfg.model.get('backbone', {}).get('init_cfg') is not None:
+            cfg.model.backbone.init_cfg = None  # the checkpoint has the weights: no pretrained backbone
+        init_default_scope(cfg.get('default_scope', 'mmdet'))
+        self.cfg = cfg
+        self.model = MODELS.build(cfg.model)
+        if checkpoint:
+            load_checkpoint(self.model, checkpoint, map_location='cpu')
+        self.model.to(device).eval()
+        # the dataset's loading steps are replaced: an image in memory, expressions without annotations
+        steps = [step for step in get_test_pipeline_cfg(cfg)
+                 if step['type'] not in ('LoadImageFromFile', 'LoadReferExpressions')]
+        self.pipeline = Compose([dict(type='mmdet.LoadImageFromNDArray')] + steps)
+
+    @staticmethod
+    def load_image(image: ImageInput) -> np.ndarray:
+        """A BGR uint8 ``(H, W, 3)`` image from a path or an array (BGR, grayscale or BGRA, as mmcv reads)."""
+        if isinstance(image, (str, bytes)) or hasattr(image, '__fspath__'):
+            import mmcv
+            path = str(image)
+            if not osp.isfile(path):
+                raise FileNotFoundError(f'image {path!r} does not exist')
+            return mmcv.imread(path, flag='color', channel_order='bgr')
+        return to_bgr_uint8(np.asarray(image))
+
+    @torch.no_grad()
+    def predict_sample(self, image: ImageInput, expressions: Union[str, Sequence[str]]):
+        """The model's ``DetDataSample`` for one image: ``pred_instances`` (one row per expression) and,
+        for method 2, ``candidates``; boxes in the image's pixels."""
+        texts = [expressions] if isinstance(expressions, str) else [str(text) for text in expressions]
+        img = self.load_image(image)
+        data = dict(img=img, img_id=0, img_path=image if isinstance(image, str) else None, texts=texts,
+                    expressions=[dict(text=text) for text in texts])
+        batch = pseudo_collate([self.pipeline(data)])
+        return self.model.test_step(batch)[0]
+
+    def __call__(self, image: ImageInput, expressions: Union[str, Sequence[str]]) -> List[RECPrediction]:
+        """One :class:`RECPrediction` per expression, in order."""
+        sample = self.predict_sample(image, expressions)
+        pred: InstanceData = sample.pred_instances
+        boxes = pred.bboxes.detach().cpu().numpy().tolist()
+        scores = pred.scores.detach().cpu().numpy().tolist()
+        return [RECPrediction(text=text, bbox=[float(v) for v in box], score=float(score))
+                for text, box, score in zip(sample.metainfo['texts'], boxes, scores)]

@@ -1,0 +1,81 @@
+"""tools/demo.py: one image, several expressions -> printed boxes and a drawing with each chosen box."""
+import importlib.util
+import os.path as osp
+import re
+
+import cv2
+import numpy as np
+import pytest
+import torch
+from mmdet.registry import MODELS
+
+from mmrec.testing import TINY_DETECTOR_OPTIONS, cli_options, colored_squares, save_tiny_clip, tiny_method2_config
+from mmrec.testing.rec_fixtures import REPO_ROOT
+from mmrec.visualization import PRED_COLOR
+
+
+def load_demo():
+    spec = importlib.util.spec_from_file_location('mmrec_demo', osp.join(REPO_ROOT, 'tools', 'demo.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope='module')
+def tiny_weights(tmp_path_factory):
+    """A tiny CLIP directory and a tiny detector checkpoint (random weights, saved as a user's would be)."""
+    root = tmp_path_factory.mktemp('demo_weights')
+    clip_dir = save_tiny_clip(str(root / 'clip'))
+    detector_cfg = tiny_method2_config(clip_dir=clip_dir).model
+    detector_cfg.type = 'FasterRCNN'
+    detector_cfg.pop('scorer')
+    torch.manual_seed(0)
+    ckpt = str(root / 'detector.pth')
+    torch.save(dict(state_dict=MODELS.build(detector_cfg).state_dict(), meta=dict()), ckpt)
+    return clip_dir, ckpt
+
+
+def has_pred_colour_near(image: np.ndarray, x: float, y: float, radius: int = 2) -> bool:
+    x, y = int(round(x)), int(round(y))
+    patch = image[max(0, y - radius):y + radius + 1, max(0, x - radius):x + radius + 1].reshape(-1, 3)
+    return bool((np.abs(patch.astype(int) - np.array(PRED_COLOR)).sum(axis=1) <= 30).any())
+
+
+def test_demo_prints_and_draws_the_chosen_boxes(tiny_weights, tmp_path, capsys):
+    clip_dir, ckpt = tiny_weights
+    image, _ = colored_squares(size=(96, 64))
+    image_path = str(tmp_path / 'squares.png')
+    cv2.imwrite(image_path, image)
+    out = str(tmp_path / 'drawn' / 'out.png')
+    options = cli_options(dict(TINY_DETECTOR_OPTIONS, **{
+        'model.scorer.encoder.name_or_path': clip_dir,
+        'model.test_cfg.rcnn.score_thr': 0.0,  # a random detector's scores are low: keep its boxes
+        'test_dataloader.dataset.pipeline.2.scale': (144, 96)}))
+    expressions = ['the red square', 'blue square on the left']
+    load_demo().main([image_path, *expressions, '--config', osp.join(REPO_ROOT, 'configs', 'method2.py'),
+                      '--checkpoint', ckpt, '--out', out, '--cfg-options', *options])
+    printed = capsys.readouterr().out
+    boxes = [[float(v) for v in match.split(', ')] for match in re.findall(r'box \[([^\]]+)\]', printed)]
+    assert len(boxes) == 2 and all(text in printed for text in expressions)
+    drawing = cv2.imread(out)
+    assert drawing is not None
+    scale = 320 / 96  # the drawing enlarges images narrower than 320 px
+    panel_height = drawing.shape[0] // 2  # one panel (picture + caption band) per expression
+    assert drawing.shape[1] == 320 and drawing.shape[0] == 2 * panel_height
+    for index, (x1, y1, x2, y2) in enumerate(boxes):
+        assert 0 <= x1 < x2 <= 96 and 0 <= y1 < y2 <= 64
+        top = index * panel_height
+        sx1, sx2 = min(x1 * scale, 319), min(x2 * scale, 319)
+        sy1, sy2 = top + min(y1 * scale, 212), top + min(y2 * scale, 212)
+        for x, y in (((sx1 + sx2) / 2, sy1), ((sx1 + sx2) / 2, sy2), (sx1, (sy1 + sy2) / 2), (sx2, (sy1 + sy2) / 2)):
+            assert has_pred_colour_near(drawing, x, y), (index, x, y)
+
+
+def test_demo_reports_a_missing_clip_directory(tiny_weights, tmp_path):
+    _, ckpt = tiny_weights
+    image_path = str(tmp_path / 'img.png')
+    cv2.imwrite(image_path, colored_squares()[0])
+    with pytest.raises(FileNotFoundError, match='save_pretrained'):
+        load_demo().main([image_path, 'red', '--config', osp.join(REPO_ROOT, 'configs', 'method2.py'),
+                          '--checkpoint', ckpt, '--cfg-options',
+                          f'model.scorer.encoder.name_or_path={tmp_path / "missing_clip"}'])
