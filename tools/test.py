@@ -7,13 +7,10 @@ Example:
 """
 import argparse
 import os
-import os.path as osp
 
 from mmengine.config import Config, ConfigDict, DictAction
-from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
 
-import mmrec  # noqa: F401  (registers mmrec's modules)
+from mmrec.utils import build_runner, load_tool_config  # importing mmrec registers its modules
 
 
 def parse_args() -> argparse.Namespace:
@@ -48,14 +45,7 @@ def _rec_metric_cfgs(evaluator_cfg) -> list:
 
 def build_config(args: argparse.Namespace) -> Config:
     """Merge the command line into the config."""
-    cfg = Config.fromfile(args.config)
-    cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir') is None:
-        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    cfg = load_tool_config(args.config, args.launcher, args.cfg_options, args.work_dir)
     if args.checkpoint is not None:
         cfg.load_from = args.checkpoint
     if args.out is not None:
@@ -73,7 +63,7 @@ def build_config(args: argparse.Namespace) -> Config:
 
 def main() -> None:
     cfg = build_config(parse_args())
-    runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+    runner = build_runner(cfg)
     runner.test()
 
 

@@ -7,7 +7,7 @@ data_root = 'data/coco/'
 ann_file = 'refcoco/instances.json'
 split_file = 'refcoco/refs(unc).p'
 data_prefix = dict(img_path='train2014/')
-backend_args = None
+backend_args = None  # image loading only; REFERDataset reads its annotation files locally
 
 # No random flip: it would turn "the man on the left" into a wrong label.
 rec_pipeline = [
@@ -24,8 +24,7 @@ rec_dataset = dict(
     data_root=data_root,
     ann_file=ann_file,
     split_file=split_file,
-    data_prefix=data_prefix,
-    backend_args=backend_args)
+    data_prefix=data_prefix)
 
 train_dataloader = dict(
     batch_size=2,

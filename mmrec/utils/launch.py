@@ -1,0 +1,52 @@
+"""What tools/train.py and tools/test.py share: building the config from the command line, and starting
+the distributed environment on machines without CUDA."""
+import os.path as osp
+from datetime import timedelta
+from typing import Optional
+
+import torch
+import torch.distributed as torch_dist
+from mmengine.config import Config
+from mmengine.runner import Runner
+
+
+def load_tool_config(config: str, launcher: str, cfg_options: Optional[dict] = None,
+                     work_dir: Optional[str] = None) -> Config:
+    """Read ``config``, apply ``--cfg-options``, and pick the work dir as mmdet's tools do: ``--work-dir``,
+    else the config's ``work_dir``, else ``./work_dirs/<config name>``."""
+    cfg = Config.fromfile(config)
+    cfg.launcher = launcher
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    if work_dir is not None:
+        cfg.work_dir = work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(config))[0])
+    return cfg
+
+
+def init_distributed_without_cuda(cfg: Config) -> None:
+    """Start the process group with gloo when launched by torchrun on a machine without CUDA.
+
+    mmengine's pytorch launcher calls ``torch.cuda.set_device``, which fails without a GPU; the runner skips
+    its own initialisation when a process group exists, so starting one here makes CPU runs of
+    ``dist_train.sh`` / ``dist_test.sh`` (and the distributed tests) work. The runner's default DDP wrapper
+    passes ``device_ids=[LOCAL_RANK]``, which DDP refuses for CPU modules, so a ``model_wrapper_cfg`` with
+    ``device_ids=None`` (which the runner's default does not override) is set unless the config has one. With CUDA this does nothing.
+    """
+    if cfg.launcher != 'pytorch' or torch.cuda.is_available() or torch_dist.is_initialized():
+        return
+    dist_cfg = dict(cfg.get('env_cfg', {}).get('dist_cfg', {}))
+    timeout = dist_cfg.get('timeout')
+    torch_dist.init_process_group(
+        backend='gloo', **({'timeout': timedelta(seconds=timeout)} if timeout is not None else {}))
+    if cfg.get('model_wrapper_cfg') is None:
+        cfg.model_wrapper_cfg = dict(type='MMDistributedDataParallel', device_ids=None, broadcast_buffers=False,
+                                     find_unused_parameters=cfg.get('find_unused_parameters', False))
+
+
+def build_runner(cfg: Config) -> Runner:
+    """The runner named by the config (``runner_type``), MMEngine's ``Runner`` by default."""
+    from mmengine.registry import RUNNERS
+    init_distributed_without_cuda(cfg)
+    return Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
