@@ -140,3 +140,35 @@ def test_grayscale_image():
     dets = InstanceData(bboxes=torch.tensor(np.stack([boxes['red'], boxes['yellow']])), scores=torch.tensor([0.9, 0.8]))
     pred, _ = scorer(inputs, dets, ['the white one', 'black'], meta, InputNormalization.from_preprocessor(preprocessor))
     np.testing.assert_allclose(pred.bboxes.numpy(), np.stack([boxes['yellow'], boxes['red']]))
+
+
+@pytest.mark.parametrize('seed', range(12))
+def test_random_scenes(seed):
+    """Random sizes, resizes (uniform or not), square layouts, colour sets, score orders and wordings."""
+    rng = np.random.default_rng(seed)
+    width, height = int(rng.integers(60, 160)), int(rng.integers(60, 160))
+    # red, green and blue: no mixture of two points the way of a third (yellow - 0.5 is about -(blue - 0.5), so
+    # in the double's space a yellow+blue crop can look purely blue)
+    colours = list(rng.permutation(['red', 'green', 'blue'])[:int(rng.integers(2, 4))])
+    squares, taken = {}, np.zeros((height, width), bool)
+    for colour in colours:
+        for _ in range(100):  # rejection sampling of non-overlapping squares
+            side = int(rng.integers(8, min(width, height) // 2))
+            x, y = int(rng.integers(0, width - side + 1)), int(rng.integers(0, height - side + 1))
+            if not taken[y:y + side, x:x + side].any():
+                taken[y:y + side, x:x + side] = True
+                squares[colour] = [x, y, x + side, y + side]
+                break
+    image, boxes = colored_squares(size=(width, height), squares=squares)
+    scale = (int(width * rng.uniform(0.6, 2.5)), int(height * rng.uniform(0.6, 2.5)))
+    inputs, meta, preprocessor = detector_input(image, scale=scale, keep_ratio=bool(rng.integers(2)))
+    names = list(rng.permutation(list(boxes)))
+    background = [0.0, 0.0, width, height]  # a distractor holding every colour
+    dets = InstanceData(bboxes=torch.tensor(np.stack([boxes[n] for n in names] + [np.float32(background)])),
+                        scores=torch.tensor(rng.uniform(0.1, 1.0, len(names) + 1), dtype=torch.float32))
+    templates = ['{}', 'the {} square', 'a {} box on the right', 'that {} thing']
+    texts = [templates[int(rng.integers(len(templates)))].format(n) for n in names]
+    crop_mode = ['crop', 'context', 'crop+blur'][seed % 3]
+    pred, _ = make_scorer(crop_mode=crop_mode)(inputs, dets, texts, meta,
+                                               InputNormalization.from_preprocessor(preprocessor))
+    np.testing.assert_allclose(pred.bboxes.numpy(), np.stack([boxes[n] for n in names]), err_msg=str(texts))

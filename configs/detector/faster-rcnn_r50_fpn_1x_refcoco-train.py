@@ -4,8 +4,8 @@
 #   python tools/test.py configs/method2.py work_dirs/faster-rcnn_r50_fpn_1x_refcoco-train/epoch_12.pth
 #
 # Data: the COCO-format file written by `tools/prepare_refcoco.py data/coco` (all COCO boxes of the RefCOCO
-# train images that no other REFER split uses). Train images only: RefCOCO val/test images come from COCO train2014 as well, so training on
-# them would leak the test boxes.
+# train images that no other REFER split uses). Train images only: RefCOCO val/test images come from COCO
+# train2014 as well, so training on them would leak the test boxes.
 #
 # 80 classes, not class-agnostic: the COCO checkpoint's heads are 80-class, so every weight transfers and
 # fine-tuning starts from a working detector; every RefCOCO referent is a COCO object, so nothing is lost.

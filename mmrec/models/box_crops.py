@@ -48,7 +48,7 @@ class InputNormalization:
             mean = tuple(float(v) for v in preprocessor.mean.flatten())
             std = tuple(float(v) for v in preprocessor.std.flatten())
         else:
-            mean, std = cls.mean, cls.std
+            mean, std = (0.0, 0.0, 0.0), (1.0, 1.0, 1.0)
         if len(mean) == 1:  # a single value applies to every channel
             mean, std = mean * 3, std * 3
         return cls(mean=mean, std=std, input_is_rgb=bool(getattr(preprocessor, '_channel_conversion', False)))

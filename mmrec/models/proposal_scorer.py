@@ -1,15 +1,20 @@
 """Method 2: pick, among a detector's detections, the box whose CLIP crop embedding best matches each expression."""
-from typing import List, Optional, Sequence, Tuple, Union
+import logging
+from typing import Optional, Sequence, Tuple, Union
 
 import torch
+import torch.nn.functional as F
 from mmdet.registry import MODELS
 from mmengine.logging import print_log
 from mmengine.model import BaseModule
 from mmengine.structures import InstanceData
 from torch import Tensor
-import torch.nn.functional as F
 
 from .box_crops import CROP_MODES, InputNormalization
+
+
+def _warn(message: str) -> None:
+    print_log(message, logger='current', level=logging.WARNING)
 
 
 def parse_crop_modes(crop_mode: Union[str, Sequence[str]]) -> Tuple[str, ...]:
@@ -80,13 +85,13 @@ class CLIPProposalScorer(BaseModule):
         if not bool(usable.all()):
             dropped = int((~usable).sum())
             self.num_dropped_boxes += dropped
-            print_log(f'image {img_id}: dropped {dropped} detection(s) with no area inside the {width:g}x{height:g} '
-                      f'image ({self.num_dropped_boxes} so far)', logger='current', level=30)
+            _warn(f'image {img_id}: dropped {dropped} detection(s) with no area inside the {width:g}x{height:g} '
+                  f'image ({self.num_dropped_boxes} so far)')
             boxes, scores = boxes[usable], scores[usable]
         if len(boxes) == 0:
             self.num_images_without_detections += 1
-            print_log(f'image {img_id}: no detections, scoring the whole image instead '
-                      f'({self.num_images_without_detections} image(s) so far)', logger='current', level=30)
+            _warn(f'image {img_id}: no detections, scoring the whole image instead '
+                  f'({self.num_images_without_detections} image(s) so far)')
             boxes, scores = boxes.new_tensor([[0.0, 0.0, width, height]]), scores.new_zeros(1)
         order = scores.argsort(descending=True)[:self.top_k]
         return InstanceData(bboxes=boxes[order], scores=scores[order])
@@ -140,8 +145,8 @@ class CLIPProposalScorer(BaseModule):
         empty = torch.tensor([not text.strip() for text in texts], device=best.device)
         if bool(empty.any()):
             self.num_empty_expressions += int(empty.sum())
-            print_log(f'image {img_meta.get("img_id")}: {int(empty.sum())} empty expression(s) answered with the '
-                      f"detector's top box ({self.num_empty_expressions} so far)", logger='current', level=30)
+            _warn(f'image {img_meta.get("img_id")}: {int(empty.sum())} empty expression(s) answered with the '
+                  f"detector's top box ({self.num_empty_expressions} so far)")
             best = torch.where(empty, torch.zeros_like(best), best)  # candidates are sorted: 0 is the top one
             best_scores = torch.where(empty, candidates.scores[0].expand_as(best_scores), best_scores)
         return InstanceData(bboxes=candidates.bboxes[best], scores=best_scores), candidates
