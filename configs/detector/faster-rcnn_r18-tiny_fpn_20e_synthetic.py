@@ -29,13 +29,8 @@ train_dataloader = dict(
         data_prefix=dict(img='images/'),
         metainfo=dict(classes={{_base_.synthetic_classes}}),
         pipeline=train_pipeline))
-# The detector is judged through the REC configs (tools/test.py configs/method2*_synthetic.py CKPT).
-val_dataloader = None
-val_cfg = None
-val_evaluator = None
-test_dataloader = None
-test_cfg = None
-test_evaluator = None
+# Like its base, no detection validation: the detector is judged through
+# tools/test.py configs/method2_tiny-clip_r18-tiny_fpn_synthetic.py CKPT.
 
 train_cfg = dict(max_epochs=20, val_interval=100)
 optim_wrapper = dict(optimizer=dict(lr=0.02))
