@@ -7,13 +7,15 @@ Example:
 """
 import argparse
 import os
+from typing import List, Optional
 
+import torch
 from mmengine.config import Config, DictAction
 
 from mmrec.utils import build_runner, load_tool_config  # importing mmrec registers its modules
 
 
-def parse_args() -> argparse.Namespace:
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Train an mmrec (REC) model')
     parser.add_argument('config', help='train config file path')
     parser.add_argument('--work-dir', help='the dir to save logs and models')
@@ -30,7 +32,7 @@ def parse_args() -> argparse.Namespace:
                         help='job launcher')
     # torchrun passes the rank through LOCAL_RANK; torch.distributed.launch passes --local-rank.
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     return args
 
@@ -61,7 +63,10 @@ def build_config(args: argparse.Namespace) -> Config:
 
 
 def main() -> None:
-    cfg = build_config(parse_args())
+    args = parse_args()
+    if args.amp and not torch.cuda.is_available():
+        raise SystemExit('--amp needs a CUDA GPU: mmengine\'s AmpOptimWrapper does not run on the CPU')
+    cfg = build_config(args)
     runner = build_runner(cfg)
     runner.train()
 
