@@ -231,3 +231,37 @@ def test_bad_records_are_skipped_counted_and_logged(synthetic, tmp_path):
             in warning)
     assert f"1 refs with a zero-area box (e.g. [{{'ref_id': {zero_area['ref_id']}" in warning
     assert f"1 empty expressions (e.g. [{{'ref_id': {empty_sentence['ref_id']}" in warning
+
+
+def test_unknown_image_and_fully_skipped_image_leave_no_sample(synthetic, tmp_path):
+    """A ref on an image missing from instances.json is a counted skip (not a KeyError), and an image
+    whose refs are all skipped does not become a sample without expressions."""
+    root = _copy_root(synthetic, tmp_path)
+    refs = load_refs(osp.join(root, 'synthetic', 'refs(unc).p'))
+    val = [ref for ref in refs if ref['split'] == 'val']
+    val_images = sorted({ref['image_id'] for ref in val})
+    unknown_image = val[0]
+    unknown_image['image_id'] = 424242
+    emptied_image = val_images[-1]
+    coco = _read_coco(root)
+    for ann in coco['annotations']:
+        if ann['image_id'] == emptied_image:
+            ann['bbox'][2] = 0  # every ref of this image now has a zero-area box
+    malformed = next(ref for ref in val if ref['image_id'] != emptied_image and ref is not unknown_image)
+    malformed['sentences'][0] = 'not a sentence dict'
+    write_refer(osp.join(root, 'synthetic'), coco, refs)
+
+    logger = MMLogger.get_current_instance()
+    records = _Records()
+    logger.addHandler(records)
+    try:
+        dataset = _dataset(synthetic['dataset_kwargs'], data_root=root, split='val')
+    finally:
+        logger.removeHandler(records)
+    img_ids = [dataset.get_data_info(i)['img_id'] for i in range(len(dataset))]
+    assert emptied_image not in img_ids and 424242 not in img_ids
+    assert all(dataset.get_data_info(i)['expressions'] for i in range(len(dataset)))
+    warning = ' '.join(records.messages)
+    assert f"1 refs whose image_id is not in instances.json (e.g. [{{'ref_id': {unknown_image['ref_id']}" \
+        in warning
+    assert f"1 sentences that are not dicts (e.g. [{{'ref_id': {malformed['ref_id']}" in warning

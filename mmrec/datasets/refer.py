@@ -124,7 +124,8 @@ class REFERDataset(BaseDataset):
             if ref['split'] not in wanted:
                 continue
             expressions = self._ref_expressions(ref, images, anns, skips)
-            expressions_per_image[ref['image_id']].extend(expressions)
+            if expressions:  # an image whose refs were all skipped is no sample
+                expressions_per_image[ref['image_id']].extend(expressions)
         skips.report(self.split_file)
 
         img_infos = [images[img_id] for img_id in sorted(expressions_per_image)]
@@ -166,7 +167,9 @@ class REFERDataset(BaseDataset):
             return []
         expressions = []
         for index, sentence in enumerate(ref['sentences']):
-            sentence = sentence if isinstance(sentence, dict) else {}
+            if not isinstance(sentence, dict):
+                skips.add('sentences that are not dicts', dict(ref_id=ref['ref_id'], index=index))
+                continue
             sent_id = sentence.get('sent_id', _nth(ref.get('sent_ids'), index))
             text = sentence_text(sentence)
             if not text:
