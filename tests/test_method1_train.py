@@ -140,8 +140,9 @@ def test_predict_layout_and_no_proposals(tiny_setup):
 
 
 def test_detector_answers_known_boxes_in_original_pixels(tiny_setup):
-    """Through the real detector input (resized x2, ImageNet-normalised, BGR -> RGB, padded): each colour
-    word gets its square, mapped back to original pixels."""
+    """Through the real detector input (resized x2 wide and x1.5 high, ImageNet-normalised, BGR -> RGB,
+    padded): each colour word gets its square, mapped back to original pixels. The unequal scales catch a
+    swapped (w, h) scale factor."""
     from mmrec.testing import colored_squares, detector_input
 
     cfg = tiny_config(tiny_setup['options'])
@@ -150,12 +151,14 @@ def test_detector_answers_known_boxes_in_original_pixels(tiny_setup):
     cfg.model.roi_head.bbox_head.encoder = dict(type='MeanColorEncoder')
     model = MODELS.build(cfg.model).eval()
     image, boxes = colored_squares((96, 64))
-    inputs, metainfo, _ = detector_input(image, scale=(192, 128), preprocessor=cfg.model.data_preprocessor)
-    assert metainfo['scale_factor'] == (2.0, 2.0)
+    inputs, metainfo, _ = detector_input(image, scale=(192, 96), keep_ratio=False,
+                                         preprocessor=cfg.model.data_preprocessor)
+    assert metainfo['scale_factor'] == (2.0, 1.5)
     texts = ['the green one', 'red', 'blue square']
     sample = DetDataSample(metainfo=dict(metainfo, texts=texts))
     candidates = torch.tensor(np.stack([boxes['red'], boxes['blue'], boxes['green'], [30, 2, 50, 12]]))
-    sample.proposals = InstanceData(bboxes=candidates * 2, scores=torch.tensor([0.1, 0.2, 0.3, 0.9]))
+    to_input = torch.tensor([2.0, 1.5, 2.0, 1.5])
+    sample.proposals = InstanceData(bboxes=candidates * to_input, scores=torch.tensor([0.1, 0.2, 0.3, 0.9]))
     with torch.no_grad():
         result = model.predict(inputs[None], [sample])[0]
     expected = torch.tensor(np.stack([boxes['green'], boxes['red'], boxes['blue']]))
