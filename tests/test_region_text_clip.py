@@ -117,6 +117,22 @@ def test_model_needs_exactly_one_clip_source():
         RegionTextCLIP(tiny_clip=dict(vocab='mmrec.no_such_module.words'))
 
 
+def test_fine_tuning_starts_from_the_pretrained_weights(tmp_path):
+    """``pretrained`` loads a saved CLIP (as for openai/clip-vit-base-patch32), and the runner's
+    ``init_weights`` must not re-initialise it."""
+    torch.manual_seed(0)
+    source = RegionTextCLIP(tiny_clip=TINY_CLIP).eval()
+    source.save_pretrained(str(tmp_path))
+    model = RegionTextCLIP(pretrained=str(tmp_path))
+    model.init_weights()
+    model.eval()
+    pixels = torch.randn(2, 3, 32, 32, generator=torch.Generator().manual_seed(0))
+    texts = ['the big red circle', 'the leftmost square']
+    with torch.no_grad():
+        assert torch.allclose(model.encode_texts(texts), source.encode_texts(texts), atol=1e-5)
+        assert torch.allclose(model.encode_images(pixels), source.encode_images(pixels), atol=1e-5)
+
+
 # -------------------------------------------------------------------------------------- training on pairs
 @pytest.fixture(scope='module')
 def synthetic_root(tmp_path_factory) -> str:
