@@ -3,6 +3,10 @@
 # (e.g. --cfg-options model.scorer.encoder.name_or_path=work_dirs/.../clip).
 #   python tools/train.py configs/clip/tiny-clip_1xb64-30e_synthetic-regions.py
 # The data come from mmrec.datasets.generate_synthetic_refer('data/synthetic', image_size=(320, 240)).
+# Measured on 2 CPU cores with the generator's defaults (320x240, 200 train images = 973 pairs): 480
+# iterations, about 0.3 s each when the machine is idle (~2.5 min). Scoring the val split's ground-truth
+# boxes with the saved CLIP (CLIPEncoder, crop mode 'crop'): attribute expressions 0.82 (0.94 without a
+# size word, 0.74 with one), spatial 0.41, relational 0.33 -- a crop cannot show where an object is.
 _base_ = ['../_base_/default_runtime.py']
 
 data_root = 'data/synthetic/'
