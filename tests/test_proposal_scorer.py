@@ -122,10 +122,11 @@ def test_boxes_outside_the_image_or_empty_are_dropped(scene):
 def test_empty_expression_takes_the_detectors_top_box(scene):
     inputs, meta, norm, boxes = scene
     scorer = make_scorer()
-    pred, _ = scorer(inputs, detections(boxes), ['red', '', '   '], meta, norm)
-    np.testing.assert_allclose(pred.bboxes.numpy(), np.stack([boxes['red'], boxes['green'], boxes['green']]))
-    np.testing.assert_allclose(pred.scores.numpy()[1:], [0.9, 0.9])
-    assert scorer.num_empty_expressions == 2
+    pred, _ = scorer(inputs, detections(boxes), ['red', '', '   ', ' ?! '], meta, norm)
+    top = boxes['green']
+    np.testing.assert_allclose(pred.bboxes.numpy(), np.stack([boxes['red'], top, top, top]))
+    np.testing.assert_allclose(pred.scores.numpy()[1:], [0.9, 0.9, 0.9])
+    assert scorer.num_empty_expressions == 3  # punctuation only has no words either (as in method 1)
     none, candidates = scorer(inputs, detections(boxes), [], meta, norm)
     assert none.bboxes.shape == (0, 4) and len(candidates) == 3
 

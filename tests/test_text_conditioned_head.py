@@ -113,6 +113,9 @@ def test_lambda_zero_is_objectness_alone_and_lambda_one_is_clip_alone():
     predictions, _ = predict(detector_only, SCENE, PROPOSALS, objectness, ['the red square'])
     assert predictions.bboxes[0].tolist() == PROPOSALS[1]  # highest objectness, whatever the text
     assert predictions.scores[0].item() == pytest.approx(0.9 / 1.7)
+    detector_only.encoder.encode_boxes = detector_only.encoder.encode_texts = None  # CLIP must not run
+    predictions, _ = predict(detector_only, SCENE, PROPOSALS, objectness, ['the blue square'])
+    assert predictions.bboxes[0].tolist() == PROPOSALS[1]
 
     clip_only = build_head(clip_weight=1.0, temperature=0.05)
     predictions, _ = predict(clip_only, SCENE, PROPOSALS, [0.9, 0.05, 0.9], ['blue', 'red'])

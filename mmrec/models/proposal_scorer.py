@@ -11,6 +11,7 @@ from mmengine.structures import InstanceData
 from torch import Tensor
 
 from .box_crops import CROP_MODES, InputNormalization
+from .spatial_prompts import has_words
 
 
 def _warn(message: str) -> None:
@@ -18,7 +19,7 @@ def _warn(message: str) -> None:
 
 
 def parse_crop_modes(crop_mode: Union[str, Sequence[str]]) -> Tuple[str, ...]:
-    """``'crop'`` -> ``('crop',)``; ``'crop+blur'`` or ``['crop', 'blur']`` -> ``('crop', 'blur')`` (scores summed)."""
+    """``'crop'`` -> ``('crop',)``; ``'crop+blur'`` or ``['crop', 'blur']`` -> ``('crop', 'blur')`` (scores averaged)."""
     modes = tuple(crop_mode.split('+')) if isinstance(crop_mode, str) else tuple(crop_mode)
     unknown = [mode for mode in modes if mode not in CROP_MODES]
     if not modes or unknown:
@@ -33,9 +34,9 @@ class CLIPProposalScorer(BaseModule):
     For each image: keep the ``top_k`` detections by detector score (boxes clipped to the image; boxes with no
     area inside it are dropped, counted and logged), crop each from the detector's input image (one batched
     call per crop mode), embed crops and expressions, and answer each expression with the candidate of
-    highest cosine similarity (summed over the crop modes). All expressions of the image are scored in one
+    highest cosine similarity (averaged over the crop modes). All expressions of the image are scored in one
     matrix product. Fallbacks (counted and logged): no usable detection -> the whole image is the single
-    candidate; an empty expression -> the detector's top candidate.
+    candidate; an expression without words (empty, blank or punctuation only) -> the detector's top candidate.
 
     Args:
         encoder: config of a :class:`~mmrec.models.clip_encoder.BaseCLIPEncoder` (``CLIPEncoder`` by default).
@@ -104,7 +105,8 @@ class CLIPProposalScorer(BaseModule):
 
     def similarity(self, image: Tensor, boxes: Tensor, texts: Sequence[str], img_meta: dict,
                    input_norm: InputNormalization) -> Tensor:
-        """``(K, N)`` cosine similarity of K boxes (original pixels) to N expressions, summed over crop modes."""
+        """``(K, N)`` cosine similarity of K boxes (original pixels) to N expressions, averaged over crop modes
+        (so that it stays in [-1, 1] and ``detector_score_weight`` means the same for every ``crop_mode``)."""
         text_embeddings = self.encode_expressions(texts).to(image.device)
         similarity = boxes.new_zeros(len(boxes), len(texts))
         for mode in self.crop_modes:
@@ -113,7 +115,7 @@ class CLIPProposalScorer(BaseModule):
                 scale_factor=img_meta.get('scale_factor', (1.0, 1.0)), crop_mode=mode,
                 context_ratio=self.context_ratio, blur_sigma=self.blur_sigma)
             similarity = similarity + crop_embeddings @ text_embeddings.T
-        return similarity
+        return similarity / len(self.crop_modes)
 
     @torch.no_grad()
     def forward(self, image: Tensor, detections: InstanceData, texts: Sequence[str], img_meta: dict,
@@ -142,7 +144,7 @@ class CLIPProposalScorer(BaseModule):
             w = self.detector_score_weight
             scores = (1 - w) * scores + w * candidates.scores[:, None]
         best_scores, best = scores.max(dim=0)
-        empty = torch.tensor([not text.strip() for text in texts], device=best.device)
+        empty = torch.tensor([not has_words(text) for text in texts], device=best.device)
         if bool(empty.any()):
             self.num_empty_expressions += int(empty.sum())
             _warn(f'image {img_meta.get("img_id")}: {int(empty.sum())} empty expression(s) answered with the '

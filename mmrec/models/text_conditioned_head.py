@@ -279,7 +279,8 @@ class CLIPTextConditionedHead(BaseModule):
                          context_ratio=self.context_ratio)
         if answered:
             query_texts = [texts[i] for i in answered]
-            query_matrices = self.prompt_bank.query_matrices(query_texts)
+            # lambda = 0: CLIP has no say, so neither prompts nor crops are encoded
+            query_matrices = self.prompt_bank.query_matrices(query_texts) if self.clip_weight > 0 else None
             scores[answered] = self._blended_scores(image, boxes, detector_scores, embeddings, query_texts,
                                                     query_matrices, crop_args)
 
@@ -291,13 +292,17 @@ class CLIPTextConditionedHead(BaseModule):
         return InstanceData(bboxes=chosen, scores=best_scores), candidates
 
     def _blended_scores(self, image: Tensor, boxes: Tensor, detector_scores: Tensor,
-                        roi_embeddings: Optional[Tensor], query_texts: List[str], query_matrices: Tensor,
+                        roi_embeddings: Optional[Tensor], query_texts: List[str],
+                        query_matrices: Optional[Tensor],
                         crop_args: dict) -> Tensor:
         """``(E, K)`` blend of the CLIP, detector and (when there is one) branch scores of the K boxes."""
-        crop_embeddings = self.encoder.encode_boxes(image, boxes, **crop_args)
-        similarity = mean_prompt_similarity(crop_embeddings, query_matrices,
-                                            location_cells(boxes, crop_args['img_shape']))
-        clip_scores = F.softmax(similarity / self.temperature, dim=-1)
+        if query_matrices is None:  # lambda = 0
+            clip_scores = detector_scores.new_zeros(len(query_texts), len(boxes))
+        else:
+            crop_embeddings = self.encoder.encode_boxes(image, boxes, **crop_args)
+            similarity = mean_prompt_similarity(crop_embeddings, query_matrices,
+                                                location_cells(boxes, crop_args['img_shape']))
+            clip_scores = F.softmax(similarity / self.temperature, dim=-1)
         branch_scores = None
         if roi_embeddings is not None and self.branch_weight > 0:
             logits = self.branch.text_logits(roi_embeddings, self.encoder.encode_texts(query_texts))
