@@ -16,19 +16,18 @@ from mmdet.registry import MODELS
 from mmdet.structures import DetDataSample
 from transformers import AutoTokenizer, CLIPImageProcessor, CLIPModel
 
+from .clip_encoder import CLIP_MEAN, CLIP_STD
 from .tiny_clip import build_tiny_clip
 
-# OpenAI CLIP's normalisation (RGB, 0-1 scale); the default data preprocessor uses it at 0-255.
-OPENAI_CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
-OPENAI_CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
 # CLIP clamps its learnt temperature so that logits stay below 100.
 MAX_LOGIT_SCALE = math.log(100.0)
 
 
 def clip_data_preprocessor() -> dict:
-    """mmengine's image preprocessor config: BGR uint8 -> RGB, normalised with CLIP's mean and std."""
-    return dict(type='ImgDataPreprocessor', mean=[255 * m for m in OPENAI_CLIP_MEAN],
-                std=[255 * s for s in OPENAI_CLIP_STD], bgr_to_rgb=True)
+    """mmengine's image preprocessor config: BGR uint8 -> RGB, normalised with CLIP's mean and std (the same
+    statistics the frozen ``CLIPEncoder`` uses, so training and scoring see identical inputs)."""
+    return dict(type='ImgDataPreprocessor', mean=[255 * m for m in CLIP_MEAN],
+                std=[255 * s for s in CLIP_STD], bgr_to_rgb=True)
 
 
 def same_target_mask(targets: Sequence, texts: Sequence[str]) -> torch.Tensor:
@@ -177,7 +176,7 @@ class RegionTextCLIP(BaseModel):
     def image_processor(self) -> CLIPImageProcessor:
         """The ``CLIPImageProcessor`` matching training: the model's input size, the preprocessor's
         mean / std (back on the 0-1 scale)."""
-        mean, std = OPENAI_CLIP_MEAN, OPENAI_CLIP_STD
+        mean, std = CLIP_MEAN, CLIP_STD
         if getattr(self.data_preprocessor, '_enable_normalize', False):
             mean = tuple((self.data_preprocessor.mean.flatten() / 255).tolist())
             std = tuple((self.data_preprocessor.std.flatten() / 255).tolist())
