@@ -1,0 +1,95 @@
+"""Full-size models with random weights for speed measurements, built through mmrec's real configs.
+
+Speed does not depend on the weights, so the benchmark needs no download: CLIP gets the ViT-B/32 geometry
+of ``transformers.CLIPConfig()`` (12-layer 768-wide vision tower on 224x224 crops in 32x32 patches, 12-layer
+512-wide text tower, 512-d projections) with random weights and a word tokenizer for the workload's
+vocabulary (:func:`mmrec.models.tiny_clip.build_word_tokenizer`), saved with ``save_pretrained`` where
+``CLIPEncoder`` loads it; the detectors are the configs' Faster R-CNN R50-FPN without a pretrained backbone.
+``tiny=True`` swaps in a 2-layer CLIP and a quarter-width ResNet-18 detector on small images (tests).
+"""
+import os.path as osp
+from typing import Dict, Optional, Sequence, Tuple
+
+import torch
+from mmengine.config import Config
+
+from mmrec.models.tiny_clip import build_word_tokenizer, tiny_clip_config
+from mmrec.testing import TINY_DETECTOR_OPTIONS
+
+REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+METHOD2_CONFIG = osp.join(REPO_ROOT, 'configs', 'method2.py')
+#: Method 1 as evaluated without training (CLIP + spatial prompts + objectness + local search).
+METHOD1_CONFIG = osp.join(REPO_ROOT, 'configs', 'method1_clip-vit-b32_r50_fpn_zeroshot_refcoco.py')
+
+_GEOMETRY_KEYS = ('hidden_size', 'intermediate_size', 'num_hidden_layers', 'num_attention_heads')
+_TINY_LAYERS = dict(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2)
+#: The tiny detector's backbone/neck/RPN (method 1's zero-shot head has no RoI extractor or box head).
+_TINY_BACKBONE_OPTIONS = {key: value for key, value in TINY_DETECTOR_OPTIONS.items()
+                          if not key.startswith('model.roi_head.')}
+TINY_IMAGE_SCALE = (160, 120)
+
+
+def save_random_clip(save_dir: str, words: Sequence[str], tiny: bool = False, seed: int = 0) -> str:
+    """Save a randomly initialised CLIP (ViT-B/32 geometry, or a 2-layer one with ``tiny``) and a tokenizer
+    knowing ``words`` to ``save_dir``; returns ``save_dir``."""
+    from transformers import CLIPConfig, CLIPModel
+
+    reference = CLIPConfig()
+    if tiny:
+        text, vision = dict(_TINY_LAYERS), dict(_TINY_LAYERS, image_size=32, patch_size=8)
+        projection_dim = 16
+    else:
+        text = {key: getattr(reference.text_config, key) for key in _GEOMETRY_KEYS}
+        vision = {key: getattr(reference.vision_config, key) for key in _GEOMETRY_KEYS + ('image_size', 'patch_size')}
+        projection_dim = reference.projection_dim
+    tokenizer = build_word_tokenizer(words, model_max_length=reference.text_config.max_position_embeddings)
+    torch.manual_seed(seed)
+    model = CLIPModel(tiny_clip_config(tokenizer, text, vision, projection_dim))
+    model.save_pretrained(save_dir)
+    tokenizer.save_pretrained(save_dir)
+    return save_dir
+
+
+def _set_resize_scale(cfg: Config, scale: Tuple[int, int]) -> None:
+    for step in cfg.test_dataloader.dataset.pipeline:
+        if step['type'] == 'Resize':
+            step['scale'] = tuple(scale)
+
+
+def method_config(method: int, clip_dir: str, top_k: int = 10, tiny: bool = False,
+                  options: Optional[Dict[str, object]] = None, config_file: Optional[str] = None,
+                  image_scale: Optional[Tuple[int, int]] = None) -> Config:
+    """The config of method 1 or 2 set up for the benchmark: random detector (no pretrained backbone, no
+    ``load_from``), CLIP from ``clip_dir``, ``top_k`` candidates per image; ``options`` are extra
+    ``--cfg-options``-style overrides applied last; ``image_scale`` replaces the test pipeline's ``Resize``
+    scale (default: the config's 1333x800, or :data:`TINY_IMAGE_SCALE` with ``tiny``).
+
+    The detector's score threshold is 0: a randomly initialised classifier scores every class near 1/81,
+    under the configs' 0.05, and would leave no detection to re-rank (a trained detector keeps hundreds).
+    """
+    if method not in (1, 2):
+        raise ValueError(f'method must be 1 or 2, got {method!r}')
+    cfg = Config.fromfile(config_file or (METHOD1_CONFIG if method == 1 else METHOD2_CONFIG))
+    overrides: Dict[str, object] = {'load_from': None, 'model.backbone.init_cfg': None}
+    if method == 2:
+        overrides.update({'model.scorer.encoder.name_or_path': clip_dir, 'model.scorer.top_k': top_k,
+                          'model.test_cfg.rcnn.score_thr': 0.0})
+    else:
+        overrides.update({'model.roi_head.bbox_head.encoder.name_or_path': clip_dir,
+                          'model.test_cfg.rpn.max_per_img': top_k})
+    if tiny:
+        overrides.update(TINY_DETECTOR_OPTIONS if method == 2 else _TINY_BACKBONE_OPTIONS)
+    if image_scale is not None or tiny:
+        _set_resize_scale(cfg, image_scale or TINY_IMAGE_SCALE)
+    overrides.update(options or {})
+    cfg.merge_from_dict(overrides)
+    return cfg
+
+
+def build_inferencer(cfg: Config, device: str = 'cpu', seed: int = 0):
+    """mmrec's :class:`~mmrec.apis.RECInferencer` for ``cfg`` (the path users run), with seeded random
+    detector weights."""
+    from mmrec.apis import RECInferencer
+
+    torch.manual_seed(seed)
+    return RECInferencer(cfg, checkpoint=None, device=device)

@@ -1,0 +1,234 @@
+"""Measure mmrec's image-major REC inference against the naive one-expression-at-a-time pipelines.
+
+:func:`run_benchmark` builds the workload and the models, runs for each method mmrec's pipeline (the
+:class:`~mmrec.apis.RECInferencer` path users run: data pipeline, detector once per image, all crops of an
+image in one CLIP batch, cached text, one matrix product per image) and the naive reference
+(:mod:`mmrec.benchmark.naive`) on the same images with the same model, and returns throughputs, speed-ups,
+the agreement of their answers, the CLIP encoder's efficiency against the matmul peak and the peak memory.
+"""
+import os
+import resource
+import shutil
+import tempfile
+import time
+from contextlib import nullcontext
+from dataclasses import asdict, dataclass
+from functools import partial
+from typing import Callable, ContextManager, Dict, List, Optional, Sequence
+
+import numpy as np
+import torch
+from mmengine.dataset import pseudo_collate
+
+from mmrec.evaluation.iou import box_iou_pairwise
+from .models import build_inferencer, method_config, save_random_clip
+from .naive import NaiveMethod1, NaiveMethod2
+from .roofline import clip_crops_per_second, clip_vision_flops, matmul_peak_flops
+from .workload import VOCABULARY, WorkloadImage, make_workload
+
+DTYPES = {'float32': torch.float32, 'bfloat16': torch.bfloat16, 'float16': torch.float16}
+
+
+@dataclass
+class BenchmarkSettings:
+    """What :func:`run_benchmark` measures (the options of ``tools/benchmark.py``).
+
+    Attributes:
+        device: torch device of every model.
+        dtype: ``'float32'``, or ``'bfloat16'`` / ``'float16'`` to run both pipelines under autocast (on CUDA
+            mmrec's CLIP uses float16 autocast by itself).
+        num_images: timed images per method (one more, not timed, warms the models up).
+        expressions_per_image: RefCOCO val has about 7.
+        top_k: candidates per image (method 2: detections, method 1: RPN proposals).
+        image_batch: images per model call in mmrec's pipeline.
+        clip_batch: crops per call when measuring the CLIP encoder's throughput.
+        threads: torch threads (``None`` keeps torch's default).
+        methods: which methods to run, from ``(1, 2)``.
+        detector_pairs: class-box pairs per image the random detector keeps for NMS (see
+            :func:`calibrate_score_threshold`).
+        resample: PIL filter of the naive crops.
+        agreement_iou: two answers agree when their IoU is at least this.
+        tiny: tiny models and small images (a smoke run for tests; the timings mean nothing).
+        seed: of the workload and the random weights.
+    """
+
+    device: str = 'cpu'
+    dtype: str = 'float32'
+    num_images: int = 2
+    expressions_per_image: int = 7
+    top_k: int = 10
+    image_batch: int = 1
+    clip_batch: int = 32
+    threads: Optional[int] = None
+    methods: Sequence[int] = (2, 1)
+    detector_pairs: int = 300
+    resample: str = 'bicubic'
+    agreement_iou: float = 0.99
+    tiny: bool = False
+    seed: int = 0
+
+
+def autocast_factory(device: str, dtype: str) -> Callable[[], ContextManager]:
+    """A callable returning the autocast context for ``dtype`` on ``device`` (a no-op for float32)."""
+    if dtype not in DTYPES:
+        raise ValueError(f'dtype must be one of {sorted(DTYPES)}, got {dtype!r}')
+    if dtype == 'float32':
+        return nullcontext
+    return partial(torch.autocast, device_type=torch.device(device).type, dtype=DTYPES[dtype])
+
+
+def box_agreement(boxes_a: Sequence, boxes_b: Sequence, iou_thr: float = 0.99) -> float:
+    """Share of rows where the two pipelines chose the same box (IoU >= ``iou_thr``; 1.0 for no rows)."""
+    a, b = np.asarray(boxes_a, dtype=np.float64).reshape(-1, 4), np.asarray(boxes_b, dtype=np.float64).reshape(-1, 4)
+    if len(a) != len(b):
+        raise ValueError(f'box_agreement: {len(a)} answers against {len(b)}')
+    if len(a) == 0:
+        return 1.0
+    return float((box_iou_pairwise(a, b) >= iou_thr).mean())
+
+
+@torch.no_grad()
+def calibrate_score_threshold(inferencer, image: WorkloadImage, pairs: int) -> float:
+    """Set the random detector's score threshold so that about ``pairs`` class-box pairs of ``image`` pass it.
+
+    A randomly initialised classifier scores every class of every RoI near 1/81: with the configs' threshold
+    of 0.05 nothing survives, with 0 all 80,000 pairs go to NMS, which then costs seconds. A trained detector
+    passes a few hundred pairs; the threshold is set so that the random one does too. Returns the threshold.
+    """
+    model = inferencer.model
+    captured = []
+    handle = model.roi_head.bbox_head.register_forward_hook(lambda module, args, output: captured.append(output[0]))
+    try:
+        data = dict(img=image.image_bgr, img_id=image.img_id, img_path=None, texts=list(image.texts),
+                    expressions=[dict(text=text) for text in image.texts])
+        model.test_step(pseudo_collate([inferencer.pipeline(data)]))
+    finally:
+        handle.remove()
+    scores = torch.softmax(captured[0].float(), dim=-1)[:, :-1].flatten()  # the last column is background
+    threshold = float(scores.topk(min(pairs, scores.numel())).values[-1]) * (1 - 1e-6)
+    model.roi_head.test_cfg.score_thr = threshold
+    return threshold
+
+
+@torch.no_grad()
+def run_mmrec(inferencer, images: Sequence[WorkloadImage], image_batch: int = 1,
+              autocast: Callable[[], ContextManager] = nullcontext) -> List[List[float]]:
+    """mmrec's image-major inference: ``image_batch`` images (with all their expressions) per model call.
+    Returns one box (original image pixels) per expression, in order."""
+    answers = []
+    for start in range(0, len(images), image_batch):
+        data = [inferencer.pipeline(dict(img=image.image_bgr, img_id=image.img_id, img_path=None,
+                                         texts=list(image.texts),
+                                         expressions=[dict(text=text) for text in image.texts]))
+                for image in images[start:start + image_batch]]
+        with autocast():
+            samples = inferencer.model.test_step(pseudo_collate(data))
+        for sample in samples:
+            answers.extend(sample.pred_instances.bboxes.float().cpu().tolist())
+    return answers
+
+
+def _timed(function: Callable[[], List], device: str):
+    if torch.device(device).type == 'cuda':
+        torch.cuda.synchronize()
+    start = time.perf_counter()
+    result = function()
+    if torch.device(device).type == 'cuda':
+        torch.cuda.synchronize()
+    return result, time.perf_counter() - start
+
+
+def describe_device(device: str) -> str:
+    """A readable name of ``device``: the GPU's name, or the CPU model and its number of cores."""
+    if torch.device(device).type == 'cuda':
+        return torch.cuda.get_device_name(torch.device(device))
+    model = 'CPU'
+    try:
+        with open('/proc/cpuinfo') as cpuinfo:
+            names = [line.split(':', 1)[1].strip() for line in cpuinfo if line.startswith('model name')]
+        model = names[0] if names else model
+    except OSError:
+        pass
+    return f'{model}, {os.cpu_count()} cores'
+
+
+def peak_memory_mb(device: str) -> float:
+    """Peak memory of this process so far: GPU memory allocated by torch on CUDA, else the resident set."""
+    if torch.device(device).type == 'cuda':
+        return torch.cuda.max_memory_allocated() / 2**20
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def measure_method(method: int, settings: BenchmarkSettings, clip_dir: str,
+                   warmup: WorkloadImage, images: Sequence[WorkloadImage]) -> Dict[str, float]:
+    """Build method ``method`` and time mmrec's pipeline and the naive one on ``images``."""
+    autocast = autocast_factory(settings.device, settings.dtype)
+    cfg = method_config(method, clip_dir, top_k=settings.top_k, tiny=settings.tiny)
+    inferencer = build_inferencer(cfg, device=settings.device, seed=settings.seed)
+    result: Dict[str, float] = {}
+    if method == 2:
+        result['m2_score_threshold'] = calibrate_score_threshold(inferencer, warmup, settings.detector_pairs)
+    naive = (NaiveMethod2 if method == 2 else NaiveMethod1)(inferencer, settings.resample, autocast)
+    run_mmrec(inferencer, [warmup], settings.image_batch, autocast)
+    naive([warmup])
+    num_expressions = sum(len(image.texts) for image in images)
+    ours, ours_time = _timed(lambda: run_mmrec(inferencer, images, settings.image_batch, autocast), settings.device)
+    naive.clip.num_crops = 0
+    reference, naive_time = _timed(lambda: naive(images), settings.device)
+    prefix = f'm{method}'
+    result.update({
+        f'{prefix}_expr_per_s': num_expressions / ours_time,
+        f'{prefix}_naive_expr_per_s': num_expressions / naive_time,
+        f'{prefix}_speedup': naive_time / ours_time,
+        f'{prefix}_agreement': box_agreement(ours, reference, settings.agreement_iou),
+        f'{prefix}_seconds': ours_time,
+        f'{prefix}_naive_seconds': naive_time,
+        f'{prefix}_naive_crops_per_expr': naive.clip.num_crops / num_expressions,
+    })
+    return result, inferencer
+
+
+def run_benchmark(settings: BenchmarkSettings) -> Dict[str, object]:
+    """Run the whole benchmark (see the module docstring); returns a flat dict of figures."""
+    if settings.threads:
+        torch.set_num_threads(settings.threads)
+    unknown = [m for m in settings.methods if m not in (1, 2)]
+    if unknown or not settings.methods:
+        raise ValueError(f'methods must be a non-empty subset of (1, 2), got {settings.methods}')
+    workload = make_workload(settings.num_images + 1, settings.expressions_per_image, seed=settings.seed)
+    warmup, images = workload[0], workload[1:]
+    results: Dict[str, object] = dict(asdict(settings), methods=list(settings.methods),
+                                      threads=torch.get_num_threads(), device_name=describe_device(settings.device),
+                                      num_expressions=sum(len(image.texts) for image in images),
+                                      load_average=list(os.getloadavg()))
+    clip_dir = tempfile.mkdtemp(prefix='mmrec-benchmark-clip-')
+    try:
+        save_random_clip(clip_dir, VOCABULARY, tiny=settings.tiny, seed=settings.seed)
+        encoder = None
+        for method in settings.methods:
+            figures, inferencer = measure_method(method, settings, clip_dir, warmup, images)
+            results.update(figures)
+            model = inferencer.model
+            encoder = model.scorer.encoder if method == 2 else model.roi_head.bbox_head.encoder
+            del inferencer, model
+        results.update(clip_efficiency(encoder, settings))
+    finally:
+        shutil.rmtree(clip_dir, ignore_errors=True)
+    results['peak_memory_mb'] = peak_memory_mb(settings.device)
+    results['load_average_end'] = list(os.getloadavg())
+    return results
+
+
+def clip_efficiency(encoder, settings: BenchmarkSettings) -> Dict[str, float]:
+    """CLIP crops per second, the FLOP/s they mean and their share of the matmul peak, in the same dtype."""
+    autocast = autocast_factory(settings.device, settings.dtype)
+    dtype = DTYPES[settings.dtype]
+    if torch.device(settings.device).type == 'cuda' and getattr(encoder, 'autocast', False) \
+            and dtype == torch.float32:
+        dtype = torch.float16  # CLIPEncoder runs under float16 autocast on CUDA by itself
+    flops = clip_vision_flops(encoder.clip.config.vision_config, encoder.clip.config.projection_dim)['total']
+    crops_per_s = clip_crops_per_second(encoder, settings.clip_batch, autocast=autocast)
+    peak = matmul_peak_flops(dtype, settings.device, size=512 if settings.tiny else 2048)
+    return dict(clip_crops_per_s=crops_per_s, clip_gflop_per_crop=flops / 1e9,
+                clip_achieved_gflops=crops_per_s * flops / 1e9, matmul_peak_gflops=peak / 1e9,
+                clip_roofline_fraction=crops_per_s * flops / peak, matmul_dtype=str(dtype).replace('torch.', ''))
