@@ -1,0 +1,42 @@
+# Method 1 fine-tuned row of the quickstart: the CLIPTextConditionedHead in the tiny synthetic Faster R-CNN,
+# starting from the untuned detector (faster-rcnn_r18-tiny_fpn_12e_source-shapes.py, as configs/method1.py
+# starts from mmdet's COCO detector): its backbone and FPN stay frozen, the RPN and the head's branch (RoI
+# features -> the tiny CLIP's text space, initialised from the detector's shared fcs, plus box regression)
+# train on the synthetic train split. CLIP is the quickstart's tiny region-text CLIP.
+#   python tools/train.py configs/quickstart/method1_tiny-clip_r18-tiny_fpn_ft_synthetic.py \
+#       --cfg-options load_from=UNTUNED_DETECTOR.pth
+#   python tools/test.py configs/quickstart/method1_tiny-clip_r18-tiny_fpn_ft_synthetic.py work_dirs/.../epoch_N.pth
+_base_ = '../method1_tiny-clip_r18_fpn_2e_synthetic.py'
+
+# Its network is the tiny detector's (quarter-width ResNet-18, 32-channel FPN, 128-wide shared fcs), so the
+# untuned detector's checkpoint loads into it, the box head's shared fcs into the branch.
+clip_dir = 'work_dirs/quickstart/clip/clip'
+model = dict(
+    frozen_modules=('backbone', 'neck'),
+    roi_head=dict(
+        bbox_roi_extractor=dict(roi_layer=dict(sampling_ratio=2)),  # as the detector trained
+        bbox_head=dict(encoder=dict(name_or_path=clip_dir))))
+
+# The REC data at their own size (the detector's), val for testing.
+image_scale = (320, 240)
+pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadReferExpressions'),
+    dict(type='Resize', scale=image_scale, keep_ratio=True),
+    dict(type='PackRECInputs'),
+]
+train_dataloader = dict(dataset=dict(pipeline=pipeline))
+test_dataloader = dict(dataset=dict(pipeline=pipeline))
+val_dataloader = None
+val_cfg = None
+val_evaluator = None
+
+max_epochs = 4
+train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=max_epochs)
+optim_wrapper = dict(optimizer=dict(lr=1e-3))
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=20),
+    dict(type='MultiStepLR', by_epoch=True, begin=0, end=max_epochs, milestones=[max_epochs - 1], gamma=0.1),
+]
+default_hooks = dict(checkpoint=dict(interval=max_epochs, max_keep_ckpts=1, save_best=None))
+load_from = 'work_dirs/quickstart/detector_untuned/epoch_12.pth'
