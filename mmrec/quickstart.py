@@ -31,6 +31,10 @@ REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIG_DIR = 'configs/quickstart'
 SOURCE_SEED_OFFSET = 1000  # the source set's seed: far from the REC data's, so no scene repeats
 KINDS = ('attribute', 'spatial', 'relational')
+# The training configs (in CONFIG_DIR), by the settings' name of their epochs.
+CONFIGS = dict(detector='faster-rcnn_r18-tiny_fpn_12e_source-shapes.py', clip='tiny-clip_synthetic-regions.py',
+               finetune='faster-rcnn_r18-tiny_fpn_6e_synthetic-ft.py',
+               method1='method1_tiny-clip_r18-tiny_fpn_ft_synthetic.py')
 
 
 # ---------------------------------------------------------------------------------------------- settings
@@ -46,8 +50,8 @@ class QuickstartSettings:
     num_source: int = 200
     image_size: Tuple[int, int] = (320, 240)
     source_image_size: Tuple[int, int] = (160, 120)
-    detector_epochs: Optional[int] = None
-    finetune_epochs: Optional[int] = None
+    detector_epochs: Optional[int] = None  # the untuned detector
+    finetune_epochs: Optional[int] = None  # the fine-tuned detector
     clip_epochs: Optional[int] = None
     method1_epochs: Optional[int] = None
     jobs: int = 2
@@ -135,7 +139,7 @@ class ProgressPrinter:
         return time.monotonic() - self.start
 
     def __call__(self, stage: str, message: str) -> None:
-        line = f'[{format_duration(self.elapsed()):>7}] {stage:<19} {message}'
+        line = f'[{format_duration(self.elapsed()):>7}] {stage:<22} {message}'
         print(line, file=self.stream, flush=True)
         if self.log_file is not None:
             with open(self.log_file, 'a') as f:
@@ -310,44 +314,41 @@ def last_checkpoint(work_dir: str) -> str:
     return path.strip()
 
 
-def training_stages(settings: QuickstartSettings) -> List[Stage]:
-    """The four trainings: untuned detector, fine-tuned detector, CLIP, method 1 (see the module doc)."""
-    def train_argv(config: str, stage: str, options: List[str], epochs: Optional[int]) -> List[str]:
-        options = list(options) + [f'randomness.seed={settings.seed}']
-        if epochs is not None:
-            options.append(f'train_cfg.max_epochs={epochs}')
-        return ['tools/train.py', f'{CONFIG_DIR}/{config}', '--work-dir', settings.path(stage),
-                '--cfg-options', *options]
+def training_stage(settings: QuickstartSettings, key: str, name: str, title: str, needs: Tuple[str, ...],
+                   options: Callable[[], List[str]]) -> Stage:
+    """``tools/train.py CONFIGS[key]`` in ``work_dir/name``, with the ``--cfg-options`` that ``options``
+    gives when the stage starts, the seed and, when set, ``settings.<key>_epochs``."""
+    config = f'{CONFIG_DIR}/{CONFIGS[key]}'
+    epochs = getattr(settings, f'{key}_epochs')
 
+    def argv() -> List[str]:
+        extra = [f'randomness.seed={settings.seed}'] + ([] if epochs is None else [f'train_cfg.max_epochs={epochs}'])
+        return ['tools/train.py', config, '--work-dir', settings.path(name), '--cfg-options', *options(), *extra]
+
+    shown_epochs = epochs
+    if shown_epochs is None:  # the config's own schedule, read for the progress lines
+        from mmengine.config import Config
+        shown_epochs = Config.fromfile(osp.join(REPO_ROOT, config), import_custom_modules=False).train_cfg.max_epochs
+    return Stage(name, title, needs=needs, make_argv=argv, max_epochs=shown_epochs)
+
+
+def training_stages(settings: QuickstartSettings) -> List[Stage]:
+    """The four trainings: untuned detector, CLIP, fine-tuned detector, method 1 (see the module doc)."""
     loader = 'train_dataloader.dataset'
-    untuned = settings.path('detector_untuned')
+    rec_data = [_data_root_option(loader, settings.data_root), _scale_option(loader, settings.image_size)]
+    from_untuned = lambda: [f'load_from={last_checkpoint(settings.path("detector_untuned"))}']  # noqa: E731
     return [
-        Stage('detector_untuned', 'train the untuned detector on the source shapes',
-              make_argv=lambda: train_argv(
-                  'faster-rcnn_r18-tiny_fpn_12e_source-shapes.py', 'detector_untuned',
-                  [_data_root_option(loader, settings.source_root), _scale_option(loader, settings.source_image_size)],
-                  settings.detector_epochs),
-              needs=('data', ), max_epochs=settings.detector_epochs),
-        Stage('clip', 'train the tiny region-text CLIP',
-              make_argv=lambda: train_argv(
-                  'tiny-clip_synthetic-regions.py', 'clip', [_data_root_option(loader, settings.data_root)],
-                  settings.clip_epochs),
-              needs=('data', ), max_epochs=settings.clip_epochs),
-        Stage('detector_finetuned', 'fine-tune the detector on the REC train split',
-              make_argv=lambda: train_argv(
-                  'faster-rcnn_r18-tiny_fpn_6e_synthetic-ft.py', 'detector_finetuned',
-                  [_data_root_option(loader, settings.data_root), _scale_option(loader, settings.image_size),
-                   f'load_from={last_checkpoint(untuned)}'],
-                  settings.finetune_epochs),
-              needs=('detector_untuned', ), max_epochs=settings.finetune_epochs),
-        Stage('method1_train', "train method 1's RPN and branch from the untuned detector",
-              make_argv=lambda: train_argv(
-                  'method1_tiny-clip_r18-tiny_fpn_ft_synthetic.py', 'method1_train',
-                  [_data_root_option(loader, settings.data_root), _scale_option(loader, settings.image_size),
-                   f'load_from={last_checkpoint(untuned)}',
-                   f'model.roi_head.bbox_head.encoder.name_or_path={clip_dir(settings)}'],
-                  settings.method1_epochs),
-              needs=('detector_untuned', 'clip'), max_epochs=settings.method1_epochs),
+        training_stage(settings, 'detector', 'detector_untuned', 'train the untuned detector on the source shapes',
+                       ('data', ), lambda: [_data_root_option(loader, settings.source_root),
+                                            _scale_option(loader, settings.source_image_size)]),
+        training_stage(settings, 'clip', 'clip', 'train the tiny region-text CLIP', ('data', ),
+                       lambda: [_data_root_option(loader, settings.data_root)]),
+        training_stage(settings, 'finetune', 'detector_finetuned', 'fine-tune the detector on the REC train split',
+                       ('detector_untuned', ), lambda: rec_data + from_untuned()),
+        training_stage(settings, 'method1', 'method1_train',
+                       "train method 1's RPN and branch from the untuned detector", ('detector_untuned', 'clip'),
+                       lambda: rec_data + from_untuned()
+                       + [f'model.roi_head.bbox_head.encoder.name_or_path={clip_dir(settings)}']),
     ]
 
 
