@@ -194,6 +194,23 @@ def test_local_search_keeps_boxes_inside_the_image():
     assert 0 <= x1 < x2 <= 50 and 0 <= y1 < y2 <= 40
 
 
+def test_local_search_encodes_each_distinct_variant_once():
+    """Expressions starting from the same box share its variants, and the current box (variant 0, and the
+    zero-shift variant) is not encoded again: same answers as one expression at a time, far fewer crops."""
+    image = make_image(80, 100, [(RED, (40, 30, 60, 50))])
+    boxes, objectness = [[43.0, 27.0, 63.0, 49.0], [5.0, 5.0, 25.0, 25.0]], [0.5, 0.5]
+    head = search_head(True)
+    encoded = []
+    encode_pixels = head.encoder.encode_pixels
+    head.encoder.encode_pixels = lambda pixels: encoded.append(len(pixels)) or encode_pixels(pixels)
+    together, _ = predict(head, image, boxes, objectness, ['red square', 'the red one'])
+    alone = [predict(head, image, boxes, objectness, [text])[0].bboxes[0] for text in ('red square', 'the red one')]
+    assert torch.equal(together.bboxes, torch.stack(alone))
+    # proposals (2), then round 1: 28 variants, the zero-shift one is the start box (27 crops); round 2: the
+    # current box is known and reappears as the zero-shift variant (26 crops); shared by both expressions
+    assert encoded[:3] == [2, 27, 26]
+
+
 # -- bad input ----------------------------------------------------------------------------------------------
 def test_no_proposals_answers_the_whole_image():
     head = build_head()

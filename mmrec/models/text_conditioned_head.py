@@ -19,7 +19,7 @@ Per image, for the RPN's top-K proposals (boxes + objectness) and every expressi
    (:mod:`~mmrec.models.local_search`); with ``lambda = 0`` CLIP has no say and the search is skipped.
 """
 import logging
-from typing import List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -64,6 +64,37 @@ def _embedding_dim(encoder: torch.nn.Module) -> int:
     """Size of the encoder's joint embedding space (read from ``embed_dim`` or from one text embedding)."""
     dim = getattr(encoder, 'embed_dim', None)
     return int(dim) if dim is not None else int(encoder.encode_texts(['a']).shape[-1])
+
+
+class BoxEmbeddingMemo:
+    """Embeddings of boxes of one image, each distinct box encoded once.
+
+    Boxes are the same when their coordinates agree to ``1 / resolution`` pixel (the crops then differ by far
+    less than a grey level); every call encodes its new distinct boxes in one batch.
+
+    Args:
+        encode: maps ``(N, 4)`` boxes to ``(N, D)`` embeddings (e.g. ``encoder.encode_boxes`` of the image).
+        resolution: sub-pixel grid on which boxes are compared.
+    """
+
+    def __init__(self, encode: Callable[[Tensor], Tensor], resolution: int = 64) -> None:
+        self.encode = encode
+        self.resolution = resolution
+        self.embeddings: Dict[tuple, Tensor] = {}
+        self.num_encoded = 0
+
+    def __call__(self, boxes: Tensor) -> Tensor:
+        """``(N, D)`` embeddings of ``(N, 4)`` boxes."""
+        keys = [tuple(key) for key in torch.round(boxes.float() * self.resolution).long().tolist()]
+        first_row = {}
+        for row, key in enumerate(keys):
+            if key not in self.embeddings:
+                first_row.setdefault(key, row)
+        if first_row:
+            rows = torch.tensor(list(first_row.values()), device=boxes.device)
+            self.embeddings.update(zip(first_row, self.encode(boxes[rows])))
+            self.num_encoded += len(first_row)
+        return torch.stack([self.embeddings[key] for key in keys])
 
 
 @MODELS.register_module()
@@ -310,13 +341,19 @@ class CLIPTextConditionedHead(BaseModule):
         return blend_scores(clip_scores, detector_scores, self.clip_weight, branch_scores, self.branch_weight)
 
     def refine(self, image: Tensor, boxes: Tensor, query_matrices: Tensor, crop_args: dict) -> Tensor:
-        """Local search around ``boxes`` (row e for query e), scored by the spatial-prompt CLIP similarity."""
+        """Local search around ``boxes`` (row e for query e), scored by the spatial-prompt CLIP similarity.
+
+        Each distinct variant box is cropped and encoded once per image: the current box reappears in every
+        round (and as the zero-shift variant), and expressions that start from the same box share all its
+        variants (see :class:`BoxEmbeddingMemo`).
+        """
         img_shape = crop_args['img_shape']
+        memo = BoxEmbeddingMemo(lambda flat: self.encoder.encode_boxes(image, flat, **crop_args))
 
         def score_fn(variants: Tensor) -> Tensor:
             num_queries, num_variants = variants.shape[:2]
             flat = variants.reshape(-1, 4)
-            crops = self.encoder.encode_boxes(image, flat, **crop_args).view(num_queries, num_variants, -1)
+            crops = memo(flat).view(num_queries, num_variants, -1)
             cells = location_cells(flat, img_shape).view(num_queries, num_variants)
             return paired_prompt_similarity(crops, query_matrices, cells)
 
