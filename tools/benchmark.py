@@ -41,13 +41,18 @@ def parse_args(argv=None) -> BenchmarkSettings:
     parser.add_argument('--methods', type=int, nargs='+', default=list(defaults.methods), choices=[1, 2])
     parser.add_argument('--resample', default=defaults.resample, choices=['bicubic', 'bilinear', 'roi_align'],
                         help="naive crops: PIL's bicubic or bilinear resize, or roi_align (mmrec's crop path on the original image)")
+    parser.add_argument('--clip-init-factor', type=float, default=defaults.clip_init_factor,
+                        help="initializer_factor of the random CLIP (1: transformers' default; see "
+                             'mmrec/benchmark/models.py): sets how far apart the candidates scores are, '
+                             'hence how robust the agreement is, not the speed')
     parser.add_argument('--tiny', action='store_true', help='tiny models and images (smoke test only)')
     parser.add_argument('--seed', type=int, default=defaults.seed)
     args = parser.parse_args(argv)
     return BenchmarkSettings(device=args.device, dtype=args.dtype, num_images=args.num_images,
                              expressions_per_image=args.expressions_per_image, top_k=args.top_k,
                              image_batch=args.image_batch, clip_batch=args.clip_batch, threads=args.threads,
-                             methods=tuple(args.methods), resample=args.resample, tiny=args.tiny, seed=args.seed)
+                             methods=tuple(args.methods), resample=args.resample,
+                             clip_init_factor=args.clip_init_factor, tiny=args.tiny, seed=args.seed)
 
 
 def format_report(results: dict) -> str:
@@ -58,11 +63,15 @@ def format_report(results: dict) -> str:
              f"(+1 warm-up image), K={results['top_k']}, load average at start "
              f"{results['load_average'][0]:.2f}, at end {results['load_average_end'][0]:.2f}",
              '',
-             f"{'':10} {'mmrec expr/s':>13} {'naive expr/s':>13} {'ours/naive':>11} {'agreement':>10}"]
+             f"{'':10} {'mmrec expr/s':>13} {'naive expr/s':>13} {'ours/naive':>11} {'same box':>9} "
+             f"{'IoU>=0.5':>9} {'crops/img':>10} {'naive crops/img':>16} {'detector s':>11}"]
     for method in results['methods']:
         m = f'm{method}'
+        naive_crops = results[f'{m}_naive_crops_per_expr'] * results['expressions_per_image']
         lines.append(f"method {method:<3} {results[f'{m}_expr_per_s']:13.3f} {results[f'{m}_naive_expr_per_s']:13.3f} "
-                     f"{results[f'{m}_speedup']:10.2f}x {100 * results[f'{m}_agreement']:9.1f}%")
+                     f"{results[f'{m}_speedup']:10.2f}x {100 * results[f'{m}_agreement']:8.1f}% "
+                     f"{100 * results[f'{m}_agreement_iou50']:8.1f}% {results[f'{m}_crops_per_image']:10.1f} "
+                     f"{naive_crops:16.1f} {results[f'{m}_detector_seconds_per_call']:11.2f}")
     for method in results['methods']:
         hours = REFCOCO_VAL_EXPRESSIONS / results[f'm{method}_expr_per_s'] / 3600
         lines.append(f'RefCOCO val ({REFCOCO_VAL_EXPRESSIONS} expressions), method {method}: about {hours:.1f} h '

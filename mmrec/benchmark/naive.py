@@ -9,6 +9,7 @@ and tokenizer, K, the prompt templates, lambda, tau, the local-search steps), re
 that any disagreement comes from cropping and numerics, not from different weights or settings.
 """
 import re
+import time
 from contextlib import nullcontext
 from itertools import product
 from typing import Callable, ContextManager, Dict, List, Sequence, Tuple
@@ -126,14 +127,23 @@ class NaiveMethod2:
         self.templates = scorer.prompt_templates
         self.clip = NaiveCLIP(scorer.encoder, resample, autocast)
         self.autocast = autocast
+        self.detector_seconds = 0.0  # time spent in the detector (preprocessing included), for the report
 
     @torch.no_grad()
-    def answer(self, image: WorkloadImage, text: str) -> Box:
-        """The box (original image pixels) chosen for ``text``."""
+    def detect(self, image: WorkloadImage, text: str):
+        """The detector's detections (original image pixels) for one expression's forward."""
+        start = time.perf_counter()
         batch = _detector_batch(self.inferencer, image, text)
         with self.autocast():
             detections = TwoStageDetector.predict(self.inferencer.model, batch['inputs'], batch['data_samples'],
                                                   rescale=True)[0].pred_instances
+        self.detector_seconds += time.perf_counter() - start
+        return detections
+
+    @torch.no_grad()
+    def answer(self, image: WorkloadImage, text: str) -> Box:
+        """The box (original image pixels) chosen for ``text``."""
+        detections = self.detect(image, text)
         width, height = image.size
         order = torch.argsort(detections.scores.float(), descending=True, stable=True).tolist()
         boxes = [_clip_to_image(detections.bboxes[i].tolist(), width, height, 0.0) for i in order]
@@ -179,6 +189,7 @@ class NaiveMethod1:
         self.search = head.search_config
         self.clip = NaiveCLIP(head.encoder, resample, autocast)
         self.autocast = autocast
+        self.detector_seconds = 0.0  # time spent in the detector (preprocessing included), for the report
 
     def _label(self, box: Box, width: float, height: float) -> str:
         col = min(max(int(np.floor((box[0] + box[2]) / 2 * 3 / width)), 0), 2)
@@ -205,14 +216,21 @@ class NaiveMethod1:
         return variants
 
     @torch.no_grad()
-    def answer(self, image: WorkloadImage, text: str) -> Box:
-        """The box (original image pixels) chosen for ``text``."""
+    def detect(self, image: WorkloadImage, text: str):
+        """The RPN's proposals (input pixels) for one expression's forward, and the input's scale factor."""
         model = self.inferencer.model
+        start = time.perf_counter()
         batch = _detector_batch(self.inferencer, image, text)
         with self.autocast():
             features = model.extract_feat(batch['inputs'])
             proposals = model.rpn_head.predict(features, batch['data_samples'], rescale=False)[0]
-        w_scale, h_scale = batch['data_samples'][0].metainfo['scale_factor'][:2]
+        self.detector_seconds += time.perf_counter() - start
+        return proposals, batch['data_samples'][0].metainfo['scale_factor'][:2]
+
+    @torch.no_grad()
+    def answer(self, image: WorkloadImage, text: str) -> Box:
+        """The box (original image pixels) chosen for ``text``."""
+        proposals, (w_scale, h_scale) = self.detect(image, text)
         width, height = image.size
         boxes = [_clip_to_image((b[0] / w_scale, b[1] / h_scale, b[2] / w_scale, b[3] / h_scale), width, height,
                                 self.search.min_size) for b in proposals.bboxes.float().tolist()]
