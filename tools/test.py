@@ -6,12 +6,11 @@ Example:
     bash tools/dist_test.sh configs/method2.py ckpt.pth 8
 """
 import argparse
-import os
 from typing import List, Optional
 
-from mmengine.config import Config, ConfigDict, DictAction
+from mmengine.config import Config, ConfigDict
 
-from mmrec.utils import build_runner, load_tool_config  # importing mmrec registers its modules
+from mmrec.utils import add_runner_arguments, build_runner, load_tool_config, parse_runner_arguments  # importing mmrec registers its modules
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -19,21 +18,13 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('config', help='test config file path')
     parser.add_argument('checkpoint', nargs='?', default=None,
                         help='checkpoint file (optional when the config loads all its weights itself)')
-    parser.add_argument('--work-dir', help='the dir to save the evaluation logs and metrics')
     parser.add_argument('--out', help='write one JSON row per expression (prediction, IoU, ids) to this file')
     parser.add_argument('--show-dir', help='draw ground truth (green) and prediction (red) with the '
                         'expression for every expression, into this dir (relative to the run dir)')
     parser.add_argument('--max-per-image', type=int, default=None,
                         help='with --show-dir, draw at most this many expressions per image')
-    parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
-        help='override config settings, e.g. "model.clip.name_or_path=/ckpt/clip test_dataloader.dataset.split=val"')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none',
-                        help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    return args
+    add_runner_arguments(parser, 'model.scorer.encoder.name_or_path=/models/clip test_dataloader.dataset.split=val')
+    return parse_runner_arguments(parser, argv)
 
 
 def _rec_metric_cfgs(evaluator_cfg) -> list:

@@ -6,35 +6,25 @@ Example:
     bash tools/dist_train.sh configs/method1.py 8                # 8 GPUs (torchrun)
 """
 import argparse
-import os
 from typing import List, Optional
 
 import torch
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 
-from mmrec.utils import build_runner, load_tool_config  # importing mmrec registers its modules
+from mmrec.utils import add_runner_arguments, build_runner, load_tool_config, parse_runner_arguments  # importing mmrec registers its modules
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Train an mmrec (REC) model')
     parser.add_argument('config', help='train config file path')
-    parser.add_argument('--work-dir', help='the dir to save logs and models')
     parser.add_argument('--amp', action='store_true', help='enable automatic mixed precision training')
     parser.add_argument('--auto-scale-lr', action='store_true',
                         help='scale the learning rate by the actual batch size (auto_scale_lr in the config)')
     parser.add_argument(
         '--resume', nargs='?', type=str, const='auto',
         help='resume from the given checkpoint, or from the latest one in the work dir when no path is given')
-    parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
-        help='override config settings, e.g. "train_cfg.max_epochs=1 model.clip.name_or_path=/ckpt/clip"')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none',
-                        help='job launcher')
-    # torchrun passes the rank through LOCAL_RANK; torch.distributed.launch passes --local-rank.
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    return args
+    add_runner_arguments(parser, 'train_cfg.max_epochs=1 optim_wrapper.optimizer.lr=1e-4')
+    return parse_runner_arguments(parser, argv)
 
 
 def build_config(args: argparse.Namespace) -> Config:

@@ -1,13 +1,33 @@
 """What tools/train.py and tools/test.py share: building the config from the command line, and starting
 the distributed environment on machines without CUDA."""
+import argparse
+import os
 import os.path as osp
 from datetime import timedelta
 from typing import Optional
 
 import torch
 import torch.distributed as torch_dist
-from mmengine.config import Config
+from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
+
+
+def add_runner_arguments(parser: argparse.ArgumentParser, cfg_options_example: str) -> None:
+    """The options every tool shares with mmdet's: ``--work-dir``, ``--cfg-options``, ``--launcher`` and the
+    rank that ``torch.distributed.launch`` passes (torchrun sets ``LOCAL_RANK`` instead)."""
+    parser.add_argument('--work-dir', help='the dir to save logs, metrics and checkpoints')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help=f'override config settings, e.g. "{cfg_options_example}"')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none',
+                        help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+
+
+def parse_runner_arguments(parser: argparse.ArgumentParser, argv=None) -> argparse.Namespace:
+    """Parse, and export ``--local-rank`` as ``LOCAL_RANK`` where the launcher did not set it."""
+    args = parser.parse_args(argv)
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
 
 
 def load_tool_config(config: str, launcher: str, cfg_options: Optional[dict] = None,
