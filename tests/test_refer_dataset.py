@@ -202,6 +202,18 @@ class _Records(logging.Handler):
         self.messages.append(record.getMessage())
 
 
+def _load_val_with_warnings(synthetic: dict, root: str):
+    """The val split of the data root at ``root`` and the warnings logged while loading it (one string)."""
+    logger = MMLogger.get_current_instance()
+    records = _Records()
+    logger.addHandler(records)
+    try:
+        dataset = _dataset(synthetic['dataset_kwargs'], data_root=root, split='val')
+    finally:
+        logger.removeHandler(records)
+    return dataset, ' '.join(records.messages)
+
+
 def test_bad_records_are_skipped_counted_and_logged(synthetic, tmp_path):
     root = _copy_root(synthetic, tmp_path)
     refs = load_refs(osp.join(root, 'synthetic', 'refs(unc).p'))
@@ -213,20 +225,13 @@ def test_bad_records_are_skipped_counted_and_logged(synthetic, tmp_path):
     next(a for a in coco['annotations'] if a['id'] == zero_area['ann_id'])['bbox'][2] = 0
     write_refer(osp.join(root, 'synthetic'), coco, refs)
 
-    logger = MMLogger.get_current_instance()
-    records = _Records()
-    logger.addHandler(records)
-    try:
-        dataset = _dataset(synthetic['dataset_kwargs'], data_root=root, split='val')
-    finally:
-        logger.removeHandler(records)
+    dataset, warning = _load_val_with_warnings(synthetic, root)
     expected = (synthetic['num_expressions']['val'] - len(unknown_ann['sentences'])
                 - len(zero_area['sentences']) - 1)
     assert dataset.num_expressions == expected
     ref_ids = {e['ref_id'] for i in range(len(dataset)) for e in dataset.get_data_info(i)['expressions']}
     assert unknown_ann['ref_id'] not in ref_ids and zero_area['ref_id'] not in ref_ids
     assert empty_sentence['ref_id'] in ref_ids
-    warning = ' '.join(records.messages)
     assert (f"1 refs whose ann_id is not in instances.json (e.g. [{{'ref_id': {unknown_ann['ref_id']}"
             in warning)
     assert f"1 refs with a zero-area box (e.g. [{{'ref_id': {zero_area['ref_id']}" in warning
@@ -251,17 +256,10 @@ def test_unknown_image_and_fully_skipped_image_leave_no_sample(synthetic, tmp_pa
     malformed['sentences'][0] = 'not a sentence dict'
     write_refer(osp.join(root, 'synthetic'), coco, refs)
 
-    logger = MMLogger.get_current_instance()
-    records = _Records()
-    logger.addHandler(records)
-    try:
-        dataset = _dataset(synthetic['dataset_kwargs'], data_root=root, split='val')
-    finally:
-        logger.removeHandler(records)
+    dataset, warning = _load_val_with_warnings(synthetic, root)
     img_ids = [dataset.get_data_info(i)['img_id'] for i in range(len(dataset))]
     assert emptied_image not in img_ids and 424242 not in img_ids
     assert all(dataset.get_data_info(i)['expressions'] for i in range(len(dataset)))
-    warning = ' '.join(records.messages)
     assert f"1 refs whose image_id is not in instances.json (e.g. [{{'ref_id': {unknown_image['ref_id']}" \
         in warning
     assert f"1 sentences that are not dicts (e.g. [{{'ref_id': {malformed['ref_id']}" in warning
