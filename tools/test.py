@@ -10,7 +10,8 @@ from typing import List, Optional
 
 from mmengine.config import Config, ConfigDict
 
-from mmrec.utils import add_runner_arguments, build_runner, load_tool_config, parse_runner_arguments  # importing mmrec registers its modules
+from mmrec.utils import (add_runner_arguments, build_runner, finish_distributed, load_tool_config,
+                         parse_runner_arguments)  # importing mmrec registers its modules
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -57,6 +58,7 @@ def main() -> None:
     cfg = build_config(parse_args())
     runner = build_runner(cfg)
     runner.test()
+    finish_distributed()
 
 
 if __name__ == '__main__':

@@ -11,7 +11,8 @@ from typing import List, Optional
 import torch
 from mmengine.config import Config
 
-from mmrec.utils import add_runner_arguments, build_runner, load_tool_config, parse_runner_arguments  # importing mmrec registers its modules
+from mmrec.utils import (add_runner_arguments, build_runner, finish_distributed, load_tool_config,
+                         parse_runner_arguments)  # importing mmrec registers its modules
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -59,6 +60,7 @@ def main() -> None:
     cfg = build_config(args)
     runner = build_runner(cfg)
     runner.train()
+    finish_distributed()
 
 
 if __name__ == '__main__':

@@ -65,6 +65,19 @@ def init_distributed_without_cuda(cfg: Config) -> None:
                                      find_unused_parameters=cfg.get('find_unused_parameters', False))
 
 
+def finish_distributed() -> None:
+    """Wait for every rank, then tear the process group down while the interpreter is still alive.
+
+    Left to interpreter exit, a rank that finishes first closes its gloo sockets while another still tears
+    its pairs down, and that rank can abort in C++ ("terminate called without an active exception"), which
+    turns a finished run into a failed torchrun job. Call it after a successful ``runner.train()`` /
+    ``runner.test()``; without a process group it does nothing.
+    """
+    if torch_dist.is_available() and torch_dist.is_initialized():
+        torch_dist.barrier()
+        torch_dist.destroy_process_group()
+
+
 def build_runner(cfg: Config) -> Runner:
     """The runner named by the config (``runner_type``), MMEngine's ``Runner`` by default."""
     from mmengine.registry import RUNNERS
