@@ -1,8 +1,12 @@
 """Crop and resize many boxes of one image at once, as tensors (the crop path shared by all CLIP encoders).
 
-The detector's network input is a normalised, possibly channel-swapped and padded tensor. The functions here
-turn it back into RGB pixels (:class:`InputNormalization`), map and sanitise boxes, and produce fixed-size
-crops for all boxes in one ``roi_align`` call. No PIL, no per-box Python loop.
+Two resamplers, both batched over the K boxes of one image (no PIL, no per-box Python loop over pixels):
+
+- ``'roi_align'`` (:func:`crop_and_resize`): one ``roi_align`` call; used on the detector's network input (a
+  normalised, possibly channel-swapped and padded tensor that :class:`InputNormalization` turns back into RGB).
+- ``'bicubic'`` / ``'bilinear'`` (:func:`pil_crop_and_resize`): PIL's ``Image.resize(size, filter, box=...)``
+  reproduced with dense per-box filter matrices and batched matmuls; used on the original (loaded) image, so
+  CLIP sees the crops that OpenAI's preprocessing and PIL-based research code feed it.
 
 Pixel model: pixel ``i`` covers ``[i, i + 1)``, its centre is ``i + 0.5`` (``roi_align(aligned=True)``, PIL and
 OpenCV's resize use the same convention), so a box ``[0, 0, w, h]`` is the whole image.
@@ -17,7 +21,7 @@ Crop modes (see :func:`crop_boxes`):
 """
 import math
 from dataclasses import dataclass
-from typing import Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -25,6 +29,8 @@ from torch import Tensor
 from torchvision.ops import roi_align
 
 CROP_MODES = ('crop', 'context', 'blur')
+#: Resamplers of :func:`crop_boxes`: ``roi_align``, or PIL's bicubic / bilinear (:func:`pil_crop_and_resize`).
+RESAMPLERS = ('roi_align', 'bicubic', 'bilinear')
 
 
 @dataclass(frozen=True)
@@ -118,6 +124,170 @@ def crop_and_resize(image: Tensor, boxes: Tensor, size: int) -> Tensor:
                      aligned=True)
 
 
+def _bicubic_filter(x: Tensor) -> Tensor:
+    """Keys' cubic convolution kernel with ``a = -0.5`` (PIL's and OpenAI CLIP's bicubic), support 2."""
+    a = -0.5
+    x = x.abs()
+    near = ((a + 2.0) * x - (a + 3.0)) * x * x + 1.0
+    far = (((x - 5.0) * x + 8.0) * x - 4.0) * a
+    return torch.where(x < 1.0, near, torch.where(x < 2.0, far, torch.zeros_like(x)))
+
+
+def _triangle_filter(x: Tensor) -> Tensor:
+    """The triangle (bilinear) kernel, support 1."""
+    return (1.0 - x.abs()).clamp(min=0.0)
+
+
+#: ``name -> (kernel, support)`` of PIL's separable filters.
+PIL_FILTERS: Dict[str, Tuple[Callable[[Tensor], Tensor], float]] = {
+    'bicubic': (_bicubic_filter, 2.0),
+    'bilinear': (_triangle_filter, 1.0),
+}
+#: PIL's 8-bit path stores the normalised weights as integers with this many fractional bits.
+_PIL_WEIGHT_BITS = 22
+
+
+@dataclass
+class PILAxisFilters:
+    """PIL's anti-aliased resampling filters along one axis, for K boxes ``[low, high)`` at once.
+
+    As Pillow's ``precompute_coeffs`` (src/libImaging/Resample.c): ``scale = (high - low) / out_size`` with the
+    box side taken in float32 (PIL receives the box as C floats), the filter stretched by ``max(scale, 1)``
+    (anti-aliasing when shrinking), output pixel ``i`` centred at ``low + (i + 0.5) * scale`` and reading the
+    source pixels ``[int(centre - support + 0.5), int(centre + support + 0.5))`` clipped to the image, with
+    weights ``filter((x - centre + 0.5) / max(scale, 1))`` normalised to sum 1.
+    """
+
+    centre: Tensor  # (K, S) float64 centre of every output pixel, in source pixels
+    start: Tensor  # (K, S) long first source pixel of every output pixel
+    stop: Tensor  # (K, S) long one past its last source pixel
+    filter_scale: Tensor  # (K,) float64 max(scale, 1)
+    filter_name: str
+
+    @classmethod
+    def build(cls, low: Tensor, high: Tensor, in_size: int, out_size: int, filter_name: str) -> 'PILAxisFilters':
+        support = PIL_FILTERS[filter_name][1]
+        low32 = low.float()
+        scale = (high.float() - low32).double() / out_size
+        filter_scale = scale.clamp(min=1.0)
+        reach = (support * filter_scale)[:, None]
+        index = torch.arange(out_size, dtype=torch.float64, device=low.device)
+        centre = low32.double()[:, None] + (index[None, :] + 0.5) * scale[:, None]
+        start = torch.trunc(centre - reach + 0.5).clamp(min=0).long()
+        stop = torch.trunc(centre + reach + 0.5).clamp(max=in_size).long()
+        return cls(centre=centre, start=start, stop=stop, filter_scale=filter_scale, filter_name=filter_name)
+
+    @property
+    def first(self) -> Tensor:
+        """``(K,)`` first source pixel any output pixel of the box reads (the window's start)."""
+        return self.start[:, 0]  # centres grow with the output index, so do the windows
+
+    @property
+    def span(self) -> Tensor:
+        """``(K,)`` length of the box's source window (at least 1)."""
+        return (self.stop[:, -1] - self.first).clamp(min=1)
+
+    @property
+    def taps(self) -> Tensor:
+        """``(K,)`` most source pixels one output pixel reads (at least 1)."""
+        return (self.stop - self.start).max(dim=1).values.clamp(min=1)
+
+    def weights(self, index: Tensor, first: Tensor, length: int, taps: int, quantize: bool) -> Tensor:
+        """``(G, S, length)`` weights of boxes ``index`` over the source pixels ``first + [0, length)`` (each
+        box's window must lie inside), built from each output pixel's ``taps`` filter taps.
+
+        With ``quantize`` the normalised weights are rounded to PIL's 22 fractional bits as its 8-bit path
+        does (``(int)(w * 2^22 +- 0.5)``), so that integer pixels give PIL's sums exactly.
+        """
+        kernel = PIL_FILTERS[self.filter_name][0]
+        centre, start, stop = self.centre[index], self.start[index], self.stop[index]
+        source = start[:, :, None] + torch.arange(taps, device=centre.device)  # (G, S, T)
+        offset = (source.double() - centre[:, :, None] + 0.5) * (1.0 / self.filter_scale[index])[:, None, None]
+        tap_weights = torch.where(source < stop[:, :, None], kernel(offset), torch.zeros_like(offset))
+        total = tap_weights.sum(dim=-1, keepdim=True)
+        tap_weights = tap_weights / torch.where(total != 0, total, torch.ones_like(total))
+        if quantize:
+            unit = float(1 << _PIL_WEIGHT_BITS)
+            tap_weights = torch.sign(tap_weights) * torch.floor(tap_weights.abs() * unit + 0.5) / unit
+        column = (source - first[:, None, None]).clamp(0, length - 1)  # unused taps (weight 0) are clamped
+        dense = tap_weights.new_zeros(len(index), centre.shape[1], length)
+        return dense.scatter_add_(2, column, tap_weights)
+
+
+def _group_by_window(rows: List[int], cols: List[int], max_elements: int, max_waste: float = 1.5) -> List[List[int]]:
+    """Boxes grouped for batched resampling: sorted by window area, a group grows while padding every window to
+    the group's largest rows x cols costs at most ``max_waste`` times the real areas and ``max_elements``."""
+    order = sorted(range(len(rows)), key=lambda k: rows[k] * cols[k], reverse=True)
+    groups: List[List[int]] = []
+    group: List[int] = []
+    area = height = width = 0
+    for k in order:
+        new_height, new_width = max(height, rows[k]), max(width, cols[k])
+        padded = (len(group) + 1) * new_height * new_width
+        if group and (padded > max_waste * (area + rows[k] * cols[k]) or padded > max_elements):
+            groups.append(group)
+            group, area, new_height, new_width = [], 0, rows[k], cols[k]
+        group.append(k)
+        area += rows[k] * cols[k]
+        height, width = new_height, new_width
+    if group:
+        groups.append(group)
+    return groups
+
+
+def pil_crop_and_resize(image: Tensor, boxes: Tensor, size: int, filter_name: str = 'bicubic',
+                        max_elements: int = 1 << 24) -> Tensor:
+    """PIL's ``Image.resize((size, size), filter, box=box)`` of every box of ``image`` (C, H, W): ``(K, C, size,
+    size)`` float32.
+
+    Boxes must lie inside the image (as PIL requires). A ``uint8`` image follows PIL's 8-bit path: weights with
+    22 fractional bits, the horizontal pass first, each pass rounded (half up) and clamped to [0, 255]; sums are
+    exact in float64, so the result equals PIL's to the grey level (float32 is used where the device has no
+    float64, e.g. MPS: then a value may differ by one). A float image is resampled without rounding (PIL's
+    mode ``'F'``).
+
+    Each box reads only its source window (the rows and columns under its filters): boxes are grouped by
+    window size, each group's windows are gathered in one indexing call and resampled by two batched matmuls
+    with dense ``(S, L)`` weight matrices. ``max_elements`` bounds a group's gathered pixels per channel.
+    """
+    if filter_name not in PIL_FILTERS:
+        raise ValueError(f'unknown PIL filter {filter_name!r}; expected one of {tuple(PIL_FILTERS)}')
+    channels, height, width = image.shape
+    boxes = boxes.to(image.device).reshape(-1, 4)
+    out = image.new_zeros((len(boxes), channels, size, size), dtype=torch.float32)
+    if len(boxes) == 0:
+        return out
+    eight_bit = image.dtype == torch.uint8
+    dtype = torch.float64 if image.device.type in ('cpu', 'cuda') else torch.float32
+    columns = PILAxisFilters.build(boxes[:, 0], boxes[:, 2], width, size, filter_name)
+    rows = PILAxisFilters.build(boxes[:, 1], boxes[:, 3], height, size, filter_name)
+    # the one host sync of the call: window sizes and filter lengths
+    row_spans, col_spans, row_taps, col_taps = torch.stack(
+        [rows.span, columns.span, rows.taps, columns.taps]).tolist()
+    for group in _group_by_window(row_spans, col_spans, max_elements):
+        index = torch.tensor(group, device=image.device)
+        num_rows, num_cols = max(row_spans[k] for k in group), max(col_spans[k] for k in group)
+        # windows padded to the group's size, moved inside the image where padding would leave it
+        row_first = rows.first[index].clamp(max=height - num_rows)
+        col_first = columns.first[index].clamp(max=width - num_cols)
+        blocks = image.unfold(1, num_rows, 1).unfold(2, num_cols, 1)  # (C, H-R+1, W-L+1, R, L) view
+        window = blocks[:, row_first, col_first].transpose(0, 1).to(dtype)  # (G, C, R, L)
+        col_weights = columns.weights(index, col_first, num_cols, max(col_taps[k] for k in group), eight_bit)
+        row_weights = rows.weights(index, row_first, num_rows, max(row_taps[k] for k in group), eight_bit)
+        num = len(group)
+        horizontal = torch.bmm(window.reshape(num, channels * num_rows, num_cols),
+                               col_weights.to(dtype).transpose(1, 2))  # (G, C*R, S)
+        if eight_bit:
+            horizontal = torch.floor(horizontal + 0.5).clamp(0, 255)
+        horizontal = horizontal.view(num * channels, num_rows, size)
+        row_weights = row_weights.to(dtype).repeat_interleave(channels, dim=0)  # (G*C, S, R)
+        vertical = torch.bmm(row_weights, horizontal)  # (G*C, S, S)
+        if eight_bit:
+            vertical = torch.floor(vertical + 0.5).clamp(0, 255)
+        out[index] = vertical.view(num, channels, size, size).float()
+    return out
+
+
 def gaussian_blur(images: Tensor, sigma: Tuple[float, float]) -> Tensor:
     """Separable Gaussian blur of ``(N, C, H, W)`` with ``sigma = (sigma_x, sigma_y)`` in pixels; borders are
     replicated (so a large sigma still works on a small image)."""
@@ -149,43 +319,59 @@ def box_coverage(boxes: Tensor, size: int) -> Tensor:
     return (along(boxes[:, 1], boxes[:, 3])[:, :, None] * along(boxes[:, 0], boxes[:, 2])[:, None, :])[:, None]
 
 
-def blur_outside_boxes(image: Tensor, boxes: Tensor, size: int, blur_sigma: float) -> Tensor:
+def blur_outside_boxes(image: Tensor, boxes: Tensor, size: int, blur_sigma: float,
+                       resample: str = 'roi_align') -> Tensor:
     """The whole image at ``size x size``, sharp inside each box and Gaussian-blurred outside it.
 
-    The image is resized once and blurred once at the output resolution (blurring commutes with resizing up
-    to the resampling error, and the blur is wide), then each box is composited with its coverage mask.
+    The image is resized once (with ``resample``) and blurred once at the output resolution (blurring commutes
+    with resizing up to the resampling error, and the blur is wide), then each box is composited with its
+    coverage mask.
     """
     height, width = image.shape[-2:]
-    whole = crop_and_resize(image, boxes.new_tensor([[0.0, 0.0, width, height]]), size)
+    whole = resize_boxes(image, boxes.new_tensor([[0.0, 0.0, width, height]]), size, resample)
     blurred = gaussian_blur(whole, (blur_sigma * size, blur_sigma * size))
     to_grid = boxes.new_tensor([size / width, size / height, size / width, size / height])
     mask = box_coverage(boxes * to_grid, size)
     return mask * whole + (1 - mask) * blurred
 
 
+def resize_boxes(image: Tensor, boxes: Tensor, size: int, resample: str = 'roi_align') -> Tensor:
+    """``(K, C, size, size)`` crops of ``boxes`` (inside the image) with one of :data:`RESAMPLERS`."""
+    if resample == 'roi_align':
+        return crop_and_resize(image.float(), boxes, size)
+    if resample in PIL_FILTERS:
+        return pil_crop_and_resize(image, boxes, size, resample)
+    raise ValueError(f'unknown resampler {resample!r}; expected one of {RESAMPLERS}')
+
+
 def crop_boxes(image: Tensor, boxes: Tensor, size: int, mode: str = 'crop', context_ratio: float = 0.2,
-               blur_sigma: float = 0.1, img_shape: Optional[Sequence[int]] = None) -> Tensor:
+               blur_sigma: float = 0.1, img_shape: Optional[Sequence[int]] = None,
+               resample: str = 'roi_align') -> Tensor:
     """Crops of ``boxes`` from ``image`` for one crop mode.
 
     Args:
-        image: ``(3, H, W)`` float RGB image (the valid, unpadded region of the network input).
+        image: ``(3, H, W)`` RGB image: float (e.g. the valid, unpadded region of the network input) or uint8
+            (e.g. the original image, resampled with PIL's 8-bit rounding by the PIL resamplers).
         boxes: ``(K, 4)`` xyxy boxes in the image's pixels; clipped and made non-empty here.
         size: output side in pixels.
         mode: one of :data:`CROP_MODES`.
         context_ratio: margin of ``'context'`` crops, as a fraction of the box's width/height per side.
         blur_sigma: Gaussian sigma of ``'blur'`` crops, as a fraction of the image's width/height.
         img_shape: ``(h, w)`` to clip to; defaults to the image's own size.
+        resample: one of :data:`RESAMPLERS`.
 
     Returns:
-        ``(K, 3, size, size)`` crops, same value range as ``image``.
+        ``(K, 3, size, size)`` float crops, same value range as ``image``.
     """
     if mode not in CROP_MODES:
         raise ValueError(f'unknown crop mode {mode!r}; expected one of {CROP_MODES}')
+    if resample not in RESAMPLERS:
+        raise ValueError(f'unknown resampler {resample!r}; expected one of {RESAMPLERS}')
     img_shape = tuple(img_shape) if img_shape is not None else tuple(image.shape[-2:])
     image = image[:, :img_shape[0], :img_shape[1]]
     boxes = clip_boxes(boxes.to(image.device), img_shape)
     if mode == 'context':
-        return crop_and_resize(image, add_context(boxes, context_ratio, img_shape), size)
-    if mode == 'blur':
-        return blur_outside_boxes(image, boxes, size, blur_sigma)
-    return crop_and_resize(image, boxes, size)
+        boxes = add_context(boxes, context_ratio, img_shape)
+    elif mode == 'blur':
+        return blur_outside_boxes(image, boxes, size, blur_sigma, resample)
+    return resize_boxes(image, boxes, size, resample)
