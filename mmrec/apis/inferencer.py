@@ -23,6 +23,11 @@ class RECPrediction:
     score: float
 
 
+def _crops_from_original(model: torch.nn.Module) -> bool:
+    """Whether a CLIP encoder of ``model`` crops from the original image (``crop_source='original'``)."""
+    return any(getattr(module, 'crop_source', None) == 'original' for module in model.modules())
+
+
 class RECInferencer:
     """Run a REC model config (e.g. ``configs/method2.py``) on images and free-form expressions.
 
@@ -32,6 +37,9 @@ class RECInferencer:
                                    cfg_options={'model.scorer.encoder.name_or_path': '/models/clip'})
         for pred in inferencer('photo.jpg', ['the dog on the left', 'red car']):
             print(pred.text, pred.bbox, pred.score)
+
+    The pipeline is the config's test pipeline with the loading steps replaced by an in-memory image; when the
+    model's CLIP crops from the original image and that pipeline lacks ``KeepOriginalImage``, it is added.
 
     Args:
         config: config file path or ``Config``.
@@ -64,6 +72,8 @@ class RECInferencer:
         # the dataset's loading steps are replaced: an image in memory, expressions without annotations
         steps = [step for step in get_test_pipeline_cfg(cfg)
                  if step['type'] not in ('LoadImageFromFile', 'LoadReferExpressions')]
+        if _crops_from_original(self.model) and not any(step['type'] == 'KeepOriginalImage' for step in steps):
+            steps.insert(0, dict(type='KeepOriginalImage'))  # the image is in memory: keeping it is free
         self.pipeline = Compose([dict(type='mmdet.LoadImageFromNDArray')] + steps)
 
     @staticmethod

@@ -1,10 +1,10 @@
 """Data layer: the REFER loader, the REC pipeline steps and the synthetic REFER data generator."""
 from .refer import REFERDataset
 from .synthetic import generate_synthetic_refer, synthetic_vocabulary
-from .transforms import LoadReferExpressions, PackRECInputs
+from .transforms import KeepOriginalImage, LoadReferExpressions, PackRECInputs
 
 __all__ = [
-    'REFERDataset', 'LoadReferExpressions', 'PackRECInputs', 'generate_synthetic_refer',
+    'REFERDataset', 'KeepOriginalImage', 'LoadReferExpressions', 'PackRECInputs', 'generate_synthetic_refer',
     'synthetic_vocabulary'
 ]
 from .region_crop import CropReferredRegion  # noqa: F401,E402  (region-text CLIP training crops)

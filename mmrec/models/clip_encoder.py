@@ -7,12 +7,21 @@ Interface (shared by method 1 and method 2; keep it stable)::
     box_emb = encoder.encode_boxes(inputs[i], boxes, img_shape=meta['img_shape'],
                                    input_norm=InputNormalization.from_preprocessor(detector.data_preprocessor),
                                    scale_factor=meta['scale_factor'],   # None if boxes are in input pixels
-                                   crop_mode='crop')                      # (K, D), unit length
+                                   crop_mode='crop',
+                                   original=original_image_for(encoder, data_sample))  # (K, D), unit length
     scores = box_emb @ text_emb.T                                        # cosine similarities
 
-:class:`BaseCLIPEncoder` owns everything but the networks: the crop path (undo the detector's
-normalisation and channel order, map boxes, ``roi_align`` crops, CLIP's normalisation), the text cache and
-the "frozen" contract. Subclasses implement only ``_embed_pixels`` (CLIP-normalised crops -> embeddings) and
+:class:`BaseCLIPEncoder` owns everything but the networks: the crop path, the text cache and the "frozen"
+contract. Its ``crop_source`` says where crops come from:
+
+- ``'input'`` (default): the detector's network input (undo its normalisation and channel order, map the
+  boxes to it, ``roi_align`` crops);
+- ``'original'``: the loaded image, kept by the ``KeepOriginalImage`` transform and packed by ``PackRECInputs``
+  as the data sample's ``original_image`` (uint8 RGB), cropped with PIL's bicubic filter reproduced on
+  tensors (:func:`~mmrec.models.box_crops.pil_crop_and_resize`): the crops OpenAI's CLIP preprocessing and
+  PIL-based research code feed CLIP, whatever the detector's resize.
+
+Then CLIP's normalisation. Subclasses implement only ``_embed_pixels`` (CLIP-normalised crops -> embeddings) and
 ``_embed_texts`` (strings -> embeddings): :class:`CLIPEncoder` with HuggingFace ``transformers`` CLIP, and test
 doubles (``mmrec.models.test_encoders``) with embeddings known in closed form, so the tests exercise the real
 crop path.
@@ -38,6 +47,11 @@ CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
 
 DEFAULT_CLIP = 'openai/clip-vit-base-patch32'
 
+#: Where :class:`BaseCLIPEncoder` crops boxes from (see the module docstring).
+CROP_SOURCES = ('input', 'original')
+#: The resampler of ``crop_source='original'``: OpenAI CLIP's preprocessing filter.
+ORIGINAL_RESAMPLE = 'bicubic'
+
 
 class BaseCLIPEncoder(BaseModule, metaclass=ABCMeta):
     """Frozen image/text encoder with a shared tensor crop path and a bounded per-string text cache.
@@ -46,12 +60,17 @@ class BaseCLIPEncoder(BaseModule, metaclass=ABCMeta):
         crop_size: side of the square crops fed to the image encoder.
         image_mean, image_std: the image encoder's pixel normalisation (RGB, [0, 1] scale).
         text_cache_size: most text embeddings kept (least recently used are dropped); 0 disables the cache.
+        crop_source: ``'input'`` (``roi_align`` from the detector's input) or ``'original'`` (PIL-exact bicubic
+            from the loaded image, which the test pipeline must keep with ``KeepOriginalImage``).
     """
 
     def __init__(self, crop_size: int = 224, image_mean: Sequence[float] = CLIP_MEAN,
-                 image_std: Sequence[float] = CLIP_STD, text_cache_size: int = 4096,
+                 image_std: Sequence[float] = CLIP_STD, text_cache_size: int = 4096, crop_source: str = 'input',
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
+        if crop_source not in CROP_SOURCES:
+            raise ValueError(f'{type(self).__name__}: crop_source must be one of {CROP_SOURCES}, got {crop_source!r}')
+        self.crop_source = crop_source
         self.crop_size = int(crop_size)
         self.text_cache_size = int(text_cache_size)
         self.register_buffer('image_mean', torch.tensor(image_mean, dtype=torch.float32).view(1, 3, 1, 1),
@@ -104,10 +123,19 @@ class BaseCLIPEncoder(BaseModule, metaclass=ABCMeta):
     @torch.no_grad()
     def crop_boxes(self, image: Tensor, boxes: Tensor, *, img_shape: Sequence[int], input_norm: InputNormalization,
                    scale_factor: Optional[Sequence[float]] = None, crop_mode: str = 'crop',
-                   context_ratio: float = 0.2, blur_sigma: float = 0.1) -> Tensor:
+                   context_ratio: float = 0.2, blur_sigma: float = 0.1, original: Optional[Tensor] = None) -> Tensor:
         """The crops :meth:`encode_boxes` encodes: ``(K, 3, S, S)`` RGB in [0, 255] (see its arguments)."""
+        boxes = torch.as_tensor(boxes, dtype=torch.float32, device=image.device).reshape(-1, 4)
+        if self.crop_source == 'original':
+            if original is None:
+                raise ValueError(f"{type(self).__name__}(crop_source='original') needs the original image: "
+                                 f'{MISSING_ORIGINAL_HINT}')
+            if scale_factor is None:
+                raise ValueError(f"{type(self).__name__}(crop_source='original') crops boxes in original image "
+                                 'pixels: pass them with their scale_factor (boxes in input pixels divided by it)')
+            return crop_boxes(original.to(boxes.device), boxes, self.crop_size, mode=crop_mode,
+                              context_ratio=context_ratio, blur_sigma=blur_sigma, resample=ORIGINAL_RESAMPLE)
         rgb = input_norm.to_rgb(image)
-        boxes = torch.as_tensor(boxes, dtype=torch.float32, device=rgb.device).reshape(-1, 4)
         if scale_factor is not None:
             boxes = scale_boxes(boxes, scale_factor)
         return crop_boxes(rgb, boxes, self.crop_size, mode=crop_mode, context_ratio=context_ratio,
@@ -116,23 +144,27 @@ class BaseCLIPEncoder(BaseModule, metaclass=ABCMeta):
     @torch.no_grad()
     def encode_boxes(self, image: Tensor, boxes: Tensor, *, img_shape: Sequence[int],
                      input_norm: InputNormalization, scale_factor: Optional[Sequence[float]] = None,
-                     crop_mode: str = 'crop', context_ratio: float = 0.2, blur_sigma: float = 0.1) -> Tensor:
+                     crop_mode: str = 'crop', context_ratio: float = 0.2, blur_sigma: float = 0.1,
+                     original: Optional[Tensor] = None) -> Tensor:
         """Unit-length embeddings ``(K, D)`` of ``K`` boxes of one image, all cropped and encoded in one call.
 
         Args:
             image: ``(3, H, W)`` the detector's network input for this image (normalised, maybe padded).
             boxes: ``(K, 4)`` xyxy boxes; in original image pixels when ``scale_factor`` is given (mapped to the
                 input by it), else already in input pixels. Clipped to the image, empty ones grown to 1 px.
+                ``crop_source='original'`` needs them in original pixels (with ``scale_factor``).
             img_shape: ``(h, w)`` of the resized image inside the padded input (mmdet's ``img_shape``).
             input_norm: how the detector normalised its input (:meth:`InputNormalization.from_preprocessor`).
             scale_factor: mmdet's ``(w_scale, h_scale)`` from original to input pixels, or ``None``.
             crop_mode: ``'crop'``, ``'context'`` or ``'blur'`` (see :mod:`mmrec.models.box_crops`).
             context_ratio: margin of ``'context'`` crops per side, as a fraction of the box's size.
             blur_sigma: blur of ``'blur'`` crops, as a fraction of the image size.
+            original: ``(3, H0, W0)`` uint8 RGB loaded image (the data sample's ``original_image``), needed by
+                ``crop_source='original'`` (see :func:`original_image_for`), ignored by ``'input'``.
         """
         crops = self.crop_boxes(image, boxes, img_shape=img_shape, input_norm=input_norm,
                                 scale_factor=scale_factor, crop_mode=crop_mode, context_ratio=context_ratio,
-                                blur_sigma=blur_sigma)
+                                blur_sigma=blur_sigma, original=original)
         return self.encode_pixels(crops)
 
     def clear_text_cache(self) -> None:
@@ -148,6 +180,23 @@ class BaseCLIPEncoder(BaseModule, metaclass=ABCMeta):
         return super().train(False)
 
 
+MISSING_ORIGINAL_HINT = ("add dict(type='KeepOriginalImage') right after the image loading step of the test "
+                         "pipeline (PackRECInputs then packs it), or set the encoder's crop_source='input'")
+
+
+def original_image_for(encoder: BaseCLIPEncoder, data_sample) -> Optional[Tensor]:
+    """The data sample's ``original_image`` when ``encoder`` crops from it (``crop_source='original'``), else
+    ``None``; a clear error naming the image when the pipeline did not keep it."""
+    if getattr(encoder, 'crop_source', 'input') != 'original':
+        return None
+    original = data_sample.get('original_image', None)
+    if original is None:
+        raise ValueError(f'sample {data_sample.metainfo.get("img_path") or data_sample.metainfo.get("img_id", "?")} '
+                       f"has no original_image, but the CLIP encoder has crop_source='original': "
+                       f'{MISSING_ORIGINAL_HINT}')
+    return original
+
+
 @MODELS.register_module()
 class CLIPEncoder(BaseCLIPEncoder):
     """A frozen HuggingFace ``transformers`` CLIP (ViT-B/32 by default).
@@ -160,14 +209,14 @@ class CLIPEncoder(BaseCLIPEncoder):
         name_or_path: hub name or local directory holding the CLIP model and its tokenizer.
         max_text_tokens: expressions are truncated to this many tokens (CLIP's context is 77).
         autocast: run the networks under float16 autocast on CUDA (ignored on CPU).
-        text_cache_size: see :class:`BaseCLIPEncoder`.
+        text_cache_size, crop_source: see :class:`BaseCLIPEncoder`.
     """
 
     def __init__(self, name_or_path: str = DEFAULT_CLIP, max_text_tokens: int = 77, autocast: bool = True,
-                 text_cache_size: int = 4096, init_cfg: Optional[dict] = None) -> None:
+                 text_cache_size: int = 4096, crop_source: str = 'input', init_cfg: Optional[dict] = None) -> None:
         model, tokenizer = load_clip(name_or_path)
         super().__init__(crop_size=model.config.vision_config.image_size, text_cache_size=text_cache_size,
-                         init_cfg=init_cfg)
+                         crop_source=crop_source, init_cfg=init_cfg)
         self.name_or_path = name_or_path
         self.clip = model.eval().requires_grad_(False)
         self.tokenizer = tokenizer

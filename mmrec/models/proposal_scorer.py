@@ -32,8 +32,8 @@ class CLIPProposalScorer(BaseModule):
     """Score the top-K detections of one image against each of its expressions with a frozen CLIP.
 
     For each image: keep the ``top_k`` detections by detector score (boxes clipped to the image; boxes with no
-    area inside it are dropped, counted and logged), crop each from the detector's input image (one batched
-    call per crop mode), embed crops and expressions, and answer each expression with the candidate of
+    area inside it are dropped, counted and logged), crop each from the detector's input image or, with the
+    encoder's ``crop_source='original'``, from the loaded image (one batched call per crop mode), embed crops and expressions, and answer each expression with the candidate of
     highest cosine similarity (averaged over the crop modes). All expressions of the image are scored in one
     matrix product. Fallbacks (counted and logged): no usable detection -> the whole image is the single
     candidate; an expression without words (empty, blank or punctuation only) -> the detector's top candidate.
@@ -104,22 +104,24 @@ class CLIPProposalScorer(BaseModule):
         return F.normalize(embeddings.mean(dim=1), dim=-1)
 
     def similarity(self, image: Tensor, boxes: Tensor, texts: Sequence[str], img_meta: dict,
-                   input_norm: InputNormalization) -> Tensor:
+                   input_norm: InputNormalization, original: Optional[Tensor] = None) -> Tensor:
         """``(K, N)`` cosine similarity of K boxes (original pixels) to N expressions, averaged over crop modes
-        (so that it stays in [-1, 1] and ``detector_score_weight`` means the same for every ``crop_mode``)."""
+        (so that it stays in [-1, 1] and ``detector_score_weight`` means the same for every ``crop_mode``);
+        ``original`` is the loaded image, for an encoder with ``crop_source='original'``."""
         text_embeddings = self.encode_expressions(texts).to(image.device)
         similarity = boxes.new_zeros(len(boxes), len(texts))
         for mode in self.crop_modes:
             crop_embeddings = self.encoder.encode_boxes(
                 image, boxes, img_shape=img_meta['img_shape'], input_norm=input_norm,
                 scale_factor=img_meta.get('scale_factor', (1.0, 1.0)), crop_mode=mode,
-                context_ratio=self.context_ratio, blur_sigma=self.blur_sigma)
+                context_ratio=self.context_ratio, blur_sigma=self.blur_sigma, original=original)
             similarity = similarity + crop_embeddings @ text_embeddings.T
         return similarity / len(self.crop_modes)
 
     @torch.no_grad()
     def forward(self, image: Tensor, detections: InstanceData, texts: Sequence[str], img_meta: dict,
-                input_norm: InputNormalization) -> Tuple[InstanceData, InstanceData]:
+                input_norm: InputNormalization,
+                original: Optional[Tensor] = None) -> Tuple[InstanceData, InstanceData]:
         """Answer every expression of one image.
 
         Args:
@@ -128,6 +130,8 @@ class CLIPProposalScorer(BaseModule):
             texts: the image's N expressions.
             img_meta: mmdet metainfo with ``ori_shape``, ``img_shape`` and ``scale_factor``.
             input_norm: how the detector normalised ``image``.
+            original: ``(3, H0, W0)`` uint8 RGB loaded image; needed when the encoder's ``crop_source`` is
+                ``'original'`` (:func:`~mmrec.models.clip_encoder.original_image_for`).
 
         Returns:
             ``(predictions, candidates)``: ``bboxes`` (N, 4) and ``scores`` (N,) answering ``texts`` in order
@@ -138,7 +142,7 @@ class CLIPProposalScorer(BaseModule):
         texts = list(texts)
         if not texts:
             return InstanceData(bboxes=candidates.bboxes[:0], scores=candidates.scores[:0]), candidates
-        scores = self.similarity(image, candidates.bboxes.to(image.device), texts, img_meta, input_norm)
+        scores = self.similarity(image, candidates.bboxes.to(image.device), texts, img_meta, input_norm, original)
         scores = scores.to(candidates.scores.device)
         if self.detector_score_weight > 0:
             w = self.detector_score_weight

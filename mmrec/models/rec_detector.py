@@ -8,6 +8,7 @@ from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig
 from torch import Tensor
 
 from .box_crops import InputNormalization, scale_boxes
+from .clip_encoder import original_image_for
 
 
 @MODELS.register_module()
@@ -50,8 +51,9 @@ class RECTwoStageDetector(TwoStageDetector):
         batch_data_samples = super().predict(batch_inputs, batch_data_samples, rescale=True)
         input_norm = InputNormalization.from_preprocessor(self.data_preprocessor)
         for image, sample in zip(batch_inputs, batch_data_samples):
+            original = original_image_for(self.scorer.encoder, sample)
             predictions, candidates = self.scorer(image, sample.pred_instances, sample.metainfo['texts'],
-                                                  sample.metainfo, input_norm)
+                                                  sample.metainfo, input_norm, original)
             if not rescale:  # back to input pixels
                 scale_factor = sample.metainfo['scale_factor']
                 predictions.bboxes = scale_boxes(predictions.bboxes, scale_factor)

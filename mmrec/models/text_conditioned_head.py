@@ -4,7 +4,8 @@ Per image, for the RPN's top-K proposals (boxes + objectness) and every expressi
 
 1. (trained branch, optional) RoI features -> class-agnostic box refinement and a text-conditioned logit
    (:class:`~mmrec.models.roi_text_branch.RoITextBranch`);
-2. every proposal is cropped from the detector's input and embedded by the frozen CLIP once; its CLIP
+2. every proposal is cropped (from the detector's input, or from the loaded image with the encoder's
+   ``crop_source='original'``) and embedded by the frozen CLIP once; its CLIP
    similarity to an expression is the mean cosine to the expression's spatial prompts for the proposal's
    3x3 location label (:mod:`~mmrec.models.spatial_prompts`);
 3. the three scores become distributions over the K proposals (CLIP: ``softmax(similarity / tau)``;
@@ -30,7 +31,7 @@ from mmengine.model import BaseModule
 from mmengine.structures import InstanceData
 from torch import Tensor
 
-from .box_crops import InputNormalization
+from .box_crops import InputNormalization, scale_boxes
 from .local_search import LocalSearchConfig, clip_boxes_to_image, local_search
 from .roi_text_branch import RoITextBranch
 from .spatial_prompts import (DEFAULT_TEMPLATES, LOCATION_LABELS, SpatialPromptBank, SpatialPromptExpander,
@@ -257,8 +258,9 @@ class CLIPTextConditionedHead(BaseModule):
     # -- inference ----------------------------------------------------------------------------------------
     @torch.no_grad()
     def predict_image(self, image: Tensor, proposals: InstanceData, roi_feats: Optional[Tensor],
-                      texts: Sequence[str], img_shape: Sequence[int],
-                      input_norm: InputNormalization) -> Tuple[InstanceData, InstanceData]:
+                      texts: Sequence[str], img_shape: Sequence[int], input_norm: InputNormalization,
+                      scale_factor: Optional[Sequence[float]] = None,
+                      original: Optional[Tensor] = None) -> Tuple[InstanceData, InstanceData]:
         """One box per expression of one image, in input pixels.
 
         Args:
@@ -268,6 +270,9 @@ class CLIPTextConditionedHead(BaseModule):
             texts: the image's expressions.
             img_shape: ``(h, w)`` of the image inside the (padded) input.
             input_norm: how the detector normalised its input.
+            scale_factor: mmdet's ``(w_scale, h_scale)`` from original to input pixels; needed (with
+                ``original``) when the encoder crops from the original image (``crop_source='original'``).
+            original: ``(3, H0, W0)`` uint8 RGB loaded image, for ``crop_source='original'``.
 
         Returns:
             ``(predictions, candidates)``: ``bboxes`` (E, 4) and ``scores`` (E,); the K candidate boxes and
@@ -306,33 +311,50 @@ class CLIPTextConditionedHead(BaseModule):
             print_log(f'CLIPTextConditionedHead: {num_texts - len(answered)} expression(s) without words '
                       f'({self.num_empty_expressions} so far) answered by objectness alone',
                       logger='current', level=logging.WARNING)
-        crop_args = dict(img_shape=(height, width), input_norm=input_norm, crop_mode=self.crop_mode,
-                         context_ratio=self.context_ratio)
+        encode = self.box_encoder(image, (height, width), input_norm, scale_factor, original)
         if answered:
             query_texts = [texts[i] for i in answered]
             # lambda = 0: CLIP has no say, so neither prompts nor crops are encoded
             query_matrices = self.prompt_bank.query_matrices(query_texts) if self.clip_weight > 0 else None
-            scores[answered] = self._blended_scores(image, boxes, detector_scores, embeddings, query_texts,
-                                                    query_matrices, crop_args)
+            scores[answered] = self._blended_scores(boxes, detector_scores, embeddings, query_texts,
+                                                    query_matrices, encode, (height, width))
 
         best = scores.argmax(dim=-1)  # first maximum on ties
         best_scores = scores.gather(1, best[:, None]).squeeze(1)
         chosen = boxes[best]
         if answered and self.clip_weight > 0:
-            chosen[answered] = self.refine(image, chosen[answered], query_matrices, crop_args)
+            chosen[answered] = self.refine(chosen[answered], query_matrices, encode, (height, width))
         return InstanceData(bboxes=chosen, scores=best_scores), candidates
 
-    def _blended_scores(self, image: Tensor, boxes: Tensor, detector_scores: Tensor,
-                        roi_embeddings: Optional[Tensor], query_texts: List[str],
-                        query_matrices: Optional[Tensor],
-                        crop_args: dict) -> Tensor:
+    def box_encoder(self, image: Tensor, img_shape: Sequence[int], input_norm: InputNormalization,
+                    scale_factor: Optional[Sequence[float]] = None,
+                    original: Optional[Tensor] = None) -> Callable[[Tensor], Tensor]:
+        """A function mapping ``(N, 4)`` boxes in input pixels to their ``(N, D)`` CLIP crop embeddings.
+
+        With the encoder's ``crop_source='original'`` the boxes are mapped to original pixels (divided by
+        ``scale_factor``) and cropped from ``original``; else they are cropped from the input ``image``.
+        """
+        crop_args = dict(img_shape=tuple(img_shape), input_norm=input_norm, crop_mode=self.crop_mode,
+                         context_ratio=self.context_ratio)
+        if getattr(self.encoder, 'crop_source', 'input') != 'original':
+            return lambda boxes: self.encoder.encode_boxes(image, boxes, **crop_args)
+        if scale_factor is None:
+            raise ValueError("CLIPTextConditionedHead: the encoder crops from the original image "
+                             "(crop_source='original'), which needs the image's scale_factor")
+        w_scale, h_scale = (float(v) for v in tuple(scale_factor)[:2])
+        to_original = (1.0 / w_scale, 1.0 / h_scale)
+        return lambda boxes: self.encoder.encode_boxes(image, scale_boxes(boxes, to_original),
+                                                       scale_factor=(w_scale, h_scale), original=original,
+                                                       **crop_args)
+
+    def _blended_scores(self, boxes: Tensor, detector_scores: Tensor, roi_embeddings: Optional[Tensor],
+                        query_texts: List[str], query_matrices: Optional[Tensor],
+                        encode: Callable[[Tensor], Tensor], img_shape: Sequence[int]) -> Tensor:
         """``(E, K)`` blend of the CLIP, detector and (when there is one) branch scores of the K boxes."""
         if query_matrices is None:  # lambda = 0
             clip_scores = detector_scores.new_zeros(len(query_texts), len(boxes))
         else:
-            crop_embeddings = self.encoder.encode_boxes(image, boxes, **crop_args)
-            similarity = mean_prompt_similarity(crop_embeddings, query_matrices,
-                                                location_cells(boxes, crop_args['img_shape']))
+            similarity = mean_prompt_similarity(encode(boxes), query_matrices, location_cells(boxes, img_shape))
             clip_scores = F.softmax(similarity / self.temperature, dim=-1)
         branch_scores = None
         if roi_embeddings is not None and self.branch_weight > 0:
@@ -340,15 +362,16 @@ class CLIPTextConditionedHead(BaseModule):
             branch_scores = F.softmax(logits.float(), dim=-1)
         return blend_scores(clip_scores, detector_scores, self.clip_weight, branch_scores, self.branch_weight)
 
-    def refine(self, image: Tensor, boxes: Tensor, query_matrices: Tensor, crop_args: dict) -> Tensor:
-        """Local search around ``boxes`` (row e for query e), scored by the spatial-prompt CLIP similarity.
+    def refine(self, boxes: Tensor, query_matrices: Tensor, encode: Callable[[Tensor], Tensor],
+               img_shape: Sequence[int]) -> Tensor:
+        """Local search around ``boxes`` (row e for query e, input pixels of an image of ``img_shape``), scored
+        by the spatial-prompt CLIP similarity of the crops ``encode`` embeds (see :meth:`box_encoder`).
 
         Each distinct variant box is cropped and encoded once per image: the current box reappears in every
         round (and as the zero-shift variant), and expressions that start from the same box share all its
         variants (see :class:`BoxEmbeddingMemo`).
         """
-        img_shape = crop_args['img_shape']
-        memo = BoxEmbeddingMemo(lambda flat: self.encoder.encode_boxes(image, flat, **crop_args))
+        memo = BoxEmbeddingMemo(encode)
 
         def score_fn(variants: Tensor) -> Tensor:
             num_queries, num_variants = variants.shape[:2]

@@ -3,7 +3,8 @@
 mmdet's ``StandardRoIHead`` classifies RoIs into fixed classes and never sees the text or the pixels; this
 head keeps its parts (RoI extractor, assigner, sampler) and hands the
 :class:`~mmrec.models.text_conditioned_head.CLIPTextConditionedHead` what it needs: per image the
-proposals with their objectness, the RoI features, the expressions and the network input to crop from.
+proposals with their objectness, the RoI features, the expressions and the image to crop from (the network
+input, or the loaded image when the encoder's ``crop_source`` is ``'original'``).
 """
 from typing import List, Optional, Tuple
 
@@ -16,6 +17,7 @@ from mmengine.structures import InstanceData
 from torch import Tensor
 
 from .box_crops import InputNormalization
+from .clip_encoder import original_image_for
 
 
 def unique_referred_boxes(boxes: Tensor) -> Tensor:
@@ -107,5 +109,7 @@ class TextConditionedRoIHead(BaseModule):
         outputs = []
         for image, proposals, feats, sample in zip(batch_inputs, rpn_results_list, roi_feats, batch_data_samples):
             outputs.append(self.bbox_head.predict_image(
-                image, proposals, feats, sample.metainfo['texts'], sample.metainfo['img_shape'], input_norm))
+                image, proposals, feats, sample.metainfo['texts'], sample.metainfo['img_shape'], input_norm,
+                scale_factor=sample.metainfo.get('scale_factor'),
+                original=original_image_for(self.bbox_head.encoder, sample)))
         return outputs
