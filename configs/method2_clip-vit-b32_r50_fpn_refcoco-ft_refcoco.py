@@ -14,6 +14,10 @@ _base_ = [
     './_base_/default_runtime.py',
 ]
 
+# CLIP crops come from the loaded image (KeepOriginalImage in the test pipeline), resampled exactly as PIL's
+# bicubic resize does: the crops OpenAI's CLIP preprocessing feeds CLIP, whatever the detector's 1333x800 resize.
+model = dict(scorer=dict(encoder=dict(crop_source='original')))
+
 # Method 2 trains nothing: the detector is trained by its own config, CLIP is frozen.
 train_dataloader = None
 train_cfg = None

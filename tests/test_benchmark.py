@@ -4,6 +4,7 @@ import json
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 from mmrec.benchmark import (NaiveMethod1, NaiveMethod2, VOCABULARY, box_agreement, build_inferencer,
                              calibrate_score_threshold, clip_vision_flops, make_workload, method_config,
@@ -61,10 +62,12 @@ def test_clip_flops_match_a_hand_count_and_torch_flop_counter(clip_dir):
 
 @pytest.mark.parametrize('method', [2, 1])
 def test_naive_pipeline_agrees_with_mmrec_when_cropping_the_same_pixels(clip_dir, method):
-    """Same model, same images, no detector resize and the naive crops made with roi_align: every answer
+    """Same model, same images, no detector resize, mmrec cropping its input with roi_align
+    (``crop_source='input'``) and the naive crops made with roi_align from the original image: every answer
     matches, so a disagreement in the benchmark can only come from crop resampling and numerics."""
     images = make_workload(2, expressions_per_image=4, sizes=(SIZE, ), seed=3)
-    inferencer = build_inferencer(method_config(method, clip_dir, top_k=4, tiny=True, image_scale=SIZE))
+    inferencer = build_inferencer(method_config(method, clip_dir, top_k=4, tiny=True, image_scale=SIZE,
+                                                crop_source='input'))
     if method == 2:
         calibrate_score_threshold(inferencer, images[0], pairs=50)
     naive = (NaiveMethod2 if method == 2 else NaiveMethod1)(inferencer, resample='roi_align')
@@ -76,6 +79,37 @@ def test_naive_pipeline_agrees_with_mmrec_when_cropping_the_same_pixels(clip_dir
     # a genuinely different answer is counted as a disagreement
     reference[0] = [reference[0][0] + 5, reference[0][1], reference[0][2] + 5, reference[0][3]]
     assert box_agreement(ours, reference) == pytest.approx(7 / 8)
+
+
+@pytest.mark.parametrize('method', [2, 1])
+def test_mmrec_chooses_the_naive_pil_bicubic_boxes_through_a_detector_resize(clip_dir, method):
+    """The benchmark's default: mmrec crops the loaded image as PIL's bicubic resize does
+    (``crop_source='original'``), so although the detector resizes the images (200x150 -> 160x120), mmrec
+    picks the boxes the naive pipeline picks from its own PIL crops, and its crops are PIL's to the grey level.
+    Cropping the resized input with roi_align instead (the old path) changes many of method 1's answers."""
+    images = make_workload(2, expressions_per_image=4, sizes=((200, 150), ), seed=3)
+    inferencer = build_inferencer(method_config(method, clip_dir, top_k=4, tiny=True))
+    if method == 2:
+        calibrate_score_threshold(inferencer, images[0], pairs=50)
+    naive = (NaiveMethod2 if method == 2 else NaiveMethod1)(inferencer, resample='bicubic')
+    ours, reference = run_mmrec(inferencer, images), naive(images)
+    assert box_agreement(ours, reference) == 1.0
+
+    model = inferencer.model
+    encoder = model.scorer.encoder if method == 2 else model.roi_head.bbox_head.encoder
+    assert encoder.crop_source == 'original'
+    rgb = np.ascontiguousarray(images[0].image_bgr[..., ::-1])
+    original = torch.from_numpy(rgb.transpose(2, 0, 1).copy())
+    boxes = torch.tensor(reference[:4], dtype=torch.float32)
+    crops = encoder.crop_boxes(original, boxes, img_shape=rgb.shape[:2], input_norm=None, scale_factor=(1.0, 1.0),
+                               original=original)
+    pil = Image.fromarray(rgb)
+    expected = np.stack([naive.clip._crop(pil, tuple(box)) for box in boxes.tolist()])
+    assert np.abs(crops.permute(0, 2, 3, 1).numpy() - expected).max() <= 1.0
+
+    if method == 1:
+        roi_align = build_inferencer(method_config(1, clip_dir, top_k=4, tiny=True, crop_source='input'))
+        assert box_agreement(run_mmrec(roi_align, images), reference) < 0.9
 
 
 def test_score_threshold_calibration_keeps_the_requested_pairs(clip_dir):

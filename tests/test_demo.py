@@ -50,7 +50,7 @@ def test_demo_prints_and_draws_the_chosen_boxes(tiny_weights, tmp_path, capsys):
     options = cli_options(dict(TINY_DETECTOR_OPTIONS, **{
         'model.scorer.encoder.name_or_path': clip_dir,
         'model.test_cfg.rcnn.score_thr': 0.0,  # a random detector's scores are low: keep its boxes
-        'test_dataloader.dataset.pipeline.2.scale': (144, 96)}))
+        'test_dataloader.dataset.pipeline.3.scale': (144, 96)}))  # Resize, after KeepOriginalImage
     expressions = ['the red square', 'blue square on the left']
     load_demo().main([image_path, *expressions, '--config', osp.join(REPO_ROOT, 'configs', 'method2.py'),
                       '--checkpoint', ckpt, '--out', out, '--cfg-options', *options])

@@ -147,7 +147,7 @@ def test_tools_test_on_tiny_refer_data(clip_dir, tmp_path):
         'test_dataloader.dataset.ann_file': kwargs['ann_file'],
         'test_dataloader.dataset.split_file': kwargs['split_file'],
         'test_dataloader.dataset.data_prefix.img_path': kwargs['data_prefix']['img_path'],
-        'test_dataloader.dataset.pipeline.2.scale': (128, 128),
+        'test_dataloader.dataset.pipeline.3.scale': (128, 128),  # after KeepOriginalImage
         'test_dataloader.num_workers': 0,
         'test_dataloader.persistent_workers': False,
     })

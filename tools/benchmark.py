@@ -41,6 +41,9 @@ def parse_args(argv=None) -> BenchmarkSettings:
     parser.add_argument('--methods', type=int, nargs='+', default=list(defaults.methods), choices=[1, 2])
     parser.add_argument('--resample', default=defaults.resample, choices=['bicubic', 'bilinear', 'roi_align'],
                         help="naive crops: PIL's bicubic or bilinear resize, or roi_align (mmrec's crop path on the original image)")
+    parser.add_argument('--crop-source', default=defaults.crop_source, choices=['original', 'input'],
+                        help="mmrec's CLIP crops: PIL-exact bicubic from the loaded image (as the RefCOCO configs) "
+                             "or roi_align from the detector's resized input")
     parser.add_argument('--clip-init-factor', type=float, default=defaults.clip_init_factor,
                         help="initializer_factor of the random CLIP (1: transformers' default; see "
                              'mmrec/benchmark/models.py): sets how far apart the candidates scores are, '
@@ -51,14 +54,15 @@ def parse_args(argv=None) -> BenchmarkSettings:
     return BenchmarkSettings(device=args.device, dtype=args.dtype, num_images=args.num_images,
                              expressions_per_image=args.expressions_per_image, top_k=args.top_k,
                              image_batch=args.image_batch, clip_batch=args.clip_batch, threads=args.threads,
-                             methods=tuple(args.methods), resample=args.resample,
+                             methods=tuple(args.methods), resample=args.resample, crop_source=args.crop_source,
                              clip_init_factor=args.clip_init_factor, tiny=args.tiny, seed=args.seed)
 
 
 def format_report(results: dict) -> str:
     """The human-readable table printed before the JSON line."""
     lines = [f"device: {results['device']} ({results['device_name']}), {results['threads']} threads, "
-             f"{results['dtype']}{', TINY models' if results['tiny'] else ''}",
+             f"{results['dtype']}{', TINY models' if results['tiny'] else ''}; mmrec crops from the "
+             f"{results['crop_source']} image, naive crops {results['resample']}",
              f"workload: {results['num_images']} images x {results['expressions_per_image']} expressions "
              f"(+1 warm-up image), K={results['top_k']}, load average at start "
              f"{results['load_average'][0]:.2f}, at end {results['load_average_end'][0]:.2f}",

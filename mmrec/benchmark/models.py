@@ -71,11 +71,13 @@ def _set_resize_scale(cfg: Config, scale: Tuple[int, int]) -> None:
 
 def method_config(method: int, clip_dir: str, top_k: int = 10, tiny: bool = False,
                   options: Optional[Dict[str, object]] = None, config_file: Optional[str] = None,
-                  image_scale: Optional[Tuple[int, int]] = None) -> Config:
+                  image_scale: Optional[Tuple[int, int]] = None, crop_source: str = 'original') -> Config:
     """The config of method 1 or 2 set up for the benchmark: random detector (no pretrained backbone, no
-    ``load_from``), CLIP from ``clip_dir``, ``top_k`` candidates per image; ``options`` are extra
-    ``--cfg-options``-style overrides applied last; ``image_scale`` replaces the test pipeline's ``Resize``
-    scale (default: the config's 1333x800, or :data:`TINY_IMAGE_SCALE` with ``tiny``).
+    ``load_from``), CLIP from ``clip_dir`` cropping from ``crop_source`` (``'original'``: PIL-exact bicubic
+    crops of the loaded image, as the RefCOCO configs; ``'input'``: ``roi_align`` from the detector's input),
+    ``top_k`` candidates per image; ``options`` are extra ``--cfg-options``-style overrides applied last;
+    ``image_scale`` replaces the test pipeline's ``Resize`` scale (default: the config's 1333x800, or
+    :data:`TINY_IMAGE_SCALE` with ``tiny``).
 
     The detector's score threshold is 0: a randomly initialised classifier scores every class near 1/81,
     under the configs' 0.05, and would leave no detection to re-rank (a trained detector keeps hundreds).
@@ -84,12 +86,12 @@ def method_config(method: int, clip_dir: str, top_k: int = 10, tiny: bool = Fals
         raise ValueError(f'method must be 1 or 2, got {method!r}')
     cfg = Config.fromfile(config_file or (METHOD1_CONFIG if method == 1 else METHOD2_CONFIG))
     overrides: Dict[str, object] = {'load_from': None, 'model.backbone.init_cfg': None}
+    encoder_key = 'model.scorer.encoder' if method == 2 else 'model.roi_head.bbox_head.encoder'
+    overrides.update({f'{encoder_key}.name_or_path': clip_dir, f'{encoder_key}.crop_source': crop_source})
     if method == 2:
-        overrides.update({'model.scorer.encoder.name_or_path': clip_dir, 'model.scorer.top_k': top_k,
-                          'model.test_cfg.rcnn.score_thr': 0.0})
+        overrides.update({'model.scorer.top_k': top_k, 'model.test_cfg.rcnn.score_thr': 0.0})
     else:
-        overrides.update({'model.roi_head.bbox_head.encoder.name_or_path': clip_dir,
-                          'model.test_cfg.rpn.max_per_img': top_k})
+        overrides.update({'model.test_cfg.rpn.max_per_img': top_k})
     if tiny:
         overrides.update(TINY_DETECTOR_OPTIONS if method == 2 else _TINY_BACKBONE_OPTIONS)
     if image_scale is not None or tiny:

@@ -46,7 +46,10 @@ class BenchmarkSettings:
         methods: which methods to run, from ``(1, 2)``.
         detector_pairs: class-box pairs per image the random detector keeps for NMS (see
             :func:`calibrate_score_threshold`).
-        resample: PIL filter of the naive crops.
+        resample: resampler of the naive crops: PIL's ``'bicubic'`` (OpenAI CLIP's preprocessing) or
+            ``'bilinear'``, or ``'roi_align'`` (mmrec's input-path resampler applied to the original image).
+        crop_source: where mmrec's CLIP crops come from: ``'original'`` (PIL-exact bicubic from the loaded image,
+            as the RefCOCO configs) or ``'input'`` (``roi_align`` from the detector's resized input).
         agreement_iou: two answers agree when their IoU is at least this (the same box; ``*_agreement_iou50``
             also reports the share at IoU >= 0.5, the same object as the REC metric counts it).
         clip_init_factor: ``initializer_factor`` of the random CLIP (see :mod:`mmrec.benchmark.models`).
@@ -65,6 +68,7 @@ class BenchmarkSettings:
     methods: Sequence[int] = (2, 1)
     detector_pairs: int = 300
     resample: str = 'bicubic'
+    crop_source: str = 'original'
     agreement_iou: float = 0.99
     clip_init_factor: float = CLIP_INIT_FACTOR
     tiny: bool = False
@@ -186,7 +190,7 @@ def measure_method(method: int, settings: BenchmarkSettings, clip_dir: str,
                    warmup: WorkloadImage, images: Sequence[WorkloadImage]) -> Dict[str, float]:
     """Build method ``method`` and time mmrec's pipeline and the naive one on ``images``."""
     autocast = autocast_factory(settings.device, settings.dtype)
-    cfg = method_config(method, clip_dir, top_k=settings.top_k, tiny=settings.tiny)
+    cfg = method_config(method, clip_dir, top_k=settings.top_k, tiny=settings.tiny, crop_source=settings.crop_source)
     inferencer = build_inferencer(cfg, device=settings.device, seed=settings.seed)
     result: Dict[str, float] = {}
     if method == 2:

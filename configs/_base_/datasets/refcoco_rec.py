@@ -10,14 +10,21 @@ data_prefix = dict(img_path='train2014/')
 backend_args = None  # image loading only; REFERDataset reads its annotation files locally
 
 # No random flip: it would turn "the man on the left" into a wrong label.
-rec_pipeline = [
+train_pipeline = [
     dict(type='LoadImageFromFile', backend_args=backend_args),
     dict(type='LoadReferExpressions'),
     dict(type='Resize', scale=(1333, 800), keep_ratio=True),
     dict(type='PackRECInputs'),
 ]
-train_pipeline = rec_pipeline
-test_pipeline = rec_pipeline
+# Testing also keeps the loaded image (before the detector's resize) in the data sample: the REC models'
+# CLIP crops come from it (encoder crop_source='original': PIL-exact bicubic, as CLIP's own preprocessing).
+test_pipeline = [
+    dict(type='LoadImageFromFile', backend_args=backend_args),
+    dict(type='KeepOriginalImage'),
+    dict(type='LoadReferExpressions'),
+    dict(type='Resize', scale=(1333, 800), keep_ratio=True),
+    dict(type='PackRECInputs'),
+]
 
 rec_dataset = dict(
     type=dataset_type,
