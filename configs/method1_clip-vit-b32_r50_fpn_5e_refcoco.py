@@ -14,6 +14,8 @@
 # Ablations: model.roi_head.bbox_head.{clip_weight, temperature, branch_weight, prompt_templates,
 # local_search.enable, local_search.translations, local_search.scales, local_search.shrink, crop_mode}.
 # CLIP comes from model.roi_head.bbox_head.encoder.name_or_path (a hub name or a save_pretrained directory).
+# Its crops come from the loaded image (KeepOriginalImage in the test pipeline), resampled exactly as PIL's
+# bicubic resize does (crop_source='original'; boxes found in the 1333x800 input are mapped back to it).
 _base_ = [
     'mmdet::_base_/models/faster-rcnn_r50_fpn.py',
     './_base_/datasets/refcoco_rec.py',
@@ -35,7 +37,7 @@ model = dict(
             featmap_strides=[4, 8, 16, 32]),
         bbox_head=dict(
             type='CLIPTextConditionedHead',
-            encoder=dict(type='CLIPEncoder', name_or_path='openai/clip-vit-base-patch32'),
+            encoder=dict(type='CLIPEncoder', name_or_path='openai/clip-vit-base-patch32', crop_source='original'),
             prompt_templates=['{query}', '{query}, {loc}', '{query} in the {loc} of the image'],
             clip_weight=0.5,  # lambda
             temperature=0.01,  # tau
