@@ -192,29 +192,34 @@ class PILAxisFilters:
         """``(K,)`` most source pixels one output pixel reads (at least 1)."""
         return (self.stop - self.start).max(dim=1).values.clamp(min=1)
 
-    def weights(self, index: Tensor, first: Tensor, length: int, taps: int, quantize: bool) -> Tensor:
-        """``(G, S, length)`` weights of boxes ``index`` over the source pixels ``first + [0, length)`` (each
-        box's window must lie inside), built from each output pixel's ``taps`` filter taps.
+    def tap_weights(self, taps: int, quantize: bool) -> Tuple[Tensor, Tensor]:
+        """``(source, weights)``, both ``(K, S, taps)``: the source pixel and normalised weight of each of the
+        first ``taps`` filter taps of every output pixel (taps past a pixel's window weigh 0).
 
-        With ``quantize`` the normalised weights are rounded to PIL's 22 fractional bits as its 8-bit path
-        does (``(int)(w * 2^22 +- 0.5)``), so that integer pixels give PIL's sums exactly.
+        With ``quantize`` the weights are rounded to PIL's 22 fractional bits as its 8-bit path does
+        (``(int)(w * 2^22 +- 0.5)``), so that integer pixels give PIL's sums exactly.
         """
         kernel = PIL_FILTERS[self.filter_name][0]
-        centre, start, stop = self.centre[index], self.start[index], self.stop[index]
-        source = start[:, :, None] + torch.arange(taps, device=centre.device)  # (G, S, T)
-        offset = (source.double() - centre[:, :, None] + 0.5) * (1.0 / self.filter_scale[index])[:, None, None]
-        tap_weights = torch.where(source < stop[:, :, None], kernel(offset), torch.zeros_like(offset))
-        total = tap_weights.sum(dim=-1, keepdim=True)
-        tap_weights = tap_weights / torch.where(total != 0, total, torch.ones_like(total))
+        source = self.start[:, :, None] + torch.arange(taps, device=self.start.device)
+        offset = (source.double() - self.centre[:, :, None] + 0.5) * (1.0 / self.filter_scale)[:, None, None]
+        weights = torch.where(source < self.stop[:, :, None], kernel(offset), torch.zeros_like(offset))
+        total = weights.sum(dim=-1, keepdim=True)
+        weights = weights / torch.where(total != 0, total, torch.ones_like(total))
         if quantize:
             unit = float(1 << _PIL_WEIGHT_BITS)
-            tap_weights = torch.sign(tap_weights) * torch.floor(tap_weights.abs() * unit + 0.5) / unit
-        column = (source - first[:, None, None]).clamp(0, length - 1)  # unused taps (weight 0) are clamped
-        dense = tap_weights.new_zeros(len(index), centre.shape[1], length)
-        return dense.scatter_add_(2, column, tap_weights)
+            weights = torch.sign(weights) * torch.floor(weights.abs() * unit + 0.5) / unit
+        return source, weights
 
 
-def _group_by_window(rows: List[int], cols: List[int], max_elements: int, max_waste: float = 1.5) -> List[List[int]]:
+def _dense_weights(source: Tensor, weights: Tensor, first: Tensor, length: int, dtype: torch.dtype) -> Tensor:
+    """``(G, S, length)`` matrix of the taps ``(source, weights)`` (each ``(G, S, T)``) over the source pixels
+    ``first + [0, length)`` (every box's window must lie inside; unused taps, weight 0, are clamped there)."""
+    column = (source - first[:, None, None]).clamp(0, length - 1)
+    dense = torch.zeros(source.shape[0], source.shape[1], length, dtype=dtype, device=source.device)
+    return dense.scatter_add_(2, column, weights.to(dtype))
+
+
+def _group_by_window(rows: List[int], cols: List[int], max_elements: int, max_waste: float = 2.0) -> List[List[int]]:
     """Boxes grouped for batched resampling: sorted by window area, a group grows while padding every window to
     the group's largest rows x cols costs at most ``max_waste`` times the real areas and ``max_elements``."""
     order = sorted(range(len(rows)), key=lambda k: rows[k] * cols[k], reverse=True)
@@ -262,28 +267,28 @@ def pil_crop_and_resize(image: Tensor, boxes: Tensor, size: int, filter_name: st
     columns = PILAxisFilters.build(boxes[:, 0], boxes[:, 2], width, size, filter_name)
     rows = PILAxisFilters.build(boxes[:, 1], boxes[:, 3], height, size, filter_name)
     # the one host sync of the call: window sizes and filter lengths
-    row_spans, col_spans, row_taps, col_taps = torch.stack(
-        [rows.span, columns.span, rows.taps, columns.taps]).tolist()
+    row_spans, col_spans, (row_taps, col_taps) = *torch.stack([rows.span, columns.span]).tolist(), \
+        torch.stack([rows.taps.max(), columns.taps.max()]).tolist()
+    row_source, row_taps_weights = rows.tap_weights(row_taps, eight_bit)
+    col_source, col_taps_weights = columns.tap_weights(col_taps, eight_bit)
     for group in _group_by_window(row_spans, col_spans, max_elements):
         index = torch.tensor(group, device=image.device)
-        num_rows, num_cols = max(row_spans[k] for k in group), max(col_spans[k] for k in group)
+        num, num_rows, num_cols = len(group), max(row_spans[k] for k in group), max(col_spans[k] for k in group)
         # windows padded to the group's size, moved inside the image where padding would leave it
         row_first = rows.first[index].clamp(max=height - num_rows)
         col_first = columns.first[index].clamp(max=width - num_cols)
         blocks = image.unfold(1, num_rows, 1).unfold(2, num_cols, 1)  # (C, H-R+1, W-L+1, R, L) view
         window = blocks[:, row_first, col_first].transpose(0, 1).to(dtype)  # (G, C, R, L)
-        col_weights = columns.weights(index, col_first, num_cols, max(col_taps[k] for k in group), eight_bit)
-        row_weights = rows.weights(index, row_first, num_rows, max(row_taps[k] for k in group), eight_bit)
-        num = len(group)
+        col_weights = _dense_weights(col_source[index], col_taps_weights[index], col_first, num_cols, dtype)
         horizontal = torch.bmm(window.reshape(num, channels * num_rows, num_cols),
-                               col_weights.to(dtype).transpose(1, 2))  # (G, C*R, S)
+                               col_weights.transpose(1, 2))  # (G, C*R, S)
+        if eight_bit:  # PIL's clip8: round half up, clamp to [0, 255]
+            horizontal = horizontal.add_(0.5).floor_().clamp_(0, 255)
+        row_weights = _dense_weights(row_source[index], row_taps_weights[index], row_first, num_rows, dtype)
+        vertical = torch.bmm(row_weights.repeat_interleave(channels, dim=0),  # (G*C, S, R)
+                             horizontal.view(num * channels, num_rows, size))  # (G*C, S, S)
         if eight_bit:
-            horizontal = torch.floor(horizontal + 0.5).clamp(0, 255)
-        horizontal = horizontal.view(num * channels, num_rows, size)
-        row_weights = row_weights.to(dtype).repeat_interleave(channels, dim=0)  # (G*C, S, R)
-        vertical = torch.bmm(row_weights, horizontal)  # (G*C, S, S)
-        if eight_bit:
-            vertical = torch.floor(vertical + 0.5).clamp(0, 255)
+            vertical = vertical.add_(0.5).floor_().clamp_(0, 255)
         out[index] = vertical.view(num, channels, size, size).float()
     return out
 
