@@ -24,7 +24,9 @@ model = dict(
     roi_head=dict(
         bbox_roi_extractor=dict(out_channels=channels),
         bbox_head=dict(
-            encoder=dict(type='CLIPEncoder', name_or_path=clip_dir),
+            # crops from the detector input (roi_align): the synthetic images are not rescaled much, and the
+            # tiny CLIP trained on roi_align crops (CropReferredRegion)
+            encoder=dict(type='CLIPEncoder', name_or_path=clip_dir, crop_source='input'),
             in_channels=channels,
             fc_out_channels=128)),
     train_cfg=dict(rpn_proposal=dict(nms_pre=500, max_per_img=200), rcnn=dict(sampler=dict(num=64))),
