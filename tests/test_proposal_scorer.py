@@ -173,3 +173,24 @@ def test_random_scenes(seed):
     pred, _ = make_scorer(crop_mode=crop_mode)(inputs, dets, texts, meta,
                                                InputNormalization.from_preprocessor(preprocessor))
     np.testing.assert_allclose(pred.bboxes.numpy(), np.stack([boxes[n] for n in names]), err_msg=str(texts))
+
+
+def test_spatial_reasoning_tells_apart_two_boxes_that_look_the_same():
+    """Two red squares: the crops are identical, so only the geometry can answer "on the right"; the larger
+    of two blue squares is "the big blue one"; the red square next to the large blue one is the right one."""
+    squares = {'red_left': [4, 20, 20, 36], 'red_right': [70, 20, 86, 36], 'blue_small': [30, 4, 38, 12],
+               'blue_large': [46, 36, 66, 56]}
+    image, boxes = colored_squares(size=(96, 64), squares=squares,
+                                   colours={'red_left': (230, 20, 20), 'red_right': (230, 20, 20),
+                                            'blue_small': (20, 20, 230), 'blue_large': (20, 20, 230)})
+    inputs, meta, preprocessor = detector_input(image, scale=(192, 96), keep_ratio=False)
+    norm = InputNormalization.from_preprocessor(preprocessor)
+    dets = detections(boxes, order=('red_left', 'red_right', 'blue_small', 'blue_large'),
+                      scores=(0.9, 0.8, 0.7, 0.6))
+    texts = ['the red square on the right', 'the leftmost red square', 'the big blue one',
+             'the red square next to the big blue square', 'red']
+    pred, _ = make_scorer(spatial_reasoning=dict(temperature=0.05))(inputs, dets, texts, meta, norm)
+    expected = [boxes[name] for name in ('red_right', 'red_left', 'blue_large', 'red_right', 'red_left')]
+    np.testing.assert_allclose(pred.bboxes.numpy(), np.stack(expected))
+    plain, _ = make_scorer()(inputs, dets, texts[:1], meta, norm)  # without geometry: a coin toss
+    assert pred.scores[0] > 0.5 and not np.allclose(plain.bboxes.numpy()[0], boxes['red_right'])

@@ -12,6 +12,7 @@ from torch import Tensor
 
 from .box_crops import CROP_MODES, InputNormalization
 from .spatial_prompts import has_words
+from .spatial_reasoning import build_reasoner, reason_rows
 
 
 def _warn(message: str) -> None:
@@ -49,12 +50,18 @@ class CLIPProposalScorer(BaseModule):
             cosine argmax.
         prompt_templates: templates with one ``{}`` for the expression; the text embedding is the normalised
             mean over templates. ``('{}',)`` (default) uses the expression as is.
+        spatial_reasoning: ``None`` (default: the report's method, similarity argmax) or the arguments of a
+            :class:`~mmrec.models.spatial_reasoning.SpatialReasoner` (ReCLIP-style geometry for expressions
+            with location, size or relation words; ``dict()`` for its defaults). Its ``temperature`` defaults
+            to the CLIP's own (``1 / logit_scale``); the detector scores are its prior over the candidates.
+            An expression it handles is answered by the highest reasoner probability (the returned score).
     """
 
     def __init__(self, encoder: dict = dict(type='CLIPEncoder'), top_k: int = 10,
                  crop_mode: Union[str, Sequence[str]] = 'crop', context_ratio: float = 0.2,
                  blur_sigma: float = 0.1, detector_score_weight: float = 0.0,
-                 prompt_templates: Sequence[str] = ('{}',), init_cfg: Optional[dict] = None) -> None:
+                 prompt_templates: Sequence[str] = ('{}',), spatial_reasoning: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         if top_k < 1:
             raise ValueError(f'top_k must be >= 1, got {top_k}')
@@ -70,6 +77,7 @@ class CLIPProposalScorer(BaseModule):
         self.blur_sigma = blur_sigma
         self.detector_score_weight = detector_score_weight
         self.prompt_templates = tuple(prompt_templates)
+        self.reasoner = build_reasoner(spatial_reasoning, self.encoder)
         self.num_images_without_detections = 0
         self.num_dropped_boxes = 0
         self.num_empty_expressions = 0
@@ -103,20 +111,21 @@ class CLIPProposalScorer(BaseModule):
         embeddings = self.encoder.encode_texts(prompts).view(len(texts), len(self.prompt_templates), -1)
         return F.normalize(embeddings.mean(dim=1), dim=-1)
 
-    def similarity(self, image: Tensor, boxes: Tensor, texts: Sequence[str], img_meta: dict,
-                   input_norm: InputNormalization, original: Optional[Tensor] = None) -> Tensor:
-        """``(K, N)`` cosine similarity of K boxes (original pixels) to N expressions, averaged over crop modes
-        (so that it stays in [-1, 1] and ``detector_score_weight`` means the same for every ``crop_mode``);
-        ``original`` is the loaded image, for an encoder with ``crop_source='original'``."""
-        text_embeddings = self.encode_expressions(texts).to(image.device)
-        similarity = boxes.new_zeros(len(boxes), len(texts))
-        for mode in self.crop_modes:
-            crop_embeddings = self.encoder.encode_boxes(
-                image, boxes, img_shape=img_meta['img_shape'], input_norm=input_norm,
-                scale_factor=img_meta.get('scale_factor', (1.0, 1.0)), crop_mode=mode,
-                context_ratio=self.context_ratio, blur_sigma=self.blur_sigma, original=original)
-            similarity = similarity + crop_embeddings @ text_embeddings.T
-        return similarity / len(self.crop_modes)
+    def crop_embeddings(self, image: Tensor, boxes: Tensor, img_meta: dict, input_norm: InputNormalization,
+                        original: Optional[Tensor] = None) -> Tensor:
+        """``(M, K, D)`` embeddings of K boxes (original pixels) for each of the M crop modes; ``original`` is the
+        loaded image, for an encoder with ``crop_source='original'``."""
+        return torch.stack([self.encoder.encode_boxes(
+            image, boxes, img_shape=img_meta['img_shape'], input_norm=input_norm,
+            scale_factor=img_meta.get('scale_factor', (1.0, 1.0)), crop_mode=mode,
+            context_ratio=self.context_ratio, blur_sigma=self.blur_sigma, original=original)
+            for mode in self.crop_modes])
+
+    def text_similarity(self, crop_embeddings: Tensor, texts: Sequence[str]) -> Tensor:
+        """``(K, N)`` cosine similarity of the boxes to N texts, averaged over crop modes (so that it stays in
+        [-1, 1] and ``detector_score_weight`` means the same for every ``crop_mode``)."""
+        text_embeddings = self.encode_expressions(texts).to(crop_embeddings.device)
+        return (crop_embeddings @ text_embeddings.T).mean(dim=0)
 
     @torch.no_grad()
     def forward(self, image: Tensor, detections: InstanceData, texts: Sequence[str], img_meta: dict,
@@ -142,11 +151,16 @@ class CLIPProposalScorer(BaseModule):
         texts = list(texts)
         if not texts:
             return InstanceData(bboxes=candidates.bboxes[:0], scores=candidates.scores[:0]), candidates
-        scores = self.similarity(image, candidates.bboxes.to(image.device), texts, img_meta, input_norm, original)
-        scores = scores.to(candidates.scores.device)
+        boxes = candidates.bboxes.to(image.device)
+        crop_embeddings = self.crop_embeddings(image, boxes, img_meta, input_norm, original)
+        scores = self.text_similarity(crop_embeddings, texts).to(candidates.scores.device)
         if self.detector_score_weight > 0:
             w = self.detector_score_weight
             scores = (1 - w) * scores + w * candidates.scores[:, None]
+        if self.reasoner is not None:
+            scores = reason_rows(self.reasoner, scores.T, texts, boxes,
+                                 lambda phrases: self.text_similarity(crop_embeddings, phrases).T,
+                                 tuple(img_meta['ori_shape'][:2]), prior=candidates.scores).T
         best_scores, best = scores.max(dim=0)
         empty = torch.tensor([not has_words(text) for text in texts], device=best.device)
         if bool(empty.any()):

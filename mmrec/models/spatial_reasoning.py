@@ -242,3 +242,33 @@ class SpatialReasoner:
         landmark = self.phrase_probs(parsed.landmark, similarity[1], boxes, prior, image_size)
         rel = relation_matrix(boxes, parsed.relation, image_size, subject, self.relation_softness)
         return subject * (rel @ landmark)
+
+
+def clip_temperature(encoder: torch.nn.Module) -> float:
+    """``1 / logit_scale`` of a CLIP encoder's CLIP (the softmax temperature CLIP itself trained with), or
+    CLIP's initial 0.01 for an encoder without one (e.g. a test double)."""
+    logit_scale = getattr(getattr(encoder, 'clip', None), 'logit_scale', None)
+    return 0.01 if logit_scale is None else float(1.0 / logit_scale.detach().float().exp())
+
+
+def build_reasoner(options: Optional[dict], encoder: torch.nn.Module) -> Optional[SpatialReasoner]:
+    """A :class:`SpatialReasoner` from a config dict (``None``: no reasoning); a missing or ``None``
+    ``temperature`` is the encoder's :func:`clip_temperature`."""
+    if options is None:
+        return None
+    options = dict(options)
+    if options.get('temperature') is None:
+        options['temperature'] = clip_temperature(encoder)
+    return SpatialReasoner(**options)
+
+
+def reason_rows(reasoner: SpatialReasoner, scores: Tensor, texts: Sequence[str], boxes: Tensor,
+                similarity_fn: SimilarityFn, image_size: Tuple[int, int], prior: Optional[Tensor] = None) -> Tensor:
+    """``scores`` (N, K) of K boxes for N texts, with the row of every text that asks for geometry replaced by
+    the reasoner's probabilities (the other rows are kept)."""
+    scores = scores.clone()
+    for index, text in enumerate(texts):
+        reasoned = reasoner(text, boxes, similarity_fn, image_size, prior=prior)
+        if reasoned is not None:
+            scores[index] = reasoned.to(scores)
+    return scores

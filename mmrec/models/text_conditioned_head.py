@@ -36,6 +36,7 @@ from .local_search import LocalSearchConfig, clip_boxes_to_image, local_search
 from .roi_text_branch import RoITextBranch
 from .spatial_prompts import (DEFAULT_TEMPLATES, LOCATION_LABELS, SpatialPromptBank, SpatialPromptExpander,
                               has_words, location_cells, mean_prompt_similarity, paired_prompt_similarity)
+from .spatial_reasoning import build_reasoner, reason_rows
 
 
 def objectness_distribution(objectness: Tensor, normalize: bool = True) -> Tensor:
@@ -115,6 +116,10 @@ class CLIPTextConditionedHead(BaseModule):
         context_ratio: margin per side of ``'context'`` crops, as a fraction of the box size.
         local_search: settings of :class:`~mmrec.models.local_search.LocalSearchConfig`
             (``enable``, ``rounds``, ``translations``, ``scales``, ``shrink``, ``min_size``).
+        spatial_reasoning: ``None`` (default: the report's method) or the arguments of a
+            :class:`~mmrec.models.spatial_reasoning.SpatialReasoner`: for an expression with location, size
+            or relation words, its probabilities over the K boxes (objectness as the prior) replace the
+            spatial-prompt CLIP scores in the blend; ``temperature`` defaults to the CLIP's ``1 / logit_scale``.
         with_branch: whether the head has the trainable branch (:class:`~mmrec.models.roi_text_branch.
             RoITextBranch`); ``False`` is the zero-shot baseline.
         in_channels, roi_feat_size, num_shared_fcs, fc_out_channels: the branch's input (RoI features) and
@@ -141,6 +146,7 @@ class CLIPTextConditionedHead(BaseModule):
                  crop_mode: str = 'crop',
                  context_ratio: float = 0.2,
                  local_search: dict = dict(enable=True),
+                 spatial_reasoning: Optional[dict] = None,
                  with_branch: bool = True,
                  in_channels: int = 256,
                  roi_feat_size: int = 7,
@@ -176,6 +182,7 @@ class CLIPTextConditionedHead(BaseModule):
         self.crop_mode = crop_mode
         self.context_ratio = context_ratio
         self.search_config = LocalSearchConfig(**(local_search or dict(enable=False)))
+        self.reasoner = build_reasoner(spatial_reasoning, self.encoder)
         self.branch = None
         if with_branch:
             self.branch = RoITextBranch(
@@ -354,8 +361,14 @@ class CLIPTextConditionedHead(BaseModule):
         if query_matrices is None:  # lambda = 0
             clip_scores = detector_scores.new_zeros(len(query_texts), len(boxes))
         else:
-            similarity = mean_prompt_similarity(encode(boxes), query_matrices, location_cells(boxes, img_shape))
+            crop_embeddings = encode(boxes)
+            similarity = mean_prompt_similarity(crop_embeddings, query_matrices, location_cells(boxes, img_shape))
             clip_scores = F.softmax(similarity / self.temperature, dim=-1)
+            if self.reasoner is not None:
+                clip_scores = reason_rows(
+                    self.reasoner, clip_scores, query_texts, boxes,
+                    lambda phrases: self.encoder.encode_texts(phrases).to(crop_embeddings) @ crop_embeddings.T,
+                    tuple(img_shape), prior=detector_scores)
         branch_scores = None
         if roi_embeddings is not None and self.branch_weight > 0:
             logits = self.branch.text_logits(roi_embeddings, self.encoder.encode_texts(query_texts))

@@ -33,12 +33,15 @@ TINY_DETECTOR_OPTIONS = {
 
 
 def colored_squares(size: Tuple[int, int] = (96, 64), squares: Optional[Dict[str, Sequence[float]]] = None,
-                    background: int = 128) -> Tuple[np.ndarray, Dict[str, np.ndarray]]:
+                    background: int = 128, colours: Optional[Dict[str, Sequence[int]]] = None
+                    ) -> Tuple[np.ndarray, Dict[str, np.ndarray]]:
     """A mid-grey BGR image (``size = (width, height)``) with filled squares of known colours.
 
     Args:
         squares: ``colour name -> [x1, y1, x2, y2]`` (integer pixel edges) of each square; by default a red,
             a blue and a green square spread over the image.
+        colours: ``name -> RGB`` for names that are not colour names (two squares of one colour need two
+            names); a name without an entry is a colour of ``SQUARE_RGB``.
 
     Returns:
         ``(image_bgr uint8 (h, w, 3), {colour: box float32 (4,)})``.
@@ -52,7 +55,8 @@ def colored_squares(size: Tuple[int, int] = (96, 64), squares: Optional[Dict[str
     boxes = {}
     for colour, box in squares.items():
         x1, y1, x2, y2 = (int(round(v)) for v in box)
-        image[y1:y2, x1:x2] = SQUARE_RGB[colour][::-1]  # BGR
+        rgb = (colours or {})[colour] if colour in (colours or {}) else SQUARE_RGB[colour]
+        image[y1:y2, x1:x2] = tuple(rgb)[::-1]  # BGR
         boxes[colour] = np.array([x1, y1, x2, y2], dtype=np.float32)
     return image, boxes
 
