@@ -17,7 +17,8 @@ from mmrec.quickstart import (ProgressPrinter, QuickstartSettings, Stage, StageF
                               format_duration, progress_of, run_stages)
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-ROW_KEYS = ['method1_baseline', 'method1_finetuned', 'method2_untuned', 'method2_finetuned']
+ROW_KEYS = ['method1_baseline', 'method1_finetuned', 'method2_untuned', 'method2_finetuned',
+            'method2_untuned_crop_only', 'method2_finetuned_crop_only']
 
 
 # ---------------------------------------------------------------------------------------------- pieces
@@ -91,7 +92,7 @@ def reduced_run(tmp_path_factory) -> dict:
     return dict(work_dir=work_dir, data_root=data_root, stdout=proc.stdout)
 
 
-def test_reduced_quickstart_writes_four_rows_in_range(reduced_run):
+def test_reduced_quickstart_writes_every_row_in_range(reduced_run):
     with open(osp.join(reduced_run['work_dir'], 'results.json')) as f:
         results = json.load(f)
     assert [r['key'] for r in results] == ROW_KEYS

@@ -125,6 +125,19 @@ def test_lambda_zero_is_objectness_alone_and_lambda_one_is_clip_alone():
     assert predictions.scores[0].item() == pytest.approx(F.softmax(cos_blue / 0.05, 0)[1].item(), abs=1e-4)
 
 
+def test_spatial_reasoning_replaces_the_clip_scores_of_location_words():
+    """Two red squares look the same to CLIP; "on the right" and "left of the blue square" need geometry."""
+    scene = make_image(60, 120, [(RED, (5, 20, 25, 40)), (BLUE, (50, 20, 70, 40)), (RED, (95, 20, 115, 40))])
+    proposals = [[5, 20, 25, 40], [50, 20, 70, 40], [95, 20, 115, 40]]
+    texts = ['the red square on the right', 'the red square left of the blue square', 'red']
+    head = build_head(clip_weight=1.0, temperature=0.05, spatial_reasoning=dict(temperature=0.05))
+    predictions, _ = predict(head, scene, proposals, [0.5, 0.5, 0.5], texts)
+    assert predictions.bboxes.tolist() == [proposals[2], proposals[0], proposals[0]]
+    plain = build_head(clip_weight=1.0, temperature=0.05)
+    predictions, _ = predict(plain, scene, proposals, [0.5, 0.5, 0.5], texts[:1])
+    assert predictions.bboxes.tolist() == [proposals[0]]  # a tie between the red squares: the first wins
+
+
 def test_blend_formula_and_objectness_normalisation():
     clip = torch.tensor([[0.7, 0.2, 0.1]])
     objectness = torch.tensor([0.1, 0.6, 0.3])

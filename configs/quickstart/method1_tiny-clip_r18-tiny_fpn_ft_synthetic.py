@@ -15,7 +15,8 @@ model = dict(
     frozen_modules=('backbone', 'neck'),
     roi_head=dict(
         bbox_roi_extractor=dict(roi_layer=dict(sampling_ratio=2)),  # as the detector trained
-        bbox_head=dict(encoder=dict(name_or_path=clip_dir))))
+        # spatial reasoning as in method 2's quickstart rows (the zero-shot baseline inherits it)
+        bbox_head=dict(encoder=dict(name_or_path=clip_dir), spatial_reasoning=dict(temperature=None))))
 
 # The REC data at their own size (the detector's), val for testing.
 image_scale = (320, 240)

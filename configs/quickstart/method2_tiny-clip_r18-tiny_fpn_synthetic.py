@@ -1,6 +1,7 @@
 # Method 2 rows of the quickstart: the tiny detector's top-10 detections re-ranked by the quickstart's tiny
-# region-text CLIP, on the synthetic val split. The detector checkpoint picks the row: the untuned detector
-# (faster-rcnn_r18-tiny_fpn_12e_source-shapes.py) or the fine-tuned one (faster-rcnn_r18-tiny_fpn_6e_synthetic-ft.py).
+# region-text CLIP with spatial reasoning, on the synthetic val split. The detector checkpoint picks the row:
+# the untuned detector (faster-rcnn_r18-tiny_fpn_12e_source-shapes.py) or the fine-tuned one
+# (faster-rcnn_r18-tiny_fpn_6e_synthetic-ft.py).
 #   python tools/test.py configs/quickstart/method2_tiny-clip_r18-tiny_fpn_synthetic.py DETECTOR.pth \
 #       --cfg-options model.scorer.encoder.name_or_path=work_dirs/quickstart/clip/clip
 _base_ = '../method2_tiny-clip_r18-tiny_fpn_synthetic.py'
@@ -9,5 +10,7 @@ clip_dir = 'work_dirs/quickstart/clip/clip'
 model = dict(
     roi_head=dict(bbox_roi_extractor=dict(roi_layer=dict(sampling_ratio=2))),  # as the detector trained
     test_cfg=dict(rpn=dict(nms_pre=500, max_per_img=300)),  # scenes of 3-6 objects need few proposals
-    scorer=dict(encoder=dict(name_or_path=clip_dir)))
+    # ReCLIP-style geometry for location, size and relation words (a crop cannot show them); the softmax
+    # temperature is the tiny CLIP's own. crop-only: method2_tiny-clip_r18-tiny_fpn_crop-only_synthetic.py
+    scorer=dict(encoder=dict(name_or_path=clip_dir), spatial_reasoning=dict(temperature=None)))
 test_dataloader = dict(dataset=dict(split='val'))
