@@ -86,3 +86,10 @@ def test_beyond_products_by_hand():
 def test_bad_settings_are_refused():
     with pytest.raises(ValueError, match='temperature'):
         SpatialReasoner(temperature=0)
+
+
+def test_refcoco_style_shorthand():
+    phrase = parse_phrase('guy on left in red')
+    assert (phrase.what, phrase.extremes) == ('guy in red', ['left'])
+    phrase = parse_phrase('bottom right side zebra')
+    assert (phrase.what, sorted(phrase.extremes)) == ('zebra', ['bottom', 'right'])

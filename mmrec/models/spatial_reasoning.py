@@ -31,10 +31,10 @@ from torch import Tensor
 
 # Location words, longest first within each direction so that "furthest to the left" wins over "left".
 EXTREME_PHRASES = {
-    'left': ('furthest to the left', 'farthest to the left', 'on the left', 'to the left', 'far left',
-             'leftmost', 'left'),
-    'right': ('furthest to the right', 'farthest to the right', 'on the right', 'to the right', 'far right',
-              'rightmost', 'right'),
+    'left': ('furthest to the left', 'farthest to the left', 'on the left', 'to the left', 'on left',
+             'left side', 'far left', 'leftmost', 'left'),
+    'right': ('furthest to the right', 'farthest to the right', 'on the right', 'to the right', 'on right',
+              'right side', 'far right', 'rightmost', 'right'),
     'top': ('at the top', 'on top', 'topmost', 'uppermost', 'highest', 'upper', 'top'),
     'bottom': ('at the bottom', 'bottommost', 'lowest', 'lower', 'bottom'),
     'middle': ('in the middle', 'in the center', 'in the centre', 'middle', 'center', 'centre'),
