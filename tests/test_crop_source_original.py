@@ -152,7 +152,7 @@ def test_inferencer_keeps_the_original_image_when_the_pipeline_does_not(clip_dir
     assert sample.original_image.shape == (3, 120, 160)
 
 
-REFCOCO_CONFIGS = sorted(glob.glob(osp.join(REPO, 'configs', 'method[12]_clip-vit-b32_*refcoco.py'))
+REFCOCO_CONFIGS = sorted(glob.glob(osp.join(REPO, 'configs', 'method[12]_clip-vit-b32*refcoco.py'))
                          + [osp.join(REPO, 'configs', 'method1.py'), osp.join(REPO, 'configs', 'method2.py')])
 
 
