@@ -36,8 +36,9 @@ class CLIPProposalScorer(BaseModule):
     area inside it are dropped, counted and logged), crop each from the detector's input image or, with the
     encoder's ``crop_source='original'``, from the loaded image (one batched call per crop mode), embed crops
     and expressions, and answer each expression with the candidate of highest cosine similarity (averaged over
-    the crop modes). All expressions of the image are scored in one matrix product. Fallbacks (counted and logged): no usable detection -> the whole image is the single
-    candidate; an expression without words (empty, blank or punctuation only) -> the detector's top candidate.
+    the crop modes). All expressions of the image are scored in one matrix product. Fallbacks (counted and
+    logged): no usable detection -> the whole image is the single candidate; an expression without words (empty,
+    blank or punctuation only) -> the detector's top candidate.
 
     Args:
         encoder: config of a :class:`~mmrec.models.clip_encoder.BaseCLIPEncoder` (``CLIPEncoder`` by default).
