@@ -1,10 +1,11 @@
 """Models: the frozen CLIP encoder and its shared crop path, method 2's proposal scorer and REC detector,
 method 1's text-conditioned head and detector, and region-text CLIP training (importing registers them)."""
-from .box_crops import CROP_MODES, InputNormalization, crop_boxes
+from .box_crops import CROP_MODES, InputNormalization, crop_boxes, pil_crop_and_resize
 from .clip_encoder import BaseCLIPEncoder, CLIPEncoder, load_clip
 from .proposal_scorer import CLIPProposalScorer
 from .rec_detector import RECTwoStageDetector
 from .region_text_clip import RegionTextCLIP
+from .spatial_reasoning import SpatialReasoner, parse_expression
 from .test_encoders import MeanColorEncoder
 from .text_conditioned_head import CLIPTextConditionedHead
 from .text_conditioned_rcnn import TextConditionedRCNN
@@ -12,7 +13,8 @@ from .text_conditioned_roi_head import TextConditionedRoIHead
 from .tiny_clip import build_tiny_clip, build_word_tokenizer
 
 __all__ = [
-    'CROP_MODES', 'InputNormalization', 'crop_boxes', 'BaseCLIPEncoder', 'CLIPEncoder', 'load_clip',
+    'CROP_MODES', 'InputNormalization', 'crop_boxes', 'pil_crop_and_resize', 'BaseCLIPEncoder', 'CLIPEncoder', 'load_clip',
     'CLIPProposalScorer', 'RECTwoStageDetector', 'MeanColorEncoder', 'CLIPTextConditionedHead',
     'TextConditionedRCNN', 'TextConditionedRoIHead', 'RegionTextCLIP', 'build_tiny_clip', 'build_word_tokenizer',
+    'SpatialReasoner', 'parse_expression',
 ]
