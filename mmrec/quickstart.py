@@ -11,7 +11,8 @@
 3. evaluates the four rows of the report's Table 1 on the val split with ``tools/test.py``: method 1 baseline
    (zero-shot head over the untuned detector) and fine-tuned, method 2 over the untuned and over the
    fine-tuned detector, all with spatial reasoning (a crop cannot show where an object is), plus method 2
-   with crop similarity alone as the report scores it; one picture per val image for each row;
+   with crop similarity alone as the report scores it; one picture per val image for each row. The untuned
+   detector's rows resize the val images to the source set's size, the scale it trained at;
 4. prints the table and writes ``results.json`` (one object per row) in the work dir.
 
 Stages run as subprocesses, up to ``jobs`` at once when their inputs are ready (the CLIP trains while the
@@ -85,21 +86,25 @@ class Row:
     method: str
     config: str
     detector: str  # the training stage whose checkpoint the evaluation loads
+    # Test at the scale the detector trained at: the untuned detector learnt the shapes at half the REC data's
+    # pixel size (the source set), so its rows resize the val images to source_image_size, as mmdet runs a
+    # COCO detector at its own test scale whatever the data set.
+    at_source_scale: bool = False
 
 
 # The report's four rows, each with spatial reasoning (mmrec.models.spatial_reasoning), then method 2 as the
 # report describes it (crop similarity alone), to show what the reasoning adds.
 ROWS = (
     Row('method1_baseline', 'method 1 baseline (zero-shot head, untuned detector) + spatial reasoning',
-        f'{CONFIG_DIR}/method1_tiny-clip_r18-tiny_fpn_zeroshot_synthetic.py', 'detector_untuned'),
+        f'{CONFIG_DIR}/method1_tiny-clip_r18-tiny_fpn_zeroshot_synthetic.py', 'detector_untuned', True),
     Row('method1_finetuned', 'method 1 fine-tuned (RPN + branch trained) + spatial reasoning',
         f'{CONFIG_DIR}/method1_tiny-clip_r18-tiny_fpn_ft_synthetic.py', 'method1_train'),
     Row('method2_untuned', 'method 2, untuned detector + spatial reasoning',
-        f'{CONFIG_DIR}/method2_tiny-clip_r18-tiny_fpn_synthetic.py', 'detector_untuned'),
+        f'{CONFIG_DIR}/method2_tiny-clip_r18-tiny_fpn_synthetic.py', 'detector_untuned', True),
     Row('method2_finetuned', 'method 2, fine-tuned detector + spatial reasoning',
         f'{CONFIG_DIR}/method2_tiny-clip_r18-tiny_fpn_synthetic.py', 'detector_finetuned'),
     Row('method2_untuned_crop_only', "method 2, untuned detector, crop similarity only (the report's)",
-        f'{CONFIG_DIR}/method2_tiny-clip_r18-tiny_fpn_crop-only_synthetic.py', 'detector_untuned'),
+        f'{CONFIG_DIR}/method2_tiny-clip_r18-tiny_fpn_crop-only_synthetic.py', 'detector_untuned', True),
     Row('method2_finetuned_crop_only', "method 2, fine-tuned detector, crop similarity only (the report's)",
         f'{CONFIG_DIR}/method2_tiny-clip_r18-tiny_fpn_crop-only_synthetic.py', 'detector_finetuned'),
 )
@@ -371,6 +376,8 @@ _CLIP_OPTION = {'method1': 'model.roi_head.bbox_head.encoder.name_or_path',
 def evaluation_stage(row: Row, settings: QuickstartSettings) -> Stage:
     """``tools/test.py`` of one row on the val split: metrics, one prediction row per expression
     (``eval/<row>/predictions.jsonl``) and one picture per image (``pictures/<row>/``)."""
+    scale = settings.source_image_size if row.at_source_scale else settings.image_size
+
     def argv() -> List[str]:
         loader = 'test_dataloader.dataset'
         return ['tools/test.py', row.config, last_checkpoint(settings.path(row.detector)),
@@ -378,7 +385,7 @@ def evaluation_stage(row: Row, settings: QuickstartSettings) -> Stage:
                 '--out', settings.path('eval', row.key, 'predictions.jsonl'),
                 '--show-dir', settings.path('pictures', row.key), '--max-per-image', '1',
                 '--cfg-options', _data_root_option(loader, settings.data_root), f'{loader}.split=val',
-                _scale_option(loader, settings.image_size),
+                _scale_option(loader, scale),
                 f'{_CLIP_OPTION[row.key.split("_")[0]]}={clip_dir(settings)}']
     needs = tuple(dict.fromkeys((row.detector, 'clip')))
     return Stage(f'eval_{row.key}', f'evaluate {row.method}', make_argv=argv, needs=needs)

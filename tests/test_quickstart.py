@@ -13,8 +13,8 @@ import sys
 import pytest
 
 from mmrec.datasets.refer_io import load_instances, load_refs
-from mmrec.quickstart import (ProgressPrinter, QuickstartSettings, Stage, StageFailed, chance_accuracy,
-                              format_duration, progress_of, run_stages)
+from mmrec.quickstart import (ROWS, ProgressPrinter, QuickstartSettings, Stage, StageFailed, chance_accuracy,
+                              evaluation_stage, format_duration, progress_of, run_stages)
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 ROW_KEYS = ['method1_baseline', 'method1_finetuned', 'method2_untuned', 'method2_finetuned',
@@ -70,6 +70,19 @@ def test_run_stages_stops_at_a_failing_tool_and_names_its_log(tmp_path):
     assert 'the culprit' in str(error.value)
     assert osp.join('logs', 'broken.log') in str(error.value)
     assert not osp.exists(osp.join(settings.work_dir, 'logs', 'after.log'))
+
+
+def test_untuned_detector_rows_are_evaluated_at_its_training_scale(tmp_path, monkeypatch):
+    settings = QuickstartSettings(work_dir=str(tmp_path), image_size=(320, 240), source_image_size=(160, 120))
+    monkeypatch.setattr('mmrec.quickstart.last_checkpoint', lambda work_dir: osp.join(work_dir, 'epoch_1.pth'))
+    scales = {}
+    for row in ROWS:
+        argv = evaluation_stage(row, settings).make_argv()
+        scales[row.key] = [option for option in argv if '.scale=' in option][0].split('=')[1]
+        assert argv[2].startswith(settings.path(row.detector))
+    assert {key for key, scale in scales.items() if scale == '(160,120)'} == {
+        row.key for row in ROWS if row.detector == 'detector_untuned'}
+    assert scales['method2_finetuned'] == scales['method1_finetuned'] == '(320,240)'
 
 
 def test_run_stages_refuses_unknown_needs(tmp_path):

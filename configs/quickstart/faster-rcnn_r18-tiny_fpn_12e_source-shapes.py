@@ -5,7 +5,9 @@
 #
 # The source set is drawn by the same generator with another seed at half the image size (160x120) and the
 # detector trains at that size, so it learns the shapes at half the pixel size that the REC data show
-# (320x240): a scale shift, as between COCO's and RefCOCO's annotated objects, not a different task.
+# (320x240): a scale shift, as between COCO's and RefCOCO's annotated objects, not a different task. Its
+# quickstart rows test it at its own scale (the val images resized to 160x120), as mmdet runs a COCO detector
+# at the COCO test scale.
 #   python tools/make_synthetic_refer.py data/synthetic_source --seed 1000 --width 160 --height 120 \
 #       --num-val 0 --num-testA 0 --num-testB 0
 #   python tools/prepare_refcoco.py data/synthetic_source --dataset synthetic
