@@ -15,7 +15,8 @@ _base_ = [
 ]
 
 # CLIP crops come from the loaded image (KeepOriginalImage in the test pipeline), resampled exactly as PIL's
-# bicubic resize does: the crops OpenAI's CLIP preprocessing feeds CLIP, whatever the detector's 1333x800 resize.
+# Image.resize(box=...) does (bicubic, CLIP's filter), as PIL-based research code crops, whatever the detector's
+# 1333x800 resize.
 model = dict(scorer=dict(encoder=dict(crop_source='original')))
 
 # Method 2 trains nothing: the detector is trained by its own config, CLIP is frozen.

@@ -93,3 +93,31 @@ def test_refcoco_style_shorthand():
     assert (phrase.what, phrase.extremes) == ('guy in red', ['left'])
     phrase = parse_phrase('bottom right side zebra')
     assert (phrase.what, sorted(phrase.extremes)) == ('zebra', ['bottom', 'right'])
+
+
+def test_unsupported_words_leave_the_expression_to_clip():
+    for text in ('second from right', 'the man closest to the camera', 'bear facing left'):
+        assert not parse_expression(text).is_spatial, text
+    assert parse_expression('man on left side of table').relation == 'left of'
+    assert parse_expression('left most zebra').subject.what == 'zebra'
+
+
+def test_relation_scores_are_a_distribution():
+    reasoner = SpatialReasoner(temperature=0.1)
+    similarity_fn = _similarities({'the red square': RED_SQUARE, 'the blue circle': BLUE_CIRCLE})
+    for text in ('the red square left of the blue circle', 'the red square next to the blue circle'):
+        scores = reasoner(text, BOXES, similarity_fn, IMAGE_SIZE)
+        assert float(scores.sum()) == pytest.approx(1.0)
+
+
+def test_next_to_the_same_kind_of_object():
+    """"the square next to the square": the landmark is a square too, and must not count as its own rival."""
+    boxes = torch.tensor([[10., 10., 30., 30.], [35., 10., 55., 30.], [150., 60., 170., 80.]])
+    square = [1.0, 1.0, 1.0]
+    landmark_first = lambda phrases: torch.tensor([square if 'square' in p else [0.0] * 3 for p in phrases])  # noqa
+    reasoner = SpatialReasoner(temperature=0.1)
+    scores = reasoner('the square next to the square', boxes, landmark_first, IMAGE_SIZE)
+    # the far square (2) is nobody's nearest neighbour; the two close squares are each other's. By hand, with
+    # every box 1/3 likely a square: unnormalised 1/3 * sum_j 1/3 rel[i, j], rel = [[0, 1, 2/3], [1, 0, 1],
+    # [2/3, 2/3, 0]] -> 5/27, 6/27, 4/27
+    torch.testing.assert_close(scores, torch.tensor([5.0, 6.0, 4.0]) / 15)

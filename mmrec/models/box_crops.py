@@ -6,7 +6,8 @@ Two resamplers, both batched over the K boxes of one image (no PIL, no per-box P
   normalised, possibly channel-swapped and padded tensor that :class:`InputNormalization` turns back into RGB).
 - ``'bicubic'`` / ``'bilinear'`` (:func:`pil_crop_and_resize`): PIL's ``Image.resize(size, filter, box=...)``
   reproduced with dense per-box filter matrices and batched matmuls; used on the original (loaded) image, so
-  CLIP sees the crops that OpenAI's preprocessing and PIL-based research code feed it.
+  CLIP sees the crops of PIL-based research code (each box stretched to a square with CLIP's bicubic filter;
+  OpenAI's own preprocessing would resize the short side and centre-crop instead).
 
 Pixel model: pixel ``i`` covers ``[i, i + 1)``, its centre is ``i + 0.5`` (``roi_align(aligned=True)``, PIL and
 OpenCV's resize use the same convention), so a box ``[0, 0, w, h]`` is the whole image.

@@ -18,8 +18,8 @@ contract. Its ``crop_source`` says where crops come from:
   boxes to it, ``roi_align`` crops);
 - ``'original'``: the loaded image, kept by the ``KeepOriginalImage`` transform and packed by ``PackRECInputs``
   as the data sample's ``original_image`` (uint8 RGB), cropped with PIL's bicubic filter reproduced on
-  tensors (:func:`~mmrec.models.box_crops.pil_crop_and_resize`): the crops OpenAI's CLIP preprocessing and
-  PIL-based research code feed CLIP, whatever the detector's resize.
+  tensors (:func:`~mmrec.models.box_crops.pil_crop_and_resize`): the crops PIL-based research code feeds CLIP
+  (``Image.resize((S, S), BICUBIC, box=box)``: the box stretched to a square), whatever the detector's resize.
 
 Then CLIP's normalisation. Subclasses implement only ``_embed_pixels`` (CLIP-normalised crops -> embeddings) and
 ``_embed_texts`` (strings -> embeddings): :class:`CLIPEncoder` with HuggingFace ``transformers`` CLIP, and test

@@ -18,39 +18,61 @@ probability per box and applies the geometry:
   rel(i, j)`` over landmarks ``j != i``, where ``rel`` is 1 when ``i`` lies that way of ``j`` (soft, on the
   centres) and, for "next to", when no other subject candidate is closer to ``j``.
 
-Expressions without such words are left to CLIP alone (the reasoner returns the plain similarities' order).
-The phrase lists are ordinary English, written for RefCOCO-style expressions, not for one data set.
+Every result is normalised over the K boxes, so it can stand where a softmax over them stood. Expressions
+without such words are left to CLIP alone (the reasoner returns ``None``), and so are those it cannot read
+(ordinals such as "second from left", and "closest to the camera", which is about depth).
+The phrase lists are ordinary English. They cover the synthetic generator's wordings and common RefCOCO
+shorthand ("on left", "right side", "left most"); RefCOCO's wider phrasing is only partly covered.
 """
 import math
 import re
 from dataclasses import dataclass, field
-from typing import Callable, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import torch
 from torch import Tensor
 
-# Location words, longest first within each direction so that "furthest to the left" wins over "left".
-EXTREME_PHRASES = {
-    'left': ('furthest to the left', 'farthest to the left', 'on the left', 'to the left', 'on left',
-             'left side', 'far left', 'leftmost', 'left'),
-    'right': ('furthest to the right', 'farthest to the right', 'on the right', 'to the right', 'on right',
-              'right side', 'far right', 'rightmost', 'right'),
-    'top': ('at the top', 'on top', 'topmost', 'uppermost', 'highest', 'upper', 'top'),
-    'bottom': ('at the bottom', 'bottommost', 'lowest', 'lower', 'bottom'),
-    'middle': ('in the middle', 'in the center', 'in the centre', 'middle', 'center', 'centre'),
-}
-SIZE_PHRASES = {
+
+
+def _longest_first(table: Dict[str, Tuple[str, ...]]) -> Dict[str, Tuple[str, ...]]:
+    """Each entry's phrases longest first, so that "on the left side" is matched before "on the left"."""
+    return {key: tuple(sorted(phrases, key=len, reverse=True)) for key, phrases in table.items()}
+
+
+def _sides(side: str) -> Tuple[str, ...]:
+    return (f'furthest to the {side}', f'farthest to the {side}', f'on the {side} side', f'on the {side}',
+            f'to the {side}', f'on {side} side', f'on {side}', f'{side} side', f'far {side}', f'{side} most',
+            f'{side}most', side)
+
+
+# Location words of one object ("the leftmost cup", "the man on the left").
+EXTREME_PHRASES = _longest_first({
+    'left': _sides('left'),
+    'right': _sides('right'),
+    'top': ('at the top', 'on the top', 'on top', 'top most', 'topmost', 'uppermost', 'highest', 'upper', 'top'),
+    'bottom': ('at the bottom', 'on the bottom', 'bottom most', 'bottommost', 'lowest', 'lower', 'bottom'),
+    'middle': ('in the middle', 'in middle', 'in the center', 'in the centre', 'middle', 'center', 'centre'),
+})
+SIZE_PHRASES = _longest_first({
     'large': ('biggest', 'largest', 'bigger', 'larger', 'big', 'large', 'huge'),
     'small': ('smallest', 'smaller', 'little', 'small', 'tiny'),
-}
+})
 # Relations between a subject and a landmark ("X to the left of Y"); checked before the extremes.
-RELATION_PHRASES = {
-    'left of': ('to the left of', 'on the left of', 'left of'),
-    'right of': ('to the right of', 'on the right of', 'right of'),
-    'above': ('on top of', 'above', 'over'),
+RELATION_PHRASES = _longest_first({
+    'left of': ('to the left of', 'on the left of', 'on the left side of', 'on left side of', 'left side of',
+                'left of'),
+    'right of': ('to the right of', 'on the right of', 'on the right side of', 'on right side of',
+                 'right side of', 'right of'),
+    'above': ('on top of', 'above'),
     'below': ('underneath', 'beneath', 'below', 'under'),
     'next to': ('closest to', 'nearest to', 'next to', 'beside', 'near'),
-}
+})
+# Where the reasoner does not apply: order and depth are not what it models, and a direction someone faces
+# or looks in is not where they are.
+UNSUPPORTED = re.compile(r'\b(second|third|fourth|2nd|3rd|4th|from (the )?(left|right|top|bottom)|camera|'
+                         r'front|behind|back)\b')
+FACING = re.compile(r'\b(facing|looking|pointing|turned|turning|headed|heading|walking)( to)?( the)? '
+                    r'(left|right|up|down)\b')
 # Words that name no property: a phrase made only of these matches every box.
 FILLER_WORDS = frozenset('the a an one ones that which is are thing object shape of to'.split())
 
@@ -73,12 +95,13 @@ class ParsedExpression:
     subject: Phrase
     relation: Optional[str] = None
     landmark: Optional[Phrase] = None
+    supported: bool = True  # False: words the reasoner would misread (ordinals, depth)
 
     @property
     def is_spatial(self) -> bool:
-        """Whether the expression asks for any geometry (else CLIP's own order is the answer)."""
+        """Whether the reasoner should answer: the expression asks for geometry it models."""
         phrases = [self.subject] + ([self.landmark] if self.landmark is not None else [])
-        return self.relation is not None or any(p.extremes or p.size for p in phrases)
+        return self.supported and (self.relation is not None or any(p.extremes or p.size for p in phrases))
 
 
 def _words(text: str) -> str:
@@ -91,7 +114,7 @@ def _find(text: str, phrase: str) -> Optional[re.Match]:
 
 def parse_phrase(text: str) -> Phrase:
     """Strip location and size words from a noun phrase ("the small one at the top")."""
-    text = _words(text)
+    text = FACING.sub(' ', _words(text))
     extremes, size = [], None
     for direction, phrases in EXTREME_PHRASES.items():
         for phrase in phrases:
@@ -113,6 +136,8 @@ def parse_phrase(text: str) -> Phrase:
 def parse_expression(text: str) -> ParsedExpression:
     """Split ``text`` at its first relation phrase (if any) and parse both sides."""
     text = _words(text)
+    if UNSUPPORTED.search(text):
+        return ParsedExpression(parse_phrase(text), supported=False)
     first: Optional[Tuple[int, int, str]] = None
     for relation, phrases in RELATION_PHRASES.items():
         for phrase in phrases:
@@ -152,8 +177,10 @@ def size_factor(boxes: Tensor, size: str, spread: float) -> Tensor:
     """``(K,)`` soft "is large" (or "is small") of each box against the others' areas; 1 everywhere when
     the areas spread by less than ``spread`` (then size tells the boxes apart no better than noise)."""
     areas = ((boxes[:, 2] - boxes[:, 0]).clamp(min=1e-6) * (boxes[:, 3] - boxes[:, 1]).clamp(min=1e-6)).log()
+    if len(boxes) < 2:
+        return torch.ones_like(areas)
     low, high = areas.min(), areas.max()
-    if len(boxes) < 2 or float(high - low) < math.log(spread):
+    if float(high - low) <= max(math.log(spread), 1e-6):
         return torch.ones_like(areas)
     large = torch.sigmoid((areas - (low + high) / 2) / ((high - low) / 8))
     return large if size == 'large' else 1 - large
@@ -166,17 +193,21 @@ def relation_matrix(boxes: Tensor, relation: str, image_size: Tuple[int, int], s
     height, width = image_size
     if relation == 'next to':
         gaps = _edge_gaps(boxes)  # [i, j]
-        # i is next to j when no other likely subject is closer to j than i is
-        closer = gaps[:, None, :] > gaps[None, :, :]  # [i, k, j]: k closer to j than i
-        others = 1 - subject_probs[None, :, None] * closer.to(subject_probs.dtype)
-        eye = torch.eye(len(boxes), dtype=torch.bool, device=boxes.device)
-        others = torch.where(eye[None, :, :] | eye[:, :, None], torch.ones_like(others), others)
-        rel = others.prod(dim=1)
+        rel = torch.stack([_nearest_to(gaps[:, j], j, subject_probs) for j in range(len(boxes))], dim=1)
     else:
         delta = {'left of': (cx[None, :] - cx[:, None]) / width, 'right of': (cx[:, None] - cx[None, :]) / width,
                  'above': (cy[None, :] - cy[:, None]) / height, 'below': (cy[:, None] - cy[None, :]) / height}
         rel = torch.sigmoid(delta[relation] / softness)
     return rel * (1 - torch.eye(len(boxes), dtype=rel.dtype, device=rel.device))
+
+
+def _nearest_to(gaps: Tensor, landmark: int, subject_probs: Tensor) -> Tensor:
+    """``(K,)``: for each box ``i``, the chance that no other likely subject ``k`` (neither ``i`` nor the
+    landmark) is closer to the landmark than ``i`` is, given the boxes' ``gaps`` to the landmark."""
+    closer = gaps[None, :] < gaps[:, None]  # [i, k]: k is closer to the landmark than i
+    others = 1 - subject_probs[None, :] * closer.to(subject_probs.dtype)
+    others[:, landmark] = 1  # the landmark is not a rival subject (i == k is never closer than itself)
+    return others.prod(dim=1)
 
 
 def _edge_gaps(boxes: Tensor) -> Tensor:
@@ -241,7 +272,9 @@ class SpatialReasoner:
             return subject
         landmark = self.phrase_probs(parsed.landmark, similarity[1], boxes, prior, image_size)
         rel = relation_matrix(boxes, parsed.relation, image_size, subject, self.relation_softness)
-        return subject * (rel @ landmark)
+        scores = subject * (rel @ landmark)
+        total = scores.sum()
+        return scores / total if float(total) > 1e-12 else subject  # no box relates: the subject alone
 
 
 def clip_temperature(encoder: torch.nn.Module) -> float:
