@@ -121,3 +121,11 @@ def test_next_to_the_same_kind_of_object():
     # every box 1/3 likely a square: unnormalised 1/3 * sum_j 1/3 rel[i, j], rel = [[0, 1, 2/3], [1, 0, 1],
     # [2/3, 2/3, 0]] -> 5/27, 6/27, 4/27
     torch.testing.assert_close(scores, torch.tensor([5.0, 6.0, 4.0]) / 15)
+
+
+def test_a_relation_without_a_landmark_falls_back_to_the_subject():
+    """One box cannot be left of another: the subject's own probability is returned, not zeros."""
+    reasoner = SpatialReasoner(temperature=0.1)
+    scores = reasoner('the red square left of the blue circle', BOXES[:1],
+                      lambda phrases: torch.ones(len(phrases), 1), IMAGE_SIZE)
+    torch.testing.assert_close(scores, torch.ones(1))

@@ -252,8 +252,8 @@ class SpatialReasoner:
 
     def __call__(self, text: str, boxes: Tensor, similarity_fn: SimilarityFn, image_size: Tuple[int, int],
                  prior: Optional[Tensor] = None) -> Optional[Tensor]:
-        """``(K,)`` scores of ``boxes`` (xyxy, image pixels) for ``text``; ``None`` when ``text`` asks for no
-        geometry (the caller keeps its plain CLIP scores).
+        """``(K,)`` probabilities (summing to 1) of ``boxes`` (xyxy, image pixels) for ``text``; ``None`` when
+        ``text`` asks for no geometry the reasoner models (the caller keeps its plain CLIP scores).
 
         Args:
             similarity_fn: CLIP similarity of the K boxes to each of a list of phrases, ``(P, K)``.
@@ -274,7 +274,8 @@ class SpatialReasoner:
         rel = relation_matrix(boxes, parsed.relation, image_size, subject, self.relation_softness)
         scores = subject * (rel @ landmark)
         total = scores.sum()
-        return scores / total if float(total) > 1e-12 else subject  # no box relates: the subject alone
+        # no box relates to a likely landmark: the subject alone (decided on the device, no host sync)
+        return torch.where(total > 1e-12, scores / total.clamp(min=1e-12), subject)
 
 
 def clip_temperature(encoder: torch.nn.Module) -> float:
