@@ -24,6 +24,7 @@ without such words are left to CLIP alone (the reasoner returns ``None``), and s
 The phrase lists are ordinary English. They cover the synthetic generator's wordings and common RefCOCO
 shorthand ("on left", "right side", "left most"); RefCOCO's wider phrasing is only partly covered.
 """
+import functools
 import math
 import re
 from dataclasses import dataclass, field
@@ -108,8 +109,16 @@ def _words(text: str) -> str:
     return ' '.join(re.findall(r"[a-z0-9']+", text.lower()))
 
 
-def _find(text: str, phrase: str) -> Optional[re.Match]:
-    return re.search(rf'(?<![a-z0-9]){re.escape(phrase)}(?![a-z0-9])', text)
+@functools.lru_cache(maxsize=None)
+def _phrase_pattern(phrase: str) -> 're.Pattern[str]':
+    """``phrase`` as whole words (not inside a longer word)."""
+    return re.compile(rf'(?<![a-z0-9]){re.escape(phrase)}(?![a-z0-9])')
+
+
+def _remove(text: str, phrase: str) -> Tuple[str, bool]:
+    """``text`` without ``phrase`` (as whole words), and whether it was there."""
+    text, count = _phrase_pattern(phrase).subn(' ', text)
+    return text, count > 0
 
 
 def parse_phrase(text: str) -> Phrase:
@@ -118,15 +127,14 @@ def parse_phrase(text: str) -> Phrase:
     extremes, size = [], None
     for direction, phrases in EXTREME_PHRASES.items():
         for phrase in phrases:
-            if _find(text, phrase):
+            text, found = _remove(text, phrase)
+            if found:
                 extremes.append(direction)
-                text = re.sub(rf'(?<![a-z0-9]){re.escape(phrase)}(?![a-z0-9])', ' ', text)
                 break
     for kind, phrases in SIZE_PHRASES.items():
         for phrase in phrases:
-            if _find(text, phrase):
-                size = size or kind
-                text = re.sub(rf'(?<![a-z0-9]){re.escape(phrase)}(?![a-z0-9])', ' ', text)
+            text, found = _remove(text, phrase)
+            size = size or (kind if found else None)
     what = ' '.join(text.split()) or 'the object'
     if what in ('the', 'a', 'an'):
         what = 'the object'
@@ -141,7 +149,7 @@ def parse_expression(text: str) -> ParsedExpression:
     first: Optional[Tuple[int, int, str]] = None
     for relation, phrases in RELATION_PHRASES.items():
         for phrase in phrases:
-            match = _find(text, phrase)
+            match = _phrase_pattern(phrase).search(text)
             if match and (first is None or match.start() < first[0]
                           or (match.start() == first[0] and match.end() > first[1])):
                 first = (match.start(), match.end(), relation)
