@@ -2,17 +2,18 @@
 import pytest
 import torch
 
-from mmrec.models.spatial_reasoning import SpatialReasoner, beyond_products, parse_expression, parse_phrase
+from mmrec.models.spatial_reasoning import (Extreme, SpatialReasoner, beyond_products, parse_expression, parse_phrase,
+                                           rank_probabilities)
 
 IMAGE_SIZE = (100, 200)  # height, width
 
 
 def test_parse_strips_location_and_size_words():
     phrase = parse_phrase('The little one furthest to the LEFT')
-    assert (phrase.what, phrase.extremes, phrase.size) == ('the one', ['left'], 'small')
+    assert (phrase.what, phrase.extremes, phrase.size) == ('the one', [Extreme('left')], 'small')
     assert not phrase.says_what
     phrase = parse_phrase('the big red circle at the top')
-    assert (phrase.what, phrase.extremes, phrase.size) == ('the red circle', ['top'], 'large')
+    assert (phrase.what, phrase.extremes, phrase.size) == ('the red circle', [Extreme('top')], 'large')
     assert phrase.says_what
 
 
@@ -90,13 +91,14 @@ def test_bad_settings_are_refused():
 
 def test_refcoco_style_shorthand():
     phrase = parse_phrase('guy on left in red')
-    assert (phrase.what, phrase.extremes) == ('guy in red', ['left'])
+    assert (phrase.what, phrase.extremes) == ('guy in red', [Extreme('left')])
     phrase = parse_phrase('bottom right side zebra')
-    assert (phrase.what, sorted(phrase.extremes)) == ('zebra', ['bottom', 'right'])
+    assert (phrase.what, sorted(e.direction for e in phrase.extremes)) == ('zebra', ['bottom', 'right'])
 
 
 def test_unsupported_words_leave_the_expression_to_clip():
-    for text in ('second from right', 'the man closest to the camera', 'bear facing left'):
+    for text in ('second row on the left', 'the man furthest from the tree', 'bear facing left', 'red shirt',
+                 'man with his back to the camera'):
         assert not parse_expression(text).is_spatial, text
     assert parse_expression('man on left side of table').relation == 'left of'
     assert parse_expression('left most zebra').subject.what == 'zebra'
@@ -111,16 +113,19 @@ def test_relation_scores_are_a_distribution():
 
 
 def test_next_to_the_same_kind_of_object():
-    """"the square next to the square": the landmark is a square too, and must not count as its own rival."""
+    """"the square next to the blue square": the landmark is a square too, and must not count as its own rival."""
     boxes = torch.tensor([[10., 10., 30., 30.], [35., 10., 55., 30.], [150., 60., 170., 80.]])
-    square = [1.0, 1.0, 1.0]
-    landmark_first = lambda phrases: torch.tensor([square if 'square' in p else [0.0] * 3 for p in phrases])  # noqa
-    reasoner = SpatialReasoner(temperature=0.1)
-    scores = reasoner('the square next to the square', boxes, landmark_first, IMAGE_SIZE)
-    # the far square (2) is nobody's nearest neighbour; the two close squares are each other's. By hand, with
-    # every box 1/3 likely a square: unnormalised 1/3 * sum_j 1/3 rel[i, j], rel = [[0, 1, 2/3], [1, 0, 1],
-    # [2/3, 2/3, 0]] -> 5/27, 6/27, 4/27
-    torch.testing.assert_close(scores, torch.tensor([5.0, 6.0, 4.0]) / 15)
+    similarity_fn = _similarities({'the square': [1.0, 1.0, 1.0], 'the blue square': [1.0, 0.0, 0.0]})
+    scores = SpatialReasoner(temperature=0.1)('the square next to the blue square', boxes, similarity_fn, IMAGE_SIZE)
+    assert int(scores.argmax()) == 1  # box 0 is the blue square; box 1 is the square nearest to it
+
+
+def test_next_to_an_unidentified_landmark_is_left_to_clip():
+    """Every box is next to *some* box: when nothing tells which box is the landmark, the reasoner has nothing to
+    say (an answer here would only prefer central boxes)."""
+    boxes = torch.tensor([[10., 10., 30., 30.], [35., 10., 55., 30.], [150., 60., 170., 80.]])
+    uninformative = lambda phrases: torch.zeros(len(phrases), 3)  # noqa: E731
+    assert SpatialReasoner(temperature=0.1)('the square next to the square', boxes, uninformative, IMAGE_SIZE) is None
 
 
 def test_a_relation_without_a_landmark_falls_back_to_the_subject():
@@ -129,3 +134,141 @@ def test_a_relation_without_a_landmark_falls_back_to_the_subject():
     scores = reasoner('the red square left of the blue circle', BOXES[:1],
                       lambda phrases: torch.ones(len(phrases), 1), IMAGE_SIZE)
     torch.testing.assert_close(scores, torch.ones(1))
+
+
+# ------------------------------------------------------------------------------ real RefCOCO language
+UNINFORMATIVE = lambda phrases: torch.zeros(len(phrases), 8)  # noqa: E731  (CLIP taken out: 8 boxes at most)
+
+
+def _answer(text, boxes, image_size=IMAGE_SIZE, similarity_fn=None):
+    """Index of the box the reasoner picks for ``text`` when every phrase matches every box equally."""
+    similarity_fn = similarity_fn or (lambda phrases: torch.zeros(len(phrases), len(boxes)))
+    scores = SpatialReasoner(temperature=0.1)(text, boxes, similarity_fn, image_size)
+    assert scores is not None, f'the reasoner declined {text!r}'
+    return int(scores.argmax())
+
+
+# four identical boxes in a row, left to right, in a 100 x 200 image
+ROW = torch.tensor([[10., 40., 40., 70.], [60., 40., 90., 70.], [110., 40., 140., 70.], [160., 40., 190., 70.]])
+
+
+@pytest.mark.parametrize('text, expected', [
+    ('second from left', 1), ('the second one from the left', 1), ('third from the right', 1),
+    ('second person from right', 2), ('2nd from left', 1), ('first from right', 3), ('last one', 3),
+    ('the second sheep', 1), ('third guy right', 1), ('second to right lady', 2), ('secnd from rigth', 2),
+    ('2 from left', 1), ('fourth from right', 0)])
+def test_ordinals_count_along_the_named_side(text, expected):
+    assert _answer(text, ROW) == expected
+
+
+def test_ordinals_count_among_boxes_that_match_the_phrase():
+    """"the second red square from the left": the blue square between them does not count."""
+    similarity_fn = _similarities({'red square': [1.0, 0.0, 1.0, 1.0]})
+    assert _answer('second red square from the left', ROW, similarity_fn=similarity_fn) == 2
+
+
+def test_rank_probabilities_by_hand():
+    match = torch.tensor([0.5, 1.0, 0.2])
+    beyond = torch.tensor([[False, False, False], [True, False, False], [True, True, False]])
+    # box 2 has boxes 0 and 1 beyond it: exactly one of them matches with 0.5 * 0 + 0.5 * 1 = 0.5
+    torch.testing.assert_close(rank_probabilities(match, beyond, 2), torch.tensor([0.0, 0.5, 0.5]))
+    torch.testing.assert_close(rank_probabilities(match, beyond, 1), torch.tensor([1.0, 0.5, 0.0]))
+
+
+# two people: one lower in the frame and larger (closer to the camera), one higher and smaller
+NEAR_FAR = torch.tensor([[20., 10., 50., 50.], [100., 30., 160., 100.]])
+
+
+@pytest.mark.parametrize('text, expected', [
+    ('front', 1), ('man in front', 1), ('closest guy', 1), ('person closest to the camera', 1),
+    ('nearest to us', 1), ('foreground', 1), ('woman in the back', 0), ('behind', 0), ('far guy', 0),
+    ('farthest person', 0), ('guy in background', 0), ('one furthest from camera', 0)])
+def test_depth_words_use_the_ground_line_and_size(text, expected):
+    assert _answer(text, NEAR_FAR) == expected
+
+
+def test_depth_relations():
+    boxes = torch.tensor([[20., 10., 50., 50.], [100., 30., 160., 100.], [60., 20., 90., 60.]])
+    similarity_fn = _similarities({'man': [1.0, 1.0, 0.0], 'the car': [0.0, 0.0, 1.0]})
+    # the car (2) stands at y2 = 60: the man whose feet are lower is in front of it, the other behind it
+    assert _answer('man in front of the car', boxes, similarity_fn=similarity_fn) == 1
+    assert _answer('man behind the car', boxes, similarity_fn=similarity_fn) == 0
+    assert parse_expression('the man in back of the car').relation == 'behind'
+
+
+# a 2 x 2 grid: 0 top-left, 1 top-right, 2 bottom-left, 3 bottom-right (the bottom row is nearer the camera)
+GRID = torch.tensor([[20., 10., 60., 40.], [120., 10., 160., 40.], [20., 55., 60., 90.], [120., 55., 160., 90.]])
+
+
+@pytest.mark.parametrize('text, expected', [
+    ('woman right front', 3), ('right side front person', 3), ('top left corner', 0), ('bottom left corner', 2),
+    ('left corner bottom', 2), ('far left top person', 0), ('back right', 1), ('guy left in back', 0),
+    ('upper right', 1), ('bottomright', 3)])
+def test_several_cues_in_one_phrase_combine(text, expected):
+    assert _answer(text, GRID) == expected
+
+
+def test_bottom_row_second_from_the_right():
+    """Two rows of four: the ordinal is counted within the named row."""
+    top = ROW.clone()
+    bottom = ROW.clone() + torch.tensor([0., 45., 0., 45.])
+    boxes = torch.cat([top, bottom])  # 0-3 top row, 4-7 bottom row, left to right
+    assert _answer('bottom row second from the right', boxes) == 6
+    assert _answer('top row second from left', boxes) == 1
+    assert _answer('front row second from left', boxes) == 5
+
+
+@pytest.mark.parametrize('text, direction', [
+    ('left guy', 'left'), ('guy left', 'left'), ('right most', 'right'), ('rigth girl', 'right'),
+    ('man far right', 'right'), ('man farthest right', 'right'), ('lady on the very left', 'left'),
+    ('woman to the left of the photo', 'left'), ('the botom one', 'bottom'), ('leftside chair', 'left')])
+def test_shorthand_word_orders_and_misspellings(text, direction):
+    parsed = parse_expression(text)
+    assert parsed.relation is None, text
+    assert [e.direction for e in parsed.subject.extremes] == [direction], text
+
+
+@pytest.mark.parametrize('text', [
+    'woman in a white tank top', 'laptop on the desk', 'the woman holding a pan in her left hand',
+    'cake with a ribbon on top', 'man with his back to the camera', 'giraffe facing right'])
+def test_location_words_that_are_not_locations(text):
+    assert not parse_expression(text).is_spatial, text
+
+
+def test_a_location_after_the_landmark_belongs_to_the_subject():
+    """RefCOCO's "man next to dog on left" puts the man on the left; "the left dog" keeps its word."""
+    parsed = parse_expression('man next to dog on left')
+    assert (parsed.subject.what, parsed.subject.extremes, parsed.landmark.what) == ('man', [Extreme('left')], 'dog')
+    parsed = parse_expression('man next to the left dog')
+    assert parsed.subject.extremes == [] and parsed.landmark.extremes == [Extreme('left')]
+
+
+def test_size_words_of_a_modifier_clause_are_not_the_subject_size():
+    assert parse_phrase('a little boy wearing a big hat').size == 'small'
+    assert parse_phrase('woman with a big smile').size is None
+
+
+def test_tallest_is_the_box_reaching_highest():
+    boxes = torch.tensor([[10., 40., 40., 100.], [60., 5., 90., 100.], [110., 20., 140., 60.]])
+    assert _answer('tallest giraffe', boxes) == 1
+    assert _answer('the shorter one', boxes[:2]) == 0
+
+
+def test_between_two_landmarks():
+    similarity_fn = _similarities({'the cup': [1.0, 1.0, 1.0, 1.0], 'the plate': [1.0, 0.0, 0.0, 0.0],
+                                   'the bowl': [0.0, 0.0, 1.0, 0.0]})
+    assert _answer('the cup between the plate and the bowl', ROW, similarity_fn=similarity_fn) == 1
+
+
+def test_cue_types():
+    assert parse_expression('second from left').cue_types == ('ordinal',)
+    assert parse_expression('big man in front of the car on the right').cue_types == (
+        'extreme', 'depth', 'size', 'relation')
+    assert parse_expression('man in red').cue_types == ('none',)
+
+
+@pytest.mark.parametrize('text', ['', '   ', '?!.,', '12345', 'ñandú à gauche 左边的人', 'left ' * 300,
+                                  'the man on the left ' * 50 + 'second from right', '3rd 4th 5th from'])
+def test_odd_expressions_neither_raise_nor_guess_wildly(text):
+    scores = SpatialReasoner(temperature=0.1)(text, ROW, lambda phrases: torch.zeros(len(phrases), 4), IMAGE_SIZE)
+    assert scores is None or (scores.shape == (4,) and float(scores.sum()) == pytest.approx(1.0))

@@ -1,0 +1,182 @@
+"""Geometry of candidate boxes: which way each lies, how far towards the viewer, in which row, how big.
+
+Every function takes ``boxes`` as a ``(K, 4)`` float tensor of xyxy image pixels and ``image_size`` as
+``(height, width)``, and is differentiable and device-agnostic (no host syncs).
+"""
+import math
+from typing import Tuple
+
+import torch
+from torch import Tensor
+
+
+def centres(boxes: Tensor) -> Tuple[Tensor, Tensor]:
+    """``(cx, cy)``, each ``(K,)``."""
+    return (boxes[:, 0] + boxes[:, 2]) / 2, (boxes[:, 1] + boxes[:, 3]) / 2
+
+
+def closeness(boxes: Tensor, image_size: Tuple[int, int]) -> Tensor:
+    """``(K,)`` how close each box's object is to the camera, by a monocular proxy (larger is closer).
+
+    In a photograph the ground recedes upwards: of two objects standing on it, the nearer one meets it lower in
+    the frame, and a nearer object of a given size covers more of the image. The proxy adds the two cues in
+    image-relative units: the bottom edge (0 at the top of the image, 1 at the bottom) plus the box's linear
+    size (the square root of its share of the image area, 0 to 1). Either cue alone fails in known ways
+    (objects on a table or a shelf; a small child in front of a tall adult); their sum is right in the common
+    case of objects on one floor, which is what "front" and "behind" in RefCOCO mostly describe.
+    """
+    height, width = image_size
+    areas = (boxes[:, 2] - boxes[:, 0]).clamp(min=0) * (boxes[:, 3] - boxes[:, 1]).clamp(min=0)
+    return boxes[:, 3] / height + (areas / (height * width)).sqrt()
+
+
+def extreme_key(boxes: Tensor, direction: str, image_size: Tuple[int, int]) -> Tensor:
+    """A ``(K,)`` key that is smaller the further a box lies towards ``direction`` (``left right top bottom
+    middle front back``)."""
+    cx, cy = centres(boxes)
+    height, width = image_size
+    if direction == 'middle':
+        return torch.hypot((cx - width / 2) / width, (cy - height / 2) / height)
+    if direction in ('front', 'back'):
+        near = closeness(boxes, image_size)
+        return -near if direction == 'front' else near
+    return {'left': cx, 'right': -cx, 'top': cy, 'bottom': -cy}[direction]
+
+
+def middle_key(boxes: Tensor, match: Tensor, image_size: Tuple[int, int]) -> Tensor:
+    """``(K,)`` smaller the more a box is "the middle one": the imbalance between the matching boxes on its left
+    and on its right (``match`` (K,): the chance that each box is of the kind counted), ties broken by the
+    distance to the image centre. Of three people the middle one is the one between the others, wherever the
+    group stands in the frame."""
+    cx, _ = centres(boxes)
+    left = (match[None, :] * (cx[None, :] < cx[:, None]).to(match.dtype)).sum(dim=1)
+    right = (match[None, :] * (cx[None, :] > cx[:, None]).to(match.dtype)).sum(dim=1)
+    return (left - right).abs() + extreme_key(boxes, 'middle', image_size)
+
+
+def beyond_matrix(key: Tensor) -> Tensor:
+    """``(K, K)`` bool, ``[i, j]``: box ``j`` lies beyond box ``i`` (its key is smaller)."""
+    return key[None, :] < key[:, None]
+
+
+def row_beyond_matrix(boxes: Tensor, direction: str) -> Tensor:
+    """``(K, K)`` bool, ``[i, j]``: box ``j`` is in a row further towards ``direction`` (``'top'`` or
+    ``'bottom'``) than box ``i``: its edge on that side lies further out than ``i``'s by more than half the
+    shorter box's height (boxes of one row end roughly level; people of a front row stand lower in the frame)."""
+    heights = boxes[:, 3] - boxes[:, 1]
+    tolerance = torch.minimum(heights[:, None], heights[None, :]) / 2
+    if direction == 'bottom':
+        return boxes[None, :, 3] - boxes[:, None, 3] > tolerance
+    if direction == 'top':
+        return boxes[:, None, 1] - boxes[None, :, 1] > tolerance
+    raise ValueError(f"rows run along 'top' or 'bottom', got {direction!r}")
+
+
+def beyond_products(probs: Tensor, key: Tensor) -> Tensor:
+    """``out[i] = prod_{j: key[j] < key[i]} (1 - probs[j])``: no matching box lies beyond ``i``."""
+    return _none_beyond(probs, beyond_matrix(key))
+
+
+def _none_beyond(probs: Tensor, beyond: Tensor) -> Tensor:
+    factors = torch.where(beyond, 1 - probs[None, :], torch.ones_like(beyond, dtype=probs.dtype))
+    return factors.prod(dim=1)
+
+
+def rank_probabilities(match: Tensor, beyond: Tensor, rank: int) -> Tensor:
+    """``(K,)``: for each box ``i``, the probability that exactly ``rank - 1`` of the boxes beyond it match,
+    when box ``j`` matches with probability ``match[j]`` independently (a Poisson-binomial count, computed by
+    the usual recursion over the boxes). ``rank=1`` is :func:`beyond_products` of ``match``.
+
+    Args:
+        match: ``(K,)`` probability in [0, 1] that each box is of the kind being counted.
+        beyond: ``(K, K)`` bool, ``[i, j]``: box ``j`` lies beyond box ``i``.
+        rank: the ordinal, from 1.
+    """
+    num_boxes = len(match)
+    counts = match.new_zeros(num_boxes, rank)  # counts[i, c]: P(c of the boxes seen so far beyond i match)
+    counts[:, 0] = 1
+    contributions = match[None, :] * beyond.to(match.dtype)  # [i, j]
+    for j in range(num_boxes):
+        q = contributions[:, j:j + 1]
+        shifted = torch.cat([counts.new_zeros(num_boxes, 1), counts[:, :-1]], dim=1)
+        counts = counts * (1 - q) + shifted * q
+    return counts[:, rank - 1]
+
+
+def size_factor(boxes: Tensor, size: str, spread: float, image_size: Tuple[int, int]) -> Tensor:
+    """``(K,)`` soft "is large" of each box against the others (``'large'`` / ``'small'``: by area; ``'tall'`` /
+    ``'short'``: by how high the box reaches above the bottom of the image, since of two standing things the
+    taller one's top is higher, whatever its distance).
+
+    On a log scale, a sigmoid centred half-way between the smallest and the largest measure, whose width is
+    an eighth of their spread or of ``log(spread)``, whichever is larger: boxes whose sizes differ by less
+    than a factor ``spread`` are told apart only gently, so that a near tie leaves CLIP and the other cues
+    the say.
+    """
+    if len(boxes) < 2:
+        return boxes.new_ones(len(boxes))
+    if size in ('tall', 'short'):
+        measure = (image_size[0] - boxes[:, 1]).clamp(min=1e-6)
+    else:
+        measure = (boxes[:, 2] - boxes[:, 0]).clamp(min=1e-6) * (boxes[:, 3] - boxes[:, 1]).clamp(min=1e-6)
+    measure = measure.log()
+    low, high = measure.min(), measure.max()
+    width = torch.clamp(high - low, min=max(math.log(spread), 1e-6)) / 8
+    large = torch.sigmoid((measure - (low + high) / 2) / width)
+    return large if size in ('large', 'tall') else 1 - large
+
+
+def relation_matrix(boxes: Tensor, relation: str, image_size: Tuple[int, int], subject_probs: Tensor,
+                    softness: float) -> Tensor:
+    """``rel[i, j]`` in [0, 1]: box ``i`` stands in ``relation`` to landmark box ``j`` (0 on the diagonal).
+
+    ``relation`` is one of ``left of``, ``right of``, ``above``, ``below`` (soft steps on the centres, ``softness``
+    a fraction of the image side), ``in front of``, ``behind`` (a soft step on the bottom edges: a subject and its
+    landmark are mostly different kinds of object, whose sizes say nothing of their distance, unlike the
+    same-kind candidates of a depth extreme, where :func:`closeness` also counts size) or ``next to`` (no other
+    likely subject is closer to the landmark).
+    """
+    cx, cy = centres(boxes)
+    height, width = image_size
+    if relation == 'next to':
+        gaps = edge_gaps(boxes)  # [i, j]
+        rel = torch.stack([_nearest_to(gaps[:, j], j, subject_probs) for j in range(len(boxes))], dim=1)
+    else:
+        near = boxes[:, 3] / height  # ground line: sizes of two kinds of object say nothing of their depth
+        delta = {'left of': (cx[None, :] - cx[:, None]) / width, 'right of': (cx[:, None] - cx[None, :]) / width,
+                 'above': (cy[None, :] - cy[:, None]) / height, 'below': (cy[:, None] - cy[None, :]) / height,
+                 'in front of': near[:, None] - near[None, :], 'behind': near[None, :] - near[:, None]}
+        rel = torch.sigmoid(delta[relation] / softness)
+    return rel * (1 - torch.eye(len(boxes), dtype=rel.dtype, device=rel.device))
+
+
+def between_scores(boxes: Tensor, image_size: Tuple[int, int], first: Tensor, second: Tensor,
+                   softness: float) -> Tensor:
+    """``(K,)``: for each box ``i``, ``sum_{j, k} first[j] second[k] between(i; j, k)`` over landmarks ``j, k != i``,
+    where ``between`` is 1 when ``i``'s centre lies horizontally between theirs (soft steps of width ``softness``
+    times the image width), whichever side each landmark is on.
+
+    Args:
+        first, second: ``(K,)`` probabilities of the two landmarks ("between the cup and the plate").
+    """
+    cx, _ = centres(boxes)
+    off_diagonal = 1 - torch.eye(len(boxes), dtype=boxes.dtype, device=boxes.device)
+    right_of = torch.sigmoid((cx[:, None] - cx[None, :]) / (image_size[1] * softness)) * off_diagonal  # [i, j]
+    left_of = torch.sigmoid((cx[None, :] - cx[:, None]) / (image_size[1] * softness)) * off_diagonal
+    return (right_of @ first) * (left_of @ second) + (left_of @ first) * (right_of @ second)
+
+
+def _nearest_to(gaps: Tensor, landmark: int, subject_probs: Tensor) -> Tensor:
+    """``(K,)``: for each box ``i``, the chance that no other likely subject ``k`` (neither ``i`` nor the
+    landmark) is closer to the landmark than ``i`` is, given the boxes' ``gaps`` to the landmark."""
+    closer = gaps[None, :] < gaps[:, None]  # [i, k]: k is closer to the landmark than i
+    others = 1 - subject_probs[None, :] * closer.to(subject_probs.dtype)
+    others[:, landmark] = 1  # the landmark is not a rival subject (i == k is never closer than itself)
+    return others.prod(dim=1)
+
+
+def edge_gaps(boxes: Tensor) -> Tensor:
+    """``(K, K)`` distance between box edges (0 when they overlap)."""
+    dx = (torch.maximum(boxes[:, None, 0], boxes[None, :, 0]) - torch.minimum(boxes[:, None, 2], boxes[None, :, 2]))
+    dy = (torch.maximum(boxes[:, None, 1], boxes[None, :, 1]) - torch.minimum(boxes[:, None, 3], boxes[None, :, 3]))
+    return torch.hypot(dx.clamp(min=0), dy.clamp(min=0))

@@ -1,0 +1,226 @@
+"""Rule-based parsing of an English referring expression into what CLIP should match and where to look.
+
+``"second man from the left in front of the bus"`` becomes a subject phrase (``what='man'``, the 2nd box
+from the left), a relation (``'in front of'``) and a landmark phrase (``what='the bus'``). Location, depth,
+order and size words are stripped from each phrase; what is left is what CLIP scores. No model, no download:
+the word tables are in :mod:`.vocabulary`.
+"""
+import functools
+import re
+from dataclasses import dataclass, field
+from typing import List, Optional, Tuple
+
+from .vocabulary import (DEFAULT_ORDINAL_AXIS, EXTREME_PHRASES, FACING, FILLER_WORDS, ORDINAL_AXES,
+                         ORDINAL_WORDS, RELATION_PHRASES, REVERSED_DEFAULT_AXIS, REWRITES, ROW_AXES, ROW_PHRASE,
+                         SIZE_PHRASES, SPELLING, UNSUPPORTED, CLAUSE_MARKER)
+
+#: The kinds of cue an expression can carry (``ParsedExpression.cue_types``): a location extreme ("left",
+#: "top", "middle", "bottom row"), an ordinal ("second from left", "last"), depth ("front", "behind X"), size
+#: ("big", "tallest"), a relation to another object ("left of X", "next to X"), or none of these.
+CUE_TYPES = ('extreme', 'ordinal', 'depth', 'size', 'relation', 'none')
+DEPTH_DIRECTIONS = ('front', 'back')
+DEPTH_RELATIONS = ('in front of', 'behind')
+
+
+@dataclass(frozen=True)
+class Extreme:
+    """One location cue of a phrase: the box lying furthest towards ``direction`` among those matching the
+    phrase or, with ``rank`` n, the n-th from that side ("second from left": ``Extreme('left', rank=2)``).
+
+    ``direction`` is one of ``left right top bottom middle front back``; ``row`` marks "bottom row" (the boxes
+    no other box lies wholly beyond, rather than the single furthest one).
+    """
+    direction: str
+    rank: Optional[int] = None  # None: a plain extreme ("leftmost"); n: an ordinal, counted from 1
+    row: bool = False
+
+
+@dataclass
+class Phrase:
+    """A noun phrase: what CLIP should match, and the geometry its words ask for."""
+    what: str
+    extremes: List[Extreme] = field(default_factory=list)
+    size: Optional[str] = None  # 'large', 'small', 'tall' or 'short'
+
+    @property
+    def says_what(self) -> bool:
+        """Whether ``what`` names any property (else every box matches it equally)."""
+        return any(word not in FILLER_WORDS for word in self.what.split())
+
+
+@dataclass
+class ParsedExpression:
+    subject: Phrase
+    relation: Optional[str] = None
+    landmark: Optional[Phrase] = None
+    second_landmark: Optional[Phrase] = None  # "between X and Y": Y (X again for "between the two")
+    supported: bool = True  # False: words the reasoner would misread ("second row")
+
+    @property
+    def phrases(self) -> List[Phrase]:
+        """Subject, then the landmark(s) that are present."""
+        return [p for p in (self.subject, self.landmark, self.second_landmark) if p is not None]
+
+    @property
+    def is_spatial(self) -> bool:
+        """Whether the reasoner should answer: the expression asks for geometry it models."""
+        return self.supported and (self.relation is not None
+                                   or any(p.extremes or p.size for p in self.phrases))
+
+    @property
+    def cue_types(self) -> Tuple[str, ...]:
+        """The :data:`CUE_TYPES` this expression carries (``('none',)`` for none), in that order."""
+        extremes = [e for p in self.phrases for e in p.extremes]
+        found = {
+            'extreme': any(e.rank is None and e.direction not in DEPTH_DIRECTIONS for e in extremes),
+            'ordinal': any(e.rank is not None for e in extremes),
+            'depth': (any(e.direction in DEPTH_DIRECTIONS for e in extremes)
+                      or self.relation in DEPTH_RELATIONS),
+            'size': any(p.size for p in self.phrases),
+            'relation': self.relation is not None,
+        }
+        return tuple(cue for cue in CUE_TYPES[:-1] if found[cue]) or ('none',)
+
+
+def normalize(text: str) -> str:
+    """Lower-case words (letters, digits, apostrophes) joined by single spaces, with the misspellings of
+    :data:`~.vocabulary.SPELLING` corrected and the phrases of :data:`~.vocabulary.REWRITES` rewritten."""
+    words = re.findall(r"[a-z0-9']+", text.lower())
+    text = ' '.join(SPELLING.get(word, word) for word in words)
+    for pattern, replacement in REWRITES:
+        text = pattern.sub(replacement, text)
+    return ' '.join(text.split())
+
+
+@functools.lru_cache(maxsize=None)
+def _phrase_pattern(phrase: str) -> 're.Pattern[str]':
+    """``phrase`` as whole words (not inside a longer word)."""
+    return re.compile(rf'(?<![a-z0-9]){re.escape(phrase)}(?![a-z0-9])')
+
+
+def _remove(text: str, phrase: str) -> Tuple[str, bool]:
+    """``text`` without ``phrase`` (as whole words), and whether it was there."""
+    text, count = _phrase_pattern(phrase).subn(' ', text)
+    return text, count > 0
+
+
+_ORDINAL = '|'.join(sorted(ORDINAL_WORDS, key=len, reverse=True))
+_AXIS = '|'.join(ORDINAL_AXES)
+# "second from (the) left", "third man from the right", "2 from left", "first on the right", "second to right"
+_ORDINAL_FROM = re.compile(rf'\b(?:({_ORDINAL})\b((?: [a-z]+){{0,3}}?) (?:from|to|on|in from)|([1-9]) (?:from|to))'
+                           rf'(?: the)? ({_AXIS})\b(?: side)?')
+# "second left", "third down"
+_ORDINAL_NEXT = re.compile(rf'\b({_ORDINAL}) ({_AXIS})\b')
+# "first guy on the right": the side named elsewhere in the phrase
+_SIDE = re.compile(r'\b(?:on |to |at )?(?:the )?(?:far )?(left|right|top|bottom|front|back)(?: side| most)?\b')
+# "the second sheep", "last plane": counted in reading order
+_ORDINAL_ALONE = re.compile(rf'\b({_ORDINAL})\b')
+
+
+def _ordinal_rank(word: str) -> int:
+    return int(word) if word.isdigit() else ORDINAL_WORDS[word]
+
+
+def _take_ordinal(text: str) -> Tuple[str, Optional[Extreme]]:
+    """``text`` without its ordinal cue, and the cue (``None`` when there is none)."""
+    match = _ORDINAL_FROM.search(text)
+    if match:
+        rest = f'{text[:match.start()]} {match.group(2) or ""} {text[match.end():]}'
+        return rest, Extreme(ORDINAL_AXES[match.group(4)], rank=_ordinal_rank(match.group(1) or match.group(3)))
+    match = _ORDINAL_NEXT.search(text)
+    if match:
+        rest = f'{text[:match.start()]} {text[match.end():]}'
+        return rest, Extreme(ORDINAL_AXES[match.group(2)], rank=ORDINAL_WORDS[match.group(1)])
+    match = _ORDINAL_ALONE.search(text)
+    if match is None:
+        return text, None
+    word, rest = match.group(1), f'{text[:match.start()]} {text[match.end():]}'
+    side = _SIDE.search(rest)  # "first guy right": counted from the side the phrase names
+    if side is not None:
+        return f'{rest[:side.start()]} {rest[side.end():]}', Extreme(side.group(1), rank=ORDINAL_WORDS[word])
+    axis = REVERSED_DEFAULT_AXIS if word == 'last' else DEFAULT_ORDINAL_AXIS
+    return rest, Extreme(axis, rank=ORDINAL_WORDS[word])
+
+
+def _take_row(text: str) -> Tuple[str, Optional[Extreme]]:
+    match = ROW_PHRASE.search(text)
+    if match is None:
+        return text, None
+    return f'{text[:match.start()]} {text[match.end():]}', Extreme(ROW_AXES[match.group(1)], row=True)
+
+
+def _split_clause(text: str) -> Tuple[str, str]:
+    """``text`` split before its first modifier clause ("with ...", "wearing ...", "who ..."), which describes
+    something the object has or does: ``(head, clause)``; ``clause`` is '' when there is none."""
+    match = CLAUSE_MARKER.search(text)
+    return (text, '') if match is None else (text[:match.start()], text[match.start():])
+
+
+def parse_phrase(text: str) -> Phrase:
+    """Strip order, location, depth and size words from a noun phrase ("the small one at the top")."""
+    text = FACING.sub(' ', normalize(text))
+    extremes = []
+    for take in (_take_row, _take_ordinal):
+        text, cue = take(text)
+        if cue is not None:
+            extremes.append(cue)
+    for direction, phrases in EXTREME_PHRASES.items():
+        for phrase in phrases:
+            text, found = _remove(text, phrase)
+            if found:
+                if all(e.direction != direction for e in extremes):
+                    extremes.append(Extreme(direction))
+                break
+    size = None
+    head, clause = _split_clause(text)  # "a little boy wearing a big hat": the hat's size is not the boy's
+    for kind, phrases in SIZE_PHRASES.items():
+        for phrase in phrases:
+            head, found = _remove(head, phrase)
+            size = size or (kind if found else None)
+    what = ' '.join(f'{head} {clause}'.split()) or 'the object'
+    if what in ('the', 'a', 'an'):
+        what = 'the object'
+    return Phrase(what=what, extremes=extremes, size=size)
+
+
+def _first_location(text: str) -> Optional[int]:
+    """Where the first location word of ``text`` starts (``None`` when it has none)."""
+    starts = [match.start() for phrases in EXTREME_PHRASES.values() for phrase in phrases
+              for match in [_phrase_pattern(phrase).search(text)] if match]
+    return min(starts) if starts else None
+
+
+def _attach_trailing_location(subject: str, landmark: str) -> Tuple[str, str]:
+    """Give a location said after the landmark's noun to a subject that has none: in RefCOCO's "man next to dog
+    on left" the man is on the left; "the man next to the left dog" keeps its "left" with the dog."""
+    start = _first_location(landmark)
+    if start is None or _first_location(subject) is not None:
+        return subject, landmark
+    head = landmark[:start]
+    if not any(word not in FILLER_WORDS for word in head.split()):
+        return subject, landmark
+    return f'{subject} {landmark[start:]}', head
+
+
+def parse_expression(text: str) -> ParsedExpression:
+    """Split ``text`` at its first relation phrase (if any) and parse both sides."""
+    text = FACING.sub(' ', normalize(text))
+    if UNSUPPORTED.search(text):
+        return ParsedExpression(parse_phrase(text), supported=False)
+    first: Optional[Tuple[int, int, str]] = None
+    for relation, phrases in RELATION_PHRASES.items():
+        for phrase in phrases:
+            match = _phrase_pattern(phrase).search(text)
+            if match and (first is None or match.start() < first[0]
+                          or (match.start() == first[0] and match.end() > first[1])):
+                first = (match.start(), match.end(), relation)
+    if first is not None:
+        subject, landmark = text[:first[0]], text[first[1]:]
+        subject, landmark = _attach_trailing_location(subject, landmark)
+        if subject.split() and landmark.split():
+            if first[2] == 'between':
+                one, _, other = landmark.partition(' and ')
+                return ParsedExpression(parse_phrase(subject), first[2], parse_phrase(one),
+                                        parse_phrase(other if other.split() else one))
+            return ParsedExpression(parse_phrase(subject), first[2], parse_phrase(landmark))
+    return ParsedExpression(parse_phrase(text))

@@ -1,0 +1,174 @@
+"""The reasoner: CLIP similarities of K candidate boxes and the parsed expression's geometry, combined into one
+probability per box."""
+import math
+from typing import Callable, Optional, Sequence, Tuple
+
+import torch
+from torch import Tensor
+
+from .geometry import (between_scores, beyond_matrix, beyond_products, extreme_key, middle_key, rank_probabilities,
+                       relation_matrix, row_beyond_matrix, size_factor)
+from .parser import Extreme, ParsedExpression, Phrase, parse_expression
+
+SimilarityFn = Callable[[Sequence[str]], Tensor]  # texts -> (len(texts), K) similarities of the K boxes
+
+
+def _normalized(probs: Tensor) -> Tensor:
+    return probs / probs.sum().clamp(min=1e-12)
+
+
+def _unless_empty(scores: Tensor, fallback: Tensor) -> Tensor:
+    """``scores`` normalised, or ``fallback`` when no box scores above zero (decided on the device, no host
+    sync)."""
+    total = scores.sum()
+    return torch.where(total > 1e-12, scores / total.clamp(min=1e-12), fallback)
+
+
+#: Relations without a direction: being next to *some* box says nothing about which box one is.
+UNDIRECTED_RELATIONS = ('next to',)
+_DIRECTION_ORDER = ('left', 'right', 'top', 'bottom', 'middle', 'front', 'back')
+
+
+def _cue_order(cue: Extreme) -> Tuple[int, int]:
+    """Rows first, then plain extremes (horizontal, vertical, middle, depth), then ordinals."""
+    return (0 if cue.row else 2 if cue.rank is not None else 1, _DIRECTION_ORDER.index(cue.direction))
+
+
+def identification(probs: Tensor) -> Tensor:
+    """How well ``probs`` (K,) single out one box: ``1 - entropy / log K`` (0 for uniform, 1 for one-hot)."""
+    if len(probs) < 2:
+        return probs.new_ones(())
+    entropy = -(probs * probs.clamp(min=1e-12).log()).sum()
+    return (1 - entropy / math.log(len(probs))).clamp(0, 1)
+
+
+class SpatialReasoner:
+    """Scores K candidate boxes for one expression from CLIP similarities and the boxes' geometry.
+
+    A phrase's probabilities start from the prior (e.g. detector scores) times CLIP's softmax over the boxes
+    (left out when the phrase names nothing but geometry, "the one on the left"), times the size factor. Its
+    location cues then apply, each a factor in [0, 1]:
+
+    - a row ("bottom row"): no matching box lies in a row further that way (applied first, so that an ordinal
+      of the same phrase counts within the row);
+    - an extreme ("leftmost", "in front"): ``p(i) * prod_j (1 - p(j))`` over the boxes ``j`` beyond ``i``;
+      several extremes ("top left", "right front") multiply, each measured on the same probabilities;
+    - an ordinal ("second from left"): the probability that exactly ``n - 1`` boxes beyond ``i`` match the
+      phrase, each matching with ``p(j) / max_k p(k)`` (a count needs the chance that each box is of the kind,
+      not its share of one).
+
+    A relation to a landmark is ``p_subject(i) * sum_j p_landmark(j) rel(i, j)``. A cue that no box can satisfy
+    (a third from the left among two boxes, a relation without a landmark) is dropped rather than zeroing every
+    box. Every result is normalised over the K boxes, so it can stand where a softmax over them stood.
+
+    Args:
+        temperature: softmax temperature turning a phrase's similarities into box probabilities.
+        size_spread: ratio of the largest to the smallest box area (reach for tall / short) from which size words
+            apply at full strength; boxes closer in size are told apart gently.
+        relation_softness: width of the soft "left of" / "above" / "in front of" step, as a fraction of the
+            image side (of the closeness scale for depth).
+    """
+
+    def __init__(self, temperature: float = 0.05, size_spread: float = 2.0, relation_softness: float = 0.02):
+        if temperature <= 0 or relation_softness <= 0 or size_spread < 1:
+            raise ValueError('SpatialReasoner needs temperature > 0, relation_softness > 0 and size_spread >= 1, '
+                             f'got {temperature}, {relation_softness}, {size_spread}')
+        self.temperature = temperature
+        self.size_spread = size_spread
+        self.relation_softness = relation_softness
+
+    def phrase_probs(self, phrase: Phrase, similarity: Tensor, boxes: Tensor, prior: Tensor,
+                     image_size: Tuple[int, int]) -> Tensor:
+        """``(K,)`` probability that each box is what ``phrase`` describes (sums to 1)."""
+        probs = prior * (torch.softmax(similarity / self.temperature, dim=0) if phrase.says_what else 1.0)
+        if phrase.size is not None:
+            probs = probs * size_factor(boxes, phrase.size, self.size_spread, image_size)
+        probs = _normalized(probs)
+        for cue in sorted(phrase.extremes, key=_cue_order):
+            probs = _unless_empty(probs * self._cue_factor(cue, probs, boxes, image_size), probs)
+        return probs
+
+    @staticmethod
+    def _cue_factor(cue: Extreme, probs: Tensor, boxes: Tensor, image_size: Tuple[int, int]) -> Tensor:
+        """``(K,)`` the chance that each box satisfies one location cue, given the phrase's ``probs``."""
+        match = probs / probs.max().clamp(min=1e-12)  # chance that each box is of the kind the phrase names
+        if cue.row:
+            return rank_probabilities(match, row_beyond_matrix(boxes, cue.direction), 1)
+        if cue.direction == 'middle':
+            key = middle_key(boxes, match, image_size)
+        else:
+            key = extreme_key(boxes, cue.direction, image_size)
+        if cue.rank is None:
+            return beyond_products(probs, key)
+        return rank_probabilities(match, beyond_matrix(key), cue.rank)
+
+    def __call__(self, text: str, boxes: Tensor, similarity_fn: SimilarityFn, image_size: Tuple[int, int],
+                 prior: Optional[Tensor] = None) -> Optional[Tensor]:
+        """``(K,)`` probabilities (summing to 1) of ``boxes`` (xyxy, image pixels) for ``text``; ``None`` when
+        ``text`` asks for no geometry the reasoner models, or when its answer is the same for every box (the
+        caller keeps its plain CLIP scores). Deciding the latter reads one number back from the device.
+
+        Args:
+            similarity_fn: CLIP similarity of the K boxes to each of a list of phrases, ``(P, K)``.
+            image_size: ``(height, width)`` of the image the boxes are in.
+            prior: ``(K,)`` non-negative weights of the boxes (e.g. detector scores); uniform by default.
+        """
+        parsed = parse_expression(text)
+        if not parsed.is_spatial or len(boxes) == 0:
+            return None
+        boxes = boxes.float()
+        prior = boxes.new_ones(len(boxes)) if prior is None else prior.float().clamp(min=1e-6).to(boxes.device)
+        similarity = similarity_fn([phrase.what for phrase in parsed.phrases]).float().to(boxes.device)
+        probs = self._expression_probs(parsed, similarity, boxes, prior, image_size)
+        # a flat answer singles out nothing (e.g. "next to" an unidentified landmark): CLIP keeps the say
+        return None if bool(probs.max() - probs.min() <= 1e-6 * probs.max()) and len(boxes) > 1 else probs
+
+    def _expression_probs(self, parsed: ParsedExpression, similarity: Tensor, boxes: Tensor, prior: Tensor,
+                          image_size: Tuple[int, int]) -> Tensor:
+        """``(K,)`` probabilities for a parsed expression, given ``(P, K)`` similarities of its phrases."""
+        subject = self.phrase_probs(parsed.subject, similarity[0], boxes, prior, image_size)
+        if parsed.relation is None:
+            return subject
+        landmark = self.phrase_probs(parsed.landmark, similarity[1], boxes, prior, image_size)
+        if parsed.relation == 'between':
+            second = self.phrase_probs(parsed.second_landmark, similarity[2], boxes, prior, image_size)
+            return _unless_empty(subject * between_scores(boxes, image_size, landmark, second,
+                                                          self.relation_softness), subject)
+        rel = relation_matrix(boxes, parsed.relation, image_size, subject, self.relation_softness)
+        related = rel @ landmark
+        if parsed.relation in UNDIRECTED_RELATIONS:
+            # every object is next to something: only an identified landmark says which box is meant
+            confidence = identification(landmark)
+            related = (1 - confidence) * related.mean() + confidence * related
+        # no box relates to a likely landmark: the subject alone
+        return _unless_empty(subject * related, subject)
+
+
+def clip_temperature(encoder: torch.nn.Module) -> float:
+    """``1 / logit_scale`` of a CLIP encoder's CLIP (the softmax temperature CLIP itself trained with), or
+    CLIP's initial 0.01 for an encoder without one (e.g. a test double)."""
+    logit_scale = getattr(getattr(encoder, 'clip', None), 'logit_scale', None)
+    return 0.01 if logit_scale is None else float(1.0 / logit_scale.detach().float().exp())
+
+
+def build_reasoner(options: Optional[dict], encoder: torch.nn.Module) -> Optional[SpatialReasoner]:
+    """A :class:`SpatialReasoner` from a config dict (``None``: no reasoning); a missing or ``None``
+    ``temperature`` is the encoder's :func:`clip_temperature`."""
+    if options is None:
+        return None
+    options = dict(options)
+    if options.get('temperature') is None:
+        options['temperature'] = clip_temperature(encoder)
+    return SpatialReasoner(**options)
+
+
+def reason_rows(reasoner: SpatialReasoner, scores: Tensor, texts: Sequence[str], boxes: Tensor,
+                similarity_fn: SimilarityFn, image_size: Tuple[int, int], prior: Optional[Tensor] = None) -> Tensor:
+    """``scores`` (N, K) of K boxes for N texts, with the row of every text that asks for geometry replaced by
+    the reasoner's probabilities (the other rows are kept)."""
+    scores = scores.clone()
+    for index, text in enumerate(texts):
+        reasoned = reasoner(text, boxes, similarity_fn, image_size, prior=prior)
+        if reasoned is not None:
+            scores[index] = reasoned.to(scores)
+    return scores

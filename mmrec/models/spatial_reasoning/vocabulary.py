@@ -1,0 +1,140 @@
+"""The words the spatial reasoner reads: location, depth, order, size and relation phrases of English referring
+expressions, as plain tables.
+
+They were written from ordinary English and from the forms RefCOCO's annotators use ("left guy", "guy left",
+"right most", "far right", "2nd from top", "right front"), not from single expressions. Every table is
+matched on whole words, longest phrase first ("on the left side" before "on the left").
+"""
+import re
+from typing import Dict, Tuple
+
+
+def longest_first(table: Dict[str, Tuple[str, ...]]) -> Dict[str, Tuple[str, ...]]:
+    """Each entry's phrases longest first, so that "on the left side" is matched before "on the left"."""
+    return {key: tuple(sorted(phrases, key=len, reverse=True)) for key, phrases in table.items()}
+
+
+def _sides(side: str) -> Tuple[str, ...]:
+    return (f'furthest to the {side}', f'farthest to the {side}', f'on the {side} side', f'on the {side}',
+            f'to the {side}', f'on {side} side', f'on {side}', f'{side} side', f'far {side}', f'{side} most',
+            f'{side}most', f'{side} hand side', f'{side} end', f'furthest {side}', f'farthest {side}',
+            f'furthest to {side}', f'farthest to {side}', f'most {side}', f'very {side}', f'extreme {side}', side)
+
+
+#: Misspellings and run-together forms of location words seen in crowd-sourced expressions, as an explicit
+#: table (a word is rewritten only when it is exactly one of these; no fuzzy matching of other words).
+SPELLING = {
+    'rigth': 'right', 'rite': 'right', 'righ': 'right', 'rght': 'right', 'riht': 'right', 'rihgt': 'right',
+    'roght': 'right', 'rigt': 'right', 'lef': 'left', 'lft': 'left', 'leftt': 'left', 'lefft': 'left',
+    'lfet': 'left', 'elft': 'left', 'botom': 'bottom', 'bottem': 'bottom', 'bottome': 'bottom',
+    'buttom': 'bottom', 'bototm': 'bottom', 'midle': 'middle', 'middel': 'middle', 'centre': 'center',
+    'centered': 'center', 'frnt': 'front', 'fromt': 'front', 'secnd': 'second',
+    'seccond': 'second', 'sencond': 'second', 'secod': 'second', 'thrid': 'third', 'frist': 'first',
+    'leftside': 'left side', 'rightside': 'right side', 'topleft': 'top left', 'topright': 'top right',
+    'bottomleft': 'bottom left', 'bottomright': 'bottom right', 'upperleft': 'upper left',
+    'upperright': 'upper right', 'lowerleft': 'lower left', 'lowerright': 'lower right',
+    'frontmost': 'front most', 'backmost': 'back most', 'furtherest': 'furthest',
+}
+
+#: Phrases rewritten before parsing, so that one meaning has one spelling: depth said as distance to the
+#: viewer ("closest to the camera" is "front", not "next to" the camera) and order said from its far end.
+_VIEWER = r'(the )?(camera|us|you|viewer|photographer|picture taker|person taking the picture|me|lens|screen)'
+REWRITES: Tuple[Tuple['re.Pattern[str]', str], ...] = tuple((re.compile(pattern), replacement) for pattern, replacement in (
+    (r'\bcloset to\b', 'closest to'),
+    (r'\bclosed to\b', 'close to'),
+    (rf'\b(closest|nearest|closer|nearer) to {_VIEWER}\b', 'front'),
+    (rf'\b((super|very) )?(close|near|next) to {_VIEWER}\b', 'front'),
+    (rf'\b(furthest|farthest|further|farther|far)( away)? from {_VIEWER}\b', 'back'),
+    (rf'\baway from {_VIEWER}\b', 'back'),
+    (r'\b(closest|nearest) (the|a|an)\b', r'next to \2'),
+    (r'\bin (the )?front of (the )?(picture|photo|image|pic)\b', 'front'),
+    (r'\bin (the )?back of (the )?(picture|photo|image|pic)\b', 'back'),
+    (r'\b(second|2nd) (to|from) (the )?last\b', 'second from right'),
+    (r'\bnext to (the )?last\b', 'second from right'),
+    (r'\bin back of\b', 'behind'),
+    # "closest to the front", "near the left side" (but "next to the left dog" names a landmark)
+    (r'\b(near|close to|closest to|nearest to|closer to|next to|towards?) (the )?(far )?(front|back|left|right|top|'
+     r'bottom|middle|center|foreground|background)\b(?=$| (side|edge|corner|end|of|and|in|on|with|at|part)\b)',
+     r'\4'),
+    # a side of the frame is a location, not a landmark: "to the left of the photo" is "on the left"
+    (r'\b(to|on|at|in) the (left|right|top|bottom|middle|center) (side |part |edge |corner )?of (the )?'
+     r'(photo|picture|image|pic|frame|screen|shot|scene)\b', r'on the \2'),
+    # a body part is not a place: "birds on its back", "numbers printed on his back"
+    (r'\b(on|in|across|over) (his|her|its|their) backs?\b', ' '),
+    (r'\bmiddle ?- ?aged\b', 'aged'),
+    # location words inside names of things: "tank top", "laptop", "her left hand", "with a bow on top"
+    (r'\b(tank|table|lap|crop|tube|halter|counter|desk|bottle|tree|roof|hill|muffin|tip|sleeveless|bikini|'
+     r'white|black|red|blue|green|yellow|pink|purple|orange|gray|grey|brown|striped|dark|light) top\b(?! (left|right))',
+     r'\1top'),
+    (r'\btop (hat|coat|knot|layer|bun)\b', r'top\1'),
+    (r"\b(his|her|their|its|[a-z]+'s|[a-z]+ ' s) (left|right) (hand|arm|leg|foot|feet|shoulder|ear|eye|"
+     r"knee|elbow|wrist|paw|wing|hoof|hip|cheek|glove|shoe)s?\b(?! side)", ' '),
+    (r'\b(with(?: [a-z]+){1,5}?) on (the )?top\b', r'\1'),
+))
+
+# Location words of one object ("the leftmost cup", "the man on the left", "the car in front").
+EXTREME_PHRASES = longest_first({
+    'left': _sides('left'),
+    'right': _sides('right'),
+    'top': ('at the top', 'on the top', 'on top', 'top most', 'topmost', 'uppermost', 'highest', 'upper', 'top'),
+    'bottom': ('at the bottom', 'on the bottom', 'bottom most', 'bottommost', 'lowest', 'lower', 'bottom'),
+    'middle': ('in the middle', 'in middle', 'in the center', 'in center', 'middle', 'center'),
+    'front': ('in the front', 'in front', 'at the front', 'on the front', 'front most', 'foremost', 'forefront',
+              'front', 'foreground', 'closest', 'nearest', 'closer', 'nearer', 'close'),
+    'back': ('in the back', 'in back', 'at the back', 'back most', 'far back', 'in the background',
+             'background', 'in the distance', 'far away', 'farthest', 'furthest', 'farther', 'further',
+             'rear', 'back', 'behind', 'far'),
+})
+# Order along an axis: "second from left", "third person from the right", "2nd from top", "last".
+ORDINAL_WORDS = {
+    'first': 1, 'second': 2, 'third': 3, 'fourth': 4, 'fifth': 5, 'sixth': 6, 'seventh': 7, 'eighth': 8,
+    'ninth': 9, 'tenth': 10, '1st': 1, '2nd': 2, '3rd': 3, '4th': 4, '5th': 5, '6th': 6, '7th': 7, '8th': 8,
+    '9th': 9, '10th': 10, 'last': 1,
+}
+#: The axis an ordinal counts from when the expression names the side ("from the right", "down").
+ORDINAL_AXES = {'left': 'left', 'right': 'right', 'top': 'top', 'bottom': 'bottom', 'front': 'front',
+                'back': 'back', 'down': 'top', 'up': 'bottom', 'end': 'right', 'camera': 'front',
+                'us': 'front'}
+#: Without a named side, counting is in reading order: "the second sheep" from the left, "the last" from
+#: the right.
+DEFAULT_ORDINAL_AXIS = 'left'
+REVERSED_DEFAULT_AXIS = 'right'
+
+SIZE_PHRASES = longest_first({
+    'large': ('biggest', 'largest', 'bigger', 'larger', 'big', 'large', 'huge'),
+    'small': ('smallest', 'smaller', 'little', 'small', 'tiny'),
+    'tall': ('tallest', 'taller', 'tall'),
+    'short': ('shortest', 'shorter'),
+})
+# Relations between a subject and a landmark ("X to the left of Y"); checked before the extremes.
+RELATION_PHRASES = longest_first({
+    'left of': ('to the left of', 'on the left of', 'on the left side of', 'on left side of', 'left side of',
+                'left of'),
+    'right of': ('to the right of', 'on the right of', 'on the right side of', 'on right side of',
+                 'right side of', 'right of'),
+    'above': ('on top of', 'above'),
+    'below': ('underneath', 'beneath', 'below', 'under'),
+    'next to': ('closest to', 'nearest to', 'close to', 'next to', 'beside', 'near'),
+    'in front of': ('in front of', 'infront of', 'front of'),
+    'behind': ('behind',),
+    'between': ('in between', 'between', 'betweem', 'inbetween'),
+})
+#: A direction someone faces or looks in, or a back turned to the viewer, is not where they are.
+FACING = re.compile(r'\b(facing|looking|pointing|turned|turning|headed|heading|walking|leaning|bending|bent|sitting)( to| towards)?'
+                    r'( the)? (left|right|up|down|front|back|away|forward|camera)\b'
+                    r'|\b(with )?(his |her |their |its )?backs? (is |are )?(turned )?(to|towards|facing) '
+                    rf'{_VIEWER}\b|\bbacks?( is| are)? turned\b|\bback to back\b|\bbackwards?\b')
+#: A row named by its place ("bottom row", "front row"): the boxes no other box lies wholly beyond, on that
+#: axis. Rows are image rows: the front row of a group is its lowest, the back row its highest.
+ROW_PHRASE = re.compile(r'\b(top|upper|bottom|lower|front|first|back|last|far) (row|shelf|level|tier)\b')
+ROW_AXES = {'top': 'top', 'upper': 'top', 'back': 'top', 'last': 'top', 'far': 'top', 'bottom': 'bottom',
+            'lower': 'bottom', 'front': 'bottom', 'first': 'bottom'}
+# Where the reasoner does not apply: a rank of rows ("second row") and distance from an object are not modelled.
+UNSUPPORTED = re.compile(r'\b(second|third|fourth|fifth|2nd|3rd|4th|5th|last|middle) (row|column|shelf|level|tier)\b'
+                         r'|\b(farthest|furthest|far|further|farther)( away)? from\b')
+#: Where a modifier clause starts: size words after it describe what the object has or does ("a boy wearing a
+#: big hat", "a woman who has a big smile"), not the object.
+CLAUSE_MARKER = re.compile(r'\b(with|wearing|holding|has|having|carrying|eating|who|that|which|whose)\b')
+# Words that name no property: a phrase made only of these matches every box.
+FILLER_WORDS = frozenset('the a an one ones that which is are thing object shape of to in on at from side '
+                         'corner row most'.split())
