@@ -62,3 +62,33 @@ def test_import_registers_mmrec_modules_in_mmdet_registries():
     # mmdet's own REC names are left alone
     assert mmdet_registry.DATASETS.get('RefCocoDataset').__module__.startswith('mmdet.')
     assert mmdet_registry.METRICS.get('RefExpMetric').__module__.startswith('mmdet.')
+
+
+GROUND_TRUTH_CONFIGS = ['method1_clip-vit-b32_r50_fpn_5e-gt-boxes_refcoco.py',
+                        'method2_clip-vit-b32-spatial_gt-boxes_refcoco.py']
+
+
+@pytest.mark.parametrize('name', GROUND_TRUTH_CONFIGS)
+def test_ground_truth_box_configs_score_the_annotated_objects_of_refcoco(name):
+    """ReCLIP's ground-truth boxes setting: the model takes the samples' gt_candidates, which the val and test
+    datasets (RefCOCO, the same splits as the detector configs) are asked for."""
+    cfg = Config.fromfile(osp.join(REPO, 'configs', name))
+    assert cfg.model.candidate_source == 'ground_truth'
+    for loader in (cfg.val_dataloader, cfg.test_dataloader):
+        assert loader.dataset.type == 'REFERDataset' and loader.dataset.with_candidates
+        assert loader.dataset.ann_file == 'refcoco/instances.json'
+    assert cfg.test_dataloader.dataset.split == ['val', 'testA', 'testB']
+    if name.startswith('method2'):  # all annotated objects scored, with spatial reasoning
+        assert cfg.model.scorer.top_k is None and cfg.model.scorer.spatial_reasoning is not None
+    else:  # the answer stays one of the annotated boxes
+        head = cfg.model.roi_head.bbox_head
+        assert not head.refine_boxes and not head.local_search.enable and cfg.train_dataloader is None
+
+
+@pytest.mark.parametrize('config', [p for p in CONFIGS if osp.basename(p) not in GROUND_TRUTH_CONFIGS],
+                         ids=lambda p: osp.relpath(p, osp.join(REPO, 'configs')))
+def test_other_configs_use_the_detector_and_load_no_candidates(config):
+    cfg = Config.fromfile(config)
+    assert cfg.model.get('candidate_source', 'detector') == 'detector'
+    loaders = [cfg.get(key) for key in ('train_dataloader', 'val_dataloader', 'test_dataloader')]
+    assert not any(loader.dataset.get('with_candidates') for loader in loaders if loader)

@@ -224,3 +224,47 @@ def test_train_resume_and_test_end_to_end(tiny_setup):
     output = run_tool('test.py', TINY_CONFIG, osp.join(work_dir, 'epoch_2.pth'), '--work-dir', work_dir,
                       *as_cli(tiny_setup['options']))
     assert 'rec/accuracy' in output and 'rec/upper_bound' in output
+
+
+GT_CONFIG = osp.join(REPO, 'configs', 'method1_clip-vit-b32_r50_fpn_5e-gt-boxes_refcoco.py')
+
+
+def not_run(*args, **kwargs):
+    raise AssertionError('a network that ground-truth proposals make unnecessary ran')
+
+
+@pytest.mark.parametrize('with_branch', [False, True])
+def test_ground_truth_proposals_replace_the_rpn(with_branch):
+    """The ground-truth boxes config (tiny backbone, mean-colour encoder, CLIP alone in the blend): the annotated
+    objects, mapped to the input (x2 wide, x1.5 high), are the proposals; the RPN never runs (nor the backbone
+    without a branch), and each colour word gets its annotated box back in original pixels, unrefined."""
+    from mmrec.datasets.transforms import pack_candidates
+    from mmrec.testing import TINY_DETECTOR_OPTIONS, colored_squares, detector_input
+
+    cfg = Config.fromfile(GT_CONFIG)
+    cfg.merge_from_dict(TINY_DETECTOR_OPTIONS)
+    cfg.model.roi_head.bbox_head.update(clip_weight=1.0, with_branch=with_branch)
+    cfg.model.roi_head.bbox_head.encoder = dict(type='MeanColorEncoder')
+    if not with_branch:
+        cfg.model.roi_head.bbox_roi_extractor = None
+    model = MODELS.build(cfg.model).eval()
+    assert model.candidate_source == 'ground_truth'
+    model.rpn_head.predict = not_run
+    if not with_branch:
+        model.extract_feat = not_run
+    image, boxes = colored_squares((96, 64))
+    inputs, metainfo, _ = detector_input(image, scale=(192, 96), keep_ratio=False,
+                                         preprocessor=cfg.model.data_preprocessor)
+    annotated = [boxes['red'], boxes['blue'], boxes['green'], np.array([30, 2, 50, 12], np.float32)]
+    sample = DetDataSample(metainfo=dict(metainfo, texts=['the green one', 'red', 'blue square'], img_path='x.jpg'))
+    sample.gt_candidates = pack_candidates([dict(bbox=box.tolist(), ann_id=i) for i, box in enumerate(annotated)])
+    with torch.no_grad():
+        result = model.predict(inputs[None], [sample])[0]
+    expected = torch.tensor(np.stack([boxes['green'], boxes['red'], boxes['blue']]))
+    torch.testing.assert_close(result.pred_instances.bboxes, expected)
+    torch.testing.assert_close(result.candidates.bboxes, torch.tensor(np.stack(annotated)))
+    assert result.candidates.scores.tolist() == [1.0] * 4  # uniform objectness
+
+    del sample.gt_candidates
+    with pytest.raises(ValueError, match=r'sample x\.jpg has no gt_candidates.*with_candidates=True'):
+        model.predict(inputs[None], [sample])

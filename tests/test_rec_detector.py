@@ -39,14 +39,20 @@ def pass_through_box_head(model) -> None:
         head.fc_cls.bias[-1] = 0.0  # background
 
 
-def rec_sample(texts, scale=(192, 96), proposal_scores=(0.9, 0.8, 0.7)) -> dict:
-    """One packed test sample (mmdet's Resize, our PackRECInputs) with proposals at the squares."""
+def packed_squares(texts, scale=(192, 96), **dataset_keys) -> tuple:
+    """The squares image packed as a test sample (mmdet's Resize, our PackRECInputs), with ``dataset_keys``
+    (e.g. ``candidates``) in the data_info; returns ``(packed results, {colour: box})``."""
     from mmdet.datasets.transforms import Resize
 
     image, boxes = colored_squares(size=(96, 64), squares=SQUARES)
     results = dict(img=image, img_shape=image.shape[:2], ori_shape=image.shape[:2], img_id=3, img_path='squares',
-                   texts=list(texts), expressions=[dict(text=t) for t in texts])
-    results = PackRECInputs()(Resize(scale=scale, keep_ratio=False)(results))
+                   texts=list(texts), expressions=[dict(text=t) for t in texts], **dataset_keys)
+    return PackRECInputs()(Resize(scale=scale, keep_ratio=False)(results)), boxes
+
+
+def rec_sample(texts, scale=(192, 96), proposal_scores=(0.9, 0.8, 0.7)) -> dict:
+    """One packed test sample with proposals at the squares."""
+    results, boxes = packed_squares(texts, scale)
     sample: DetDataSample = results['data_samples']
     sx, sy = sample.metainfo['scale_factor']
     order = ('green', 'blue', 'red')  # best proposal score first: the reverse of what the texts ask for
@@ -63,6 +69,35 @@ def colour_model():
     return model.eval()
 
 
+GT_CONFIG = 'configs/method2_clip-vit-b32-spatial_gt-boxes_refcoco.py'
+#: Grey background patches along the top edge, listed before the squares: with the scorer's default top_k=10
+#: the squares would not be scored at all.
+BACKGROUND = [[9.0 * i, 0.0, 9.0 * i + 8, 10.0] for i in range(10)]
+
+
+def annotated_squares(texts) -> tuple:
+    """The squares sample as ``REFERDataset(with_candidates=True)`` gives it: the background patches, then
+    green, blue and red as annotated objects; returns ``(data, candidate boxes (13, 4) in original pixels)``."""
+    boxes = BACKGROUND + [[float(v) for v in SQUARES[name]] for name in ('green', 'blue', 'red')]
+    candidates = [dict(bbox=box, ann_id=index + 1, category_id=1) for index, box in enumerate(boxes)]
+    results, _ = packed_squares(texts, candidates=candidates)
+    return dict(inputs=[results['inputs']], data_samples=[results['data_samples']]), np.array(boxes, np.float32)
+
+
+def not_run(*args, **kwargs):
+    raise AssertionError('the detector network ran')
+
+
+@pytest.fixture
+def ground_truth_model():
+    """The ground-truth boxes config (spatial reasoning on) with the mean-colour encoder; the detector must not run."""
+    cfg = tiny_method2_config(encoder=dict(type='MeanColorEncoder'), config=GT_CONFIG)
+    model = MODELS.build(cfg.model).eval()
+    assert model.candidate_source == 'ground_truth' and model.scorer.top_k is None
+    model.extract_feat = not_run
+    return model
+
+
 def test_one_box_per_expression_in_original_pixels(colour_model):
     data, boxes = rec_sample(['the red one', 'blue', 'green square', 'red'])
     sample = colour_model.test_step(data)[0]
@@ -75,13 +110,17 @@ def test_one_box_per_expression_in_original_pixels(colour_model):
     assert (candidates.scores[:-1] >= candidates.scores[1:]).all()
 
 
-def test_rescale_false_answers_in_input_pixels(colour_model):
-    data, boxes = rec_sample(['red', 'blue'])
-    processed = colour_model.data_preprocessor(data, False)
-    sample = colour_model.predict(processed['inputs'], processed['data_samples'], rescale=False)[0]
+@pytest.mark.parametrize('candidate_source', ['detector', 'ground_truth'])
+def test_rescale_false_answers_in_input_pixels(candidate_source, request):
+    if candidate_source == 'detector':
+        model, (data, _) = request.getfixturevalue('colour_model'), rec_sample(['red', 'blue'])
+    else:
+        model, (data, _) = request.getfixturevalue('ground_truth_model'), annotated_squares(['red', 'blue'])
+    processed = model.data_preprocessor(data, False)
+    sample = model.predict(processed['inputs'], processed['data_samples'], rescale=False)[0]
     scale = np.array([2.0, 1.5, 2.0, 1.5], dtype=np.float32)
     np.testing.assert_allclose(sample.pred_instances.bboxes.numpy(),
-                               np.stack([boxes['red'], boxes['blue']]) * scale, atol=1e-3)
+                               np.stack([SQUARES['red'], SQUARES['blue']]) * scale, atol=1e-3)
 
 
 def test_batch_of_two_images_of_different_sizes(colour_model):
@@ -165,3 +204,50 @@ def test_tools_test_on_tiny_refer_data(clip_dir, tmp_path):
         rows = [json.loads(line) for line in f if line.strip()]
     assert len(rows) == sum(summary['num_expressions'].values())  # every expression answered once
 
+
+
+def test_ground_truth_candidates_are_all_scored_without_the_detector(ground_truth_model):
+    texts = ['the red one', 'blue', 'green square', 'red']
+    data, candidate_boxes = annotated_squares(texts)
+    sample = ground_truth_model.test_step(data)[0]
+    expected = np.stack([SQUARES['red'], SQUARES['blue'], SQUARES['green'], SQUARES['red']]).astype(np.float32)
+    np.testing.assert_allclose(sample.pred_instances.bboxes.numpy(), expected)
+    # every annotated object, in the dataset's order, with the uniform prior score
+    np.testing.assert_allclose(sample.candidates.bboxes.numpy(), candidate_boxes)
+    assert sample.candidates.scores.tolist() == [1.0] * len(candidate_boxes)
+
+
+def test_ground_truth_without_candidates_names_the_sample_and_the_fix(ground_truth_model):
+    data, _ = rec_sample(['red'])  # a dataset that was not asked for the annotated objects
+    del data['data_samples'][0].proposals
+    with pytest.raises(ValueError, match=r'sample squares has no gt_candidates.*with_candidates=True'):
+        ground_truth_model.test_step(data)
+
+
+def test_bad_candidate_source_is_named():
+    cfg = tiny_method2_config(encoder=dict(type='MeanColorEncoder'))
+    cfg.model.candidate_source = 'proposals'
+    with pytest.raises(ValueError, match=r"candidate_source must be one of \('detector', 'ground_truth'\)"):
+        MODELS.build(cfg.model)
+
+
+def test_ground_truth_config_on_refer_data_answers_annotated_objects(clip_dir, tmp_path):
+    """The config's own test dataset (with_candidates=True) and pipeline on synthetic REFER data, tiny CLIP: the
+    candidates are exactly the image's annotations and every answer is one of them."""
+    from mmdet.registry import DATASETS
+    from mmengine.dataset import pseudo_collate
+
+    from mmrec.datasets import generate_synthetic_refer
+
+    summary = generate_synthetic_refer(str(tmp_path / 'data'), num_images={'val': 2}, image_size=(96, 96), seed=0)
+    cfg = tiny_method2_config(clip_dir=clip_dir, config=GT_CONFIG)
+    cfg.test_dataloader.dataset.update(summary['dataset_kwargs'], split='val')
+    dataset = DATASETS.build(cfg.test_dataloader.dataset)
+    model = MODELS.build(cfg.model).eval()
+    model.extract_feat = not_run
+    samples = model.test_step(pseudo_collate([dataset[index] for index in range(len(dataset))]))
+    for index, sample in enumerate(samples):
+        annotated = torch.tensor([c['bbox'] for c in dataset.get_data_info(index)['candidates']])
+        torch.testing.assert_close(sample.candidates.bboxes, annotated)
+        assert len(sample.pred_instances) == len(sample.texts)
+        assert all((annotated == box).all(dim=1).any() for box in sample.pred_instances.bboxes)

@@ -263,3 +263,55 @@ def test_unknown_image_and_fully_skipped_image_leave_no_sample(synthetic, tmp_pa
     assert f"1 refs whose image_id is not in instances.json (e.g. [{{'ref_id': {unknown_image['ref_id']}" \
         in warning
     assert f"1 sentences that are not dicts (e.g. [{{'ref_id': {malformed['ref_id']}" in warning
+
+
+def _annotated_objects(coco: dict, img_id: int) -> list:
+    """``REFERDataset(with_candidates=True)``'s expected ``candidates`` of an image, from instances.json."""
+    return [dict(bbox=[float(x), float(y), float(x + w), float(y + h)], ann_id=ann['id'],
+                 category_id=ann['category_id'])
+            for ann in coco['annotations'] if ann['image_id'] == img_id
+            for x, y, w, h in [ann['bbox']] if w > 0 and h > 0]
+
+
+def test_candidates_only_when_asked(synthetic):
+    dataset = _dataset(synthetic['dataset_kwargs'], split='val')
+    assert not any('candidates' in dataset.get_data_info(i) for i in range(len(dataset)))
+
+
+def test_candidates_are_every_annotated_object_of_the_image(synthetic, tmp_path):
+    """All the image's annotations in file order (the referred ones among them), zero-area ones left out, and
+    the same list for every sample of the image with one_expression_per_sample."""
+    root = _copy_root(synthetic, tmp_path)
+    coco = _read_coco(root)
+    refs = load_refs(osp.join(root, 'synthetic', 'refs(unc).p'))
+    img_id = next(ref['image_id'] for ref in refs if ref['split'] == 'val')
+    next_id = max(a['id'] for a in coco['annotations']) + 1
+    template = next(a for a in coco['annotations'] if a['image_id'] == img_id)
+    unreferred = dict(template, id=next_id, bbox=[1, 2, 30, 40])  # an object no expression refers to
+    flat = dict(template, id=next_id + 1, bbox=[5, 5, 10, 0])  # zero area: left out
+    coco['annotations'] += [unreferred, flat]
+    write_refer(osp.join(root, 'synthetic'), coco, refs)
+
+    for per_expression in (False, True):
+        dataset = _dataset(synthetic['dataset_kwargs'], data_root=root, split='val', with_candidates=True,
+                           one_expression_per_sample=per_expression)
+        for index in range(len(dataset)):
+            info = dataset.get_data_info(index)
+            expected = _annotated_objects(coco, info['img_id'])
+            assert info['candidates'] == expected
+            boxes = {c['ann_id']: c['bbox'] for c in info['candidates']}
+            assert all(boxes[e['ann_id']] == e['bbox'] for e in info['expressions'])  # the answer is a candidate
+    sample = next(info for info in map(dataset.get_data_info, range(len(dataset))) if info['img_id'] == img_id)
+    assert sample['candidates'][-1] == dict(bbox=[1.0, 2.0, 31.0, 42.0], ann_id=unreferred['id'],
+                                            category_id=unreferred['category_id'])
+    assert flat['id'] not in {c['ann_id'] for c in sample['candidates']}
+
+
+def test_check_images_false_loads_without_the_images(synthetic, tmp_path):
+    root = _copy_root(synthetic, tmp_path)
+    shutil.rmtree(osp.join(root, 'images'))
+    with pytest.raises(FileNotFoundError, match='images'):
+        _dataset(synthetic['dataset_kwargs'], data_root=root, split='val')
+    dataset = _dataset(synthetic['dataset_kwargs'], data_root=root, split='val', check_images=False)
+    assert len(dataset) == NUM_IMAGES['val'] and dataset.num_expressions == synthetic['num_expressions']['val']
+    assert not osp.exists(dataset.get_data_info(0)['img_path'])

@@ -46,6 +46,31 @@ def test_packed_sample_layout(synthetic):
         assert data_sample.gt_instances.labels.tolist() == [0] * len(expected_texts)
 
 
+def test_ground_truth_candidates_are_packed_in_original_pixels_only_when_given(synthetic):
+    """``REFERDataset(with_candidates=True)``'s ``candidates`` become the data sample's ``gt_candidates``,
+    untouched by the resize; without them there is no such field."""
+    kwargs = synthetic['colour']['dataset_kwargs']
+    plain = REFERDataset(**kwargs, split='train', pipeline=PIPELINE)[0]['data_samples']
+    assert 'gt_candidates' not in plain
+    dataset = REFERDataset(**kwargs, split='train', pipeline=PIPELINE, with_candidates=True)
+    for index in range(len(dataset)):
+        candidates = dataset.get_data_info(index)['candidates']
+        packed = dataset[index]['data_samples'].gt_candidates
+        assert packed.bboxes.dtype == torch.float32 and packed.bboxes.shape == (len(candidates), 4)
+        assert packed.bboxes.tolist() == [c['bbox'] for c in candidates]  # original pixels
+        assert packed.ann_ids.tolist() == [c['ann_id'] for c in candidates]
+        assert packed.category_ids.tolist() == [c['category_id'] for c in candidates]
+
+
+def test_packed_candidates_without_a_category_or_without_objects():
+    results = dict(img=np.zeros((8, 8, 3), np.uint8), img_shape=(8, 8), ori_shape=(8, 8), texts=[],
+                   expressions=[], candidates=[dict(bbox=[1, 1, 4, 4], ann_id=3, category_id=None)])
+    sample = PackRECInputs()(results)['data_samples']
+    assert sample.gt_candidates.category_ids.tolist() == [-1]
+    results['candidates'] = []
+    assert PackRECInputs()(results)['data_samples'].gt_candidates.bboxes.shape == (0, 4)
+
+
 def test_grayscale_image_comes_out_with_three_channels(synthetic):
     kwargs = synthetic['gray']['dataset_kwargs']
     dataset = REFERDataset(**kwargs, split='val', pipeline=PIPELINE)

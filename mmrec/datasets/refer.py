@@ -48,6 +48,10 @@ class REFERDataset(BaseDataset):
                                ref_id, sent_id, ann_id, category_id, split, kind), ...])
 
     ``kind`` is the sentence's ``'kind'`` (the synthetic data has one, e.g. 'spatial') or ``None``.
+    With ``with_candidates=True`` each ``data_info`` also has ``candidates``: every annotation of the image in
+    ``instances.json`` with a positive area, ``[dict(bbox=[x1, y1, x2, y2], ann_id, category_id), ...]`` in
+    file order (the ground-truth candidate boxes of ReCLIP's setting that separates detector errors from
+    scorer errors; the referred objects are among them).
     Images are ordered by id, expressions by ref order in the pickle then sentence order.
 
     Errors (raised at init, unless ``lazy_init``):
@@ -74,6 +78,9 @@ class REFERDataset(BaseDataset):
         split: One split name (``'val'``) or several (``['testA', 'testB']``).
         data_prefix: ``dict(img_path=...)``, the image folder, e.g. ``train2014/``.
         one_expression_per_sample: One sample per expression instead of per image.
+        with_candidates: Add each image's annotated objects as ``candidates`` (see above).
+        check_images: Check that every image file exists (``False`` for annotation-only use, such as
+            ``tools/analyze_language.py`` on a REFER root without images).
         **kwargs: The rest of :class:`mmengine.dataset.BaseDataset` (``pipeline``, ``test_mode``, ...).
     """
 
@@ -87,6 +94,8 @@ class REFERDataset(BaseDataset):
                  split: Union[str, Sequence[str]] = 'val',
                  data_prefix: dict = dict(img_path='train2014/'),
                  one_expression_per_sample: bool = False,
+                 with_candidates: bool = False,
+                 check_images: bool = True,
                  **kwargs) -> None:
         if data_root and not osp.isdir(data_root):
             raise FileNotFoundError(f'REFERDataset data_root not found: {data_root}')
@@ -95,6 +104,8 @@ class REFERDataset(BaseDataset):
         if not self.splits:
             raise ValueError('REFERDataset needs at least one split name')
         self.one_expression_per_sample = one_expression_per_sample
+        self.with_candidates = with_candidates
+        self.check_images = check_images
         self.num_expressions = 0
         # Outside a runner (scripts, tests) no default scope is set, and the pipeline's transform names
         # would be looked up in MMEngine's root registry, which lacks mmdet's and ours.
@@ -129,13 +140,18 @@ class REFERDataset(BaseDataset):
         skips.report(self.split_file)
 
         img_infos = [images[img_id] for img_id in sorted(expressions_per_image)]
-        self._check_images_exist(img_infos)
+        if self.check_images:
+            self._check_images_exist(img_infos)
+        candidates = _candidates_per_image(coco['annotations']) if self.with_candidates else {}
         data_list = []
         for img in img_infos:
             expressions = expressions_per_image[img['id']]
             groups = [[e] for e in expressions] if self.one_expression_per_sample else [expressions]
             for group in groups:
-                data_list.append(self._image_sample(img, group))
+                sample = self._image_sample(img, group)
+                if self.with_candidates:
+                    sample['candidates'] = candidates.get(img['id'], [])
+                data_list.append(sample)
         self.num_expressions = sum(len(exprs) for exprs in expressions_per_image.values())
         MMLogger.get_current_instance().info(
             f'REFERDataset {self.split_file} {self.splits}: {len(img_infos)} images, '
@@ -193,6 +209,17 @@ class REFERDataset(BaseDataset):
     def _image_sample(self, img: dict, expressions: List[dict]) -> dict:
         return dict(img_path=self._img_path(img), img_id=img['id'], height=img['height'],
                     width=img['width'], expressions=expressions)
+
+
+def _candidates_per_image(annotations: List[dict]) -> Dict[Any, List[dict]]:
+    """Every annotation with a positive area, per image id: ``[dict(bbox=xyxy, ann_id, category_id), ...]``."""
+    per_image: Dict[Any, List[dict]] = defaultdict(list)
+    for ann in annotations:
+        x1, y1, x2, y2 = xywh_to_xyxy(ann['bbox'])
+        if x2 > x1 and y2 > y1:
+            per_image[ann['image_id']].append(dict(bbox=[x1, y1, x2, y2], ann_id=ann['id'],
+                                                   category_id=ann.get('category_id')))
+    return per_image
 
 
 def _nth(values: Optional[Sequence[Any]], index: int) -> Optional[Any]:

@@ -14,6 +14,9 @@ from mmcv.transforms import BaseTransform
 from mmdet.datasets.transforms import PackDetInputs
 from mmdet.registry import TRANSFORMS
 from mmdet.structures.bbox import HorizontalBoxes
+from mmengine.structures import InstanceData
+
+from ..models.gt_candidates import GT_CANDIDATES_FIELD
 
 
 @TRANSFORMS.register_module()
@@ -36,6 +39,21 @@ class LoadReferExpressions(BaseTransform):
         results['gt_ignore_flags'] = np.zeros(len(expressions), dtype=bool)
         results['texts'] = [expr['text'] for expr in expressions]
         return results
+
+
+def pack_candidates(candidates: Sequence[dict]) -> InstanceData:
+    """``REFERDataset``'s ``candidates`` (``[dict(bbox=xyxy, ann_id, category_id), ...]``) as ``InstanceData``.
+
+    Returns:
+        ``bboxes`` (M, 4) float32 in original image pixels, ``ann_ids`` (M,) int64 and ``category_ids`` (M,)
+        int64 (-1 where the annotation has none), in the dataset's order.
+    """
+    boxes = np.array([c['bbox'] for c in candidates], dtype=np.float32).reshape(-1, 4)
+    return InstanceData(
+        bboxes=torch.from_numpy(boxes),
+        ann_ids=torch.tensor([int(c['ann_id']) for c in candidates], dtype=torch.long),
+        category_ids=torch.tensor([-1 if c.get('category_id') is None else int(c['category_id'])
+                                   for c in candidates], dtype=torch.long))
 
 
 #: Where :class:`KeepOriginalImage` stores the loaded image in the pipeline's results.
@@ -88,7 +106,11 @@ class PackRECInputs(PackDetInputs):
     ``gt_instances.bboxes`` row i is the (transformed) box of ``texts[i]``; ``expressions`` keep the
     boxes in original image pixels for the metric and the visualiser. When the pipeline kept the loaded image
     (:class:`KeepOriginalImage`), the data sample also carries it as ``original_image``: a ``(3, H, W)``
-    uint8 RGB tensor (moved to the model's device with the data sample by the data preprocessor).
+    uint8 RGB tensor (moved to the model's device with the data sample by the data preprocessor). When the
+    dataset gave the image's annotated objects (``REFERDataset(with_candidates=True)``), it carries them as
+    ``gt_candidates`` (:func:`pack_candidates`: ``bboxes`` (M, 4) in **original** image pixels, untouched by
+    the geometric transforms, ``ann_ids``, ``category_ids``), the candidates of the REC models'
+    ``candidate_source='ground_truth'``; without them the field is absent.
     """
 
     def __init__(self,
@@ -103,4 +125,7 @@ class PackRECInputs(PackDetInputs):
         if original is not None:
             packed['data_samples'].original_image = torch.from_numpy(
                 np.ascontiguousarray(original.transpose(2, 0, 1)))
+        candidates = results.get('candidates')
+        if candidates is not None:
+            packed['data_samples'].set_field(pack_candidates(candidates), GT_CANDIDATES_FIELD)
         return packed

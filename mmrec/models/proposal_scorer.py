@@ -42,7 +42,8 @@ class CLIPProposalScorer(BaseModule):
 
     Args:
         encoder: config of a :class:`~mmrec.models.clip_encoder.BaseCLIPEncoder` (``CLIPEncoder`` by default).
-        top_k: most detections scored per image.
+        top_k: most detections scored per image; ``None`` scores them all (e.g. the annotated objects of the
+            detectors' ``candidate_source='ground_truth'``, as ReCLIP does).
         crop_mode: ``'crop'`` (tight box), ``'context'`` (box plus ``context_ratio`` margin), ``'blur'``
             (image blurred outside the box) or several joined by ``'+'``, e.g. ReCLIP's ``'crop+blur'``.
         context_ratio: margin of ``'context'`` crops per side, as a fraction of the box's size.
@@ -58,21 +59,21 @@ class CLIPProposalScorer(BaseModule):
             An expression it handles is answered by the highest reasoner probability (the returned score).
     """
 
-    def __init__(self, encoder: dict = dict(type='CLIPEncoder'), top_k: int = 10,
+    def __init__(self, encoder: dict = dict(type='CLIPEncoder'), top_k: Optional[int] = 10,
                  crop_mode: Union[str, Sequence[str]] = 'crop', context_ratio: float = 0.2,
                  blur_sigma: float = 0.1, detector_score_weight: float = 0.0,
                  prompt_templates: Sequence[str] = ('{}',), spatial_reasoning: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
-        if top_k < 1:
-            raise ValueError(f'top_k must be >= 1, got {top_k}')
+        if top_k is not None and top_k < 1:
+            raise ValueError(f'top_k must be >= 1 or None, got {top_k}')
         if not 0.0 <= detector_score_weight <= 1.0:
             raise ValueError(f'detector_score_weight must be in [0, 1], got {detector_score_weight}')
         bad_templates = [t for t in prompt_templates if t.count('{}') != 1]
         if not prompt_templates or bad_templates:
             raise ValueError(f'each prompt template needs exactly one "{{}}", got {list(prompt_templates)}')
         self.encoder = MODELS.build(encoder)
-        self.top_k = int(top_k)
+        self.top_k = None if top_k is None else int(top_k)
         self.crop_modes = parse_crop_modes(crop_mode)
         self.context_ratio = context_ratio
         self.blur_sigma = blur_sigma
@@ -85,7 +86,8 @@ class CLIPProposalScorer(BaseModule):
 
     def select_candidates(self, detections: InstanceData, ori_shape: Sequence[int],
                           img_id: object = None) -> InstanceData:
-        """The top-K usable detections, best first, boxes clipped to the image; the whole image if none."""
+        """The top-K usable detections, best first (ties in their given order), boxes clipped to the image; the
+        whole image if none."""
         height, width = float(ori_shape[0]), float(ori_shape[1])
         boxes = detections.bboxes.float().reshape(-1, 4)
         scores = detections.scores.float().reshape(-1) if 'scores' in detections else boxes.new_ones(len(boxes))
@@ -103,7 +105,7 @@ class CLIPProposalScorer(BaseModule):
             _warn(f'image {img_id}: no detections, scoring the whole image instead '
                   f'({self.num_images_without_detections} image(s) so far)')
             boxes, scores = boxes.new_tensor([[0.0, 0.0, width, height]]), scores.new_zeros(1)
-        order = scores.argsort(descending=True)[:self.top_k]
+        order = scores.sort(descending=True, stable=True).indices[:self.top_k]
         return InstanceData(bboxes=boxes[order], scores=scores[order])
 
     def encode_expressions(self, texts: Sequence[str]) -> Tensor:

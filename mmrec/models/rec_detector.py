@@ -1,14 +1,18 @@
 """A two-stage mmdet detector whose detections are re-ranked per expression by a REC scorer (method 2)."""
-from typing import List, Optional
+import logging
+from typing import List
 
 from mmdet.models.detectors import TwoStageDetector
 from mmdet.registry import MODELS
 from mmdet.structures import DetDataSample
 from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig
+from mmengine.logging import print_log
+from mmengine.structures import InstanceData
 from torch import Tensor
 
 from .box_crops import InputNormalization, scale_boxes
 from .clip_encoder import original_image_for
+from .gt_candidates import check_candidate_source, ground_truth_candidates
 
 
 @MODELS.register_module()
@@ -25,14 +29,28 @@ class RECTwoStageDetector(TwoStageDetector):
     chosen from), both in original image pixels when ``rescale=True`` (the layout in ``docs/design.md``).
 
     Only the detector can be trained, and with its own config (``configs/detector/``): ``loss`` refuses.
+
+    Args (besides mmdet's ``TwoStageDetector``'s):
+        scorer: config of the :class:`~mmrec.models.CLIPProposalScorer`.
+        candidate_source: ``'detector'`` (default): the scorer chooses among the detector's detections;
+            ``'ground_truth'``: among the image's annotated objects (the data sample's ``gt_candidates``, from
+            ``REFERDataset(with_candidates=True)``) with a uniform prior score of 1.0, and the detector network
+            is not run (ReCLIP's ground-truth boxes setting: scorer errors without detector errors). The
+            scorer's ``top_k`` still applies; ``None`` scores every annotated object, as ReCLIP does.
     """
 
     def __init__(self, backbone: ConfigType, rpn_head: ConfigType, roi_head: ConfigType, train_cfg: ConfigType,
                  test_cfg: ConfigType, scorer: ConfigType, neck: OptConfigType = None,
-                 data_preprocessor: OptConfigType = None, init_cfg: OptMultiConfig = None) -> None:
+                 data_preprocessor: OptConfigType = None, candidate_source: str = 'detector',
+                 init_cfg: OptMultiConfig = None) -> None:
         super().__init__(backbone=backbone, neck=neck, rpn_head=rpn_head, roi_head=roi_head, train_cfg=train_cfg,
                          test_cfg=test_cfg, data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.scorer = MODELS.build(scorer)
+        self.candidate_source = check_candidate_source(candidate_source, type(self).__name__)
+        if self.candidate_source == 'ground_truth' and self.scorer.top_k is not None:
+            print_log(f"RECTwoStageDetector: candidate_source='ground_truth' with scorer top_k={self.scorer.top_k}: "
+                      'the annotated objects all score 1.0, so only the first top_k of each image (in file order) '
+                      'are scored; top_k=None scores them all', logger='current', level=logging.WARNING)
 
     def loss(self, batch_inputs: Tensor, batch_data_samples: List[DetDataSample]) -> dict:
         raise NotImplementedError(
@@ -47,13 +65,12 @@ class RECTwoStageDetector(TwoStageDetector):
             if 'texts' not in sample.metainfo:
                 raise KeyError(f'sample {sample.metainfo.get("img_path", "?")} has no "texts" in its metainfo: '
                                'the test pipeline must end with PackRECInputs')
-        # detections in original image pixels; the scorer maps them to the input itself
-        batch_data_samples = super().predict(batch_inputs, batch_data_samples, rescale=True)
+        detections = self.candidate_boxes(batch_inputs, batch_data_samples)
         input_norm = InputNormalization.from_preprocessor(self.data_preprocessor)
-        for image, sample in zip(batch_inputs, batch_data_samples):
+        for image, sample, boxes in zip(batch_inputs, batch_data_samples, detections):
             original = original_image_for(self.scorer.encoder, sample)
-            predictions, candidates = self.scorer(image, sample.pred_instances, sample.metainfo['texts'],
-                                                  sample.metainfo, input_norm, original)
+            predictions, candidates = self.scorer(image, boxes, sample.metainfo['texts'], sample.metainfo,
+                                                  input_norm, original)
             if not rescale:  # back to input pixels
                 scale_factor = sample.metainfo['scale_factor']
                 predictions.bboxes = scale_boxes(predictions.bboxes, scale_factor)
@@ -61,3 +78,13 @@ class RECTwoStageDetector(TwoStageDetector):
             sample.pred_instances = predictions
             sample.candidates = candidates
         return batch_data_samples
+
+    def candidate_boxes(self, batch_inputs: Tensor, batch_data_samples: List[DetDataSample]) -> List[InstanceData]:
+        """Per sample, the boxes the scorer chooses from: ``bboxes`` (M, 4) in original image pixels and
+        ``scores`` (M,): the detector's detections, or the annotated objects with score 1.0 (``candidate_source``).
+        """
+        if self.candidate_source == 'ground_truth':
+            return [ground_truth_candidates(sample) for sample in batch_data_samples]
+        # the scorer maps original pixels to the network input itself
+        detected = super().predict(batch_inputs, batch_data_samples, rescale=True)
+        return [sample.pred_instances for sample in detected]

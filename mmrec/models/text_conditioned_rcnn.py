@@ -12,6 +12,7 @@ from mmengine.structures import InstanceData
 from torch import Tensor
 
 from .box_crops import InputNormalization, scale_boxes
+from .gt_candidates import check_candidate_source, ground_truth_candidates
 from .text_conditioned_roi_head import unique_referred_boxes
 
 
@@ -33,11 +34,19 @@ class TextConditionedRCNN(TwoStageDetector):
     Args:
         frozen_modules: names of sub-modules kept fixed (no gradient, eval mode), e.g. ``('backbone',
             'neck')`` to fine-tune only the RPN and the branch.
+        candidate_source: the proposals scored at inference: ``'detector'`` (default: the RPN's, or the samples'
+            own ``proposals``) or ``'ground_truth'``: the image's annotated objects (the data sample's
+            ``gt_candidates``, from ``REFERDataset(with_candidates=True)``) with uniform objectness 1.0, so
+            that the head's choice is measured without the RPN's misses (ReCLIP's ground-truth boxes
+            setting). The RPN is not run, nor the backbone when the head has no branch. With
+            ``refine_boxes=False`` and the local search off, every answer is one of the annotated boxes.
+            Training is unaffected.
     """
 
     def __init__(self, backbone: ConfigType, rpn_head: ConfigType, roi_head: ConfigType, train_cfg: ConfigType,
                  test_cfg: ConfigType, neck: OptConfigType = None, data_preprocessor: OptConfigType = None,
-                 frozen_modules: Sequence[str] = (), init_cfg: OptMultiConfig = None) -> None:
+                 frozen_modules: Sequence[str] = (), candidate_source: str = 'detector',
+                 init_cfg: OptMultiConfig = None) -> None:
         super().__init__(backbone=backbone, neck=neck, rpn_head=rpn_head, roi_head=roi_head, train_cfg=train_cfg,
                          test_cfg=test_cfg, data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         unknown = [name for name in frozen_modules if not isinstance(getattr(self, name, None), torch.nn.Module)]
@@ -46,6 +55,7 @@ class TextConditionedRCNN(TwoStageDetector):
         self.frozen_modules = tuple(frozen_modules)
         for name in self.frozen_modules:
             getattr(self, name).requires_grad_(False)
+        self.candidate_source = check_candidate_source(candidate_source, type(self).__name__)
 
     def train(self, mode: bool = True) -> 'TextConditionedRCNN':
         super().train(mode)
@@ -65,6 +75,13 @@ class TextConditionedRCNN(TwoStageDetector):
         """The samples' own ``proposals`` when every sample has them, else ``None``."""
         proposals = [sample.get('proposals', None) for sample in batch_data_samples]
         return None if any(p is None for p in proposals) else proposals
+
+    @staticmethod
+    def _ground_truth_proposals(sample: DetDataSample) -> InstanceData:
+        """The sample's annotated objects as proposals: ``bboxes`` (M, 4) in input pixels, ``scores`` (M,) 1.0."""
+        proposals = ground_truth_candidates(sample)
+        proposals.bboxes = scale_boxes(proposals.bboxes, sample.metainfo['scale_factor'])
+        return proposals
 
     def loss(self, batch_inputs: Tensor, batch_data_samples: List[DetDataSample]) -> dict:
         """RPN losses (targets: the distinct referred boxes) and the RoI head's branch losses."""
@@ -88,9 +105,14 @@ class TextConditionedRCNN(TwoStageDetector):
                 rescale: bool = True) -> List[DetDataSample]:
         """Fill ``pred_instances`` (one box and score per expression) and ``candidates`` of every sample."""
         self._check_texts(batch_data_samples)
-        x = self.extract_feat(batch_inputs)
-        rpn_results_list = (self._given_proposals(batch_data_samples)
-                            or self.rpn_head.predict(x, batch_data_samples, rescale=False))
+        if self.candidate_source == 'ground_truth':
+            # the backbone's features serve only the branch's RoI features
+            x = self.extract_feat(batch_inputs) if self.roi_head.bbox_head.with_branch else None
+            rpn_results_list = [self._ground_truth_proposals(sample) for sample in batch_data_samples]
+        else:
+            x = self.extract_feat(batch_inputs)
+            rpn_results_list = (self._given_proposals(batch_data_samples)
+                                or self.rpn_head.predict(x, batch_data_samples, rescale=False))
         input_norm = InputNormalization.from_preprocessor(self.data_preprocessor)
         outputs = self.roi_head.predict(x, rpn_results_list, batch_data_samples, batch_inputs, input_norm)
         for sample, (predictions, candidates) in zip(batch_data_samples, outputs):

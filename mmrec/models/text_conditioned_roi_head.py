@@ -98,10 +98,13 @@ class TextConditionedRoIHead(BaseModule):
         roi_feats = self._roi_features(x, [result.priors for result in sampling_results])
         return self.bbox_head.loss(roi_feats, sampling_results, batch_texts, batch_referred)
 
-    def predict(self, x: Tuple[Tensor], rpn_results_list: List[InstanceData],
+    def predict(self, x: Optional[Tuple[Tensor]], rpn_results_list: List[InstanceData],
                 batch_data_samples: List[DetDataSample], batch_inputs: Tensor,
                 input_norm: InputNormalization) -> List[Tuple[InstanceData, InstanceData]]:
-        """``(predictions, candidates)`` per image, in input pixels (see ``CLIPTextConditionedHead``)."""
+        """``(predictions, candidates)`` per image, in input pixels (see ``CLIPTextConditionedHead``).
+
+        ``x`` (the neck's feature maps) is read only by the branch: ``None`` is enough for a head without one.
+        """
         roi_feats = [None] * len(rpn_results_list)
         if self.bbox_head.with_branch:
             boxes = [get_box_tensor(r.bboxes) for r in rpn_results_list]
