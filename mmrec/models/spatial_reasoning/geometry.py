@@ -109,9 +109,9 @@ def size_factor(boxes: Tensor, size: str, spread: float, image_size: Tuple[int, 
     taller one's top is higher, whatever its distance).
 
     On a log scale, a sigmoid centred half-way between the smallest and the largest measure, whose width is
-    an eighth of their spread or of ``log(spread)``, whichever is larger: boxes whose sizes differ by less
-    than a factor ``spread`` are told apart only gently, so that a near tie leaves CLIP and the other cues
-    the say.
+    an eighth of their spread; when they differ by less than a factor ``spread``, half of ``log(spread)``, so
+    that the largest and the smallest box get at most 0.73 and 0.27: a near tie is told apart only gently and
+    leaves CLIP and the other cues the say.
     """
     if len(boxes) < 2:
         return boxes.new_ones(len(boxes))
@@ -121,7 +121,8 @@ def size_factor(boxes: Tensor, size: str, spread: float, image_size: Tuple[int, 
         measure = (boxes[:, 2] - boxes[:, 0]).clamp(min=1e-6) * (boxes[:, 3] - boxes[:, 1]).clamp(min=1e-6)
     measure = measure.log()
     low, high = measure.min(), measure.max()
-    width = torch.clamp(high - low, min=max(math.log(spread), 1e-6)) / 8
+    spread_log = max(math.log(spread), 1e-6)
+    width = torch.where(high - low >= spread_log, (high - low) / 8, torch.full_like(high, spread_log / 2))
     large = torch.sigmoid((measure - (low + high) / 2) / width)
     return large if size in ('large', 'tall') else 1 - large
 
