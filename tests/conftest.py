@@ -12,3 +12,17 @@ import pytest  # noqa: E402
 @pytest.fixture(scope='session')
 def repo_root() -> str:
     return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@pytest.fixture(scope='session')
+def load_tool(repo_root):
+    """``load_tool('analyze_language')``: the module ``tools/analyze_language.py``, imported from its file."""
+    import importlib.util
+
+    def load(name: str):
+        spec = importlib.util.spec_from_file_location(f'mmrec_tool_{name}', os.path.join(repo_root, 'tools',
+                                                                                         f'{name}.py'))
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+    return load

@@ -1,5 +1,4 @@
 """tools/analyze_language.py: cue counts and geometry-only accuracy on a small REFER root (no images)."""
-import importlib.util
 import json
 import os.path as osp
 import pickle
@@ -35,12 +34,8 @@ REFS = [
 
 
 @pytest.fixture(scope='module')
-def tool(repo_root):
-    spec = importlib.util.spec_from_file_location('analyze_language',
-                                                  osp.join(repo_root, 'tools', 'analyze_language.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def tool(load_tool):
+    return load_tool('analyze_language')
 
 
 @pytest.fixture()

@@ -1,5 +1,4 @@
 """tools/prepare_refcoco.py: per-split counts, missing images, leak-free train detection file."""
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -13,12 +12,8 @@ CATEGORIES = [dict(id=1, name='person'), dict(id=2, name='bicycle'), dict(id=3, 
 
 
 @pytest.fixture(scope='module')
-def tool(repo_root):
-    spec = importlib.util.spec_from_file_location('prepare_refcoco',
-                                                  osp.join(repo_root, 'tools', 'prepare_refcoco.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def tool(load_tool):
+    return load_tool('prepare_refcoco')
 
 
 def _ref(ref_id: int, image_id: int, split: str, num_sentences: int = 2) -> dict:

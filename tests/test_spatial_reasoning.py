@@ -137,9 +137,6 @@ def test_a_relation_without_a_landmark_falls_back_to_the_subject():
 
 
 # ------------------------------------------------------------------------------ real RefCOCO language
-UNINFORMATIVE = lambda phrases: torch.zeros(len(phrases), 8)  # noqa: E731  (CLIP taken out: 8 boxes at most)
-
-
 def _answer(text, boxes, image_size=IMAGE_SIZE, similarity_fn=None):
     """Index of the box the reasoner picks for ``text`` when every phrase matches every box equally."""
     similarity_fn = similarity_fn or (lambda phrases: torch.zeros(len(phrases), len(boxes)))
