@@ -5,11 +5,14 @@
 # The detector network is not run, so no checkpoint is needed:
 #   python tools/test.py configs/method2_clip-vit-b32-spatial_gt-boxes_refcoco.py
 # Without spatial reasoning: --cfg-options model.scorer.spatial_reasoning=None
-_base_ = './method2_clip-vit-b32-spatial_r50_fpn_refcoco-ft_refcoco.py'
+_base_ = './method2_clip-vit-b32_r50_fpn_refcoco-ft_refcoco.py'
 
 model = dict(
     candidate_source='ground_truth',  # the data samples' gt_candidates, uniform prior score 1.0
-    scorer=dict(top_k=None))  # every annotated object is scored, as in ReCLIP
+    scorer=dict(
+        top_k=None,  # every annotated object is scored, as in ReCLIP
+        # spatial reasoning as in method2_clip-vit-b32-spatial_r50_fpn_refcoco-ft_refcoco.py
+        spatial_reasoning=dict(temperature=None)))
 
 # the datasets give each image's annotated objects (REFERDataset(with_candidates=True) -> gt_candidates)
 val_dataloader = dict(dataset=dict(with_candidates=True))

@@ -4,13 +4,10 @@
 #   python tools/test.py configs/method2_tiny-clip_r18-tiny_fpn_synthetic.py DETECTOR.pth \
 #       --cfg-options model.scorer.encoder.name_or_path=work_dirs/tiny-clip_1xb64-30e_synthetic-regions/clip
 _base_ = [
-    './_base_/models/method2_faster-rcnn_r50_fpn_clip-vit-b32.py',
-    './_base_/models/faster-rcnn_r18-tiny_fpn_synthetic.py',
+    './_base_/models/method2_faster-rcnn_r18-tiny_fpn_clip-vit-b32.py',
     './_base_/datasets/synthetic_rec.py',
     './_base_/default_runtime.py',
 ]
-
-model = {{_base_.tiny_synthetic_detector}}
 
 # Method 2 trains nothing: the detector is trained by its own config, CLIP is frozen.
 train_dataloader = None

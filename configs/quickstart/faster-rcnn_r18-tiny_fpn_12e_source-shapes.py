@@ -12,19 +12,25 @@
 #       --num-val 0 --num-testA 0 --num-testB 0
 #   python tools/prepare_refcoco.py data/synthetic_source --dataset synthetic
 #   python tools/train.py configs/quickstart/faster-rcnn_r18-tiny_fpn_12e_source-shapes.py
-_base_ = '../detector/faster-rcnn_r18-tiny_fpn_20e_synthetic.py'
+# The tiny detector of configs/detector/faster-rcnn_r18-tiny_fpn_20e_synthetic.py, with the CPU settings below.
+_base_ = [
+    '../_base_/models/faster-rcnn_r18-tiny_fpn_synthetic.py',
+    '../_base_/datasets/synthetic_detection.py',
+    'mmdet::_base_/schedules/schedule_1x.py',
+    'mmdet::_base_/default_runtime.py',
+]
+custom_imports = dict(imports=['mmrec'], allow_failed_imports=False)  # torch>=2.6 checkpoint compatibility
 
-data_root = 'data/synthetic_source/'
-source_scale = (160, 120)
-
-# CPU speed (same detector, cheaper training): a fixed 2x2 RoIAlign sampling grid instead of the adaptive one
+# CPU speed (same network, cheaper training): a fixed 2x2 RoIAlign sampling grid instead of the adaptive one
 # (whose cost grows with the box size, and dominated the step time), fewer RPN proposals and sampled RoIs for
-# scenes of 3-6 objects.
+# scenes of 3-6 objects. The fine-tuned detector (faster-rcnn_r18-tiny_fpn_6e_synthetic-ft.py) has the same.
 model = dict(
     roi_head=dict(bbox_roi_extractor=dict(roi_layer=dict(sampling_ratio=2))),
     train_cfg=dict(rpn_proposal=dict(nms_pre=500, max_per_img=300), rcnn=dict(sampler=dict(num=128))),
     test_cfg=dict(rpn=dict(nms_pre=500, max_per_img=300)))
 
+data_root = 'data/synthetic_source/'
+source_scale = (160, 120)
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadAnnotations', with_bbox=True),
@@ -35,9 +41,13 @@ train_pipeline = [
 train_dataloader = dict(dataset=dict(data_root=data_root, pipeline=train_pipeline))
 
 max_epochs = 12
-train_cfg = dict(max_epochs=max_epochs)
+train_cfg = dict(max_epochs=max_epochs, val_interval=100)
+val_cfg = None
+test_cfg = None
+optim_wrapper = dict(optimizer=dict(lr=0.02))
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=50),
     dict(type='MultiStepLR', by_epoch=True, begin=0, end=max_epochs, milestones=[9], gamma=0.1),
 ]
-default_hooks = dict(checkpoint=dict(interval=max_epochs, max_keep_ckpts=1))
+default_hooks = dict(logger=dict(interval=10), checkpoint=dict(interval=max_epochs, max_keep_ckpts=1))
+log_processor = dict(window_size=10)

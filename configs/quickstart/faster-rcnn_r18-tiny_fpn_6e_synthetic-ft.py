@@ -5,27 +5,30 @@
 #   python tools/prepare_refcoco.py data/synthetic --dataset synthetic
 #   python tools/train.py configs/quickstart/faster-rcnn_r18-tiny_fpn_6e_synthetic-ft.py \
 #       --cfg-options load_from=work_dirs/faster-rcnn_r18-tiny_fpn_12e_source-shapes/epoch_12.pth
-_base_ = './faster-rcnn_r18-tiny_fpn_12e_source-shapes.py'
-
-data_root = 'data/synthetic/'
-image_scale = (320, 240)
-
-train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations', with_bbox=True),
-    dict(type='Resize', scale=image_scale, keep_ratio=True),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='PackDetInputs'),
+_base_ = [
+    '../_base_/models/faster-rcnn_r18-tiny_fpn_synthetic.py',
+    '../_base_/datasets/synthetic_detection.py',  # data/synthetic at 320x240
+    'mmdet::_base_/schedules/schedule_1x.py',
+    'mmdet::_base_/default_runtime.py',
 ]
-train_dataloader = dict(dataset=dict(data_root=data_root, pipeline=train_pipeline))
+custom_imports = dict(imports=['mmrec'], allow_failed_imports=False)  # torch>=2.6 checkpoint compatibility
+
+# the untuned detector's CPU settings (faster-rcnn_r18-tiny_fpn_12e_source-shapes.py)
+model = dict(
+    roi_head=dict(bbox_roi_extractor=dict(roi_layer=dict(sampling_ratio=2))),
+    train_cfg=dict(rpn_proposal=dict(nms_pre=500, max_per_img=300), rcnn=dict(sampler=dict(num=128))),
+    test_cfg=dict(rpn=dict(nms_pre=500, max_per_img=300)))
 
 # Fine-tuning a working detector: half the learning rate, a short warm-up, one decay step.
 max_epochs = 6
-train_cfg = dict(max_epochs=max_epochs)
+train_cfg = dict(max_epochs=max_epochs, val_interval=100)
+val_cfg = None
+test_cfg = None
 optim_wrapper = dict(optimizer=dict(lr=0.01))
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=20),
     dict(type='MultiStepLR', by_epoch=True, begin=0, end=max_epochs, milestones=[5], gamma=0.1),
 ]
-default_hooks = dict(checkpoint=dict(interval=max_epochs, max_keep_ckpts=1))
+default_hooks = dict(logger=dict(interval=10), checkpoint=dict(interval=max_epochs, max_keep_ckpts=1))
+log_processor = dict(window_size=10)
 load_from = 'work_dirs/faster-rcnn_r18-tiny_fpn_12e_source-shapes/epoch_12.pth'

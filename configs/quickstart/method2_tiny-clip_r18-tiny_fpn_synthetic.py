@@ -4,13 +4,25 @@
 # (faster-rcnn_r18-tiny_fpn_6e_synthetic-ft.py).
 #   python tools/test.py configs/quickstart/method2_tiny-clip_r18-tiny_fpn_synthetic.py DETECTOR.pth \
 #       --cfg-options model.scorer.encoder.name_or_path=work_dirs/quickstart/clip/clip
-_base_ = '../method2_tiny-clip_r18-tiny_fpn_synthetic.py'
+# Crop similarity alone (the report's method 2): method2_tiny-clip_r18-tiny_fpn_crop-only_synthetic.py.
+_base_ = [
+    '../_base_/models/method2_faster-rcnn_r18-tiny_fpn_clip-vit-b32.py',
+    '../_base_/datasets/synthetic_rec.py',
+    '../_base_/default_runtime.py',
+]
 
 clip_dir = 'work_dirs/quickstart/clip/clip'
 model = dict(
     roi_head=dict(bbox_roi_extractor=dict(roi_layer=dict(sampling_ratio=2))),  # as the detector trained
     test_cfg=dict(rpn=dict(nms_pre=500, max_per_img=300)),  # scenes of 3-6 objects need few proposals
     # ReCLIP-style geometry for location, size and relation words (a crop cannot show them); the softmax
-    # temperature is the tiny CLIP's own. crop-only: method2_tiny-clip_r18-tiny_fpn_crop-only_synthetic.py
+    # temperature is the tiny CLIP's own
     scorer=dict(encoder=dict(name_or_path=clip_dir), spatial_reasoning=dict(temperature=None)))
 test_dataloader = dict(dataset=dict(split='val'))
+
+# Method 2 trains nothing: the detector is trained by its own config, CLIP is frozen.
+train_dataloader = None
+train_cfg = None
+optim_wrapper = None
+val_cfg = dict(type='ValLoop')
+test_cfg = dict(type='TestLoop')

@@ -8,12 +8,14 @@ ann_file = 'refcoco/instances.json'
 split_file = 'refcoco/refs(unc).p'
 data_prefix = dict(img_path='train2014/')
 backend_args = None  # image loading only; REFERDataset reads its annotation files locally
+image_scale = (1333, 800)  # the detector's input size (mmdet's COCO test scale)
 
+# Another scale: override the whole pipeline in the config that needs it (no positional pipeline indices).
 # No random flip: it would turn "the man on the left" into a wrong label.
 train_pipeline = [
     dict(type='LoadImageFromFile', backend_args=backend_args),
     dict(type='LoadReferExpressions'),
-    dict(type='Resize', scale=(1333, 800), keep_ratio=True),
+    dict(type='Resize', scale=image_scale, keep_ratio=True),
     dict(type='PackRECInputs'),
 ]
 # Testing also keeps the loaded image (before the detector's resize) in the data sample: the REC models'
@@ -22,7 +24,7 @@ test_pipeline = [
     dict(type='LoadImageFromFile', backend_args=backend_args),
     dict(type='KeepOriginalImage'),
     dict(type='LoadReferExpressions'),
-    dict(type='Resize', scale=(1333, 800), keep_ratio=True),
+    dict(type='Resize', scale=image_scale, keep_ratio=True),
     dict(type='PackRECInputs'),
 ]
 

@@ -4,6 +4,7 @@ _base_ = './refcoco_rec.py'
 
 data_root = 'data/synthetic/'
 image_scale = (320, 240)  # the generator's default image size: no resizing
+# Another scale: override the whole pipeline in the config that needs it (no positional pipeline indices).
 
 synthetic_pipeline = [
     dict(type='LoadImageFromFile'),

@@ -1,14 +1,5 @@
-# Overrides that shrink mmdet's Faster R-CNN R50-FPN to the synthetic shapes' detector: a ResNet-18 at
-# quarter width trained from scratch (no pretrained download), a 32-channel FPN, three classes (circle,
-# square, triangle). A variable, not `model`, so that configs with another model base can merge it:
-#   _base_ = [..., '../_base_/models/faster-rcnn_r18-tiny_fpn_synthetic.py']
-#   model = {{_base_.tiny_synthetic_detector}}
-synthetic_classes = ('circle', 'square', 'triangle')
-tiny_channels = 32
-tiny_synthetic_detector = dict(
-    backbone=dict(depth=18, base_channels=16, frozen_stages=-1, norm_eval=False, init_cfg=None),
-    neck=dict(in_channels=[16, 32, 64, 128], out_channels=tiny_channels),
-    rpn_head=dict(in_channels=tiny_channels, feat_channels=tiny_channels),
-    roi_head=dict(
-        bbox_roi_extractor=dict(out_channels=tiny_channels),
-        bbox_head=dict(in_channels=tiny_channels, fc_out_channels=128, num_classes=len(synthetic_classes))))
+# The synthetic shapes' detector: mmdet's Faster R-CNN R50-FPN shrunk to the tiny network of
+# tiny_synthetic_network.py (quarter-width ResNet-18 from scratch, 32-channel FPN, three classes).
+_base_ = ['mmdet::_base_/models/faster-rcnn_r50_fpn.py', './tiny_synthetic_network.py']
+
+model = {{_base_.tiny_synthetic_detector}}

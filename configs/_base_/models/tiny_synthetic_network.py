@@ -1,0 +1,15 @@
+# Not a model: the sizes that shrink a Faster R-CNN R50-FPN to the synthetic shapes' network (a ResNet-18 at
+# quarter width trained from scratch, no pretrained download; a 32-channel FPN; 128-wide shared fcs; three
+# classes: circle, square, triangle). Variables, not `model`, so that every tiny model base merges the same
+# network into its own model (one checkpoint loads into the tiny detector and the tiny method 1 / 2 models):
+#   _base_ = ['./method2_faster-rcnn_r50_fpn_clip-vit-b32.py', './tiny_synthetic_network.py']
+#   model = {{_base_.tiny_synthetic_detector}}
+synthetic_classes = ('circle', 'square', 'triangle')
+tiny_channels = 32
+tiny_synthetic_detector = dict(
+    backbone=dict(depth=18, base_channels=16, frozen_stages=-1, norm_eval=False, init_cfg=None),
+    neck=dict(in_channels=[16, 32, 64, 128], out_channels=tiny_channels),
+    rpn_head=dict(in_channels=tiny_channels, feat_channels=tiny_channels),
+    roi_head=dict(
+        bbox_roi_extractor=dict(out_channels=tiny_channels),
+        bbox_head=dict(in_channels=tiny_channels, fc_out_channels=128, num_classes=len(synthetic_classes))))
