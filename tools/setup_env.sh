@@ -85,9 +85,10 @@ fi
 echo "    using $MMCV_WHEEL"
 "${PIP[@]}" install -q --no-deps "$MMCV_WHEEL"
 
-step "install mmengine, mmdet, transformers, test tools and mmrec"
-"${PIP[@]}" install -q -r "$ROOT/requirements.txt" "$SETUPTOOLS_PIN" "$TORCH_PIN" "$TORCHVISION_PIN"
-"${PIP[@]}" install -q --no-deps --no-build-isolation -e "$ROOT"
+step "install mmrec (editable) with its dependencies (pyproject.toml) and the test tools"
+# mmrec's dependencies (mmdet, mmengine, transformers, ...) need neither torch nor mmcv, so pip neither builds mmcv
+# nor fetches another torch; the torch pins on the same command line keep the build installed above.
+"${PIP[@]}" install -q --no-build-isolation -e "$ROOT[tests]" "$SETUPTOOLS_PIN" "$TORCH_PIN" "$TORCHVISION_PIN"
 
 step "check the installation"
 "$PY" - <<'PY' || fail "the installed stack does not import"
