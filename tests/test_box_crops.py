@@ -24,8 +24,7 @@ from PIL import Image, ImageFilter
 
 from mmrec.models import CLIPEncoder, InputNormalization  # noqa: F401  (registers the models)
 from mmrec.models.box_crops import add_context, clip_boxes, crop_boxes
-from mmrec.models.test_encoders import MeanColorEncoder
-from mmrec.testing import detector_input
+from mmrec.testing import MeanColorEncoder, detector_input
 
 AMPLITUDE, PERIOD_X, PERIOD_Y = 60.0, 53.0, 41.0
 SIZE = 24  # crop side: small keeps the test fast, and the bound above does not depend on it

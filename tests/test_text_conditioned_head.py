@@ -1,6 +1,6 @@
 """CLIPTextConditionedHead: the blend, the spatial prompts, the local search and the trainable branch.
 
-The CLIP networks are replaced by test doubles (method 2's ``MeanColorEncoder`` and two defined here) that
+The CLIP networks are replaced by test doubles (``mmrec.testing``'s ``MeanColorEncoder`` and two defined here) that
 share the real crop path; the images are RGB tensors (``InputNormalization()``: mean 0, std 1, RGB).
 """
 from typing import List
@@ -12,6 +12,7 @@ from mmdet.registry import MODELS
 from mmengine.structures import InstanceData
 
 import mmrec.models  # noqa: F401  (registers the modules)
+import mmrec.testing  # noqa: F401  (registers the MeanColorEncoder test double)
 from mmrec.models.box_crops import InputNormalization
 from mmrec.models.clip_encoder import BaseCLIPEncoder
 from mmrec.models.roi_text_branch import RoITextBranch

@@ -6,7 +6,6 @@ from .proposal_scorer import CLIPProposalScorer
 from .rec_detector import RECTwoStageDetector
 from .region_text_clip import RegionTextCLIP
 from .spatial_reasoning import SpatialReasoner, parse_expression
-from .test_encoders import MeanColorEncoder
 from .text_conditioned_head import CLIPTextConditionedHead
 from .text_conditioned_rcnn import TextConditionedRCNN
 from .text_conditioned_roi_head import TextConditionedRoIHead
@@ -14,7 +13,7 @@ from .tiny_clip import build_tiny_clip, build_word_tokenizer
 
 __all__ = [
     'CROP_MODES', 'InputNormalization', 'crop_boxes', 'pil_crop_and_resize', 'BaseCLIPEncoder', 'CLIPEncoder', 'load_clip',
-    'CLIPProposalScorer', 'RECTwoStageDetector', 'MeanColorEncoder', 'CLIPTextConditionedHead',
+    'CLIPProposalScorer', 'RECTwoStageDetector', 'CLIPTextConditionedHead',
     'TextConditionedRCNN', 'TextConditionedRoIHead', 'RegionTextCLIP', 'build_tiny_clip', 'build_word_tokenizer',
     'SpatialReasoner', 'parse_expression',
 ]

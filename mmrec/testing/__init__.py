@@ -1,8 +1,14 @@
-"""Helpers for mmrec's tests: generated images with known answers, detector inputs, tiny model configs."""
+"""Helpers for mmrec's tests: generated images with known answers, detector inputs, tiny model configs, and
+test doubles of the CLIP encoder.
+
+Nothing in the product imports this package. Importing it registers the test doubles
+(:class:`~mmrec.testing.encoders.MeanColorEncoder`) in mmdet's ``MODELS`` registry.
+"""
+from .encoders import COLOR_WORDS, MeanColorEncoder
 from .rec_fixtures import (TINY_DETECTOR_OPTIONS, cli_options, colored_squares, detector_input,
                            save_tiny_clip, tiny_method2_config)
 
 __all__ = [
-    'TINY_DETECTOR_OPTIONS', 'cli_options', 'colored_squares', 'detector_input', 'save_tiny_clip',
-    'tiny_method2_config'
+    'COLOR_WORDS', 'MeanColorEncoder', 'TINY_DETECTOR_OPTIONS', 'cli_options', 'colored_squares', 'detector_input',
+    'save_tiny_clip', 'tiny_method2_config'
 ]

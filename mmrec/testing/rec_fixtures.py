@@ -1,35 +1,26 @@
 """Building blocks for tests of the REC models: known-answer images, real detector inputs, tiny models.
 
 Everything here runs offline and in a few seconds on a CPU: images are generated, the detector is a tiny
-ResNet-18/FPN Faster R-CNN built from ``configs/method2.py`` with ``TINY_DETECTOR_OPTIONS``, and CLIP is a
+ResNet-18/FPN Faster R-CNN built from ``configs/method2.py`` with ``TINY_DETECTOR_OPTIONS`` (defined with the
+benchmark's random-weight models, :mod:`mmrec.benchmark.models`, and re-exported here), and CLIP is a
 randomly initialised few-layer ``transformers`` CLIP saved with ``save_pretrained``.
 """
-import os.path as osp
 from typing import Dict, Iterable, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
 from mmengine.config import Config
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+from mmrec.benchmark.models import TINY_DETECTOR_OPTIONS
+from mmrec.paths import REPO_ROOT, repo_path
+
+__all__ = [
+    'REPO_ROOT', 'SQUARE_RGB', 'TINY_DETECTOR_OPTIONS', 'cli_options', 'colored_squares', 'detector_input',
+    'save_tiny_clip', 'tiny_method2_config'
+]
 
 #: RGB of the squares drawn by :func:`colored_squares`.
 SQUARE_RGB = {'red': (230, 20, 20), 'green': (20, 200, 20), 'blue': (20, 20, 230), 'yellow': (230, 230, 20)}
-
-#: ``--cfg-options`` that shrink the R50-FPN Faster R-CNN of the method-2 configs to a ResNet-18 with
-#: 8 base channels (random weights, no pretrained backbone download).
-TINY_DETECTOR_OPTIONS = {
-    'model.backbone.depth': 18,
-    'model.backbone.base_channels': 8,
-    'model.backbone.init_cfg': None,
-    'model.neck.in_channels': [8, 16, 32, 64],
-    'model.neck.out_channels': 16,
-    'model.rpn_head.in_channels': 16,
-    'model.rpn_head.feat_channels': 16,
-    'model.roi_head.bbox_roi_extractor.out_channels': 16,
-    'model.roi_head.bbox_head.in_channels': 16,
-    'model.roi_head.bbox_head.fc_out_channels': 32,
-}
 
 
 def colored_squares(size: Tuple[int, int] = (96, 64), squares: Optional[Dict[str, Sequence[float]]] = None,
@@ -117,7 +108,7 @@ def tiny_method2_config(clip_dir: Optional[str] = None, encoder: Optional[dict] 
                         **scorer_options) -> Config:
     """``configs/method2.py`` with the tiny detector, test images resized to ``image_scale`` (instead of
     1333x800), and either a tiny CLIP directory or another encoder config."""
-    cfg = Config.fromfile(osp.join(REPO_ROOT, config))
+    cfg = Config.fromfile(repo_path(config))
     cfg.merge_from_dict(TINY_DETECTOR_OPTIONS)
     for step in cfg.test_dataloader.dataset.pipeline:
         if step['type'] == 'Resize':

@@ -3,6 +3,10 @@
 They replace only the two networks ("crops -> embeddings", "texts -> embeddings"); cropping, the undoing of
 the detector's normalisation and channel order, box mapping and CLIP's normalisation are the real code, so a
 known-answer test through them catches bugs there (a swapped channel order turns "red" into blue).
+
+Importing :mod:`mmrec.testing` registers :class:`MeanColorEncoder` in mmdet's ``MODELS`` registry, so a test
+config can name it (``encoder=dict(type='MeanColorEncoder')``); ``import mmrec`` alone does not (the product
+registers no test doubles).
 """
 from typing import Dict, List, Optional, Tuple
 
@@ -10,7 +14,7 @@ import torch
 from mmdet.registry import MODELS
 from torch import Tensor
 
-from .clip_encoder import BaseCLIPEncoder
+from mmrec.models.clip_encoder import BaseCLIPEncoder
 
 #: RGB in [0, 1] of the colour words the double understands.
 COLOR_WORDS: Dict[str, Tuple[float, float, float]] = {
