@@ -1,13 +1,14 @@
 """mmrec: CLIP-augmented Referring Expression Comprehension as an MMDetection plugin.
 
 Importing the package registers its datasets, transforms, models, metrics and hooks in mmdet's registries
-(configs do it through ``custom_imports = dict(imports=['mmrec'])``) and lets mmengine resume checkpoints
-on torch >= 2.6 (see :mod:`mmrec.utils.checkpoint_compat`).
+(configs do it through ``custom_imports = dict(imports=['mmrec'])``) and makes mmengine load local
+checkpoints weights-only, with an allow-list that covers its resumable checkpoints; full unpickling needs
+``--trust-checkpoint`` or ``MMREC_TRUST_CHECKPOINTS=1`` (see :mod:`mmrec.utils.safe_checkpoint`).
 """
-from .utils import patch_mmengine_checkpoint_loading
+from .utils import register_safe_checkpoint_loader
 from .version import __version__
 
-patch_mmengine_checkpoint_loading()
+register_safe_checkpoint_loader()
 
 from . import datasets, engine, evaluation, models, visualization  # noqa: E402,F401  (registration)
 from . import apis  # noqa: E402,F401

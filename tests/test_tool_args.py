@@ -63,3 +63,13 @@ def test_test_out_needs_a_rec_metric(test_tool):
                                  'test_evaluator.type=CocoMetric'])
     with pytest.raises(ValueError, match='RECMetric'):
         test_tool.build_config(args)
+
+
+@pytest.mark.parametrize('tool_name', ['train', 'test'])
+def test_trust_checkpoint_is_off_unless_given(tool_name, train_tool, test_tool):
+    tool = train_tool if tool_name == 'train' else test_tool
+    config = TRAIN_CONFIG if tool_name == 'train' else TEST_CONFIG
+    assert tool.parse_args([config]).trust_checkpoint is False
+    args = tool.parse_args([config, '--trust-checkpoint'])
+    assert args.trust_checkpoint is True
+    assert 'trust' not in str(tool.build_config(args).to_dict())  # never a config key a file could set

@@ -4,6 +4,7 @@ Example:
     python tools/test.py configs/method2.py work_dirs/detector/epoch_12.pth
     python tools/test.py configs/method2.py ckpt.pth --out work_dirs/preds.jsonl --show-dir vis
     bash tools/dist_test.sh configs/method2.py ckpt.pth 8
+    python tools/test.py configs/method2.py other.pth --trust-checkpoint   # full unpickling: trusted files only
 """
 import argparse
 from typing import List, Optional
@@ -55,8 +56,9 @@ def build_config(args: argparse.Namespace) -> Config:
 
 
 def main() -> None:
-    cfg = build_config(parse_args())
-    runner = build_runner(cfg)
+    args = parse_args()
+    cfg = build_config(args)
+    runner = build_runner(cfg, trust_checkpoint=args.trust_checkpoint)
     runner.test()
     finish_distributed()
 

@@ -58,7 +58,7 @@ def main() -> None:
     if args.amp and not torch.cuda.is_available():
         raise SystemExit('--amp needs a CUDA GPU: mmengine\'s AmpOptimWrapper does not run on the CPU')
     cfg = build_config(args)
-    runner = build_runner(cfg)
+    runner = build_runner(cfg, trust_checkpoint=args.trust_checkpoint)
     runner.train()
     finish_distributed()
 

@@ -1,8 +1,12 @@
-from .checkpoint_compat import load_local_checkpoint, patch_mmengine_checkpoint_loading
 from .launch import (add_runner_arguments, build_runner, finish_distributed, init_distributed_without_cuda,
                      load_tool_config, parse_runner_arguments)
+from .safe_checkpoint import (TRUST_ENV, TRUST_FLAG, UntrustedCheckpointError, checkpoint_safe_globals,
+                              checkpoints_trusted, load_local_checkpoint, register_safe_checkpoint_loader,
+                              trust_checkpoints)
 
 __all__ = [
-    'load_local_checkpoint', 'patch_mmengine_checkpoint_loading', 'add_runner_arguments', 'build_runner',
-    'finish_distributed', 'init_distributed_without_cuda', 'load_tool_config', 'parse_runner_arguments'
+    'add_runner_arguments', 'build_runner', 'finish_distributed', 'init_distributed_without_cuda',
+    'load_tool_config', 'parse_runner_arguments', 'TRUST_ENV', 'TRUST_FLAG', 'UntrustedCheckpointError',
+    'checkpoint_safe_globals', 'checkpoints_trusted', 'load_local_checkpoint', 'register_safe_checkpoint_loader',
+    'trust_checkpoints'
 ]

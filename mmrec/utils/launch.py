@@ -1,5 +1,6 @@
-"""What tools/train.py and tools/test.py share: building the config from the command line, and starting
-the distributed environment on machines without CUDA."""
+"""What tools/train.py and tools/test.py share: building the config from the command line, the
+checkpoint trust opt-in (``--trust-checkpoint``, see :mod:`mmrec.utils.safe_checkpoint`), and starting the
+distributed environment on machines without CUDA."""
 import argparse
 import os
 import os.path as osp
@@ -11,16 +12,23 @@ import torch.distributed as torch_dist
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
+from .safe_checkpoint import TRUST_ENV, TRUST_FLAG, trust_checkpoints
+
 
 def add_runner_arguments(parser: argparse.ArgumentParser, cfg_options_example: str) -> None:
     """The options every tool shares with mmdet's: ``--work-dir``, ``--cfg-options``, ``--launcher`` and the
-    rank that ``torch.distributed.launch`` passes (torchrun sets ``LOCAL_RANK`` instead)."""
+    rank that ``torch.distributed.launch`` passes (torchrun sets ``LOCAL_RANK`` instead); and mmrec's
+    ``--trust-checkpoint``, which :func:`build_runner` applies."""
     parser.add_argument('--work-dir', help='the dir to save logs, metrics and checkpoints')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help=f'override config settings, e.g. "{cfg_options_example}"')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none',
                         help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    parser.add_argument(TRUST_FLAG, action='store_true',
+                        help='unpickle checkpoints in full (torch.load weights_only=False) for this run, for '
+                        'files that need more than weights-only loading allows; only for files you trust, as a '
+                        f'checkpoint can then run code ({TRUST_ENV}=1 does the same)')
 
 
 def parse_runner_arguments(parser: argparse.ArgumentParser, argv=None) -> argparse.Namespace:
@@ -78,8 +86,14 @@ def finish_distributed() -> None:
         torch_dist.destroy_process_group()
 
 
-def build_runner(cfg: Config) -> Runner:
-    """The runner named by the config (``runner_type``), MMEngine's ``Runner`` by default."""
+def build_runner(cfg: Config, trust_checkpoint: bool = False) -> Runner:
+    """The runner named by the config (``runner_type``), MMEngine's ``Runner`` by default.
+
+    ``trust_checkpoint`` (``--trust-checkpoint``) makes the checkpoints this process loads unpickle in full;
+    it is an argument rather than a config key so that a config file cannot switch the check off.
+    """
     from mmengine.registry import RUNNERS
+    if trust_checkpoint:
+        trust_checkpoints()
     init_distributed_without_cuda(cfg)
     return Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
