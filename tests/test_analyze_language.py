@@ -91,7 +91,7 @@ def test_missing_and_non_refer_files_are_named(tool, root, tmp_path):
         pickle.dump({'not': 'a list'}, f)
     with pytest.raises(ValueError, match=r'refs\(unc\)\.p'):
         tool.main([root])
+    write_refer(osp.join(root, 'refcoco'), dict(images=IMAGES, annotations=ANNOTATIONS, categories=CATEGORIES),
+                REFS, split_by='unc')
     with pytest.raises(ValueError, match='splits present'):
-        write_refer(osp.join(root, 'refcoco'), dict(images=IMAGES, annotations=ANNOTATIONS, categories=CATEGORIES),
-                    REFS, split_by='unc')
         tool.main([root, '--split', 'testA'])

@@ -269,3 +269,47 @@ def test_cue_types():
 def test_odd_expressions_neither_raise_nor_guess_wildly(text):
     scores = SpatialReasoner(temperature=0.1)(text, ROW, lambda phrases: torch.zeros(len(phrases), 4), IMAGE_SIZE)
     assert scores is None or (scores.shape == (4,) and float(scores.sum()) == pytest.approx(1.0))
+
+
+def test_depth_extremes_count_size_but_depth_relations_only_the_ground_line():
+    """A small box standing lowest and a much larger one a little higher: as the same kind of thing, the larger
+    is nearer the camera; between two kinds of thing (a cup on a table, a man) sizes say nothing of depth."""
+    boxes = torch.tensor([[10., 90., 20., 100.], [100., 20., 160., 80.]])  # closeness 1.07 vs 1.22
+    assert _answer('the front one', boxes) == 1
+    similarity_fn = _similarities({'the cup': [1.0, 0.0], 'the man': [0.0, 1.0]})
+    assert _answer('the cup in front of the man', boxes, similarity_fn=similarity_fn) == 0
+
+
+def test_an_expression_that_starts_with_a_relation_is_about_something_else():
+    parsed = parse_expression('behind the car')
+    assert (parsed.subject.what, parsed.relation, parsed.landmark.what) == ('the object', 'behind', 'the car')
+    assert parse_expression('front of the bus').relation is None  # a part of the bus, not something before it
+
+
+def test_closer_to_an_object_is_next_to_it_but_closer_to_us_is_front():
+    assert parse_expression('wineglass closer to woman').relation == 'next to'
+    assert parse_expression('wineglass closer to us').subject.extremes == [Extreme('front')]
+    assert parse_expression('the second last car').subject.extremes == [Extreme('right', rank=2)]
+
+
+def test_a_location_that_does_not_end_the_landmark_stays_there():
+    parsed = parse_expression('a futon next to a tv right next to a glass door')
+    assert parsed.subject.extremes == [] and parsed.subject.what == 'a futon'
+
+
+def test_names_with_location_words_reach_clip_whole():
+    phrase = parse_phrase('woman in blue top on the left')
+    assert (phrase.what, phrase.extremes) == ('woman in blue top', [Extreme('left')])
+    assert parse_phrase('man with back pack').extremes == []
+
+
+def test_size_strength_grows_smoothly_with_the_spread():
+    from mmrec.models.spatial_reasoning.geometry import size_factor
+
+    def larger_share(ratio):
+        boxes = torch.tensor([[0., 0., 10., 10.], [0., 0., 10., 10. * ratio]])
+        return float(size_factor(boxes, 'large', 2.0, IMAGE_SIZE)[1])
+    shares = [larger_share(r) for r in (1.0, 1.5, 1.99, 2.01, 4.0, 16.0, 64.0)]
+    assert shares[0] == pytest.approx(0.5) and shares[2] == pytest.approx(shares[3], abs=0.01)
+    assert shares[3] == pytest.approx(0.731, abs=0.01) and shares[5] == pytest.approx(0.982, abs=0.01)
+    assert all(a < b for a, b in zip(shares, shares[1:-1])) and shares[-1] == pytest.approx(shares[-2])

@@ -12,7 +12,7 @@ from typing import List, Optional, Tuple
 
 from .vocabulary import (DEFAULT_ORDINAL_AXIS, EXTREME_PHRASES, FACING, FILLER_WORDS, ORDINAL_AXES,
                          ORDINAL_WORDS, RELATION_PHRASES, REVERSED_DEFAULT_AXIS, REWRITES, ROW_AXES, ROW_PHRASE,
-                         SIZE_PHRASES, SPELLING, UNSUPPORTED, CLAUSE_MARKER)
+                         SIZE_PHRASES, SPELLING, UNSUPPORTED, CLAUSE_MARKER, JOINER)
 
 #: The kinds of cue an expression can carry (``ParsedExpression.cue_types``): a location extreme ("left",
 #: "top", "middle", "bottom row"), an ordinal ("second from left", "last"), depth ("front", "behind X"), size
@@ -95,7 +95,7 @@ def normalize(text: str) -> str:
 @functools.lru_cache(maxsize=None)
 def _phrase_pattern(phrase: str) -> 're.Pattern[str]':
     """``phrase`` as whole words (not inside a longer word)."""
-    return re.compile(rf'(?<![a-z0-9]){re.escape(phrase)}(?![a-z0-9])')
+    return re.compile(rf'(?<![a-z0-9{JOINER}]){re.escape(phrase)}(?![a-z0-9{JOINER}])')
 
 
 def _remove(text: str, phrase: str) -> Tuple[str, bool]:
@@ -158,7 +158,11 @@ def _split_clause(text: str) -> Tuple[str, str]:
 
 def parse_phrase(text: str) -> Phrase:
     """Strip order, location, depth and size words from a noun phrase ("the small one at the top")."""
-    text = FACING.sub(' ', normalize(text))
+    return _parse_normalized_phrase(FACING.sub(' ', normalize(text)))
+
+
+def _parse_normalized_phrase(text: str) -> Phrase:
+    """:func:`parse_phrase` of a :func:`normalize` d text without facing directions."""
     extremes = []
     for take in (_take_row, _take_ordinal):
         text, cue = take(text)
@@ -177,7 +181,7 @@ def parse_phrase(text: str) -> Phrase:
         for phrase in phrases:
             head, found = _remove(head, phrase)
             size = size or (kind if found else None)
-    what = ' '.join(f'{head} {clause}'.split()) or 'the object'
+    what = ' '.join(f'{head} {clause}'.replace(JOINER, ' ').split()) or 'the object'
     if what in ('the', 'a', 'an'):
         what = 'the object'
     return Phrase(what=what, extremes=extremes, size=size)
@@ -191,13 +195,14 @@ def _first_location(text: str) -> Optional[int]:
 
 
 def _attach_trailing_location(subject: str, landmark: str) -> Tuple[str, str]:
-    """Give a location said after the landmark's noun to a subject that has none: in RefCOCO's "man next to dog
-    on left" the man is on the left; "the man next to the left dog" keeps its "left" with the dog."""
+    """Give a location that ends the landmark, after its noun, to a subject that has none: in RefCOCO's "man next
+    to dog on left" the man is on the left; "the man next to the left dog" keeps its "left" with the dog, and
+    "a futon next to a tv right next to a door" moves nothing (more than a location follows it)."""
     start = _first_location(landmark)
     if start is None or _first_location(subject) is not None:
         return subject, landmark
-    head = landmark[:start]
-    if not any(word not in FILLER_WORDS for word in head.split()):
+    head, tail = landmark[:start], _parse_normalized_phrase(landmark[start:])
+    if not any(word not in FILLER_WORDS for word in head.split()) or tail.says_what:
         return subject, landmark
     return f'{subject} {landmark[start:]}', head
 
@@ -206,7 +211,7 @@ def parse_expression(text: str) -> ParsedExpression:
     """Split ``text`` at its first relation phrase (if any) and parse both sides."""
     text = FACING.sub(' ', normalize(text))
     if UNSUPPORTED.search(text):
-        return ParsedExpression(parse_phrase(text), supported=False)
+        return ParsedExpression(_parse_normalized_phrase(text), supported=False)
     first: Optional[Tuple[int, int, str]] = None
     for relation, phrases in RELATION_PHRASES.items():
         for phrase in phrases:
@@ -217,10 +222,12 @@ def parse_expression(text: str) -> ParsedExpression:
     if first is not None:
         subject, landmark = text[:first[0]], text[first[1]:]
         subject, landmark = _attach_trailing_location(subject, landmark)
-        if subject.split() and landmark.split():
+        # "behind the car": something behind it; but "front of the bus" is a part of the bus
+        keeps_relation = subject.split() or text[first[0]:first[1]] != 'front of'
+        if keeps_relation and landmark.split():
+            parse = _parse_normalized_phrase
             if first[2] == 'between':
                 one, _, other = landmark.partition(' and ')
-                return ParsedExpression(parse_phrase(subject), first[2], parse_phrase(one),
-                                        parse_phrase(other if other.split() else one))
-            return ParsedExpression(parse_phrase(subject), first[2], parse_phrase(landmark))
-    return ParsedExpression(parse_phrase(text))
+                return ParsedExpression(parse(subject), first[2], parse(one), parse(other if other.split() else one))
+            return ParsedExpression(parse(subject), first[2], parse(landmark))
+    return ParsedExpression(_parse_normalized_phrase(text))

@@ -51,8 +51,11 @@ class SpatialReasoner:
 
     - a row ("bottom row"): no matching box lies in a row further that way (applied first, so that an ordinal
       of the same phrase counts within the row);
-    - an extreme ("leftmost", "in front"): ``p(i) * prod_j (1 - p(j))`` over the boxes ``j`` beyond ``i``;
-      several extremes ("top left", "right front") multiply, each measured on the same probabilities;
+    - an extreme ("leftmost", "in front"): ``p(i) * prod_j (1 - p(j))`` over the boxes ``j`` beyond ``i``, with
+      ``p`` the phrase's probabilities (shares of one, so that an unsure phrase gives a soft answer);
+      several cues apply one after the other, each on the probabilities the previous ones left, in a fixed
+      order: rows, horizontal, vertical, middle, depth, then ordinals ("top left": the top one of the
+      left-leaning boxes);
     - an ordinal ("second from left"): the probability that exactly ``n - 1`` boxes beyond ``i`` match the
       phrase, each matching with ``p(j) / max_k p(k)`` (a count needs the chance that each box is of the kind,
       not its share of one).
@@ -63,10 +66,10 @@ class SpatialReasoner:
 
     Args:
         temperature: softmax temperature turning a phrase's similarities into box probabilities.
-        size_spread: ratio of the largest to the smallest box area (reach for tall / short) from which size words
-            apply at full strength; boxes closer in size are told apart gently.
+        size_spread: ratio of the largest to the smallest box area (reach for tall / short) at which size words
+            give 0.73 / 0.27 (:func:`~.geometry.size_factor`); closer sizes are told apart more gently.
         relation_softness: width of the soft "left of" / "above" / "in front of" step, as a fraction of the
-            image side (of the closeness scale for depth).
+            image side.
     """
 
     def __init__(self, temperature: float = 0.05, size_spread: float = 2.0, relation_softness: float = 0.02):
@@ -121,7 +124,7 @@ class SpatialReasoner:
         similarity = similarity_fn([phrase.what for phrase in parsed.phrases]).float().to(boxes.device)
         probs = self._expression_probs(parsed, similarity, boxes, prior, image_size)
         # a flat answer singles out nothing (e.g. "next to" an unidentified landmark): CLIP keeps the say
-        return None if bool(probs.max() - probs.min() <= 1e-6 * probs.max()) and len(boxes) > 1 else probs
+        return None if len(boxes) > 1 and bool(probs.max() - probs.min() <= 1e-6 * probs.max()) else probs
 
     def _expression_probs(self, parsed: ParsedExpression, similarity: Tensor, boxes: Tensor, prior: Tensor,
                           image_size: Tuple[int, int]) -> Tensor:

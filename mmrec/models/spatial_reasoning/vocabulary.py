@@ -21,6 +21,9 @@ def _sides(side: str) -> Tuple[str, ...]:
             f'furthest to {side}', f'farthest to {side}', f'most {side}', f'very {side}', f'extreme {side}', side)
 
 
+#: Joins the words of a name that contains a location word ("tank_top"): cue matching skips it, CLIP reads a space.
+JOINER = '_'
+
 #: Misspellings and run-together forms of location words seen in crowd-sourced expressions, as an explicit
 #: table (a word is rewritten only when it is exactly one of these; no fuzzy matching of other words).
 SPELLING = {
@@ -49,7 +52,7 @@ REWRITES: Tuple[Tuple['re.Pattern[str]', str], ...] = tuple((re.compile(pattern)
     (r'\b(closest|nearest) (the|a|an)\b', r'next to \2'),
     (r'\bin (the )?front of (the )?(picture|photo|image|pic)\b', 'front'),
     (r'\bin (the )?back of (the )?(picture|photo|image|pic)\b', 'back'),
-    (r'\b(second|2nd) (to|from) (the )?last\b', 'second from right'),
+    (r'\b(second|2nd) ((to|from) )?(the )?last\b', 'second from right'),
     (r'\bnext to (the )?last\b', 'second from right'),
     (r'\bin back of\b', 'behind'),
     # "closest to the front", "near the left side" (but "next to the left dog" names a landmark)
@@ -62,11 +65,16 @@ REWRITES: Tuple[Tuple['re.Pattern[str]', str], ...] = tuple((re.compile(pattern)
     # a body part is not a place: "birds on its back", "numbers printed on his back"
     (r'\b(on|in|across|over) (his|her|its|their) backs?\b', ' '),
     (r'\bmiddle ?- ?aged\b', 'aged'),
-    # location words inside names of things: "tank top", "laptop", "her left hand", "with a bow on top"
+    # location words inside names of things: "tank top", "back seat", "her left hand", "with a bow on top"
+    # (joined by JOINER, which cue matching treats as part of a word; CLIP reads the words again)
     (r'\b(tank|table|lap|crop|tube|halter|counter|desk|bottle|tree|roof|hill|muffin|tip|sleeveless|bikini|'
      r'white|black|red|blue|green|yellow|pink|purple|orange|gray|grey|brown|striped|dark|light) top\b(?! (left|right))',
-     r'\1top'),
-    (r'\btop (hat|coat|knot|layer|bun)\b', r'top\1'),
+     r'\1_top'),
+    (r'\btop (hat|coat|knot|layer|bun)\b', r'top_\1'),
+    (r'\b(back|front) (pack|packs|seat|seats|wheel|wheels|tire|tires|door|doors|window|leg|legs|paw|paws|'
+     r'pocket|porch|yard|light|lights)\b', r'\1_\2'),
+    (r'\b(center|middle) (piece|console|divider)\b', r'\1_\2'),
+    (r'\bupper (body|half|arm|lip)\b', r'upper_\1'),
     (r"\b(his|her|their|its|[a-z]+'s|[a-z]+ ' s) (left|right) (hand|arm|leg|foot|feet|shoulder|ear|eye|"
      r"knee|elbow|wrist|paw|wing|hoof|hip|cheek|glove|shoe)s?\b(?! side)", ' '),
     (r'\b(with(?: [a-z]+){1,5}?) on (the )?top\b', r'\1'),
@@ -114,7 +122,7 @@ RELATION_PHRASES = longest_first({
                  'right side of', 'right of'),
     'above': ('on top of', 'above'),
     'below': ('underneath', 'beneath', 'below', 'under'),
-    'next to': ('closest to', 'nearest to', 'close to', 'next to', 'beside', 'near'),
+    'next to': ('closest to', 'nearest to', 'closer to', 'nearer to', 'close to', 'next to', 'beside', 'near'),
     'in front of': ('in front of', 'infront of', 'front of'),
     'behind': ('behind',),
     'between': ('in between', 'between', 'betweem', 'inbetween'),
@@ -126,15 +134,15 @@ FACING = re.compile(r'\b(facing|looking|pointing|turned|turning|headed|heading|w
                     rf'{_VIEWER}\b|\bbacks?( is| are)? turned\b|\bback to back\b|\bbackwards?\b')
 #: A row named by its place ("bottom row", "front row"): the boxes no other box lies wholly beyond, on that
 #: axis. Rows are image rows: the front row of a group is its lowest, the back row its highest.
-ROW_PHRASE = re.compile(r'\b(top|upper|bottom|lower|front|first|back|last|far) (row|shelf|level|tier)\b')
-ROW_AXES = {'top': 'top', 'upper': 'top', 'back': 'top', 'last': 'top', 'far': 'top', 'bottom': 'bottom',
+ROW_PHRASE = re.compile(r'\b(top|upper|bottom|lower|front|first|back|far) (row|shelf|level|tier)\b')
+ROW_AXES = {'top': 'top', 'upper': 'top', 'back': 'top', 'far': 'top', 'bottom': 'bottom',
             'lower': 'bottom', 'front': 'bottom', 'first': 'bottom'}
 # Where the reasoner does not apply: a rank of rows ("second row") and distance from an object are not modelled.
 UNSUPPORTED = re.compile(r'\b(second|third|fourth|fifth|2nd|3rd|4th|5th|last|middle) (row|column|shelf|level|tier)\b'
                          r'|\b(farthest|furthest|far|further|farther)( away)? from\b')
-#: Where a modifier clause starts: size words after it describe what the object has or does ("a boy wearing a
-#: big hat", "a woman who has a big smile"), not the object.
-CLAUSE_MARKER = re.compile(r'\b(with|wearing|holding|has|having|carrying|eating|who|that|which|whose)\b')
+#: Where a modifier clause starts: size words after it describe what the object has, wears or does ("a boy
+#: wearing a big hat", "a woman who has a big smile", "man in a big coat"), not the object.
+CLAUSE_MARKER = re.compile(r'\b(with|wearing|holding|has|having|carrying|eating|who|that|which|whose|in)\b')
 # Words that name no property: a phrase made only of these matches every box.
 FILLER_WORDS = frozenset('the a an one ones that which is are thing object shape of to in on at from side '
                          'corner row most'.split())
