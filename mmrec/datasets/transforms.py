@@ -16,7 +16,6 @@ from mmdet.registry import TRANSFORMS
 from mmdet.structures.bbox import HorizontalBoxes
 from mmengine.structures import InstanceData
 
-from ..models.gt_candidates import GT_CANDIDATES_FIELD
 
 
 @TRANSFORMS.register_module()
@@ -55,6 +54,9 @@ def pack_candidates(candidates: Sequence[dict]) -> InstanceData:
         category_ids=torch.tensor([-1 if c.get('category_id') is None else int(c['category_id'])
                                    for c in candidates], dtype=torch.long))
 
+
+#: The data sample field holding the image's annotated objects (``REFERDataset(with_candidates=True)``).
+GT_CANDIDATES_FIELD = 'gt_candidates'
 
 #: Where :class:`KeepOriginalImage` stores the loaded image in the pipeline's results.
 ORIGINAL_IMAGE_KEY = 'original_img'

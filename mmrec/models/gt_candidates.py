@@ -12,11 +12,11 @@ import torch
 from mmdet.structures import DetDataSample
 from mmengine.structures import InstanceData
 
+from ..datasets.transforms import GT_CANDIDATES_FIELD
+
 #: Values of the REC detectors' ``candidate_source``.
 CANDIDATE_SOURCES: Tuple[str, ...] = ('detector', 'ground_truth')
 
-#: The data sample field holding the image's annotated objects (see :func:`ground_truth_candidates`).
-GT_CANDIDATES_FIELD = 'gt_candidates'
 
 
 def check_candidate_source(candidate_source: str, owner: str) -> str:
