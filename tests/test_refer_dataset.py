@@ -193,6 +193,30 @@ def test_unreadable_pickle_is_named(synthetic, tmp_path):
         _dataset(synthetic['dataset_kwargs'], data_root=root, split='val')
 
 
+class _CreatesAFile:
+    """Unpickling this creates ``path``: the kind of code a split file from elsewhere could run."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def __reduce__(self):
+        return open, (self.path, 'w')
+
+
+def test_split_file_that_would_run_code_is_refused(synthetic, tmp_path):
+    root = _copy_root(synthetic, tmp_path)
+    marker = tmp_path / 'ran'
+    refs = load_refs(osp.join(root, 'synthetic', 'refs(unc).p'))
+    refs[0]['sentences'][0]['raw'] = _CreatesAFile(str(marker))
+    _rewrite_refs(root, refs)
+    with pytest.raises(ValueError, match=r'refs\(unc\)\.p .*needs (io|builtins)\.open.*plain data'):
+        _dataset(synthetic['dataset_kwargs'], data_root=root, split='val')
+    assert not marker.exists()
+    with open(osp.join(root, 'synthetic', 'refs(unc).p'), 'rb') as f:
+        pickle.load(f)  # the same file through plain pickle does run it: the test can fail
+    assert marker.exists()
+
+
 class _Records(logging.Handler):
     def __init__(self) -> None:
         super().__init__(level=logging.WARNING)

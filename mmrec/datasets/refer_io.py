@@ -3,6 +3,7 @@
 Shared by :class:`~mmrec.datasets.REFERDataset`, ``tools/prepare_refcoco.py`` and the synthetic data
 generator, so that the three agree on one format and one set of checks.
 """
+import codecs
 import json
 import os
 import os.path as osp
@@ -31,6 +32,18 @@ def _decode_bytes(obj: Any) -> Any:
     return obj
 
 
+class _PlainDataUnpickler(pickle.Unpickler):
+    """Unpickles plain data only (dicts, lists, tuples, strings, numbers, bytes): a REFER split file is nothing
+    else, and refusing every class and function means a file from elsewhere cannot run code when it is read.
+    The one function allowed, ``codecs.encode``, is how protocol-2 pickles of Python 3 rebuild ``bytes``."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) in (('_codecs', 'encode'), ('codecs', 'encode')):
+            return codecs.encode
+        raise pickle.UnpicklingError(f'it needs {module}.{name}, and a REFER split file holds plain data only '
+                                     '(dicts, lists, strings, numbers); refusing to load it')
+
+
 def require_file(path: str, what: str) -> None:
     """Raise ``FileNotFoundError`` naming ``path`` (and what it should be) if it is not a file."""
     if not osp.isfile(path):
@@ -40,19 +53,20 @@ def require_file(path: str, what: str) -> None:
 def load_refs(split_file: str) -> List[Dict[str, Any]]:
     """Load a REFER ``refs(<split_by>).p`` pickle as a list of ref dicts with ``str`` strings.
 
-    Reads Python 3 pickles and legacy Python 2 ones (``encoding='latin1'``).
+    Reads Python 3 pickles and legacy Python 2 ones (``encoding='latin1'``). Only plain data is unpickled: a
+    file that needs any class or function (which could run code when loaded) is refused.
 
     Raises:
         FileNotFoundError: the file does not exist.
-        ValueError: the file is not a pickle of a list of REFER ref dicts (the message names the file and,
-            for a malformed ref, its index and the missing keys).
+        ValueError: the file is not a pickle of a list of REFER ref dicts, or needs a class or function (the
+            message names the file and the global, or for a malformed ref, its index and the missing keys).
     """
     require_file(split_file, 'REFER split file')
     try:
         with open(split_file, 'rb') as f:
-            refs = pickle.load(f, encoding='latin1')
+            refs = _PlainDataUnpickler(f, encoding='latin1').load()
     except Exception as err:  # any unpickling failure means "not a REFER pickle"
-        raise ValueError(f'{split_file} is not a readable pickle: {err!r}') from err
+        raise ValueError(f'{split_file} is not a readable pickle of plain data: {err}') from err
     refs = _decode_bytes(refs)
     if not isinstance(refs, list):
         raise ValueError(f'{split_file} must hold a list of REFER ref dicts, got {type(refs).__name__}')
