@@ -312,9 +312,22 @@ def _data_root_option(key: str, root: str) -> str:
     return f'{key}.data_root={root.rstrip(os.sep)}{os.sep}'
 
 
-def _scale_option(key: str, size: Tuple[int, int]) -> str:
-    """Override the Resize step (index 2 of every quickstart pipeline) of a dataloader's pipeline."""
-    return f'{key}.pipeline.2.scale=({size[0]},{size[1]})'
+def resize_step(config: str, key: str) -> int:
+    """Where the ``Resize`` step is in the pipeline of ``key`` (``'<loader>.dataset'``) of ``config``: the
+    step is found by its type, so that the configs may add or reorder the others."""
+    from mmengine.config import Config
+    node = Config.fromfile(osp.join(REPO_ROOT, config), import_custom_modules=False)
+    for part in key.split('.'):
+        node = node[part]
+    steps = [i for i, step in enumerate(node['pipeline']) if step['type'] == 'Resize']
+    if len(steps) != 1:
+        raise ValueError(f'{config}: {key}.pipeline has {len(steps)} Resize steps, the quickstart needs one')
+    return steps[0]
+
+
+def _scale_option(config: str, key: str, size: Tuple[int, int]) -> str:
+    """The ``--cfg-options`` entry that sets the scale of the Resize step of ``key``'s pipeline in ``config``."""
+    return f'{key}.pipeline.{resize_step(config, key)}.scale=({size[0]},{size[1]})'
 
 
 def last_checkpoint(work_dir: str) -> str:
@@ -347,19 +360,24 @@ def training_stage(settings: QuickstartSettings, key: str, name: str, title: str
 def training_stages(settings: QuickstartSettings) -> List[Stage]:
     """The four trainings: untuned detector, CLIP, fine-tuned detector, method 1 (see the module doc)."""
     loader = 'train_dataloader.dataset'
-    rec_data = [_data_root_option(loader, settings.data_root), _scale_option(loader, settings.image_size)]
+
+    def rec_data(key: str) -> List[str]:
+        return [_data_root_option(loader, settings.data_root),
+                _scale_option(f'{CONFIG_DIR}/{CONFIGS[key]}', loader, settings.image_size)]
+
     from_untuned = lambda: [f'load_from={last_checkpoint(settings.path("detector_untuned"))}']  # noqa: E731
     return [
         training_stage(settings, 'detector', 'detector_untuned', 'train the untuned detector on the source shapes',
                        ('data', ), lambda: [_data_root_option(loader, settings.source_root),
-                                            _scale_option(loader, settings.source_image_size)]),
+                                            _scale_option(f'{CONFIG_DIR}/{CONFIGS["detector"]}', loader,
+                                                          settings.source_image_size)]),
         training_stage(settings, 'clip', 'clip', 'train the tiny region-text CLIP', ('data', ),
                        lambda: [_data_root_option(loader, settings.data_root)]),
         training_stage(settings, 'finetune', 'detector_finetuned', 'fine-tune the detector on the REC train split',
-                       ('detector_untuned', ), lambda: rec_data + from_untuned()),
+                       ('detector_untuned', ), lambda: rec_data('finetune') + from_untuned()),
         training_stage(settings, 'method1', 'method1_train',
                        "train method 1's RPN and branch from the untuned detector", ('detector_untuned', 'clip'),
-                       lambda: rec_data + from_untuned()
+                       lambda: rec_data('method1') + from_untuned()
                        + [f'model.roi_head.bbox_head.encoder.name_or_path={clip_dir(settings)}']),
     ]
 
@@ -385,7 +403,7 @@ def evaluation_stage(row: Row, settings: QuickstartSettings) -> Stage:
                 '--out', settings.path('eval', row.key, 'predictions.jsonl'),
                 '--show-dir', settings.path('pictures', row.key), '--max-per-image', '1',
                 '--cfg-options', _data_root_option(loader, settings.data_root), f'{loader}.split=val',
-                _scale_option(loader, scale),
+                _scale_option(row.config, loader, scale),
                 f'{_CLIP_OPTION[row.key.split("_")[0]]}={clip_dir(settings)}']
     needs = tuple(dict.fromkeys((row.detector, 'clip')))
     return Stage(f'eval_{row.key}', f'evaluate {row.method}', make_argv=argv, needs=needs)

@@ -1,6 +1,9 @@
 """Every config under configs/ loads, and every ``type`` it names resolves in mmdet's registries."""
+import ast
 import glob
+import importlib
 import os.path as osp
+import re
 
 import mmcv.ops
 import pytest
@@ -92,3 +95,103 @@ def test_other_configs_use_the_detector_and_load_no_candidates(config):
     assert cfg.model.get('candidate_source', 'detector') == 'detector'
     loaders = [cfg.get(key) for key in ('train_dataloader', 'val_dataloader', 'test_dataloader')]
     assert not any(loader.dataset.get('with_candidates') for loader in loaders if loader)
+
+
+# ---------------------------------------------------------------------------------------------- flat configs
+MAX_BASE_DEPTH = 2  # a leaf lists _base_ pieces (model, data, schedule, runtime), which may have one base each
+# pipeline.2.scale (--cfg-options), pipeline[2], ['pipeline'][2]
+POSITIONAL_PIPELINE_INDEX = re.compile(r'pipeline[\'"]?\]?\s*(\.|\[)\s*\d')
+
+
+def base_files(path: str) -> list:
+    """The files of a config's ``_base_`` (a string or a list of them, relative or ``mmdet::``), read from its
+    source text without executing it."""
+    tree = ast.parse(open(path).read(), path)
+    bases = [ast.literal_eval(node.value) for node in tree.body if isinstance(node, ast.Assign)
+             and any(isinstance(t, ast.Name) and t.id == '_base_' for t in node.targets)]
+    if not bases:
+        return []
+    names = bases[-1] if isinstance(bases[-1], list) else [bases[-1]]
+    files = []
+    for name in names:
+        if '::' in name:
+            package, relative = name.split('::')
+            files.append(osp.join(osp.dirname(importlib.import_module(package).__file__), '.mim', 'configs',
+                                  relative))
+        else:
+            files.append(osp.normpath(osp.join(osp.dirname(path), name)))
+    return files
+
+
+def base_depth(path: str) -> int:
+    """How many levels of ``_base_`` are below a config: 0 for a config without one."""
+    return max((1 + base_depth(base) for base in base_files(path)), default=0)
+
+
+def test_base_files_are_found_and_the_depth_counts_mmdet_bases():
+    bases = base_files(osp.join(REPO, 'configs', 'detector', 'faster-rcnn_r18-tiny_fpn_20e_synthetic.py'))
+    assert len(bases) == 4 and all(osp.isfile(b) for b in bases)
+    assert base_depth(bases[0]) == 1  # the tiny detector's model base: mmdet's Faster R-CNN + the tiny sizes
+    assert base_depth(osp.join(REPO, 'configs', 'method1.py')) == 2
+
+
+@pytest.mark.parametrize('config', CONFIGS, ids=lambda p: osp.relpath(p, osp.join(REPO, 'configs')))
+def test_config_is_at_most_two_base_levels_deep(config):
+    """Readable configs: a leaf lists its _base_ pieces (or is a variant of one such leaf), no long chains."""
+    assert base_depth(config) <= MAX_BASE_DEPTH
+
+
+def test_no_positional_pipeline_indices_in_configs_or_the_quickstart():
+    """Pipelines are overridden whole (configs) or their steps found by type (mmrec/quickstart.py), never by
+    position: a step added to a pipeline must not silently move another one's settings."""
+    files = glob.glob(osp.join(REPO, 'configs', '**', '*.py'), recursive=True)
+    files.append(osp.join(REPO, 'mmrec', 'quickstart.py'))
+    offending = [f'{osp.relpath(path, REPO)}:{number}' for path in files
+                 for number, line in enumerate(open(path), 1) if POSITIONAL_PIPELINE_INDEX.search(line)]
+    assert not offending
+    for positional in ('test_dataloader.dataset.pipeline.3.scale', 'pipeline[2]', "cfg['pipeline'][2]"):
+        assert POSITIONAL_PIPELINE_INDEX.search(positional)
+    assert not POSITIONAL_PIPELINE_INDEX.search("pipeline = [dict(type='Resize', scale=image_scale)]")
+
+
+def load(relative: str) -> dict:
+    return Config.fromfile(osp.join(REPO, 'configs', relative), import_custom_modules=False).to_dict()
+
+
+def test_tiny_models_share_the_tiny_detectors_network():
+    """The quickstart loads the tiny detector's checkpoint into the tiny method 1 and method 2 models."""
+    detector = load('quickstart/faster-rcnn_r18-tiny_fpn_12e_source-shapes.py')['model']
+    for config in ('quickstart/faster-rcnn_r18-tiny_fpn_6e_synthetic-ft.py',
+                   'quickstart/method1_tiny-clip_r18-tiny_fpn_ft_synthetic.py',
+                   'quickstart/method2_tiny-clip_r18-tiny_fpn_synthetic.py',
+                   'method1_tiny-clip_r18_fpn_2e_synthetic.py', 'method2_tiny-clip_r18-tiny_fpn_synthetic.py'):
+        model = load(config)['model']
+        for part in ('data_preprocessor', 'backbone', 'neck', 'rpn_head'):
+            assert model[part] == detector[part], (config, part)
+        assert model['roi_head']['bbox_roi_extractor']['out_channels'] == detector['neck']['out_channels']
+        head = model['roi_head']['bbox_head']
+        assert (head['in_channels'], head['fc_out_channels']) == (32, 128), config
+    assert load('quickstart/method2_tiny-clip_r18-tiny_fpn_synthetic.py')['model']['roi_head']['bbox_head'][
+        'num_classes'] == len(load('detector/faster-rcnn_r18-tiny_fpn_20e_synthetic.py')[
+            'train_dataloader']['dataset']['metainfo']['classes'])
+
+
+def test_quickstart_variants_differ_only_where_they_say():
+    """The crop-only and zero-shot quickstart configs list their bases instead of inheriting their sibling:
+    they must not drift from it."""
+    spatial = load('quickstart/method2_tiny-clip_r18-tiny_fpn_synthetic.py')
+    crop_only = load('quickstart/method2_tiny-clip_r18-tiny_fpn_crop-only_synthetic.py')
+    assert spatial['model']['scorer'].pop('spatial_reasoning') is not None
+    assert crop_only['model']['scorer'].pop('spatial_reasoning') is None
+    assert crop_only == spatial
+
+    finetuned = load('quickstart/method1_tiny-clip_r18-tiny_fpn_ft_synthetic.py')
+    zero_shot = load('quickstart/method1_tiny-clip_r18-tiny_fpn_zeroshot_synthetic.py')
+    for cfg in (finetuned, zero_shot):
+        cfg['model'].pop('frozen_modules')  # training only
+        cfg['model']['roi_head'].pop('bbox_roi_extractor')  # the branch's
+        assert cfg['model']['roi_head']['bbox_head'].pop('with_branch') is (cfg is finetuned)
+    assert zero_shot['model'] == finetuned['model']
+    for key in ('test_dataloader', 'test_evaluator', 'test_cfg', 'load_from', 'default_scope', 'custom_imports'):
+        assert zero_shot[key] == finetuned[key], key
+    assert zero_shot['train_dataloader'] is None and zero_shot['train_cfg'] is None

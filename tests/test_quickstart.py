@@ -14,7 +14,8 @@ import pytest
 
 from mmrec.datasets.refer_io import load_instances, load_refs
 from mmrec.quickstart import (ROWS, ProgressPrinter, QuickstartSettings, Stage, StageFailed, chance_accuracy,
-                              evaluation_stage, format_duration, progress_of, run_stages)
+                              evaluation_stage, format_duration, progress_of, resize_step, run_stages,
+                              training_stages)
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 ROW_KEYS = ['method1_baseline', 'method1_finetuned', 'method2_untuned', 'method2_finetuned',
@@ -83,6 +84,36 @@ def test_untuned_detector_rows_are_evaluated_at_its_training_scale(tmp_path, mon
     assert {key for key, scale in scales.items() if scale == '(160,120)'} == {
         row.key for row in ROWS if row.detector == 'detector_untuned'}
     assert scales['method2_finetuned'] == scales['method1_finetuned'] == '(320,240)'
+
+
+def test_scale_options_set_the_resize_step_found_by_type(tmp_path, monkeypatch):
+    """Every --cfg-options scale of the quickstart lands on a Resize step of the config it is given to."""
+    from mmengine.config import Config, DictAction
+    settings = QuickstartSettings(work_dir=str(tmp_path), image_size=(128, 96), source_image_size=(96, 72))
+    monkeypatch.setattr('mmrec.quickstart.last_checkpoint', lambda work_dir: osp.join(work_dir, 'epoch_1.pth'))
+    stages = training_stages(settings) + [evaluation_stage(row, settings) for row in ROWS]
+    source_scale_rows = {f'eval_{row.key}': row.at_source_scale for row in ROWS}
+    checked = 0
+    for stage in stages:
+        argv = stage.make_argv()
+        options = argv[argv.index('--cfg-options') + 1:]
+        scales = [option for option in options if '.scale=' in option]
+        if not scales:
+            continue
+        cfg = Config.fromfile(osp.join(REPO, argv[1]), import_custom_modules=False)
+        cfg.merge_from_dict({k: DictAction._parse_iterable(v) for k, v in (o.split('=', 1) for o in scales)})
+        loader = scales[0].split('.')[0]
+        resize = [step for step in cfg[loader].dataset.pipeline if step.type == 'Resize']
+        at_source_scale = stage.name == 'detector_untuned' or source_scale_rows.get(stage.name, False)
+        expected = settings.source_image_size if at_source_scale else settings.image_size
+        assert len(resize) == 1 and tuple(resize[0].scale) == expected, stage.name
+        checked += 1
+    assert checked == len(stages) - 1  # all but the CLIP's training (crops: no Resize)
+
+
+def test_resize_step_refuses_a_pipeline_without_one():
+    with pytest.raises(ValueError, match='0 Resize steps'):
+        resize_step('configs/clip/tiny-clip_1xb64-30e_synthetic-regions.py', 'train_dataloader.dataset')
 
 
 def test_run_stages_refuses_unknown_needs(tmp_path):
