@@ -4,6 +4,7 @@ Everything is tiny and offline: synthetic REFER data (96 x 96 images), a randoml
 CLIP saved with ``save_pretrained``, and ``configs/method1_tiny-clip_r18_fpn_2e_synthetic.py`` (a child of
 ``configs/method1.py``'s config with a quarter-width ResNet-18).
 """
+import copy
 import glob
 import os
 import os.path as osp
@@ -16,7 +17,7 @@ import torch
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmengine.structures import InstanceData
-from mmdet.registry import DATASETS, MODELS
+from mmdet.registry import DATASETS, MODELS, TASK_UTILS
 from mmdet.structures import DetDataSample
 from mmdet.structures.bbox import get_box_tensor
 
@@ -50,17 +51,32 @@ def tiny_config(options: dict) -> Config:
     return cfg
 
 
-def test_text_targets_follow_the_iou_with_each_referred_box(tiny_setup):
-    cfg = tiny_config(tiny_setup['options'])
-    head = MODELS.build(cfg.model.roi_head.bbox_head)
-    head.neg_iou_thr = 0.3
+def test_text_targets_follow_the_roi_heads_assignment():
+    """The branch's targets come from the RoI head's assigner: one set of IoU thresholds."""
+    from mmrec.models.text_conditioned_roi_head import text_targets
+    assigner = TASK_UTILS.build(dict(type='MaxIoUAssigner', pos_iou_thr=0.5, neg_iou_thr=0.3, min_pos_iou=0.5,
+                                     match_low_quality=False))
     referred = torch.tensor([[0.0, 0.0, 10.0, 10.0], [20.0, 20.0, 40.0, 40.0]])
     rois = torch.tensor([[0.0, 0.0, 10.0, 10.0],   # IoU 1 with expression 0
                          [0.0, 0.0, 10.0, 6.0],    # IoU 0.6 -> positive
                          [0.0, 0.0, 10.0, 4.0],    # IoU 0.4 -> ignored (between 0.3 and 0.5)
                          [25.0, 25.0, 40.0, 40.0]])  # IoU 0.5625 with expression 1
-    labels = head._text_labels(referred, rois)
-    assert labels.tolist() == [[1, 1, -1, 0], [0, 0, 0, 1]]
+    assign_result = assigner.assign(InstanceData(priors=rois),
+                                    InstanceData(bboxes=referred, labels=torch.zeros(2, dtype=torch.long)))
+    labels = text_targets(assign_result.gt_inds, torch.tensor([0, 1]))
+    # the assigner ignores RoI 2 for every referred box (it is never sampled)
+    assert labels.tolist() == [[1, 1, -1, 0], [0, 0, -1, 1]]
+
+
+def test_head_iou_thresholds_must_agree_with_the_assigner(tiny_setup):
+    cfg = tiny_config(tiny_setup['options'])
+    roi_head = copy.deepcopy(cfg.model.roi_head)
+    roi_head.train_cfg = cfg.model.train_cfg.rcnn
+    roi_head.bbox_head.update(pos_iou_thr=0.5, neg_iou_thr=0.5)  # the assigner's: dropped
+    MODELS.build(roi_head)
+    roi_head.bbox_head.neg_iou_thr = 0.3
+    with pytest.raises(ValueError, match='neg_iou_thr'):
+        MODELS.build(roi_head)
 
 
 def fixed_proposals(referred: torch.Tensor, height: int, width: int, seed: int = 0) -> InstanceData:

@@ -17,7 +17,7 @@ from mmrec.models.box_crops import InputNormalization
 from mmrec.models.clip_encoder import BaseCLIPEncoder
 from mmrec.models.roi_text_branch import RoITextBranch
 from mmrec.models.spatial_prompts import SpatialPromptExpander, location_cells
-from mmrec.models.text_conditioned_head import blend_scores, objectness_distribution
+from mmrec.models.head_parts import blend_scores, objectness_distribution
 
 RGB = InputNormalization()
 GREY, RED, BLUE = (128.0, 128.0, 128.0), (255.0, 0.0, 0.0), (0.0, 0.0, 255.0)
@@ -178,6 +178,31 @@ def test_prompt_embeddings_are_cached_across_images():
     assert head.encoder.num_text_calls == calls
 
 
+def test_the_head_is_composed_of_parts_built_from_config_dicts():
+    """Part configs and the former flat arguments build the same head."""
+    from mmrec.models.head_parts import (ObjectnessBlend, PromptLocalSearch, SpatialPromptScorer,
+                                         SpatialReasoningRescorer)
+    templates = ('{query}', '{query}, {loc}')
+    flat = build_head(clip_weight=0.7, temperature=0.05, prompt_templates=templates,
+                      spatial_reasoning=dict(temperature=0.05))
+    parts = MODELS.build(dict(
+        type='CLIPTextConditionedHead', encoder=dict(type='MeanColorEncoder'),
+        prompt_scorer=dict(type='SpatialPromptScorer', prompt_templates=templates, temperature=0.05),
+        blend=dict(type='ObjectnessBlend', clip_weight=0.7),
+        local_search=dict(type='PromptLocalSearch', enable=False),
+        reasoner=dict(type='SpatialReasoningRescorer', temperature=0.05), branch=None))
+    assert isinstance(parts.prompt_scorer, SpatialPromptScorer) and isinstance(parts.blend, ObjectnessBlend)
+    assert isinstance(parts.local_search, PromptLocalSearch) and isinstance(parts.reasoner, SpatialReasoningRescorer)
+    assert parts.branch is None and flat.branch is None
+    texts = ['the red square', 'the square on the right']
+    expected, _ = predict(flat, SCENE, PROPOSALS, [0.3, 0.9, 0.5], texts)
+    answers, _ = predict(parts, SCENE, PROPOSALS, [0.3, 0.9, 0.5], texts)
+    torch.testing.assert_close(answers.bboxes, expected.bboxes)
+    torch.testing.assert_close(answers.scores, expected.scores)
+    with pytest.raises(TypeError, match='unexpected arguments'):
+        build_head(clip_wieght=0.5)
+
+
 # -- local search -------------------------------------------------------------------------------------------
 TARGET = torch.tensor([40.0, 30.0, 60.0, 50.0])
 
@@ -303,7 +328,7 @@ def test_branch_score_joins_the_blend_and_refines_boxes():
     objectness = [0.3, 0.9, 0.5]
     predictions, _ = predict(head, SCENE, PROPOSALS, objectness, ['the white one'], roi_feats)
     assert predictions.bboxes[0].tolist() == PROPOSALS[0]  # the branch wins against the objectness
-    head.branch_weight = 0.0
+    head.blend.branch_weight = 0.0
     predictions, _ = predict(head, SCENE, PROPOSALS, objectness, ['the white one'], roi_feats)
     assert predictions.bboxes[0].tolist() == PROPOSALS[1]
     # box refinement: dx = 1 (times the coder's 0.1 std) moves every proposal right by 10% of its width

@@ -181,12 +181,12 @@ class NaiveMethod1:
             raise ValueError('the naive method 1 reproduces the zero-shot head (no trained branch, tight crops); '
                              f'got with_branch={head.with_branch}, crop_mode={head.crop_mode!r}')
         self.inferencer = inferencer
-        self.templates = head.prompt_bank.expander.templates
-        self.labels = head.prompt_bank.expander.labels
-        self.clip_weight = head.clip_weight
-        self.temperature = head.temperature
-        self.normalize_objectness = head.normalize_objectness
-        self.search = head.search_config
+        self.templates = head.prompt_scorer.templates
+        self.labels = head.prompt_scorer.labels
+        self.clip_weight = head.blend.clip_weight
+        self.temperature = head.prompt_scorer.temperature
+        self.normalize_objectness = head.blend.normalize_objectness
+        self.search = head.local_search.config
         self.clip = NaiveCLIP(head.encoder, resample, autocast)
         self.autocast = autocast
         self.detector_seconds = 0.0  # time spent in the detector (preprocessing included), for the report

@@ -13,10 +13,12 @@ from typing import Tuple
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from mmdet.registry import MODELS
 from mmengine.model import BaseModule
 from torch import Tensor
 
 
+@MODELS.register_module()
 class RoITextBranch(BaseModule):
     """RoI features -> (unit embedding in CLIP's space, box deltas); text-conditioned logits.
 

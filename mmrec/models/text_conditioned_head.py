@@ -7,59 +7,39 @@ Per image, for the RPN's top-K proposals (boxes + objectness) and every expressi
 2. every proposal is cropped (from the detector's input, or from the loaded image with the encoder's
    ``crop_source='original'``) and embedded by the frozen CLIP once; its CLIP
    similarity to an expression is the mean cosine to the expression's spatial prompts for the proposal's
-   3x3 location label (:mod:`~mmrec.models.spatial_prompts`);
+   3x3 location label (:class:`~mmrec.models.head_parts.SpatialPromptScorer`);
 3. the three scores become distributions over the K proposals (CLIP: ``softmax(similarity / tau)``;
    objectness: divided by its sum, or raw; branch: ``softmax(logits)``) and are blended::
 
        score = lambda * clip + (1 - lambda) * ((1 - w) * objectness + w * branch)
 
    (``w = branch_weight``, 0 without a branch), so ``lambda = 1`` is CLIP alone and ``lambda = 0`` the
-   detector alone;
+   detector alone (:class:`~mmrec.models.head_parts.ObjectnessBlend`); with spatial reasoning on, its
+   probabilities replace the CLIP distribution of the expressions it handles
+   (:class:`~mmrec.models.head_parts.SpatialReasoningRescorer`);
 4. the best box of each expression is refined by a discrete local search whose variants are scored by
    the same CLIP similarity, all variants of a round in one batched forward
-   (:mod:`~mmrec.models.local_search`); with ``lambda = 0`` CLIP has no say and the search is skipped.
+   (:class:`~mmrec.models.head_parts.PromptLocalSearch`); with ``lambda = 0`` CLIP has no say and the search
+   is skipped.
+
+Each step is a small part built from the head's config (:mod:`mmrec.models.head_parts`); the head wires them.
 """
 import logging
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Callable, List, Optional, Sequence, Tuple
 
 import torch
-import torch.nn.functional as F
 from mmdet.registry import MODELS, TASK_UTILS
-from mmdet.structures.bbox import bbox_overlaps
 from mmengine.logging import print_log
 from mmengine.model import BaseModule
 from mmengine.structures import InstanceData
 from torch import Tensor
 
+from . import head_parts  # noqa: F401  (registers the parts)
+from . import roi_text_branch  # noqa: F401  (registers RoITextBranch)
 from .box_crops import InputNormalization, scale_boxes
-from .local_search import LocalSearchConfig, clip_boxes_to_image, local_search
-from .roi_text_branch import RoITextBranch
-from .spatial_prompts import (DEFAULT_TEMPLATES, LOCATION_LABELS, SpatialPromptBank, SpatialPromptExpander,
-                              has_words, location_cells, mean_prompt_similarity, paired_prompt_similarity)
-from .spatial_reasoning import build_reasoner, reason_rows
-
-
-def objectness_distribution(objectness: Tensor, normalize: bool = True) -> Tensor:
-    """Objectness as weights over the proposals: divided by its sum (``normalize``) or as is."""
-    objectness = objectness.float()
-    return objectness / objectness.sum().clamp(min=1e-12) if normalize else objectness
-
-
-def blend_scores(clip_scores: Tensor, detector_scores: Tensor, clip_weight: float,
-                 branch_scores: Optional[Tensor] = None, branch_weight: float = 0.0) -> Tensor:
-    """``clip_weight * clip + (1 - clip_weight) * ((1 - branch_weight) * detector + branch_weight * branch)``.
-
-    Args:
-        clip_scores: ``(E, K)`` CLIP scores of K proposals for E expressions.
-        detector_scores: ``(K,)`` (shared by all expressions) or ``(E, K)`` detector scores.
-        clip_weight: lambda in [0, 1].
-        branch_scores: ``(E, K)`` scores of the trained branch, or ``None``.
-        branch_weight: share of the detector side given to the branch (ignored without branch scores).
-    """
-    detector_side = detector_scores.to(clip_scores).expand_as(clip_scores)
-    if branch_scores is not None and branch_weight > 0:
-        detector_side = (1 - branch_weight) * detector_side + branch_weight * branch_scores.to(clip_scores)
-    return clip_weight * clip_scores + (1 - clip_weight) * detector_side
+from .head_parts.flat_args import merge_flat_args
+from .local_search import clip_boxes_to_image
+from .spatial_prompts import has_words
 
 
 def _embedding_dim(encoder: torch.nn.Module) -> int:
@@ -68,35 +48,9 @@ def _embedding_dim(encoder: torch.nn.Module) -> int:
     return int(dim) if dim is not None else int(encoder.encode_texts(['a']).shape[-1])
 
 
-class BoxEmbeddingMemo:
-    """Embeddings of boxes of one image, each distinct box encoded once.
-
-    Boxes are the same when their coordinates agree to ``1 / resolution`` pixel (the crops then differ by far
-    less than a grey level); every call encodes its new distinct boxes in one batch.
-
-    Args:
-        encode: maps ``(N, 4)`` boxes to ``(N, D)`` embeddings (e.g. ``encoder.encode_boxes`` of the image).
-        resolution: sub-pixel grid on which boxes are compared.
-    """
-
-    def __init__(self, encode: Callable[[Tensor], Tensor], resolution: int = 64) -> None:
-        self.encode = encode
-        self.resolution = resolution
-        self.embeddings: Dict[tuple, Tensor] = {}
-        self.num_encoded = 0
-
-    def __call__(self, boxes: Tensor) -> Tensor:
-        """``(N, D)`` embeddings of ``(N, 4)`` boxes."""
-        keys = [tuple(key) for key in torch.round(boxes.float() * self.resolution).long().tolist()]
-        first_row = {}
-        for row, key in enumerate(keys):
-            if key not in self.embeddings:
-                first_row.setdefault(key, row)
-        if first_row:
-            rows = torch.tensor(list(first_row.values()), device=boxes.device)
-            self.embeddings.update(zip(first_row, self.encode(boxes[rows])))
-            self.num_encoded += len(first_row)
-        return torch.stack([self.embeddings[key] for key in keys])
+def _with_type(cfg: Optional[dict], default_type: str) -> Optional[dict]:
+    """``cfg`` with ``type`` defaulting to ``default_type`` (part configs of older configs have none)."""
+    return None if cfg is None else dict(dict(type=default_type), **cfg)
 
 
 @MODELS.register_module()
@@ -104,96 +58,72 @@ class CLIPTextConditionedHead(BaseModule):
     """Scores the RPN's proposals against each expression with a frozen CLIP, spatial prompts, the
     objectness and (optionally) a trained RoI-text branch; refines the winner by local search.
 
+    The head composes parts built from config dicts (as mmdet's Detic builds its zero-shot classifier):
+    the encoder and the branch from ``MODELS``, the others from ``TASK_UTILS``
+    (:mod:`mmrec.models.head_parts`); the encoder is handed to the parts that need it.
+
     Args:
         encoder: config of a :class:`~mmrec.models.clip_encoder.BaseCLIPEncoder` (frozen CLIP).
-        prompt_templates: format strings with ``{query}`` and optionally ``{loc}``.
-        location_labels: the nine labels of the 3x3 grid, row-major.
-        clip_weight: lambda of the blend, in [0, 1].
-        temperature: tau of the CLIP softmax over proposals (CLIP's own logit scale is 1 / 0.01).
-        normalize_objectness: turn objectness into a distribution over proposals (as the CLIP and branch
-            scores are) before blending; ``False`` blends the raw sigmoid objectness.
+        prompt_scorer: a :class:`~mmrec.models.head_parts.SpatialPromptScorer` (``prompt_templates``,
+            ``location_labels``, ``temperature``, ``max_cached_queries``).
+        blend: an :class:`~mmrec.models.head_parts.ObjectnessBlend` (``clip_weight``, ``branch_weight``,
+            ``normalize_objectness``).
+        local_search: a :class:`~mmrec.models.head_parts.PromptLocalSearch` (``enable``, ``rounds``,
+            ``translations``, ``scales``, ``shrink``, ``min_size``); ``None`` switches it off.
+        reasoner: ``None`` (default: the report's method) or a
+            :class:`~mmrec.models.head_parts.SpatialReasoningRescorer` (``temperature``, ``size_spread``,
+            ``relation_softness``): for an expression with location, size or relation words, its
+            probabilities over the K boxes (objectness as the prior) replace the spatial-prompt CLIP scores.
+        branch: the trainable :class:`~mmrec.models.roi_text_branch.RoITextBranch` (``in_channels``,
+            ``roi_feat_size``, ``num_shared_fcs``, ``fc_out_channels``, ``init_temperature``,
+            ``init_prior``; ``embed_dim`` is the encoder's), or ``None``: the zero-shot baseline.
         crop_mode: how proposals are cropped for CLIP (``'crop'``, ``'context'``, ``'blur'``).
         context_ratio: margin per side of ``'context'`` crops, as a fraction of the box size.
-        local_search: settings of :class:`~mmrec.models.local_search.LocalSearchConfig`
-            (``enable``, ``rounds``, ``translations``, ``scales``, ``shrink``, ``min_size``).
-        spatial_reasoning: ``None`` (default: the report's method) or the arguments of a
-            :class:`~mmrec.models.spatial_reasoning.SpatialReasoner`: for an expression with location, size
-            or relation words, its probabilities over the K boxes (objectness as the prior) replace the
-            spatial-prompt CLIP scores in the blend; ``temperature`` defaults to the CLIP's ``1 / logit_scale``.
-        with_branch: whether the head has the trainable branch (:class:`~mmrec.models.roi_text_branch.
-            RoITextBranch`); ``False`` is the zero-shot baseline.
-        in_channels, roi_feat_size, num_shared_fcs, fc_out_channels: the branch's input (RoI features) and
-            shared fcs, named as in mmdet's ``Shared2FCBBoxHead`` (whose COCO weights they can load).
-        init_temperature, init_prior: initial temperature and "referred" probability of the branch.
-        branch_weight: ``w``: share of the detector side of the blend given to the branch at test time.
         refine_boxes: apply the branch's box regression to the proposals at test time.
         bbox_coder: coder of the branch's box deltas.
-        pos_iou_thr: a proposal is a positive of an expression when its IoU with the referred box is at
-            least this (0.5 as in the issue).
-        neg_iou_thr: pairs with IoU in ``[neg_iou_thr, pos_iou_thr)`` are ignored by the loss.
         loss_cls: loss of the text-conditioned logits (sigmoid cross-entropy per proposal-expression pair).
         loss_bbox: loss of the box deltas of positives.
-        max_cached_queries: size of the per-query prompt-embedding cache.
+        **flat_args: the former flat arguments (``clip_weight``, ``temperature``, ``prompt_templates``,
+            ``with_branch``, ``spatial_reasoning``, ``in_channels``, ...), merged into the parts'
+            configs (:func:`~mmrec.models.head_parts.flat_args.merge_flat_args`).
     """
 
     def __init__(self,
                  encoder: dict = dict(type='CLIPEncoder'),
-                 prompt_templates: Sequence[str] = DEFAULT_TEMPLATES,
-                 location_labels: Sequence[str] = LOCATION_LABELS,
-                 clip_weight: float = 0.5,
-                 temperature: float = 0.01,
-                 normalize_objectness: bool = True,
+                 prompt_scorer: dict = dict(type='SpatialPromptScorer'),
+                 blend: dict = dict(type='ObjectnessBlend'),
+                 local_search: Optional[dict] = dict(type='PromptLocalSearch'),
+                 reasoner: Optional[dict] = None,
+                 branch: Optional[dict] = dict(type='RoITextBranch'),
                  crop_mode: str = 'crop',
                  context_ratio: float = 0.2,
-                 local_search: dict = dict(enable=True),
-                 spatial_reasoning: Optional[dict] = None,
-                 with_branch: bool = True,
-                 in_channels: int = 256,
-                 roi_feat_size: int = 7,
-                 num_shared_fcs: int = 2,
-                 fc_out_channels: int = 1024,
-                 init_temperature: float = 0.1,
-                 init_prior: float = 0.05,
-                 branch_weight: float = 0.5,
                  refine_boxes: bool = True,
                  bbox_coder: dict = dict(type='DeltaXYWHBBoxCoder', target_means=(0., 0., 0., 0.),
                                          target_stds=(0.1, 0.1, 0.2, 0.2)),
-                 pos_iou_thr: float = 0.5,
-                 neg_iou_thr: float = 0.5,
                  loss_cls: dict = dict(type='CrossEntropyLoss', use_sigmoid=True, loss_weight=1.0),
                  loss_bbox: dict = dict(type='SmoothL1Loss', beta=1.0, loss_weight=1.0),
-                 max_cached_queries: int = 4096,
-                 init_cfg: Optional[dict] = None) -> None:
+                 init_cfg: Optional[dict] = None,
+                 **flat_args) -> None:
         super().__init__(init_cfg=init_cfg)
-        for name, value in (('clip_weight', clip_weight), ('branch_weight', branch_weight)):
-            if not 0.0 <= value <= 1.0:
-                raise ValueError(f'CLIPTextConditionedHead: {name} must be in [0, 1], got {value}')
-        if temperature <= 0:
-            raise ValueError(f'CLIPTextConditionedHead: temperature must be positive, got {temperature}')
-        if not 0.0 <= neg_iou_thr <= pos_iou_thr <= 1.0:
-            raise ValueError(f'CLIPTextConditionedHead: need 0 <= neg_iou_thr <= pos_iou_thr <= 1, '
-                             f'got {neg_iou_thr}, {pos_iou_thr}')
+        parts = merge_flat_args(dict(prompt_scorer=prompt_scorer, blend=blend, reasoner=reasoner, branch=branch),
+                                flat_args, type(self).__name__)
         self.encoder = MODELS.build(encoder)
-        self.prompt_bank = SpatialPromptBank(SpatialPromptExpander(prompt_templates, location_labels),
-                                             self.encoder.encode_texts, max_cached_queries)
-        self.clip_weight = float(clip_weight)
-        self.temperature = float(temperature)
-        self.normalize_objectness = normalize_objectness
+        self.prompt_scorer = TASK_UTILS.build(_with_type(parts['prompt_scorer'], 'SpatialPromptScorer'),
+                                              default_args=dict(encoder=self.encoder))
+        self.blend = TASK_UTILS.build(_with_type(parts['blend'], 'ObjectnessBlend'))
+        self.local_search = TASK_UTILS.build(_with_type(local_search or dict(enable=False), 'PromptLocalSearch'))
+        self.reasoner = None
+        if parts['reasoner'] is not None:
+            self.reasoner = TASK_UTILS.build(_with_type(parts['reasoner'], 'SpatialReasoningRescorer'),
+                                             default_args=dict(encoder=self.encoder))
+        self.branch = None
+        if parts['branch'] is not None:
+            self.branch = MODELS.build(_with_type(parts['branch'], 'RoITextBranch'),
+                                       default_args=dict(embed_dim=_embedding_dim(self.encoder)))
         self.crop_mode = crop_mode
         self.context_ratio = context_ratio
-        self.search_config = LocalSearchConfig(**(local_search or dict(enable=False)))
-        self.reasoner = build_reasoner(spatial_reasoning, self.encoder)
-        self.branch = None
-        if with_branch:
-            self.branch = RoITextBranch(
-                embed_dim=_embedding_dim(self.encoder), in_channels=in_channels, roi_feat_size=roi_feat_size,
-                num_shared_fcs=num_shared_fcs, fc_out_channels=fc_out_channels,
-                init_temperature=init_temperature, init_prior=init_prior)
-        self.branch_weight = float(branch_weight)
         self.refine_boxes = refine_boxes
         self.bbox_coder = TASK_UTILS.build(bbox_coder)
-        self.pos_iou_thr = pos_iou_thr
-        self.neg_iou_thr = neg_iou_thr
         self.loss_cls = MODELS.build(loss_cls)
         self.loss_bbox = MODELS.build(loss_bbox)
         self.num_images_without_proposals = 0
@@ -211,20 +141,22 @@ class CLIPTextConditionedHead(BaseModule):
 
     # -- training -----------------------------------------------------------------------------------------
     def loss(self, roi_feats: Tensor, sampling_results: list, batch_texts: List[List[str]],
-             batch_referred_boxes: List[Tensor]) -> dict:
+             batch_text_targets: List[Tensor]) -> dict:
         """Losses of the branch on the sampled RoIs of a batch.
 
         Args:
             roi_feats: ``(sum R_i, C, S, S)`` features of the sampled RoIs, image by image.
             sampling_results: mmdet ``SamplingResult`` per image (positives first), sampled against the
-                image's distinct referred boxes.
-            batch_texts: the expressions of each image.
-            batch_referred_boxes: ``(E_i, 4)`` referred box of each expression, in input pixels.
+                image's distinct referred boxes by the RoI head's assigner and sampler.
+            batch_texts: the ``E_i`` expressions of each image.
+            batch_text_targets: ``(E_i, R_i)`` targets per image: 1 where the RoI is a positive assigned to
+                the expression's referred box, 0 elsewhere, -1 (ignored) where the assigner ignored the RoI
+                (:func:`~mmrec.models.text_conditioned_roi_head.text_targets`).
 
         Returns:
-            ``loss_text`` (sigmoid cross-entropy: is RoI r the object of expression e, positives at IoU >=
-            ``pos_iou_thr``) and ``loss_bbox`` (regression of positive RoIs to their assigned referred box).
-            Expressions without words are left out of ``loss_text``.
+            ``loss_text`` (sigmoid cross-entropy: is RoI r the object of expression e) and ``loss_bbox``
+            (regression of positive RoIs to their assigned referred box). Expressions without words are left
+            out of ``loss_text``.
         """
         if self.branch is None:
             return dict()
@@ -232,14 +164,14 @@ class CLIPTextConditionedHead(BaseModule):
         counts = [len(result.priors) for result in sampling_results]
         logits, labels = [], []
         pos_deltas, pos_targets = [], []
-        for image_embeddings, image_deltas, result, texts, referred in zip(
+        for image_embeddings, image_deltas, result, texts, targets in zip(
                 embeddings.split(counts), deltas.split(counts), sampling_results, batch_texts,
-                batch_referred_boxes):
+                batch_text_targets):
             keep = [i for i, text in enumerate(texts) if has_words(text)]
             if keep and len(result.priors):
                 text_embeddings = self.encoder.encode_texts([texts[i] for i in keep])
                 logits.append(self.branch.text_logits(image_embeddings, text_embeddings).flatten())
-                labels.append(self._text_labels(referred[keep].to(result.priors), result.priors).flatten())
+                labels.append(targets[keep].to(image_embeddings).flatten())
             num_pos = len(result.pos_priors)
             pos_deltas.append(image_deltas[:num_pos])
             pos_targets.append(self.bbox_coder.encode(result.pos_priors, result.pos_gt_bboxes))
@@ -254,13 +186,6 @@ class CLIPTextConditionedHead(BaseModule):
         if len(pos_deltas) == 0:
             loss_bbox = deltas.sum() * 0
         return dict(loss_text=loss_text, loss_bbox=loss_bbox)
-
-    def _text_labels(self, referred: Tensor, rois: Tensor) -> Tensor:
-        """``(E, R)`` targets: 1 at IoU >= pos_iou_thr, 0 below neg_iou_thr, -1 (ignored) in between."""
-        ious = bbox_overlaps(referred.float(), rois.float())
-        labels = (ious >= self.pos_iou_thr).float()
-        labels[(ious >= self.neg_iou_thr) & (ious < self.pos_iou_thr)] = -1
-        return labels
 
     # -- inference ----------------------------------------------------------------------------------------
     @torch.no_grad()
@@ -307,10 +232,10 @@ class CLIPTextConditionedHead(BaseModule):
             embeddings, deltas = self.branch(roi_feats)
             if self.refine_boxes:
                 boxes = self.bbox_coder.decode(boxes, deltas.float(), max_shape=(height, width))
-        boxes = clip_boxes_to_image(boxes, (height, width), self.search_config.min_size)
+        boxes = clip_boxes_to_image(boxes, (height, width), self.local_search.min_size)
         candidates = InstanceData(bboxes=boxes, scores=objectness)
 
-        detector_scores = objectness_distribution(objectness, self.normalize_objectness)
+        detector_scores = self.blend.detector_scores(objectness)
         scores = detector_scores.expand(num_texts, -1).clone()
         answered = [i for i, text in enumerate(texts) if has_words(text)]
         if len(answered) < num_texts:
@@ -322,15 +247,16 @@ class CLIPTextConditionedHead(BaseModule):
         if answered:
             query_texts = [texts[i] for i in answered]
             # lambda = 0: CLIP has no say, so neither prompts nor crops are encoded
-            query_matrices = self.prompt_bank.query_matrices(query_texts) if self.clip_weight > 0 else None
+            query_matrices = self.prompt_scorer.query_matrices(query_texts) if self.blend.uses_clip else None
             scores[answered] = self._blended_scores(boxes, detector_scores, embeddings, query_texts,
                                                     query_matrices, encode, (height, width))
 
         best = scores.argmax(dim=-1)  # first maximum on ties
         best_scores = scores.gather(1, best[:, None]).squeeze(1)
         chosen = boxes[best]
-        if answered and self.clip_weight > 0:
-            chosen[answered] = self.refine(chosen[answered], query_matrices, encode, (height, width))
+        if answered and self.blend.uses_clip:
+            chosen[answered] = self.local_search(chosen[answered], query_matrices, encode, self.prompt_scorer,
+                                                 (height, width))
         return InstanceData(bboxes=chosen, scores=best_scores), candidates
 
     def box_encoder(self, image: Tensor, img_shape: Sequence[int], input_norm: InputNormalization,
@@ -356,45 +282,26 @@ class CLIPTextConditionedHead(BaseModule):
 
     def _blended_scores(self, boxes: Tensor, detector_scores: Tensor, roi_embeddings: Optional[Tensor],
                         query_texts: List[str], query_matrices: Optional[Tensor],
-                        encode: Callable[[Tensor], Tensor], img_shape: Sequence[int]) -> Tensor:
-        """``(E, K)`` blend of the CLIP, detector and (when there is one) branch scores of the K boxes."""
+                        encode: Callable[[Tensor], Tensor], img_shape: Tuple[int, int]) -> Tensor:
+        """``(E, K)`` blend of the CLIP, detector and (when there is one) branch scores of the ``(K, 4)`` boxes.
+
+        ``detector_scores`` is ``(K,)``, ``roi_embeddings`` the branch's ``(K, D)`` or ``None``,
+        ``query_matrices`` the ``(E, num_labels, D)`` prompt matrices or ``None`` (lambda = 0).
+        """
         if query_matrices is None:  # lambda = 0
             clip_scores = detector_scores.new_zeros(len(query_texts), len(boxes))
         else:
             crop_embeddings = encode(boxes)
-            similarity = mean_prompt_similarity(crop_embeddings, query_matrices, location_cells(boxes, img_shape))
-            clip_scores = F.softmax(similarity / self.temperature, dim=-1)
+            similarity = self.prompt_scorer.similarity(crop_embeddings, query_matrices, boxes, img_shape)
+            clip_scores = self.prompt_scorer.probabilities(similarity)
             if self.reasoner is not None:
-                clip_scores = reason_rows(
-                    self.reasoner, clip_scores, query_texts, boxes,
-                    lambda phrases: self.encoder.encode_texts(phrases).to(crop_embeddings) @ crop_embeddings.T,
-                    tuple(img_shape), prior=detector_scores)
+                clip_scores = self.reasoner(clip_scores, query_texts, boxes, crop_embeddings, img_shape,
+                                            prior=detector_scores)
         branch_scores = None
-        if roi_embeddings is not None and self.branch_weight > 0:
+        if roi_embeddings is not None and self.blend.uses_branch:
             logits = self.branch.text_logits(roi_embeddings, self.encoder.encode_texts(query_texts))
-            branch_scores = F.softmax(logits.float(), dim=-1)
-        return blend_scores(clip_scores, detector_scores, self.clip_weight, branch_scores, self.branch_weight)
-
-    def refine(self, boxes: Tensor, query_matrices: Tensor, encode: Callable[[Tensor], Tensor],
-               img_shape: Sequence[int]) -> Tensor:
-        """Local search around ``boxes`` (row e for query e, input pixels of an image of ``img_shape``), scored
-        by the spatial-prompt CLIP similarity of the crops ``encode`` embeds (see :meth:`box_encoder`).
-
-        Each distinct variant box is cropped and encoded once per image: the current box reappears in every
-        round (and as the zero-shift variant), and expressions that start from the same box share all its
-        variants (see :class:`BoxEmbeddingMemo`).
-        """
-        memo = BoxEmbeddingMemo(encode)
-
-        def score_fn(variants: Tensor) -> Tensor:
-            num_queries, num_variants = variants.shape[:2]
-            flat = variants.reshape(-1, 4)
-            crops = memo(flat).view(num_queries, num_variants, -1)
-            cells = location_cells(flat, img_shape).view(num_queries, num_variants)
-            return paired_prompt_similarity(crops, query_matrices, cells)
-
-        refined, _ = local_search(boxes, score_fn, img_shape, self.search_config)
-        return refined
+            branch_scores = logits.float().softmax(dim=-1)
+        return self.blend(clip_scores, detector_scores, branch_scores)
 
     def _load_from_state_dict(self, state_dict: dict, prefix: str, *args, **kwargs) -> None:
         """Let a plain Faster R-CNN checkpoint initialise the branch's shared fcs (``bbox_head.shared_fcs``)."""

@@ -10,6 +10,7 @@ from typing import List, Optional, Tuple
 
 import torch
 from mmdet.registry import MODELS, TASK_UTILS
+from mmdet.models.task_modules.samplers import SamplingResult
 from mmdet.structures import DetDataSample
 from mmdet.structures.bbox import bbox2roi, get_box_tensor
 from mmengine.model import BaseModule
@@ -25,6 +26,45 @@ def unique_referred_boxes(boxes: Tensor) -> Tensor:
     return torch.unique(boxes, dim=0) if len(boxes) else boxes
 
 
+def text_targets(gt_inds: Tensor, expression_gt: Tensor) -> Tensor:
+    """``(E, R)`` targets of the branch's text logits from an assignment of R RoIs.
+
+    Args:
+        gt_inds: ``(R,)`` mmdet's assigned ground-truth index per RoI: ``i + 1`` for a positive of ground
+            truth ``i``, 0 for a negative, -1 for an RoI the assigner ignores.
+        expression_gt: ``(E,)`` index of each expression's referred box among those ground truths.
+
+    Returns:
+        1 where the RoI is a positive of the expression's referred box, -1 where it is ignored, else 0 (a
+        positive of another referred box is a negative of this expression).
+    """
+    labels = (gt_inds[None, :] == expression_gt[:, None].to(gt_inds) + 1).float()
+    labels[:, gt_inds < 0] = -1
+    return labels
+
+
+def sampled_gt_inds(result: SamplingResult) -> Tensor:
+    """``(R,)`` assigned ground-truth index (1-based, 0 for negatives) of a ``SamplingResult``'s priors
+    (positives first, then negatives)."""
+    pos = result.pos_assigned_gt_inds.long() + 1
+    return torch.cat([pos, pos.new_zeros(len(result.neg_priors))])
+
+
+def _pop_iou_thresholds(bbox_head: dict, train_cfg: Optional[dict]) -> dict:
+    """``bbox_head`` without the former head settings ``pos_iou_thr``/``neg_iou_thr``: the branch is trained
+    on the assigner's targets, so they must agree with ``train_cfg.assigner`` (else ``ValueError``)."""
+    bbox_head = dict(bbox_head)
+    given = {key: bbox_head.pop(key) for key in ('pos_iou_thr', 'neg_iou_thr') if key in bbox_head}
+    assigner = (train_cfg or {}).get('assigner', {})
+    differ = {key: (value, assigner.get(key)) for key, value in given.items()
+              if assigner and assigner.get(key) != value}
+    if differ:
+        raise ValueError(f'TextConditionedRoIHead: bbox_head {differ} (head value, assigner value) differ; the '
+                         'branch is trained on the targets of train_cfg.rcnn.assigner: set the thresholds there '
+                         'and drop them from bbox_head')
+    return bbox_head
+
+
 @MODELS.register_module()
 class TextConditionedRoIHead(BaseModule):
     """RoI head whose box predictor is conditioned on the expressions (method 1).
@@ -34,7 +74,10 @@ class TextConditionedRoIHead(BaseModule):
         bbox_roi_extractor: RoI feature extractor (e.g. ``SingleRoIExtractor``); may be ``None`` when the
             head has no trainable branch.
         train_cfg: ``assigner`` and ``sampler`` of the RoIs the branch is trained on, sampled against the
-            image's distinct referred boxes (mmdet's ``rcnn`` train settings).
+            image's distinct referred boxes (mmdet's ``rcnn`` train settings): the assignment gives both the
+            regression targets and the text targets (:func:`text_targets`), so its IoU thresholds are the
+            only ones. ``pos_iou_thr``/``neg_iou_thr`` left in ``bbox_head`` by older configs are dropped if
+            they equal the assigner's.
         test_cfg: unused (the head's settings live in ``bbox_head``); accepted because mmdet's two-stage
             detector passes ``test_cfg.rcnn``.
     """
@@ -43,7 +86,7 @@ class TextConditionedRoIHead(BaseModule):
                  train_cfg: Optional[dict] = None, test_cfg: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
-        self.bbox_head = MODELS.build(bbox_head)
+        self.bbox_head = MODELS.build(_pop_iou_thresholds(bbox_head, train_cfg))
         self.bbox_roi_extractor = MODELS.build(bbox_roi_extractor) if bbox_roi_extractor else None
         if self.bbox_head.with_branch and self.bbox_roi_extractor is None:
             raise ValueError('TextConditionedRoIHead: the head has a trainable branch, so bbox_roi_extractor '
@@ -80,23 +123,24 @@ class TextConditionedRoIHead(BaseModule):
             return dict()
         if self.bbox_assigner is None:
             raise RuntimeError('TextConditionedRoIHead.loss needs train_cfg.rcnn with an assigner and a sampler')
-        sampling_results, batch_texts, batch_referred = [], [], []
+        sampling_results, batch_texts, batch_targets = [], [], []
         for i, (proposals, sample) in enumerate(zip(rpn_results_list, batch_data_samples)):
             referred = get_box_tensor(sample.gt_instances.bboxes).float()
             texts = list(sample.metainfo.get('texts', []))
             if len(texts) != len(referred):
                 raise ValueError(f'sample {sample.metainfo.get("img_path", i)} has {len(texts)} texts but '
                                  f'{len(referred)} referred boxes; the pipeline must end with PackRECInputs')
-            targets = unique_referred_boxes(referred)
+            targets, expression_gt = (torch.unique(referred, dim=0, return_inverse=True) if len(referred)
+                                      else (referred, referred.new_zeros(0, dtype=torch.long)))
             gt = InstanceData(bboxes=targets, labels=targets.new_zeros(len(targets), dtype=torch.long))
             priors = InstanceData(priors=get_box_tensor(proposals.bboxes).detach())
             assign_result = self.bbox_assigner.assign(priors, gt)
-            sampling_results.append(self.bbox_sampler.sample(
-                assign_result, priors, gt, feats=[level[i][None] for level in x]))
+            result = self.bbox_sampler.sample(assign_result, priors, gt, feats=[level[i][None] for level in x])
+            sampling_results.append(result)
             batch_texts.append(texts)
-            batch_referred.append(referred)
+            batch_targets.append(text_targets(sampled_gt_inds(result), expression_gt))
         roi_feats = self._roi_features(x, [result.priors for result in sampling_results])
-        return self.bbox_head.loss(roi_feats, sampling_results, batch_texts, batch_referred)
+        return self.bbox_head.loss(roi_feats, sampling_results, batch_texts, batch_targets)
 
     def predict(self, x: Optional[Tuple[Tensor]], rpn_results_list: List[InstanceData],
                 batch_data_samples: List[DetDataSample], batch_inputs: Tensor,
