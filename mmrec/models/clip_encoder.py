@@ -53,6 +53,22 @@ CROP_SOURCES = ('input', 'original')
 ORIGINAL_RESAMPLE = 'bicubic'
 
 
+def clip_image_features(clip: torch.nn.Module, pixel_values: Tensor) -> Tensor:
+    """``(N, D)`` projected (not normalised) image embeddings of ``(N, 3, S, S)`` CLIP-normalised pixels.
+
+    The one place that reads a HuggingFace ``CLIPModel``'s image tower: its ``get_image_features`` returns a
+    tensor or, in ``transformers`` 5, a model output, so the towers are called directly.
+    """
+    return clip.visual_projection(clip.vision_model(pixel_values=pixel_values).pooler_output)
+
+
+def clip_text_features(clip: torch.nn.Module, input_ids: Tensor, attention_mask: Tensor) -> Tensor:
+    """``(N, D)`` projected (not normalised) text embeddings of ``(N, L)`` tokens (see
+    :func:`clip_image_features`)."""
+    pooled = clip.text_model(input_ids=input_ids, attention_mask=attention_mask).pooler_output
+    return clip.text_projection(pooled)
+
+
 class BaseCLIPEncoder(BaseModule, metaclass=ABCMeta):
     """Frozen image/text encoder with a shared tensor crop path and a bounded per-string text cache.
 
@@ -232,16 +248,13 @@ class CLIPEncoder(BaseCLIPEncoder):
 
     def _embed_pixels(self, pixels: Tensor) -> Tensor:
         with self._autocast():
-            pooled = self.clip.vision_model(pixel_values=pixels.to(self.device)).pooler_output
-            return self.clip.visual_projection(pooled)
+            return clip_image_features(self.clip, pixels.to(self.device))
 
     def _embed_texts(self, texts: List[str]) -> Tensor:
         tokens = self.tokenizer(texts, padding=True, truncation=True, max_length=self.max_text_tokens,
                                 return_tensors='pt').to(self.device)
         with self._autocast():
-            pooled = self.clip.text_model(input_ids=tokens['input_ids'],
-                                          attention_mask=tokens['attention_mask']).pooler_output
-            return self.clip.text_projection(pooled)
+            return clip_text_features(self.clip, tokens['input_ids'], tokens['attention_mask'])
 
 
 def _drop_clip_weights(module: CLIPEncoder, state_dict: dict, prefix: str, local_metadata: dict) -> None:

@@ -16,7 +16,7 @@ from mmdet.registry import MODELS
 from mmdet.structures import DetDataSample
 from transformers import AutoTokenizer, CLIPImageProcessor, CLIPModel
 
-from .clip_encoder import CLIP_MEAN, CLIP_STD
+from .clip_encoder import CLIP_MEAN, CLIP_STD, clip_image_features, clip_text_features
 from .tiny_clip import build_tiny_clip
 
 # CLIP clamps its learnt temperature so that logits stay below 100.
@@ -137,16 +137,14 @@ class RegionTextCLIP(BaseModel):
 
     def encode_images(self, pixel_values: torch.Tensor) -> torch.Tensor:
         """L2-normalised CLIP image embeddings of normalised RGB crops (B, 3, S, S)."""
-        pooled = self.clip.vision_model(pixel_values=pixel_values).pooler_output
-        return F.normalize(self.clip.visual_projection(pooled), dim=-1)
+        return F.normalize(clip_image_features(self.clip, pixel_values), dim=-1)
 
     def encode_texts(self, texts: Sequence[str]) -> torch.Tensor:
         """L2-normalised CLIP text embeddings (truncated to the tokenizer's maximum length)."""
         tokens = self.tokenizer(list(texts), padding=True, truncation=True, return_tensors='pt')
         device = self.clip.logit_scale.device
-        pooled = self.clip.text_model(input_ids=tokens['input_ids'].to(device),
-                                      attention_mask=tokens['attention_mask'].to(device)).pooler_output
-        return F.normalize(self.clip.text_projection(pooled), dim=-1)
+        return F.normalize(clip_text_features(self.clip, tokens['input_ids'].to(device),
+                                              tokens['attention_mask'].to(device)), dim=-1)
 
     def forward(self, inputs: torch.Tensor, data_samples: Optional[List[DetDataSample]] = None,
                 mode: str = 'tensor'):

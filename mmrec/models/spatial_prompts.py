@@ -139,9 +139,6 @@ class SpatialPromptBank:
         """``(num_queries, num_labels, dim)`` stacked :meth:`label_embeddings`."""
         return torch.stack([self.label_embeddings(query) for query in queries])
 
-    def clear(self) -> None:
-        self._cache.clear()
-
 
 def mean_prompt_similarity(crop_embeddings: Tensor, query_matrices: Tensor, cells: Tensor) -> Tensor:
     """Mean cosine similarity of each crop to the prompts of its own location, for every query.
