@@ -31,6 +31,8 @@ TINY_CONFIG = osp.join(REPO, 'configs', 'method1_tiny-clip_r18_fpn_2e_synthetic.
 
 @pytest.fixture(scope='module')
 def tiny_setup(tmp_path_factory):
+    from mmengine.registry import init_default_scope
+    init_default_scope('mmdet')  # the models are built from configs outside a runner, as the runner would
     root = tmp_path_factory.mktemp('method1')
     data_root = str(root / 'data')
     generate_synthetic_refer(data_root, num_images={'train': 4, 'val': 2}, image_size=(96, 96), seed=0)
