@@ -23,7 +23,7 @@ contract. Its ``crop_source`` says where crops come from:
 
 Then CLIP's normalisation. Subclasses implement only ``_embed_pixels`` (CLIP-normalised crops -> embeddings) and
 ``_embed_texts`` (strings -> embeddings): :class:`CLIPEncoder` with HuggingFace ``transformers`` CLIP, and test
-doubles (``mmrec.models.test_encoders``) with embeddings known in closed form, so the tests exercise the real
+doubles (``mmrec.testing.encoders``) with embeddings known in closed form, so the tests exercise the real
 crop path.
 """
 import os
