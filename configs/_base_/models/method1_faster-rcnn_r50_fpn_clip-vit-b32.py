@@ -16,6 +16,9 @@ num_proposals = 100  # top-K RPN proposals scored per image at test time
 
 model = dict(
     type='TextConditionedRCNN',
+    # built in mmdet's registries also outside a runner (tools/demo.py, tests), as a model from an mmdet::
+    # base config is: its data preprocessor and parts are mmdet's
+    _scope_='mmdet',
     frozen_modules=('backbone', 'neck'),
     data_preprocessor=dict(
         type='DetDataPreprocessor',

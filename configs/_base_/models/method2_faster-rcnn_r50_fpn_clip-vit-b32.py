@@ -9,6 +9,9 @@
 # in its test pipeline (KeepOriginalImage), as the RefCOCO configs do.
 model = dict(
     type='RECTwoStageDetector',
+    # built in mmdet's registries also outside a runner (tools/demo.py, tests), as a model from an mmdet::
+    # base config is: its data preprocessor and parts are mmdet's
+    _scope_='mmdet',
     data_preprocessor=dict(
         type='DetDataPreprocessor',
         mean=[123.675, 116.28, 103.53],
