@@ -29,7 +29,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Sequence, TextIO, Tuple
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+from mmrec.paths import REPO_ROOT
 CONFIG_DIR = 'configs/quickstart'
 SOURCE_SEED_OFFSET = 1000  # the source set's seed: far from the REC data's, so no scene repeats
 KINDS = ('attribute', 'spatial', 'relational')
@@ -325,7 +325,7 @@ def resize_step(config: str, key: str) -> int:
     return steps[0]
 
 
-def _scale_option(config: str, key: str, size: Tuple[int, int]) -> str:
+def scale_option(config: str, key: str, size: Tuple[int, int]) -> str:
     """The ``--cfg-options`` entry that sets the scale of the Resize step of ``key``'s pipeline in ``config``."""
     return f'{key}.pipeline.{resize_step(config, key)}.scale=({size[0]},{size[1]})'
 
@@ -363,13 +363,13 @@ def training_stages(settings: QuickstartSettings) -> List[Stage]:
 
     def rec_data(key: str) -> List[str]:
         return [_data_root_option(loader, settings.data_root),
-                _scale_option(f'{CONFIG_DIR}/{CONFIGS[key]}', loader, settings.image_size)]
+                scale_option(f'{CONFIG_DIR}/{CONFIGS[key]}', loader, settings.image_size)]
 
     from_untuned = lambda: [f'load_from={last_checkpoint(settings.path("detector_untuned"))}']  # noqa: E731
     return [
         training_stage(settings, 'detector', 'detector_untuned', 'train the untuned detector on the source shapes',
                        ('data', ), lambda: [_data_root_option(loader, settings.source_root),
-                                            _scale_option(f'{CONFIG_DIR}/{CONFIGS["detector"]}', loader,
+                                            scale_option(f'{CONFIG_DIR}/{CONFIGS["detector"]}', loader,
                                                           settings.source_image_size)]),
         training_stage(settings, 'clip', 'clip', 'train the tiny region-text CLIP', ('data', ),
                        lambda: [_data_root_option(loader, settings.data_root)]),
@@ -403,7 +403,7 @@ def evaluation_stage(row: Row, settings: QuickstartSettings) -> Stage:
                 '--out', settings.path('eval', row.key, 'predictions.jsonl'),
                 '--show-dir', settings.path('pictures', row.key), '--max-per-image', '1',
                 '--cfg-options', _data_root_option(loader, settings.data_root), f'{loader}.split=val',
-                _scale_option(row.config, loader, scale),
+                scale_option(row.config, loader, scale),
                 f'{_CLIP_OPTION[row.key.split("_")[0]]}={clip_dir(settings)}']
     needs = tuple(dict.fromkeys((row.detector, 'clip')))
     return Stage(f'eval_{row.key}', f'evaluate {row.method}', make_argv=argv, needs=needs)

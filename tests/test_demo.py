@@ -9,6 +9,7 @@ import pytest
 import torch
 from mmdet.registry import MODELS
 
+from mmrec.quickstart import resize_step
 from mmrec.testing import TINY_DETECTOR_OPTIONS, cli_options, colored_squares, save_tiny_clip, tiny_method2_config
 from mmrec.testing.rec_fixtures import REPO_ROOT
 from mmrec.visualization import PRED_COLOR
@@ -50,7 +51,8 @@ def test_demo_prints_and_draws_the_chosen_boxes(tiny_weights, tmp_path, capsys):
     options = cli_options(dict(TINY_DETECTOR_OPTIONS, **{
         'model.scorer.encoder.name_or_path': clip_dir,
         'model.test_cfg.rcnn.score_thr': 0.0,  # a random detector's scores are low: keep its boxes
-        'test_dataloader.dataset.pipeline.3.scale': (144, 96)}))  # Resize, after KeepOriginalImage
+        f'test_dataloader.dataset.pipeline.{resize_step("configs/method2.py", "test_dataloader.dataset")}.scale':
+            (144, 96)}))
     expressions = ['the red square', 'blue square on the left']
     load_demo().main([image_path, *expressions, '--config', osp.join(REPO_ROOT, 'configs', 'method2.py'),
                       '--checkpoint', ckpt, '--out', out, '--cfg-options', *options])

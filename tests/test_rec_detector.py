@@ -167,6 +167,7 @@ def test_plain_detector_checkpoint_loads_and_clip_stays_frozen(clip_dir, tmp_pat
 def test_tools_test_on_tiny_refer_data(clip_dir, tmp_path):
     """`tools/test.py configs/method2.py CKPT` offline: tiny CLIP and tiny detector swapped in by --cfg-options."""
     from mmrec.datasets import generate_synthetic_refer
+    from mmrec.quickstart import resize_step
 
     summary = generate_synthetic_refer(str(tmp_path / 'data'), num_images={'val': 2, 'testA': 1, 'testB': 1},
                                        image_size=(96, 96), seed=0)
@@ -186,7 +187,8 @@ def test_tools_test_on_tiny_refer_data(clip_dir, tmp_path):
         'test_dataloader.dataset.ann_file': kwargs['ann_file'],
         'test_dataloader.dataset.split_file': kwargs['split_file'],
         'test_dataloader.dataset.data_prefix.img_path': kwargs['data_prefix']['img_path'],
-        'test_dataloader.dataset.pipeline.3.scale': (128, 128),  # after KeepOriginalImage
+        f'test_dataloader.dataset.pipeline.{resize_step("configs/method2.py", "test_dataloader.dataset")}.scale':
+            (128, 128),
         'test_dataloader.num_workers': 0,
         'test_dataloader.persistent_workers': False,
     })

@@ -16,6 +16,7 @@ import pytest
 import torch
 
 from mmrec.datasets.synthetic import generate_synthetic_refer, synthetic_vocabulary
+from mmrec.quickstart import scale_option
 from mmrec.testing import save_tiny_clip
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -23,7 +24,7 @@ DETECTOR_CONFIG = 'configs/detector/faster-rcnn_r18-tiny_fpn_20e_synthetic.py'
 METHOD2_CONFIG = 'configs/method2_tiny-clip_r18-tiny_fpn_synthetic.py'
 # 3 + 2 + 2 = 7 test images: an odd count, so two ranks need sampler padding.
 NUM_IMAGES = {'train': 6, 'val': 3, 'testA': 2, 'testB': 2}
-SCALE = '(96,96)'
+SCALE = (96, 96)
 
 
 def run_tool(args: List[str], timeout: int = 600) -> str:
@@ -37,11 +38,13 @@ def run_tool(args: List[str], timeout: int = 600) -> str:
 def train(work_dir: str, data_root: str, max_epochs: int, *extra: str) -> str:
     return run_tool(['tools/train.py', DETECTOR_CONFIG, '--work-dir', work_dir, *extra, '--cfg-options',
                      f'train_cfg.max_epochs={max_epochs}', f'train_dataloader.dataset.data_root={data_root}/',
-                     f'train_dataloader.dataset.pipeline.2.scale={SCALE}', 'default_hooks.logger.interval=1'])
+                     scale_option(DETECTOR_CONFIG, 'train_dataloader.dataset', SCALE),
+                     'default_hooks.logger.interval=1'])
 
 
 def rec_test_options(data_root: str, clip_dir: str) -> List[str]:
-    return [f'test_dataloader.dataset.data_root={data_root}/', f'test_dataloader.dataset.pipeline.2.scale={SCALE}',
+    return [f'test_dataloader.dataset.data_root={data_root}/',
+            scale_option(METHOD2_CONFIG, 'test_dataloader.dataset', SCALE),
             f'model.scorer.encoder.name_or_path={clip_dir}']
 
 

@@ -70,8 +70,6 @@ model = dict(
             fc_out_channels=1024,
             branch_weight=0.5,
             refine_boxes=True,
-            pos_iou_thr=0.5,
-            neg_iou_thr=0.5,
             loss_cls=dict(type='CrossEntropyLoss', use_sigmoid=True, loss_weight=1.0),
             loss_bbox=dict(type='SmoothL1Loss', beta=1.0, loss_weight=1.0))),
     train_cfg=dict(
