@@ -8,7 +8,7 @@ round never lowers the score.
 """
 from dataclasses import dataclass
 from itertools import product
-from typing import Callable, Optional, Sequence, Tuple
+from typing import Callable, Sequence, Tuple
 
 import torch
 from torch import Tensor
@@ -97,7 +97,7 @@ def box_variants(boxes: Tensor, translations: Sequence[float], scales: Sequence[
 
 
 def local_search(boxes: Tensor, score_fn: ScoreFn, image_size: Tuple[int, int],
-                 config: LocalSearchConfig = LocalSearchConfig()) -> Tuple[Tensor, Optional[Tensor]]:
+                 config: LocalSearchConfig = LocalSearchConfig()) -> Tensor:
     """Refine ``boxes`` by a discrete search over translations and scales.
 
     Args:
@@ -108,13 +108,12 @@ def local_search(boxes: Tensor, score_fn: ScoreFn, image_size: Tuple[int, int],
         config: the search settings.
 
     Returns:
-        The refined ``(N, 4)`` boxes and their ``(N,)`` scores; with the search disabled (or ``rounds=0``,
-        or no boxes) the boxes are returned unchanged and the scores are ``None``.
+        The refined ``(N, 4)`` boxes (the best-scoring variant of the last round); with the search disabled
+        (or ``rounds=0``, or no boxes) the boxes are returned unchanged.
     """
     if not config.enable or config.rounds == 0 or boxes.numel() == 0:
-        return boxes, None
+        return boxes
     current = clip_boxes_to_image(boxes, image_size, config.min_size)
-    best_scores = None
     for round_index in range(config.rounds):
         translations, scales = config.round_steps(round_index)
         variants = box_variants(current, translations, scales, image_size, config.min_size)
@@ -123,6 +122,5 @@ def local_search(boxes: Tensor, score_fn: ScoreFn, image_size: Tuple[int, int],
             raise ValueError(f'local search: score_fn returned shape {tuple(scores.shape)} for '
                              f'{tuple(variants.shape[:2])} variants')
         best = scores.argmax(dim=1)  # first maximum: the current box wins ties
-        best_scores = scores.gather(1, best[:, None]).squeeze(1)
         current = variants[torch.arange(len(variants), device=variants.device), best.to(variants.device)]
-    return current, best_scores
+    return current

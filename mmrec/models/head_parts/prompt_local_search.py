@@ -83,5 +83,5 @@ class PromptLocalSearch:
             crops = memo(variants.reshape(-1, 4)).view(num_queries, num_variants, -1)
             return scorer.paired_similarity(crops, query_matrices, variants, img_shape)
 
-        refined, _ = local_search(boxes, score_fn, img_shape, self.config)
+        refined = local_search(boxes, score_fn, img_shape, self.config)
         return refined
