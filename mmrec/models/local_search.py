@@ -13,6 +13,8 @@ from typing import Callable, Sequence, Tuple
 import torch
 from torch import Tensor
 
+from .box_crops import clip_boxes
+
 ScoreFn = Callable[[Tensor], Tensor]
 
 
@@ -27,7 +29,8 @@ class LocalSearchConfig:
             (dx, dy) pair is tried.
         scales: size factors of the first round, applied about the box centre.
         shrink: factor applied to shifts and to ``scale - 1`` after every round.
-        min_size: smallest side, in pixels, that a variant keeps after clipping.
+        min_size: smallest side, in pixels, that a variant keeps after clipping
+            (:func:`~mmrec.models.box_crops.clip_boxes`).
     """
     enable: bool = True
     rounds: int = 2
@@ -57,20 +60,6 @@ class LocalSearchConfig:
                 tuple(1.0 + (s - 1.0) * factor for s in self.scales))
 
 
-def clip_boxes_to_image(boxes: Tensor, image_size: Tuple[int, int], min_size: float = 1.0) -> Tensor:
-    """Clip xyxy ``boxes`` (any leading shape) into the image, keeping each side at least ``min_size``.
-
-    A box squeezed below ``min_size`` (e.g. pushed past the border) is widened inwards from the border.
-    """
-    height, width = float(image_size[0]), float(image_size[1])
-    min_w, min_h = min(min_size, width), min(min_size, height)
-    x1 = boxes[..., 0].clamp(0, width - min_w)
-    y1 = boxes[..., 1].clamp(0, height - min_h)
-    x2 = torch.maximum(boxes[..., 2].clamp(0, width), x1 + min_w)
-    y2 = torch.maximum(boxes[..., 3].clamp(0, height), y1 + min_h)
-    return torch.stack([x1, y1, x2, y2], dim=-1)
-
-
 def box_variants(boxes: Tensor, translations: Sequence[float], scales: Sequence[float],
                  image_size: Tuple[int, int], min_size: float = 1.0) -> Tensor:
     """All shifted and rescaled variants of each box, clipped to the image.
@@ -93,7 +82,7 @@ def box_variants(boxes: Tensor, translations: Sequence[float], scales: Sequence[
     half = size[:, None, :] * steps[None, :, 2:] / 2
     variants = torch.cat([new_centre - half, new_centre + half], dim=-1)
     variants = torch.cat([boxes[:, None, :], variants], dim=1)
-    return clip_boxes_to_image(variants, image_size, min_size)
+    return clip_boxes(variants, image_size, min_size)
 
 
 def local_search(boxes: Tensor, score_fn: ScoreFn, image_size: Tuple[int, int],
@@ -113,7 +102,7 @@ def local_search(boxes: Tensor, score_fn: ScoreFn, image_size: Tuple[int, int],
     """
     if not config.enable or config.rounds == 0 or boxes.numel() == 0:
         return boxes
-    current = clip_boxes_to_image(boxes, image_size, config.min_size)
+    current = clip_boxes(boxes, image_size, config.min_size)
     for round_index in range(config.rounds):
         translations, scales = config.round_steps(round_index)
         variants = box_variants(current, translations, scales, image_size, config.min_size)

@@ -10,7 +10,7 @@ from mmengine.model import BaseModule
 from mmengine.structures import InstanceData
 from torch import Tensor
 
-from .box_crops import CROP_MODES, InputNormalization
+from .box_crops import CROP_MODES, InputNormalization, clip_boxes
 from .spatial_prompts import has_words
 from .spatial_reasoning import build_reasoner, reason_rows
 
@@ -86,13 +86,12 @@ class CLIPProposalScorer(BaseModule):
 
     def select_candidates(self, detections: InstanceData, ori_shape: Sequence[int],
                           img_id: object = None) -> InstanceData:
-        """The top-K usable detections, best first (ties in their given order), boxes clipped to the image; the
-        whole image if none."""
+        """The top-K usable detections, best first (ties in their given order), boxes clipped to the image
+        (:func:`~mmrec.models.box_crops.clip_boxes` with ``min_size=0``); the selection rule then drops the boxes
+        left with no area; the whole image if none."""
         height, width = float(ori_shape[0]), float(ori_shape[1])
-        boxes = detections.bboxes.float().reshape(-1, 4)
+        boxes = clip_boxes(detections.bboxes.reshape(-1, 4), ori_shape[:2], min_size=0.0)
         scores = detections.scores.float().reshape(-1) if 'scores' in detections else boxes.new_ones(len(boxes))
-        boxes = torch.stack([boxes[:, 0].clamp(0, width), boxes[:, 1].clamp(0, height),
-                             boxes[:, 2].clamp(0, width), boxes[:, 3].clamp(0, height)], dim=1)
         usable = (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])
         if not bool(usable.all()):
             dropped = int((~usable).sum())

@@ -36,9 +36,8 @@ from torch import Tensor
 
 from . import head_parts  # noqa: F401  (registers the parts)
 from . import roi_text_branch  # noqa: F401  (registers RoITextBranch)
-from .box_crops import InputNormalization, scale_boxes
+from .box_crops import InputNormalization, clip_boxes, scale_boxes
 from .head_parts.flat_args import merge_flat_args
-from .local_search import clip_boxes_to_image
 from .spatial_prompts import has_words
 
 
@@ -232,7 +231,7 @@ class CLIPTextConditionedHead(BaseModule):
             embeddings, deltas = self.branch(roi_feats)
             if self.refine_boxes:
                 boxes = self.bbox_coder.decode(boxes, deltas.float(), max_shape=(height, width))
-        boxes = clip_boxes_to_image(boxes, (height, width), self.local_search.min_size)
+        boxes = clip_boxes(boxes, (height, width), self.local_search.min_size)
         candidates = InstanceData(bboxes=boxes, scores=objectness)
 
         detector_scores = self.blend.detector_scores(objectness)
