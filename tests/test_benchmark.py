@@ -101,8 +101,8 @@ def test_mmrec_chooses_the_naive_pil_bicubic_boxes_through_a_detector_resize(cli
     rgb = np.ascontiguousarray(images[0].image_bgr[..., ::-1])
     original = torch.from_numpy(rgb.transpose(2, 0, 1).copy())
     boxes = torch.tensor(reference[:4], dtype=torch.float32)
-    crops = encoder.crop_boxes(original, boxes, img_shape=rgb.shape[:2], input_norm=None, scale_factor=(1.0, 1.0),
-                               original=original)
+    view = model.crop_geometry.view(original, dict(img_shape=rgb.shape[:2]), original)
+    crops = encoder.crop_boxes(view, boxes)
     pil = Image.fromarray(rgb)
     expected = np.stack([naive.clip._crop(pil, tuple(box)) for box in boxes.tolist()])
     assert np.abs(crops.permute(0, 2, 3, 1).numpy() - expected).max() <= 1.0

@@ -22,7 +22,7 @@ import pytest
 import torch
 from PIL import Image, ImageFilter
 
-from mmrec.models import CLIPEncoder, InputNormalization  # noqa: F401  (registers the models)
+from mmrec.models import CLIPEncoder, CropGeometry, InputNormalization  # noqa: F401  (registers the models)
 from mmrec.models.box_crops import add_context, clip_boxes, crop_boxes
 from mmrec.testing import MeanColorEncoder, detector_input
 
@@ -50,9 +50,8 @@ def tensor_crops(rgb: np.ndarray, boxes: np.ndarray, scale, mode: str = 'crop', 
     """Our crops: the image goes through mmdet's Resize and DetDataPreprocessor first, boxes stay original."""
     inputs, meta, preprocessor = detector_input(np.ascontiguousarray(rgb[..., ::-1]), scale=scale)
     encoder = MeanColorEncoder(crop_size=SIZE)
-    crops = encoder.crop_boxes(inputs, torch.from_numpy(boxes), img_shape=meta['img_shape'],
-                               input_norm=InputNormalization.from_preprocessor(preprocessor),
-                               scale_factor=meta['scale_factor'], crop_mode=mode, **kwargs)
+    view = CropGeometry('input', InputNormalization.from_preprocessor(preprocessor)).view(inputs, meta)
+    crops = encoder.crop_boxes(view, torch.from_numpy(boxes), crop_mode=mode, **kwargs)
     return crops.permute(0, 2, 3, 1).numpy().astype(np.float64), meta
 
 
@@ -117,8 +116,9 @@ def test_the_linear_check_sees_scale_and_channel_bugs():
     inputs, meta, preprocessor = detector_input(np.ascontiguousarray(rgb[..., ::-1]), scale=(192, 144))
     encoder = MeanColorEncoder(crop_size=SIZE)
     box = BOXES[0]
-    kwargs = dict(img_shape=meta['img_shape'], input_norm=InputNormalization.from_preprocessor(preprocessor))
-    unmapped = encoder.crop_boxes(inputs, torch.from_numpy(box[None]), **kwargs)[0].permute(1, 2, 0).numpy()
+    geometry = CropGeometry('input', InputNormalization.from_preprocessor(preprocessor))
+    unmapped_view = geometry.view(inputs, dict(img_shape=meta['img_shape']))  # no scale factor: boxes not mapped
+    unmapped = encoder.crop_boxes(unmapped_view, torch.from_numpy(box[None]))[0].permute(1, 2, 0).numpy()
     reference = pil_crop_float(rgb, box)
     slope = np.array([abs(a) + abs(b) for a, b, _ in LINEAR])
     assert (np.abs(unmapped - reference) / slope).mean() > 5.0  # boxes not mapped by the scale factor

@@ -8,6 +8,7 @@ from mmengine.runner.checkpoint import load_state_dict
 from mmrec.models import CLIPEncoder
 from mmrec.testing import colored_squares, detector_input, save_tiny_clip
 from mmrec.models.box_crops import InputNormalization
+from mmrec.models.crop_geometry import CropGeometry
 
 
 @pytest.fixture(scope='module')
@@ -76,13 +77,11 @@ def test_empty_expression_encodes(encoder):
 def test_encode_boxes_encodes_the_shared_crops(encoder):
     image, boxes = colored_squares()
     inputs, meta, preprocessor = detector_input(image, scale=(150, 100))
-    norm = InputNormalization.from_preprocessor(preprocessor)
+    view = CropGeometry('input', InputNormalization.from_preprocessor(preprocessor)).view(inputs, meta)
     box_tensor = torch.from_numpy(np.stack(list(boxes.values())))
     for mode in ('crop', 'context', 'blur'):
-        kwargs = dict(img_shape=meta['img_shape'], input_norm=norm, scale_factor=meta['scale_factor'],
-                      crop_mode=mode)
-        embeddings = encoder.encode_boxes(inputs, box_tensor, **kwargs)
-        crops = encoder.crop_boxes(inputs, box_tensor, **kwargs)
+        embeddings = encoder.encode_boxes(view, box_tensor, crop_mode=mode)
+        crops = encoder.crop_boxes(view, box_tensor, crop_mode=mode)
         assert crops.shape == (3, 3, 32, 32) and embeddings.shape == (3, 16)
         torch.testing.assert_close(embeddings, encoder.encode_pixels(crops))
         torch.testing.assert_close(embeddings.norm(dim=1), torch.ones(3))
@@ -125,13 +124,12 @@ def test_gpu_autocast_matches_cpu(encoder):
     texts = ['red square', 'blue']
     image, boxes = colored_squares()
     inputs, meta, preprocessor = detector_input(image, scale=(150, 100))
-    kwargs = dict(img_shape=meta['img_shape'], input_norm=InputNormalization.from_preprocessor(preprocessor),
-                  scale_factor=meta['scale_factor'])
+    geometry = CropGeometry('input', InputNormalization.from_preprocessor(preprocessor))
     box_tensor = torch.from_numpy(np.stack(list(boxes.values())))
-    cpu = encoder.encode_boxes(inputs, box_tensor, **kwargs), encoder.encode_texts(texts)
+    cpu = encoder.encode_boxes(geometry.view(inputs, meta), box_tensor), encoder.encode_texts(texts)
     encoder.clear_text_cache()
     encoder.cuda()
-    gpu = encoder.encode_boxes(inputs.cuda(), box_tensor.cuda(), **kwargs), encoder.encode_texts(texts)
+    gpu = encoder.encode_boxes(geometry.view(inputs.cuda(), meta), box_tensor.cuda()), encoder.encode_texts(texts)
     for a, b in zip(cpu, gpu):
         assert b.dtype == torch.float32 and b.device.type == 'cuda'
         torch.testing.assert_close(a, b.cpu(), atol=2e-2, rtol=0)  # float16 autocast

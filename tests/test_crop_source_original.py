@@ -15,8 +15,7 @@ from PIL import Image
 import mmrec  # noqa: F401  (registers the transforms and models)
 from mmrec.apis import RECInferencer
 from mmrec.benchmark import VOCABULARY, method_config
-from mmrec.models.box_crops import InputNormalization
-from mmrec.models.clip_encoder import original_image_for
+from mmrec.models.crop_geometry import CropGeometry
 from mmrec.testing import detector_input, save_tiny_clip
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -86,33 +85,36 @@ def test_encoder_crops_the_original_image_with_pil_bicubic(clip_dir, scale):
     encoder = MODELS.build(dict(type='CLIPEncoder', name_or_path=clip_dir, crop_source='original'))
     boxes = torch.tensor([[10.25, 5.5, 70.75, 60.0], [0.0, 0.0, 120.0, 90.0], [100.5, 80.25, 125.0, 95.0]])
     original = torch.from_numpy(rgb.transpose(2, 0, 1).copy())
-    kwargs = dict(img_shape=meta['img_shape'], input_norm=InputNormalization.from_preprocessor(preprocessor),
-                  scale_factor=meta['scale_factor'])
-    crops = encoder.crop_boxes(inputs, boxes, original=original, **kwargs).permute(0, 2, 3, 1).numpy()
+    geometry = CropGeometry.for_detector(preprocessor, encoder)
+    assert geometry.needs_original
+    view = geometry.view(inputs, meta, original)  # boxes stay in original pixels whatever the resize
+    crops = encoder.crop_boxes(view, boxes).permute(0, 2, 3, 1).numpy()
     clipped = [[10.25, 5.5, 70.75, 60.0], [0, 0, 120, 90], [100.5, 80.25, 120.0, 90.0]]  # clipped to the image
     assert np.array_equal(crops, pil_bicubic(rgb, clipped, encoder.crop_size))
-    embeddings = encoder.encode_boxes(inputs, boxes, original=original, **kwargs)
+    embeddings = encoder.encode_boxes(view, boxes)
     assert torch.allclose(embeddings, encoder.encode_pixels(torch.from_numpy(crops).permute(0, 3, 1, 2)))
 
     with pytest.raises(ValueError, match="KeepOriginalImage"):
-        encoder.crop_boxes(inputs, boxes, **kwargs)
-    with pytest.raises(ValueError, match='scale_factor'):
-        encoder.crop_boxes(inputs, boxes, original=original, img_shape=meta['img_shape'],
-                           input_norm=kwargs['input_norm'])
+        geometry.view(inputs, meta)
     with pytest.raises(ValueError, match='crop_source'):
         MODELS.build(dict(type='CLIPEncoder', name_or_path=clip_dir, crop_source='both'))
+    with pytest.raises(ValueError, match='crop_source'):
+        CropGeometry('both')
 
 
-def test_original_image_for_names_the_sample_without_one(clip_dir):
+def test_crop_geometry_names_the_sample_without_an_original_image(clip_dir):
     from mmdet.structures import DetDataSample
-    sample = DetDataSample(metainfo=dict(img_path='data/coco/train2014/x.jpg'))
+    sample = DetDataSample(metainfo=dict(img_path='data/coco/train2014/x.jpg', img_shape=(4, 5)))
+    image = torch.zeros(3, 4, 5)
+    preprocessor = MODELS.build(dict(type='DetDataPreprocessor'))
     input_encoder = MODELS.build(dict(type='CLIPEncoder', name_or_path=clip_dir))
     original_encoder = MODELS.build(dict(type='CLIPEncoder', name_or_path=clip_dir, crop_source='original'))
-    assert original_image_for(input_encoder, sample) is None
+    assert CropGeometry.for_detector(preprocessor, input_encoder).view_of(image, sample).resample == 'roi_align'
+    geometry = CropGeometry.for_detector(preprocessor, original_encoder)
     with pytest.raises(ValueError, match=r"x\.jpg has no original_image.*KeepOriginalImage"):
-        original_image_for(original_encoder, sample)
+        geometry.view_of(image, sample)
     sample.original_image = torch.zeros(3, 4, 5, dtype=torch.uint8)
-    assert original_image_for(original_encoder, sample) is sample.original_image
+    assert geometry.view_of(image, sample).pixels is sample.original_image
 
 
 def test_method1_head_maps_its_input_boxes_to_the_original_image(clip_dir):
@@ -121,23 +123,18 @@ def test_method1_head_maps_its_input_boxes_to_the_original_image(clip_dir):
     inputs, meta, preprocessor = detector_input(bgr, scale=(240, 180))  # input pixels = 2 x original pixels
     head = MODELS.build(dict(type='CLIPTextConditionedHead', with_branch=False,
                              encoder=dict(type='CLIPEncoder', name_or_path=clip_dir, crop_source='original')))
-    norm = InputNormalization.from_preprocessor(preprocessor)
+    geometry = CropGeometry.for_detector(preprocessor, head.encoder)
     original = torch.from_numpy(rgb.transpose(2, 0, 1).copy())
     input_boxes = torch.tensor([[20.5, 11.0, 141.5, 120.0], [0.0, 0.0, 240.0, 180.0]])
-    encode = head.box_encoder(inputs, meta['img_shape'], norm, meta['scale_factor'], original)
+    view = geometry.view(inputs, meta, original)
+    encode = head.box_encoder(view)
     expected = head.encoder.encode_pixels(torch.from_numpy(pil_bicubic(
         rgb, (input_boxes / 2).tolist(), head.encoder.crop_size)).permute(0, 3, 1, 2))
     assert torch.allclose(encode(input_boxes), expected, atol=1e-6)
-    with pytest.raises(ValueError, match='scale_factor'):
-        head.box_encoder(inputs, meta['img_shape'], norm, None, original)
     # the whole predict path crops from the original image
     proposals = InstanceData(bboxes=input_boxes, scores=torch.tensor([0.9, 0.8]))
-    predictions, _ = head.predict_image(inputs, proposals, None, ['red'], meta['img_shape'], norm,
-                                        scale_factor=meta['scale_factor'], original=original)
+    predictions, _ = head.predict_image(view, proposals, None, ['red'])
     assert predictions.bboxes.shape == (1, 4)
-    with pytest.raises(ValueError, match='KeepOriginalImage'):
-        head.predict_image(inputs, proposals, None, ['red'], meta['img_shape'], norm,
-                           scale_factor=meta['scale_factor'])
 
 
 def test_inferencer_keeps_the_original_image_when_the_pipeline_does_not(clip_dir):

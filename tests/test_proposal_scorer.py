@@ -12,7 +12,7 @@ import torch
 from mmdet.registry import MODELS
 from mmengine.structures import InstanceData
 
-from mmrec.models import CLIPProposalScorer, InputNormalization  # noqa: F401  (registers the models)
+from mmrec.models import CLIPProposalScorer, CropGeometry, InputNormalization  # noqa: F401  (registers the models)
 from mmrec.testing import colored_squares, detector_input
 
 SQUARES = {'red': [60, 30, 80, 50], 'blue': [26, 16, 44, 36], 'green': [4, 44, 20, 60]}
@@ -29,7 +29,12 @@ def scene():
     inputs, meta, preprocessor = detector_input(image, scale=(192, 96), keep_ratio=False)
     assert meta['scale_factor'] == (2.0, 1.5)
     meta['img_id'] = 7
-    return inputs, meta, InputNormalization.from_preprocessor(preprocessor), boxes
+    return input_geometry(preprocessor).view(inputs, meta), meta, boxes
+
+
+def input_geometry(preprocessor) -> CropGeometry:
+    """The crop geometry of a detector with this preprocessor whose encoder crops from its input."""
+    return CropGeometry('input', InputNormalization.from_preprocessor(preprocessor))
 
 
 def detections(boxes: dict, order=('green', 'blue', 'red'), scores=(0.9, 0.8, 0.6), extra=()) -> InstanceData:
@@ -41,10 +46,10 @@ def detections(boxes: dict, order=('green', 'blue', 'red'), scores=(0.9, 0.8, 0.
 
 @pytest.mark.parametrize('crop_mode', ['crop', 'context', 'blur', 'crop+blur'])
 def test_picks_the_named_colour(scene, crop_mode):
-    inputs, meta, norm, boxes = scene
+    view, meta, boxes = scene
     scorer = make_scorer(crop_mode=crop_mode)
     texts = ['the red one', 'blue square', 'GREEN thing on the left', 'red']
-    pred, candidates = scorer(inputs, detections(boxes), texts, meta, norm)
+    pred, candidates = scorer(view, detections(boxes), texts, meta)
     expected = np.stack([boxes['red'], boxes['blue'], boxes['green'], boxes['red']])
     np.testing.assert_allclose(pred.bboxes.numpy(), expected)
     assert pred.scores.shape == (4,) and (pred.scores > 0).all()
@@ -53,9 +58,9 @@ def test_picks_the_named_colour(scene, crop_mode):
 
 def test_scores_are_cosines_of_the_closed_form_embeddings(scene):
     """Tight crops of pure squares have embedding rgb - 0.5; "red" is (0.5, -0.5, -0.5)."""
-    inputs, meta, norm, boxes = scene
+    view, meta, boxes = scene
     scorer = make_scorer()
-    pred, _ = scorer(inputs, detections(boxes), ['red', 'blue'], meta, norm)
+    pred, _ = scorer(view, detections(boxes), ['red', 'blue'], meta)
     rgb = {name: np.array(c) / 255.0 - 0.5 for name, c in (('red', (230, 20, 20)), ('blue', (20, 20, 230)))}
     for score, name, word in zip(pred.scores.numpy(), ('red', 'blue'), ((1, 0, 0), (0, 0, 1))):
         text = np.array(word) - 0.5
@@ -64,27 +69,27 @@ def test_scores_are_cosines_of_the_closed_form_embeddings(scene):
 
 
 def test_top_k_keeps_the_best_scored_detections(scene):
-    inputs, meta, norm, boxes = scene
-    pred, candidates = make_scorer(top_k=2)(inputs, detections(boxes), ['red'], meta, norm)
+    view, meta, boxes = scene
+    pred, candidates = make_scorer(top_k=2)(view, detections(boxes), ['red'], meta)
     assert len(candidates) == 2  # red has the lowest detector score: not a candidate any more
     assert not np.allclose(pred.bboxes.numpy()[0], boxes['red'])
     np.testing.assert_allclose(candidates.bboxes.numpy(), np.stack([boxes['green'], boxes['blue']]))
 
 
 def test_detector_score_fusion(scene):
-    inputs, meta, norm, boxes = scene
-    plain, _ = make_scorer()(inputs, detections(boxes), ['red'], meta, norm)
-    fused, _ = make_scorer(detector_score_weight=1.0)(inputs, detections(boxes), ['red', 'blue'], meta, norm)
+    view, meta, boxes = scene
+    plain, _ = make_scorer()(view, detections(boxes), ['red'], meta)
+    fused, _ = make_scorer(detector_score_weight=1.0)(view, detections(boxes), ['red', 'blue'], meta)
     np.testing.assert_allclose(fused.bboxes.numpy(), np.stack([boxes['green']] * 2))  # detector's top box
     np.testing.assert_allclose(fused.scores.numpy(), [0.9, 0.9])
-    half, _ = make_scorer(detector_score_weight=0.5)(inputs, detections(boxes), ['red'], meta, norm)
+    half, _ = make_scorer(detector_score_weight=0.5)(view, detections(boxes), ['red'], meta)
     assert half.scores.item() == pytest.approx(0.5 * plain.scores.item() + 0.5 * 0.6, abs=1e-5)
 
 
 def test_prompt_templates(scene):
-    inputs, meta, norm, boxes = scene
+    view, meta, boxes = scene
     scorer = make_scorer(prompt_templates=['a photo of {}.', 'a {} object'])
-    pred, _ = scorer(inputs, detections(boxes), ['red', 'blue'], meta, norm)
+    pred, _ = scorer(view, detections(boxes), ['red', 'blue'], meta)
     np.testing.assert_allclose(pred.bboxes.numpy(), np.stack([boxes['red'], boxes['blue']]))
     with pytest.raises(ValueError, match='exactly one'):
         make_scorer(prompt_templates=['no placeholder'])
@@ -93,41 +98,41 @@ def test_prompt_templates(scene):
 
 
 def test_zero_detections_fall_back_to_the_whole_image(scene):
-    inputs, meta, norm, boxes = scene
+    view, meta, boxes = scene
     scorer = make_scorer()
     empty = InstanceData(bboxes=torch.zeros(0, 4), scores=torch.zeros(0))
-    pred, candidates = scorer(inputs, empty, ['red', 'blue'], meta, norm)
+    pred, candidates = scorer(view, empty, ['red', 'blue'], meta)
     np.testing.assert_allclose(candidates.bboxes.numpy(), [[0, 0, 96, 64]])
     np.testing.assert_allclose(pred.bboxes.numpy(), [[0, 0, 96, 64]] * 2)
     assert scorer.num_images_without_detections == 1
-    scorer(inputs, empty, ['red'], meta, norm)
+    scorer(view, empty, ['red'], meta)
     assert scorer.num_images_without_detections == 2
 
 
 def test_boxes_outside_the_image_or_empty_are_dropped(scene):
-    inputs, meta, norm, boxes = scene
+    view, meta, boxes = scene
     scorer = make_scorer()
     dets = detections(boxes, extra=[([200, 10, 260, 30], 0.99),    # right of the 96 px wide image
                                     ([40, 40, 40, 55], 0.98),      # zero width
                                     ([85, 5, 130, 60], 0.97)])     # partly outside: clipped, kept
-    pred, candidates = scorer(inputs, dets, ['red'], meta, norm)
+    pred, candidates = scorer(view, dets, ['red'], meta)
     assert scorer.num_dropped_boxes == 2
     np.testing.assert_allclose(candidates.bboxes.numpy()[0], [85, 5, 96, 60])
     np.testing.assert_allclose(pred.bboxes.numpy()[0], boxes['red'])
     only_bad = detections(boxes, order=(), scores=(), extra=[([-50, -50, -10, -10], 0.9)])
-    pred, candidates = scorer(inputs, only_bad, ['red'], meta, norm)
+    pred, candidates = scorer(view, only_bad, ['red'], meta)
     np.testing.assert_allclose(candidates.bboxes.numpy(), [[0, 0, 96, 64]])  # nothing usable: whole image
 
 
 def test_empty_expression_takes_the_detectors_top_box(scene):
-    inputs, meta, norm, boxes = scene
+    view, meta, boxes = scene
     scorer = make_scorer()
-    pred, _ = scorer(inputs, detections(boxes), ['red', '', '   ', ' ?! '], meta, norm)
+    pred, _ = scorer(view, detections(boxes), ['red', '', '   ', ' ?! '], meta)
     top = boxes['green']
     np.testing.assert_allclose(pred.bboxes.numpy(), np.stack([boxes['red'], top, top, top]))
     np.testing.assert_allclose(pred.scores.numpy()[1:], [0.9, 0.9, 0.9])
     assert scorer.num_empty_expressions == 3  # punctuation only has no words either (as in method 1)
-    none, candidates = scorer(inputs, detections(boxes), [], meta, norm)
+    none, candidates = scorer(view, detections(boxes), [], meta)
     assert none.bboxes.shape == (0, 4) and len(candidates) == 3
 
 
@@ -139,7 +144,7 @@ def test_grayscale_image():
     inputs, meta, preprocessor = detector_input(gray, scale=(120, 90))
     scorer = make_scorer()
     dets = InstanceData(bboxes=torch.tensor(np.stack([boxes['red'], boxes['yellow']])), scores=torch.tensor([0.9, 0.8]))
-    pred, _ = scorer(inputs, dets, ['the white one', 'black'], meta, InputNormalization.from_preprocessor(preprocessor))
+    pred, _ = scorer(input_geometry(preprocessor).view(inputs, meta), dets, ['the white one', 'black'], meta)
     np.testing.assert_allclose(pred.bboxes.numpy(), np.stack([boxes['yellow'], boxes['red']]))
 
 
@@ -170,8 +175,8 @@ def test_random_scenes(seed):
     templates = ['{}', 'the {} square', 'a {} box on the right', 'that {} thing']
     texts = [templates[int(rng.integers(len(templates)))].format(n) for n in names]
     crop_mode = ['crop', 'context', 'crop+blur'][seed % 3]
-    pred, _ = make_scorer(crop_mode=crop_mode)(inputs, dets, texts, meta,
-                                               InputNormalization.from_preprocessor(preprocessor))
+    pred, _ = make_scorer(crop_mode=crop_mode)(input_geometry(preprocessor).view(inputs, meta), dets,
+                                               texts, meta)
     np.testing.assert_allclose(pred.bboxes.numpy(), np.stack([boxes[n] for n in names]), err_msg=str(texts))
 
 
@@ -184,13 +189,13 @@ def test_spatial_reasoning_tells_apart_two_boxes_that_look_the_same():
                                    colours={'red_left': (230, 20, 20), 'red_right': (230, 20, 20),
                                             'blue_small': (20, 20, 230), 'blue_large': (20, 20, 230)})
     inputs, meta, preprocessor = detector_input(image, scale=(192, 96), keep_ratio=False)
-    norm = InputNormalization.from_preprocessor(preprocessor)
+    view = input_geometry(preprocessor).view(inputs, meta)
     dets = detections(boxes, order=('red_left', 'red_right', 'blue_small', 'blue_large'),
                       scores=(0.9, 0.8, 0.7, 0.6))
     texts = ['the red square on the right', 'the leftmost red square', 'the big blue one',
              'the red square next to the big blue square', 'red']
-    pred, _ = make_scorer(spatial_reasoning=dict(temperature=0.05))(inputs, dets, texts, meta, norm)
+    pred, _ = make_scorer(spatial_reasoning=dict(temperature=0.05))(view, dets, texts, meta)
     expected = [boxes[name] for name in ('red_right', 'red_left', 'blue_large', 'red_right', 'red_left')]
     np.testing.assert_allclose(pred.bboxes.numpy(), np.stack(expected))
-    plain, _ = make_scorer()(inputs, dets, texts[:1], meta, norm)  # without geometry: a coin toss
+    plain, _ = make_scorer()(view, dets, texts[:1], meta)  # without geometry: a coin toss
     assert pred.scores[0] > 0.5 and not np.allclose(plain.bboxes.numpy()[0], boxes['red_right'])

@@ -1,7 +1,8 @@
 """CLIPTextConditionedHead: the blend, the spatial prompts, the local search and the trainable branch.
 
 The CLIP networks are replaced by test doubles (``mmrec.testing``'s ``MeanColorEncoder`` and two defined here) that
-share the real crop path; the images are RGB tensors (``InputNormalization()``: mean 0, std 1, RGB).
+share the real crop path; the images are RGB tensors (``InputNormalization()``: mean 0, std 1, RGB) in original
+pixels (scale factor 1), cropped from the input (``CropGeometry('input', RGB)``).
 """
 from typing import List
 
@@ -15,11 +16,13 @@ import mmrec.models  # noqa: F401  (registers the modules)
 import mmrec.testing  # noqa: F401  (registers the MeanColorEncoder test double)
 from mmrec.models.box_crops import InputNormalization
 from mmrec.models.clip_encoder import BaseCLIPEncoder
+from mmrec.models.crop_geometry import CropGeometry
 from mmrec.models.roi_text_branch import RoITextBranch
 from mmrec.models.spatial_prompts import SpatialPromptExpander, location_cells
 from mmrec.models.head_parts import blend_scores, objectness_distribution
 
 RGB = InputNormalization()
+GEOMETRY = CropGeometry('input', RGB)
 GREY, RED, BLUE = (128.0, 128.0, 128.0), (255.0, 0.0, 0.0), (0.0, 0.0, 255.0)
 
 
@@ -90,7 +93,7 @@ def build_head(**kwargs):
 def predict(head, image, boxes, objectness, texts, roi_feats=None):
     proposals = InstanceData(bboxes=torch.tensor(boxes, dtype=torch.float32),
                              scores=torch.tensor(objectness, dtype=torch.float32))
-    return head.predict_image(image, proposals, roi_feats, texts, image.shape[-2:], RGB)
+    return head.predict_image(GEOMETRY.view(image, {}), proposals, roi_feats, texts)
 
 
 # A 60 x 90 scene: red square top-left, blue square on the right.
@@ -160,7 +163,7 @@ def test_each_crop_is_scored_against_the_prompts_of_its_own_location():
     predictions, _ = predict(head, image, boxes.tolist(), [1.0, 1.0, 1.0], ['red thing'])
     cells = location_cells(boxes, (60, 90))
     assert cells.tolist() == [0, 8, 4]
-    crops = head.encoder.encode_boxes(image, boxes, img_shape=(60, 90), input_norm=RGB)
+    crops = head.encoder.encode_boxes(GEOMETRY.view(image, dict(img_shape=(60, 90))), boxes)
     prompts = SpatialPromptExpander(templates).prompts('red thing')
     expected = torch.stack([
         F.cosine_similarity(crops[k:k + 1], head.encoder.encode_texts(prompts[cell]), dim=-1).mean()

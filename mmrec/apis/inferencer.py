@@ -24,8 +24,9 @@ class RECPrediction:
 
 
 def _crops_from_original(model: torch.nn.Module) -> bool:
-    """Whether a CLIP encoder of ``model`` crops from the original image (``crop_source='original'``)."""
-    return any(getattr(module, 'crop_source', None) == 'original' for module in model.modules())
+    """Whether ``model``'s CLIP crops come from the original image (its ``crop_geometry`` says so)."""
+    geometry = getattr(model, 'crop_geometry', None)
+    return geometry is not None and geometry.needs_original
 
 
 class RECInferencer:

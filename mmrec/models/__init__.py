@@ -2,6 +2,7 @@
 method 1's text-conditioned head and detector, and region-text CLIP training (importing registers them)."""
 from .box_crops import CROP_MODES, InputNormalization, crop_boxes, pil_crop_and_resize
 from .clip_encoder import BaseCLIPEncoder, CLIPEncoder, load_clip
+from .crop_geometry import CropGeometry, CropView
 from .proposal_scorer import CLIPProposalScorer
 from .rec_detector import RECTwoStageDetector
 from .region_text_clip import RegionTextCLIP
@@ -12,7 +13,8 @@ from .text_conditioned_roi_head import TextConditionedRoIHead
 from .tiny_clip import build_tiny_clip, build_word_tokenizer
 
 __all__ = [
-    'CROP_MODES', 'InputNormalization', 'crop_boxes', 'pil_crop_and_resize', 'BaseCLIPEncoder', 'CLIPEncoder', 'load_clip',
+    'CROP_MODES', 'InputNormalization', 'crop_boxes', 'pil_crop_and_resize', 'CropGeometry', 'CropView',
+    'BaseCLIPEncoder', 'CLIPEncoder', 'load_clip',
     'CLIPProposalScorer', 'RECTwoStageDetector', 'CLIPTextConditionedHead',
     'TextConditionedRCNN', 'TextConditionedRoIHead', 'RegionTextCLIP', 'build_tiny_clip', 'build_word_tokenizer',
     'SpatialReasoner', 'parse_expression',

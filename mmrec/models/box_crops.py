@@ -80,12 +80,6 @@ class InputNormalization:
         return pixels if self.input_is_rgb else pixels.flip(0)
 
 
-def scale_boxes(boxes: Tensor, scale_factor: Sequence[float]) -> Tensor:
-    """Map ``(K, 4)`` xyxy boxes by mmdet's ``scale_factor = (w_scale, h_scale)`` (original -> input)."""
-    w_scale, h_scale = float(scale_factor[0]), float(scale_factor[1])
-    return boxes * boxes.new_tensor([w_scale, h_scale, w_scale, h_scale])
-
-
 def clip_boxes(boxes: Tensor, img_shape: Sequence[int], min_size: float = 1.0) -> Tensor:
     """Clip xyxy boxes to an image of ``img_shape = (h, w)``: the one box clipper of mmrec.
 

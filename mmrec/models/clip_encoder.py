@@ -4,22 +4,16 @@ Interface (shared by method 1 and method 2; keep it stable)::
 
     encoder = MODELS.build(dict(type='CLIPEncoder', name_or_path='openai/clip-vit-base-patch32'))
     text_emb = encoder.encode_texts(['man on the left', ...])              # (N, D), unit length, cached
-    box_emb = encoder.encode_boxes(inputs[i], boxes, img_shape=meta['img_shape'],
-                                   input_norm=InputNormalization.from_preprocessor(detector.data_preprocessor),
-                                   scale_factor=meta['scale_factor'],   # None if boxes are in input pixels
-                                   crop_mode='crop',
-                                   original=original_image_for(encoder, data_sample))  # (K, D), unit length
+    geometry = CropGeometry.for_detector(detector.data_preprocessor, encoder)   # once per detector
+    box_emb = encoder.encode_boxes(geometry.view_of(inputs[i], data_sample), boxes_in_original_pixels,
+                                   crop_mode='crop')                     # (K, D), unit length
     scores = box_emb @ text_emb.T                                        # cosine similarities
 
-:class:`BaseCLIPEncoder` owns everything but the networks: the crop path, the text cache and the "frozen"
-contract. Its ``crop_source`` says where crops come from:
-
-- ``'input'`` (default): the detector's network input (undo its normalisation and channel order, map the
-  boxes to it, ``roi_align`` crops);
-- ``'original'``: the loaded image, kept by the ``KeepOriginalImage`` transform and packed by ``PackRECInputs``
-  as the data sample's ``original_image`` (uint8 RGB), cropped with PIL's bicubic filter reproduced on
-  tensors (:func:`~mmrec.models.box_crops.pil_crop_and_resize`): the crops PIL-based research code feeds CLIP
-  (``Image.resize((S, S), BICUBIC, box=box)``: the box stretched to a square), whatever the detector's resize.
+:class:`BaseCLIPEncoder` owns everything but the networks: the crops (cut by a
+:class:`~mmrec.models.crop_geometry.CropView`), the text cache and the "frozen" contract. Its ``crop_source``
+(``'input'``, default, or ``'original'``) is a setting read by the detector's
+:class:`~mmrec.models.crop_geometry.CropGeometry`, which decides where crops come from and how boxes map to
+them (see :mod:`mmrec.models.crop_geometry`).
 
 Then CLIP's normalisation. Subclasses implement only ``_embed_pixels`` (CLIP-normalised crops -> embeddings) and
 ``_embed_texts`` (strings -> embeddings): :class:`CLIPEncoder` with HuggingFace ``transformers`` CLIP, and test
@@ -39,18 +33,13 @@ from mmengine.model import BaseModule
 from mmdet.registry import MODELS
 from torch import Tensor
 
-from .box_crops import InputNormalization, crop_boxes, scale_boxes
+from .crop_geometry import CropView, check_crop_source
 
 #: CLIP's pixel statistics (RGB, [0, 1] scale), used by OpenAI's preprocessing.
 CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
 CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
 
 DEFAULT_CLIP = 'openai/clip-vit-base-patch32'
-
-#: Where :class:`BaseCLIPEncoder` crops boxes from (see the module docstring).
-CROP_SOURCES = ('input', 'original')
-#: The resampler of ``crop_source='original'``: OpenAI CLIP's preprocessing filter.
-ORIGINAL_RESAMPLE = 'bicubic'
 
 
 def clip_image_features(clip: torch.nn.Module, pixel_values: Tensor) -> Tensor:
@@ -77,16 +66,15 @@ class BaseCLIPEncoder(BaseModule, metaclass=ABCMeta):
         image_mean, image_std: the image encoder's pixel normalisation (RGB, [0, 1] scale).
         text_cache_size: most text embeddings kept (least recently used are dropped); 0 disables the cache.
         crop_source: ``'input'`` (``roi_align`` from the detector's input) or ``'original'`` (PIL-exact bicubic
-            from the loaded image, which the test pipeline must keep with ``KeepOriginalImage``).
+            from the loaded image, which the test pipeline must keep with ``KeepOriginalImage``); read by the
+            detector's :class:`~mmrec.models.crop_geometry.CropGeometry`.
     """
 
     def __init__(self, crop_size: int = 224, image_mean: Sequence[float] = CLIP_MEAN,
                  image_std: Sequence[float] = CLIP_STD, text_cache_size: int = 4096, crop_source: str = 'input',
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
-        if crop_source not in CROP_SOURCES:
-            raise ValueError(f'{type(self).__name__}: crop_source must be one of {CROP_SOURCES}, got {crop_source!r}')
-        self.crop_source = crop_source
+        self.crop_source = check_crop_source(crop_source, type(self).__name__)
         self.crop_size = int(crop_size)
         self.text_cache_size = int(text_cache_size)
         self.register_buffer('image_mean', torch.tensor(image_mean, dtype=torch.float32).view(1, 3, 1, 1),
@@ -137,50 +125,25 @@ class BaseCLIPEncoder(BaseModule, metaclass=ABCMeta):
         return F.normalize(self._embed_pixels(pixels).float(), dim=-1)
 
     @torch.no_grad()
-    def crop_boxes(self, image: Tensor, boxes: Tensor, *, img_shape: Sequence[int], input_norm: InputNormalization,
-                   scale_factor: Optional[Sequence[float]] = None, crop_mode: str = 'crop',
-                   context_ratio: float = 0.2, blur_sigma: float = 0.1, original: Optional[Tensor] = None) -> Tensor:
+    def crop_boxes(self, view: CropView, boxes: Tensor, *, crop_mode: str = 'crop', context_ratio: float = 0.2,
+                   blur_sigma: float = 0.1) -> Tensor:
         """The crops :meth:`encode_boxes` encodes: ``(K, 3, S, S)`` RGB in [0, 255] (see its arguments)."""
-        boxes = torch.as_tensor(boxes, dtype=torch.float32, device=image.device).reshape(-1, 4)
-        if self.crop_source == 'original':
-            if original is None:
-                raise ValueError(f"{type(self).__name__}(crop_source='original') needs the original image: "
-                                 f'{MISSING_ORIGINAL_HINT}')
-            if scale_factor is None:
-                raise ValueError(f"{type(self).__name__}(crop_source='original') crops boxes in original image "
-                                 'pixels: pass them with their scale_factor (boxes in input pixels divided by it)')
-            return crop_boxes(original.to(boxes.device), boxes, self.crop_size, mode=crop_mode,
-                              context_ratio=context_ratio, blur_sigma=blur_sigma, resample=ORIGINAL_RESAMPLE)
-        rgb = input_norm.to_rgb(image)
-        if scale_factor is not None:
-            boxes = scale_boxes(boxes, scale_factor)
-        return crop_boxes(rgb, boxes, self.crop_size, mode=crop_mode, context_ratio=context_ratio,
-                          blur_sigma=blur_sigma, img_shape=tuple(img_shape)[:2])
+        return view.crops(boxes, self.crop_size, mode=crop_mode, context_ratio=context_ratio, blur_sigma=blur_sigma)
 
     @torch.no_grad()
-    def encode_boxes(self, image: Tensor, boxes: Tensor, *, img_shape: Sequence[int],
-                     input_norm: InputNormalization, scale_factor: Optional[Sequence[float]] = None,
-                     crop_mode: str = 'crop', context_ratio: float = 0.2, blur_sigma: float = 0.1,
-                     original: Optional[Tensor] = None) -> Tensor:
+    def encode_boxes(self, view: CropView, boxes: Tensor, *, crop_mode: str = 'crop', context_ratio: float = 0.2,
+                     blur_sigma: float = 0.1) -> Tensor:
         """Unit-length embeddings ``(K, D)`` of ``K`` boxes of one image, all cropped and encoded in one call.
 
         Args:
-            image: ``(3, H, W)`` the detector's network input for this image (normalised, maybe padded).
-            boxes: ``(K, 4)`` xyxy boxes; in original image pixels when ``scale_factor`` is given (mapped to the
-                input by it), else already in input pixels. Clipped to the image, empty ones grown to 1 px.
-                ``crop_source='original'`` needs them in original pixels (with ``scale_factor``).
-            img_shape: ``(h, w)`` of the resized image inside the padded input (mmdet's ``img_shape``).
-            input_norm: how the detector normalised its input (:meth:`InputNormalization.from_preprocessor`).
-            scale_factor: mmdet's ``(w_scale, h_scale)`` from original to input pixels, or ``None``.
+            view: the image as the crops see it (:meth:`~mmrec.models.crop_geometry.CropGeometry.view_of`).
+            boxes: ``(K, 4)`` xyxy boxes in original image pixels; clipped to the image, thin ones grown to 1 px.
             crop_mode: ``'crop'``, ``'context'`` or ``'blur'`` (see :mod:`mmrec.models.box_crops`).
             context_ratio: margin of ``'context'`` crops per side, as a fraction of the box's size.
             blur_sigma: blur of ``'blur'`` crops, as a fraction of the image size.
-            original: ``(3, H0, W0)`` uint8 RGB loaded image (the data sample's ``original_image``), needed by
-                ``crop_source='original'`` (see :func:`original_image_for`), ignored by ``'input'``.
         """
-        crops = self.crop_boxes(image, boxes, img_shape=img_shape, input_norm=input_norm,
-                                scale_factor=scale_factor, crop_mode=crop_mode, context_ratio=context_ratio,
-                                blur_sigma=blur_sigma, original=original)
+        crops = self.crop_boxes(view, boxes, crop_mode=crop_mode, context_ratio=context_ratio,
+                                blur_sigma=blur_sigma)
         return self.encode_pixels(crops)
 
     def clear_text_cache(self) -> None:
@@ -194,23 +157,6 @@ class BaseCLIPEncoder(BaseModule, metaclass=ABCMeta):
     def train(self, mode: bool = True) -> 'BaseCLIPEncoder':
         """Stays in eval mode whatever ``mode`` is: the encoder is frozen (no dropout, fixed statistics)."""
         return super().train(False)
-
-
-MISSING_ORIGINAL_HINT = ("add dict(type='KeepOriginalImage') right after the image loading step of the test "
-                         "pipeline (PackRECInputs then packs it), or set the encoder's crop_source='input'")
-
-
-def original_image_for(encoder: BaseCLIPEncoder, data_sample) -> Optional[Tensor]:
-    """The data sample's ``original_image`` when ``encoder`` crops from it (``crop_source='original'``), else
-    ``None``; a clear error naming the image when the pipeline did not keep it."""
-    if getattr(encoder, 'crop_source', 'input') != 'original':
-        return None
-    original = data_sample.get('original_image', None)
-    if original is None:
-        raise ValueError(f'sample {data_sample.metainfo.get("img_path") or data_sample.metainfo.get("img_id", "?")} '
-                       f"has no original_image, but the CLIP encoder has crop_source='original': "
-                       f'{MISSING_ORIGINAL_HINT}')
-    return original
 
 
 @MODELS.register_module()

@@ -10,7 +10,8 @@ from mmengine.model import BaseModule
 from mmengine.structures import InstanceData
 from torch import Tensor
 
-from .box_crops import CROP_MODES, InputNormalization, clip_boxes
+from .box_crops import CROP_MODES, clip_boxes
+from .crop_geometry import CropView
 from .spatial_prompts import has_words
 from .spatial_reasoning import build_reasoner, reason_rows
 
@@ -33,8 +34,8 @@ class CLIPProposalScorer(BaseModule):
     """Score the top-K detections of one image against each of its expressions with a frozen CLIP.
 
     For each image: keep the ``top_k`` detections by detector score (boxes clipped to the image; boxes with no
-    area inside it are dropped, counted and logged), crop each from the detector's input image or, with the
-    encoder's ``crop_source='original'``, from the loaded image (one batched call per crop mode), embed crops
+    area inside it are dropped, counted and logged), crop each where the detector's
+    :class:`~mmrec.models.crop_geometry.CropGeometry` says (one batched call per crop mode), embed crops
     and expressions, and answer each expression with the candidate of highest cosine similarity (averaged over
     the crop modes). All expressions of the image are scored in one matrix product. Fallbacks (counted and
     logged): no usable detection -> the whole image is the single candidate; an expression without words (empty,
@@ -113,15 +114,11 @@ class CLIPProposalScorer(BaseModule):
         embeddings = self.encoder.encode_texts(prompts).view(len(texts), len(self.prompt_templates), -1)
         return F.normalize(embeddings.mean(dim=1), dim=-1)
 
-    def crop_embeddings(self, image: Tensor, boxes: Tensor, img_meta: dict, input_norm: InputNormalization,
-                        original: Optional[Tensor] = None) -> Tensor:
-        """``(M, K, D)`` embeddings of K boxes (original pixels) for each of the M crop modes; ``original`` is the
-        loaded image, for an encoder with ``crop_source='original'``."""
-        return torch.stack([self.encoder.encode_boxes(
-            image, boxes, img_shape=img_meta['img_shape'], input_norm=input_norm,
-            scale_factor=img_meta.get('scale_factor', (1.0, 1.0)), crop_mode=mode,
-            context_ratio=self.context_ratio, blur_sigma=self.blur_sigma, original=original)
-            for mode in self.crop_modes])
+    def crop_embeddings(self, view: CropView, boxes: Tensor) -> Tensor:
+        """``(M, K, D)`` embeddings of ``(K, 4)`` boxes (original image pixels) for each of the M crop modes."""
+        return torch.stack([self.encoder.encode_boxes(view, boxes, crop_mode=mode, context_ratio=self.context_ratio,
+                                                      blur_sigma=self.blur_sigma)
+                            for mode in self.crop_modes])
 
     def text_similarity(self, crop_embeddings: Tensor, texts: Sequence[str]) -> Tensor:
         """``(K, N)`` cosine similarity of the boxes to N texts, averaged over crop modes (so that it stays in
@@ -130,19 +127,16 @@ class CLIPProposalScorer(BaseModule):
         return (crop_embeddings @ text_embeddings.T).mean(dim=0)
 
     @torch.no_grad()
-    def forward(self, image: Tensor, detections: InstanceData, texts: Sequence[str], img_meta: dict,
-                input_norm: InputNormalization,
-                original: Optional[Tensor] = None) -> Tuple[InstanceData, InstanceData]:
+    def forward(self, view: CropView, detections: InstanceData, texts: Sequence[str],
+                img_meta: dict) -> Tuple[InstanceData, InstanceData]:
         """Answer every expression of one image.
 
         Args:
-            image: ``(3, H, W)`` the detector's network input for this image.
+            view: the image as the crops see it (the detector's
+                :meth:`~mmrec.models.crop_geometry.CropGeometry.view_of`).
             detections: ``bboxes`` (M, 4) in original image pixels and ``scores`` (M,).
             texts: the image's N expressions.
-            img_meta: mmdet metainfo with ``ori_shape``, ``img_shape`` and ``scale_factor``.
-            input_norm: how the detector normalised ``image``.
-            original: ``(3, H0, W0)`` uint8 RGB loaded image; needed when the encoder's ``crop_source`` is
-                ``'original'`` (:func:`~mmrec.models.clip_encoder.original_image_for`).
+            img_meta: mmdet metainfo with ``ori_shape`` (and ``img_id``, for the logs).
 
         Returns:
             ``(predictions, candidates)``: ``bboxes`` (N, 4) and ``scores`` (N,) answering ``texts`` in order
@@ -153,8 +147,8 @@ class CLIPProposalScorer(BaseModule):
         texts = list(texts)
         if not texts:
             return InstanceData(bboxes=candidates.bboxes[:0], scores=candidates.scores[:0]), candidates
-        boxes = candidates.bboxes.to(image.device)
-        crop_embeddings = self.crop_embeddings(image, boxes, img_meta, input_norm, original)
+        boxes = candidates.bboxes.to(view.pixels.device)
+        crop_embeddings = self.crop_embeddings(view, boxes)
         scores = self.text_similarity(crop_embeddings, texts).to(candidates.scores.device)
         if self.detector_score_weight > 0:
             w = self.detector_score_weight

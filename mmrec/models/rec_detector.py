@@ -10,8 +10,7 @@ from mmengine.logging import print_log
 from mmengine.structures import InstanceData
 from torch import Tensor
 
-from .box_crops import InputNormalization, scale_boxes
-from .clip_encoder import original_image_for
+from .crop_geometry import CropGeometry, to_input
 from .gt_candidates import check_candidate_source, ground_truth_candidates
 
 
@@ -46,6 +45,8 @@ class RECTwoStageDetector(TwoStageDetector):
         super().__init__(backbone=backbone, neck=neck, rpn_head=rpn_head, roi_head=roi_head, train_cfg=train_cfg,
                          test_cfg=test_cfg, data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.scorer = MODELS.build(scorer)
+        #: where the scorer's crops come from and how its boxes (original pixels) map to them
+        self.crop_geometry = CropGeometry.for_detector(self.data_preprocessor, self.scorer.encoder)
         self.candidate_source = check_candidate_source(candidate_source, type(self).__name__)
         if self.candidate_source == 'ground_truth' and self.scorer.top_k is not None:
             print_log(f"RECTwoStageDetector: candidate_source='ground_truth' with scorer top_k={self.scorer.top_k}: "
@@ -66,15 +67,13 @@ class RECTwoStageDetector(TwoStageDetector):
                 raise KeyError(f'sample {sample.metainfo.get("img_path", "?")} has no "texts" in its metainfo: '
                                'the test pipeline must end with PackRECInputs')
         detections = self.candidate_boxes(batch_inputs, batch_data_samples)
-        input_norm = InputNormalization.from_preprocessor(self.data_preprocessor)
         for image, sample, boxes in zip(batch_inputs, batch_data_samples, detections):
-            original = original_image_for(self.scorer.encoder, sample)
-            predictions, candidates = self.scorer(image, boxes, sample.metainfo['texts'], sample.metainfo,
-                                                  input_norm, original)
+            predictions, candidates = self.scorer(self.crop_geometry.view_of(image, sample), boxes,
+                                                  sample.metainfo['texts'], sample.metainfo)
             if not rescale:  # back to input pixels
                 scale_factor = sample.metainfo['scale_factor']
-                predictions.bboxes = scale_boxes(predictions.bboxes, scale_factor)
-                candidates.bboxes = scale_boxes(candidates.bboxes, scale_factor)
+                predictions.bboxes = to_input(predictions.bboxes, scale_factor)
+                candidates.bboxes = to_input(candidates.bboxes, scale_factor)
             sample.pred_instances = predictions
             sample.candidates = candidates
         return batch_data_samples
@@ -85,6 +84,6 @@ class RECTwoStageDetector(TwoStageDetector):
         """
         if self.candidate_source == 'ground_truth':
             return [ground_truth_candidates(sample) for sample in batch_data_samples]
-        # the scorer maps original pixels to the network input itself
+        # the scorer's crop view maps original pixels to where it crops
         detected = super().predict(batch_inputs, batch_data_samples, rescale=True)
         return [sample.pred_instances for sample in detected]

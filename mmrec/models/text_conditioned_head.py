@@ -4,8 +4,8 @@ Per image, for the RPN's top-K proposals (boxes + objectness) and every expressi
 
 1. (trained branch, optional) RoI features -> class-agnostic box refinement and a text-conditioned logit
    (:class:`~mmrec.models.roi_text_branch.RoITextBranch`);
-2. every proposal is cropped (from the detector's input, or from the loaded image with the encoder's
-   ``crop_source='original'``) and embedded by the frozen CLIP once; its CLIP
+2. every proposal is mapped to original image pixels and cropped where the image's
+   :class:`~mmrec.models.crop_geometry.CropView` says, and embedded by the frozen CLIP once; its CLIP
    similarity to an expression is the mean cosine to the expression's spatial prompts for the proposal's
    3x3 location label (:class:`~mmrec.models.head_parts.SpatialPromptScorer`);
 3. the three scores become distributions over the K proposals (CLIP: ``softmax(similarity / tau)``;
@@ -36,7 +36,8 @@ from torch import Tensor
 
 from . import head_parts  # noqa: F401  (registers the parts)
 from . import roi_text_branch  # noqa: F401  (registers RoITextBranch)
-from .box_crops import InputNormalization, clip_boxes, scale_boxes
+from .box_crops import clip_boxes
+from .crop_geometry import CropView
 from .head_parts.flat_args import merge_flat_args
 from .spatial_prompts import has_words
 
@@ -188,22 +189,17 @@ class CLIPTextConditionedHead(BaseModule):
 
     # -- inference ----------------------------------------------------------------------------------------
     @torch.no_grad()
-    def predict_image(self, image: Tensor, proposals: InstanceData, roi_feats: Optional[Tensor],
-                      texts: Sequence[str], img_shape: Sequence[int], input_norm: InputNormalization,
-                      scale_factor: Optional[Sequence[float]] = None,
-                      original: Optional[Tensor] = None) -> Tuple[InstanceData, InstanceData]:
+    def predict_image(self, view: CropView, proposals: InstanceData, roi_feats: Optional[Tensor],
+                      texts: Sequence[str]) -> Tuple[InstanceData, InstanceData]:
         """One box per expression of one image, in input pixels.
 
         Args:
-            image: ``(3, H, W)`` the detector's input for this image.
+            view: the image as the crops see it (the detector's
+                :meth:`~mmrec.models.crop_geometry.CropGeometry.view_of`); its ``img_shape`` is the frame the
+                boxes are clipped to.
             proposals: the RPN's proposals, ``bboxes`` (K, 4) in input pixels and ``scores`` (K,) objectness.
             roi_feats: ``(K, C, S, S)`` RoI features of the proposals (needed only with the branch).
             texts: the image's expressions.
-            img_shape: ``(h, w)`` of the image inside the (padded) input.
-            input_norm: how the detector normalised its input.
-            scale_factor: mmdet's ``(w_scale, h_scale)`` from original to input pixels; needed (with
-                ``original``) when the encoder crops from the original image (``crop_source='original'``).
-            original: ``(3, H0, W0)`` uint8 RGB loaded image, for ``crop_source='original'``.
 
         Returns:
             ``(predictions, candidates)``: ``bboxes`` (E, 4) and ``scores`` (E,); the K candidate boxes and
@@ -211,7 +207,7 @@ class CLIPTextConditionedHead(BaseModule):
             expression (score 0); an expression without words -> the proposal of highest objectness, no
             local search.
         """
-        height, width = int(img_shape[0]), int(img_shape[1])
+        height, width = view.img_shape
         boxes = proposals.bboxes.float().reshape(-1, 4)
         objectness = proposals.scores.float().reshape(-1) if 'scores' in proposals else boxes.new_ones(len(boxes))
         num_texts = len(texts)
@@ -242,7 +238,7 @@ class CLIPTextConditionedHead(BaseModule):
             print_log(f'CLIPTextConditionedHead: {num_texts - len(answered)} expression(s) without words '
                       f'({self.num_empty_expressions} so far) answered by objectness alone',
                       logger='current', level=logging.WARNING)
-        encode = self.box_encoder(image, (height, width), input_norm, scale_factor, original)
+        encode = self.box_encoder(view)
         if answered:
             query_texts = [texts[i] for i in answered]
             # lambda = 0: CLIP has no say, so neither prompts nor crops are encoded
@@ -258,26 +254,12 @@ class CLIPTextConditionedHead(BaseModule):
                                                  (height, width))
         return InstanceData(bboxes=chosen, scores=best_scores), candidates
 
-    def box_encoder(self, image: Tensor, img_shape: Sequence[int], input_norm: InputNormalization,
-                    scale_factor: Optional[Sequence[float]] = None,
-                    original: Optional[Tensor] = None) -> Callable[[Tensor], Tensor]:
-        """A function mapping ``(N, 4)`` boxes in input pixels to their ``(N, D)`` CLIP crop embeddings.
-
-        With the encoder's ``crop_source='original'`` the boxes are mapped to original pixels (divided by
-        ``scale_factor``) and cropped from ``original``; else they are cropped from the input ``image``.
-        """
-        crop_args = dict(img_shape=tuple(img_shape), input_norm=input_norm, crop_mode=self.crop_mode,
-                         context_ratio=self.context_ratio)
-        if getattr(self.encoder, 'crop_source', 'input') != 'original':
-            return lambda boxes: self.encoder.encode_boxes(image, boxes, **crop_args)
-        if scale_factor is None:
-            raise ValueError("CLIPTextConditionedHead: the encoder crops from the original image "
-                             "(crop_source='original'), which needs the image's scale_factor")
-        w_scale, h_scale = (float(v) for v in tuple(scale_factor)[:2])
-        to_original = (1.0 / w_scale, 1.0 / h_scale)
-        return lambda boxes: self.encoder.encode_boxes(image, scale_boxes(boxes, to_original),
-                                                       scale_factor=(w_scale, h_scale), original=original,
-                                                       **crop_args)
+    def box_encoder(self, view: CropView) -> Callable[[Tensor], Tensor]:
+        """A function mapping ``(N, 4)`` boxes in input pixels to their ``(N, D)`` CLIP crop embeddings: the
+        boxes are mapped to original image pixels (the frame of every crop, :meth:`CropView.input_to_original
+        <mmrec.models.crop_geometry.CropView.input_to_original>`) and cropped where ``view`` says."""
+        return lambda boxes: self.encoder.encode_boxes(view, view.input_to_original(boxes), crop_mode=self.crop_mode,
+                                                       context_ratio=self.context_ratio)
 
     def _blended_scores(self, boxes: Tensor, detector_scores: Tensor, roi_embeddings: Optional[Tensor],
                         query_texts: List[str], query_matrices: Optional[Tensor],

@@ -11,7 +11,7 @@ from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig
 from mmengine.structures import InstanceData
 from torch import Tensor
 
-from .box_crops import InputNormalization, scale_boxes
+from .crop_geometry import CropGeometry, to_input, to_original
 from .gt_candidates import check_candidate_source, ground_truth_candidates
 from .text_conditioned_roi_head import unique_referred_boxes
 
@@ -56,6 +56,8 @@ class TextConditionedRCNN(TwoStageDetector):
         for name in self.frozen_modules:
             getattr(self, name).requires_grad_(False)
         self.candidate_source = check_candidate_source(candidate_source, type(self).__name__)
+        #: where the head's CLIP crops come from and how its boxes map to them
+        self.crop_geometry = CropGeometry.for_detector(self.data_preprocessor, self.roi_head.bbox_head.encoder)
 
     def train(self, mode: bool = True) -> 'TextConditionedRCNN':
         super().train(mode)
@@ -80,7 +82,7 @@ class TextConditionedRCNN(TwoStageDetector):
     def _ground_truth_proposals(sample: DetDataSample) -> InstanceData:
         """The sample's annotated objects as proposals: ``bboxes`` (M, 4) in input pixels, ``scores`` (M,) 1.0."""
         proposals = ground_truth_candidates(sample)
-        proposals.bboxes = scale_boxes(proposals.bboxes, sample.metainfo['scale_factor'])
+        proposals.bboxes = to_input(proposals.bboxes, sample.metainfo['scale_factor'])
         return proposals
 
     def loss(self, batch_inputs: Tensor, batch_data_samples: List[DetDataSample]) -> dict:
@@ -113,14 +115,12 @@ class TextConditionedRCNN(TwoStageDetector):
             x = self.extract_feat(batch_inputs)
             rpn_results_list = (self._given_proposals(batch_data_samples)
                                 or self.rpn_head.predict(x, batch_data_samples, rescale=False))
-        input_norm = InputNormalization.from_preprocessor(self.data_preprocessor)
-        outputs = self.roi_head.predict(x, rpn_results_list, batch_data_samples, batch_inputs, input_norm)
+        views = [self.crop_geometry.view_of(image, sample) for image, sample in zip(batch_inputs, batch_data_samples)]
+        outputs = self.roi_head.predict(x, rpn_results_list, batch_data_samples, views)
         for sample, (predictions, candidates) in zip(batch_data_samples, outputs):
             if rescale:  # input pixels -> original image pixels
-                w_scale, h_scale = sample.metainfo['scale_factor'][:2]
-                inverse = (1.0 / w_scale, 1.0 / h_scale)
-                predictions.bboxes = scale_boxes(predictions.bboxes, inverse)
-                candidates.bboxes = scale_boxes(candidates.bboxes, inverse)
+                predictions.bboxes = to_original(predictions.bboxes, sample.metainfo['scale_factor'])
+                candidates.bboxes = to_original(candidates.bboxes, sample.metainfo['scale_factor'])
             sample.pred_instances = predictions
             sample.candidates = candidates
         return batch_data_samples

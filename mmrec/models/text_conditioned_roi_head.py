@@ -3,8 +3,8 @@
 mmdet's ``StandardRoIHead`` classifies RoIs into fixed classes and never sees the text or the pixels; this
 head keeps its parts (RoI extractor, assigner, sampler) and hands the
 :class:`~mmrec.models.text_conditioned_head.CLIPTextConditionedHead` what it needs: per image the
-proposals with their objectness, the RoI features, the expressions and the image to crop from (the network
-input, or the loaded image when the encoder's ``crop_source`` is ``'original'``).
+proposals with their objectness, the RoI features, the expressions and the image's
+:class:`~mmrec.models.crop_geometry.CropView` (where its CLIP crops come from: the detector's ``crop_geometry``).
 """
 from typing import List, Optional, Tuple
 
@@ -17,8 +17,7 @@ from mmengine.model import BaseModule
 from mmengine.structures import InstanceData
 from torch import Tensor
 
-from .box_crops import InputNormalization
-from .clip_encoder import original_image_for
+from .crop_geometry import CropView
 
 
 def unique_referred_boxes(boxes: Tensor) -> Tensor:
@@ -143,9 +142,10 @@ class TextConditionedRoIHead(BaseModule):
         return self.bbox_head.loss(roi_feats, sampling_results, batch_texts, batch_targets)
 
     def predict(self, x: Optional[Tuple[Tensor]], rpn_results_list: List[InstanceData],
-                batch_data_samples: List[DetDataSample], batch_inputs: Tensor,
-                input_norm: InputNormalization) -> List[Tuple[InstanceData, InstanceData]]:
-        """``(predictions, candidates)`` per image, in input pixels (see ``CLIPTextConditionedHead``).
+                batch_data_samples: List[DetDataSample],
+                views: List[CropView]) -> List[Tuple[InstanceData, InstanceData]]:
+        """``(predictions, candidates)`` per image, in input pixels (see ``CLIPTextConditionedHead``); ``views``
+        are the images as the CLIP crops see them (the detector's ``crop_geometry.view_of``).
 
         ``x`` (the neck's feature maps) is read only by the branch: ``None`` is enough for a head without one.
         """
@@ -154,9 +154,6 @@ class TextConditionedRoIHead(BaseModule):
             boxes = [get_box_tensor(r.bboxes) for r in rpn_results_list]
             roi_feats = list(self._roi_features(x, boxes).split([len(b) for b in boxes]))
         outputs = []
-        for image, proposals, feats, sample in zip(batch_inputs, rpn_results_list, roi_feats, batch_data_samples):
-            outputs.append(self.bbox_head.predict_image(
-                image, proposals, feats, sample.metainfo['texts'], sample.metainfo['img_shape'], input_norm,
-                scale_factor=sample.metainfo.get('scale_factor'),
-                original=original_image_for(self.bbox_head.encoder, sample)))
+        for view, proposals, feats, sample in zip(views, rpn_results_list, roi_feats, batch_data_samples):
+            outputs.append(self.bbox_head.predict_image(view, proposals, feats, sample.metainfo['texts']))
         return outputs
