@@ -23,6 +23,7 @@ from PIL import Image
 from torch import Tensor
 
 from mmrec.models.box_crops import crop_boxes
+from mmrec.models.clip_encoder import clip_image_features, clip_text_features
 from .workload import WorkloadImage
 
 Box = Tuple[float, float, float, float]
@@ -64,8 +65,7 @@ class NaiveCLIP:
         pixels = (self._crop(image, box) / 255.0 - self.mean) / self.std
         tensor = torch.from_numpy(pixels.transpose(2, 0, 1).copy())[None].to(self.device)
         with self.autocast():
-            pooled = self.clip.vision_model(pixel_values=tensor).pooler_output
-            embedding = self.clip.visual_projection(pooled)
+            embedding = clip_image_features(self.clip, tensor)
         self.num_crops += 1
         return F.normalize(embedding.float(), dim=-1)[0]
 
@@ -85,9 +85,7 @@ class NaiveCLIP:
         tokens = self.tokenizer(list(texts), padding=True, truncation=True, max_length=self.max_text_tokens,
                                 return_tensors='pt').to(self.device)
         with self.autocast():
-            pooled = self.clip.text_model(input_ids=tokens['input_ids'],
-                                          attention_mask=tokens['attention_mask']).pooler_output
-            embeddings = self.clip.text_projection(pooled)
+            embeddings = clip_text_features(self.clip, tokens['input_ids'], tokens['attention_mask'])
         return F.normalize(embeddings.float(), dim=-1)
 
 
@@ -99,11 +97,18 @@ def _detector_batch(inferencer, image: WorkloadImage, text: str) -> dict:
 
 
 def _clip_to_image(box: Sequence[float], width: float, height: float, min_size: float = 1.0) -> Box:
-    """``box`` clipped into the image, each side at least ``min_size``."""
-    x1 = min(max(box[0], 0.0), width - min_size)
-    y1 = min(max(box[1], 0.0), height - min_size)
-    x2 = max(min(max(box[2], 0.0), width), x1 + min_size)
-    y2 = max(min(max(box[3], 0.0), height), y1 + min_size)
+    """``box`` clipped into the image, one box in plain Python: the behaviour of mmrec's
+    ``box_crops.clip_boxes`` (each side sorted and clamped; a side thinner than ``min_size`` grown to it around
+    its clipped centre, kept inside the image)."""
+    sides = []
+    for low, high, limit in ((box[0], box[2], width), (box[1], box[3], height)):
+        low, high = min(max(min(low, high), 0.0), limit), min(max(max(low, high), 0.0), limit)
+        side = min(min_size, limit)
+        if high - low < side:
+            centre = min(max((low + high) / 2, side / 2), limit - side / 2)
+            low, high = centre - side / 2, centre + side / 2
+        sides.append((low, high))
+    (x1, x2), (y1, y2) = sides
     return (x1, y1, x2, y2)
 
 
