@@ -5,6 +5,7 @@ from typing import Optional, Sequence, Tuple, Union
 import torch
 import torch.nn.functional as F
 from mmdet.registry import MODELS
+from mmdet.structures.bbox import get_box_tensor
 from mmengine.logging import print_log
 from mmengine.model import BaseModule
 from mmengine.structures import InstanceData
@@ -91,7 +92,7 @@ class CLIPProposalScorer(BaseModule):
         (:func:`~mmrec.models.box_crops.clip_boxes` with ``min_size=0``); the selection rule then drops the boxes
         left with no area; the whole image if none."""
         height, width = float(ori_shape[0]), float(ori_shape[1])
-        boxes = clip_boxes(detections.bboxes.reshape(-1, 4), ori_shape[:2], min_size=0.0)
+        boxes = clip_boxes(get_box_tensor(detections.bboxes).reshape(-1, 4), ori_shape[:2], min_size=0.0)
         scores = detections.scores.float().reshape(-1) if 'scores' in detections else boxes.new_ones(len(boxes))
         usable = (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])
         if not bool(usable.all()):

@@ -29,6 +29,7 @@ from typing import Callable, List, Optional, Sequence, Tuple
 
 import torch
 from mmdet.registry import MODELS, TASK_UTILS
+from mmdet.structures.bbox import get_box_tensor
 from mmengine.logging import print_log
 from mmengine.model import BaseModule
 from mmengine.structures import InstanceData
@@ -208,7 +209,7 @@ class CLIPTextConditionedHead(BaseModule):
             local search.
         """
         height, width = view.img_shape
-        boxes = proposals.bboxes.float().reshape(-1, 4)
+        boxes = get_box_tensor(proposals.bboxes).float().reshape(-1, 4)
         objectness = proposals.scores.float().reshape(-1) if 'scores' in proposals else boxes.new_ones(len(boxes))
         num_texts = len(texts)
         if len(boxes) == 0:
