@@ -1,6 +1,6 @@
 """Run the whole REC pipeline on synthetic shapes, offline, on a CPU, and print the report's Table 1.
 
-    python tools/quickstart.py                      # about 15 minutes on 2 CPU cores
+    python tools/quickstart.py                      # 4-8 minutes on 2 CPU cores (longer on a busy machine)
     python tools/quickstart.py --work-dir work_dirs/qs --num-train 100 --clip-epochs 10
 
 It generates the data (data/synthetic, data/synthetic_source), trains the untuned and the fine-tuned tiny
