@@ -172,3 +172,15 @@ def test_refcoco_dataset_test_pipelines_keep_the_original_image(name):
     cfg = Config.fromfile(osp.join(REPO, 'configs', '_base_', 'datasets', name))
     for loader in (cfg.val_dataloader, cfg.test_dataloader):
         assert [step['type'] for step in loader.dataset.pipeline][:2] == ['LoadImageFromFile', 'KeepOriginalImage']
+
+
+def test_box_maps_leave_box_structures_and_shapes_alone():
+    from mmdet.structures.bbox import HorizontalBoxes
+
+    from mmrec.models.crop_geometry import to_input, to_original
+    boxes = HorizontalBoxes(torch.tensor([[10.0, 20.0, 30.0, 40.0]]))
+    scaled = to_input(boxes, (2.0, 0.5))
+    torch.testing.assert_close(scaled, torch.tensor([[20.0, 10.0, 60.0, 20.0]]))
+    torch.testing.assert_close(boxes.tensor, torch.tensor([[10.0, 20.0, 30.0, 40.0]]))  # not rescaled in place
+    one = torch.tensor([20.0, 10.0, 60.0, 20.0])
+    torch.testing.assert_close(to_original(one, (2.0, 0.5)), torch.tensor([10.0, 20.0, 30.0, 40.0]))

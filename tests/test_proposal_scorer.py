@@ -114,9 +114,10 @@ def test_boxes_outside_the_image_or_empty_are_dropped(scene):
     scorer = make_scorer()
     dets = detections(boxes, extra=[([200, 10, 260, 30], 0.99),    # right of the 96 px wide image
                                     ([40, 40, 40, 55], 0.98),      # zero width
+                                    ([50, 60, 20, 10], 0.975),     # inverted: not mirrored into a box
                                     ([85, 5, 130, 60], 0.97)])     # partly outside: clipped, kept
     pred, candidates = scorer(view, dets, ['red'], meta)
-    assert scorer.num_dropped_boxes == 2
+    assert scorer.num_dropped_boxes == 3
     np.testing.assert_allclose(candidates.bboxes.numpy()[0], [85, 5, 96, 60])
     np.testing.assert_allclose(pred.bboxes.numpy()[0], boxes['red'])
     only_bad = detections(boxes, order=(), scores=(), extra=[([-50, -50, -10, -10], 0.9)])

@@ -204,6 +204,10 @@ def test_the_head_is_composed_of_parts_built_from_config_dicts():
     torch.testing.assert_close(answers.scores, expected.scores)
     with pytest.raises(TypeError, match='unexpected arguments'):
         build_head(clip_wieght=0.5)
+    # a key set both flat and in its part: refused, so that an ablation of either one cannot do nothing
+    with pytest.raises(ValueError, match='clip_weight is set twice'):
+        build_head(clip_weight=0.5, blend=dict(clip_weight=0.0))
+    assert build_head(clip_weight=0.5, blend=dict(clip_weight=0.5)).blend.clip_weight == 0.5
 
 
 # -- local search -------------------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Optional, Sequence, Tuple
 
 import torch
-from mmdet.structures.bbox import scale_boxes
+from mmdet.structures.bbox import get_box_tensor, scale_boxes
 from torch import Tensor
 
 from .box_crops import InputNormalization, crop_boxes
@@ -54,15 +54,22 @@ def _scale_pair(scale_factor: Sequence[float]) -> Tuple[float, float]:
 
 
 def to_input(boxes: Tensor, scale_factor: Sequence[float]) -> Tensor:
-    """``(..., 4)`` xyxy boxes from original image pixels to input pixels (mmdet's ``scale_factor =
-    (w_scale, h_scale)``)."""
-    return scale_boxes(boxes, _scale_pair(scale_factor))
+    """``(..., 4)`` xyxy boxes (a tensor or mmdet box structure, left unchanged) from original image pixels to
+    input pixels (mmdet's ``scale_factor = (w_scale, h_scale)``), as a new tensor of the same shape."""
+    return _scaled(boxes, _scale_pair(scale_factor))
 
 
 def to_original(boxes: Tensor, scale_factor: Sequence[float]) -> Tensor:
     """``(..., 4)`` xyxy boxes from input pixels back to original image pixels (divided by ``scale_factor``)."""
     w_scale, h_scale = _scale_pair(scale_factor)
-    return scale_boxes(boxes, (1.0 / w_scale, 1.0 / h_scale))
+    return _scaled(boxes, (1.0 / w_scale, 1.0 / h_scale))
+
+
+def _scaled(boxes: Tensor, scale: Tuple[float, float]) -> Tensor:
+    """mmdet's ``scale_boxes`` on a copy of the boxes' tensor (it rescales box structures in place and returns
+    a ``(4,)`` box as ``(1, 4)``)."""
+    tensor = get_box_tensor(boxes).clone()
+    return scale_boxes(tensor.reshape(-1, 4), scale).reshape(tensor.shape)
 
 
 @dataclass(frozen=True)

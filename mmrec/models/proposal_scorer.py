@@ -92,9 +92,12 @@ class CLIPProposalScorer(BaseModule):
         (:func:`~mmrec.models.box_crops.clip_boxes` with ``min_size=0``); the selection rule then drops the boxes
         left with no area; the whole image if none."""
         height, width = float(ori_shape[0]), float(ori_shape[1])
-        boxes = clip_boxes(get_box_tensor(detections.bboxes).reshape(-1, 4), ori_shape[:2], min_size=0.0)
+        raw = get_box_tensor(detections.bboxes).reshape(-1, 4).float()
+        boxes = clip_boxes(raw, ori_shape[:2], min_size=0.0)
         scores = detections.scores.float().reshape(-1) if 'scores' in detections else boxes.new_ones(len(boxes))
-        usable = (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])
+        # no area inside the image, or inverted (x2 < x1: the clipper would mirror it into a box nobody detected)
+        usable = ((boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])
+                  & (raw[:, 2] > raw[:, 0]) & (raw[:, 3] > raw[:, 1]))
         if not bool(usable.all()):
             dropped = int((~usable).sum())
             self.num_dropped_boxes += dropped

@@ -30,16 +30,18 @@ def text_targets(gt_inds: Tensor, expression_gt: Tensor) -> Tensor:
 
     Args:
         gt_inds: ``(R,)`` mmdet's assigned ground-truth index per RoI: ``i + 1`` for a positive of ground
-            truth ``i``, 0 for a negative, -1 for an RoI the assigner ignores.
+            truth ``i``, 0 for a negative, -1 for an RoI the assigner ignores (a sampler never returns those,
+            but an assignment of all RoIs has them).
         expression_gt: ``(E,)`` index of each expression's referred box among those ground truths.
 
     Returns:
-        1 where the RoI is a positive of the expression's referred box, -1 where it is ignored, else 0 (a
-        positive of another referred box is a negative of this expression).
+        1 where the RoI is a positive of the expression's referred box, -1 where it is ignored, else 0. An RoI
+        is assigned to one referred box only (its best overlap), so it is a negative of the other expressions
+        even when it also overlaps their boxes by more than the positive threshold.
     """
-    labels = (gt_inds[None, :] == expression_gt[:, None].to(gt_inds) + 1).float()
-    labels[:, gt_inds < 0] = -1
-    return labels
+    positive = gt_inds[None, :] == expression_gt[:, None].to(gt_inds) + 1
+    ignored = (gt_inds < 0)[None, :]
+    return torch.where(ignored, torch.full_like(positive, -1, dtype=torch.float), positive.float())
 
 
 def sampled_gt_inds(result: SamplingResult) -> Tensor:

@@ -2,8 +2,8 @@
 
 Configs written before the head was split into parts set, e.g., ``clip_weight`` or ``prompt_templates``
 directly on ``CLIPTextConditionedHead``; :func:`merge_flat_args` moves each into the config of the part
-that owns it (a flat argument overrides the same key of that part's config), so such configs build the
-same head.
+that owns it, so such configs build the same head. A key set both ways with different values is refused (a
+silent winner would make an ablation that sets the other one do nothing).
 """
 from typing import Dict, Optional
 
@@ -28,7 +28,8 @@ def merge_flat_args(parts: Dict[str, Optional[dict]], flat: dict, owner: str) ->
     ``with_branch=False`` sets ``parts['branch']`` to ``None``; ``spatial_reasoning`` is the ``reasoner``
     part's config. Flat arguments of a part that is ``None`` (e.g. branch sizes without a branch) are
     dropped. Unknown arguments raise ``TypeError``; ``pos_iou_thr``/``neg_iou_thr`` raise ``ValueError``
-    saying where the thresholds are set now.
+    saying where the thresholds are set now, and so does a key given both flat and in its part's config with
+    another value.
     """
     parts = {name: None if cfg is None else dict(cfg) for name, cfg in parts.items()}
     flat = dict(flat)
@@ -45,6 +46,11 @@ def merge_flat_args(parts: Dict[str, Optional[dict]], flat: dict, owner: str) ->
         raise TypeError(f'{owner}: unexpected arguments {unknown}')
     for key, value in flat.items():
         part = parts.get(FLAT_ARG_PARTS[key])
-        if part is not None:
-            part[key] = value
+        if part is None:
+            continue
+        if key in part and part[key] != value:
+            raise ValueError(f'{owner}: {key} is set twice, {value!r} as a head argument and {part[key]!r} in '
+                             f'{FLAT_ARG_PARTS[key]}=dict(...); set it in one place (e.g. --cfg-options '
+                             f'model.roi_head.bbox_head.{key}=...)')
+        part[key] = value
     return parts
