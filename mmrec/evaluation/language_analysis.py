@@ -93,8 +93,9 @@ def geometry_only_outcome(reasoner: SpatialReasoner, text: str, boxes: torch.Ten
         image_size: ``(height, width)`` of the image.
     """
     chance = 1.0 / len(boxes)
-    cues = parse_expression(text).cue_types
-    probs = reasoner(text, boxes, uninformative_similarity(len(boxes)), image_size)
+    parsed = parse_expression(text)
+    cues = parsed.cue_types
+    probs = reasoner.reason(parsed, boxes, uninformative_similarity(len(boxes)), image_size)
     if probs is None:
         return ExpressionOutcome(text, split, cues, answered=False, credit=chance, chance=chance)
     return ExpressionOutcome(text, split, cues, answered=True, credit=float(int(probs.argmax()) == target),

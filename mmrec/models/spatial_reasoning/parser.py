@@ -117,6 +117,11 @@ _SIDE = re.compile(r'\b(?:on |to |at )?(?:the )?(?:far )?(left|right|top|bottom|
 _ORDINAL_ALONE = re.compile(rf'\b({_ORDINAL})\b')
 
 
+def _without(text: str, match: 're.Match[str]', keep: str = '') -> str:
+    """``text`` with what ``match`` matched replaced by ``keep`` (spaced apart from its neighbours)."""
+    return f'{text[:match.start()]} {keep} {text[match.end():]}'
+
+
 def _ordinal_rank(word: str) -> int:
     return int(word) if word.isdigit() else ORDINAL_WORDS[word]
 
@@ -125,19 +130,18 @@ def _take_ordinal(text: str) -> Tuple[str, Optional[Extreme]]:
     """``text`` without its ordinal cue, and the cue (``None`` when there is none)."""
     match = _ORDINAL_FROM.search(text)
     if match:
-        rest = f'{text[:match.start()]} {match.group(2) or ""} {text[match.end():]}'
-        return rest, Extreme(ORDINAL_AXES[match.group(4)], rank=_ordinal_rank(match.group(1) or match.group(3)))
+        rank = _ordinal_rank(match.group(1) or match.group(3))
+        return _without(text, match, keep=match.group(2) or ''), Extreme(ORDINAL_AXES[match.group(4)], rank=rank)
     match = _ORDINAL_NEXT.search(text)
     if match:
-        rest = f'{text[:match.start()]} {text[match.end():]}'
-        return rest, Extreme(ORDINAL_AXES[match.group(2)], rank=ORDINAL_WORDS[match.group(1)])
+        return _without(text, match), Extreme(ORDINAL_AXES[match.group(2)], rank=ORDINAL_WORDS[match.group(1)])
     match = _ORDINAL_ALONE.search(text)
     if match is None:
         return text, None
-    word, rest = match.group(1), f'{text[:match.start()]} {text[match.end():]}'
+    word, rest = match.group(1), _without(text, match)
     side = _SIDE.search(rest)  # "first guy right": counted from the side the phrase names
     if side is not None:
-        return f'{rest[:side.start()]} {rest[side.end():]}', Extreme(side.group(1), rank=ORDINAL_WORDS[word])
+        return _without(rest, side), Extreme(side.group(1), rank=ORDINAL_WORDS[word])
     axis = REVERSED_DEFAULT_AXIS if word == 'last' else DEFAULT_ORDINAL_AXIS
     return rest, Extreme(axis, rank=ORDINAL_WORDS[word])
 
@@ -146,7 +150,7 @@ def _take_row(text: str) -> Tuple[str, Optional[Extreme]]:
     match = ROW_PHRASE.search(text)
     if match is None:
         return text, None
-    return f'{text[:match.start()]} {text[match.end():]}', Extreme(ROW_AXES[match.group(1)], row=True)
+    return _without(text, match), Extreme(ROW_AXES[match.group(1)], row=True)
 
 
 def _split_clause(text: str) -> Tuple[str, str]:

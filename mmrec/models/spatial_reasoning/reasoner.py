@@ -116,7 +116,11 @@ class SpatialReasoner:
             image_size: ``(height, width)`` of the image the boxes are in.
             prior: ``(K,)`` non-negative weights of the boxes (e.g. detector scores); uniform by default.
         """
-        parsed = parse_expression(text)
+        return self.reason(parse_expression(text), boxes, similarity_fn, image_size, prior)
+
+    def reason(self, parsed: ParsedExpression, boxes: Tensor, similarity_fn: SimilarityFn,
+               image_size: Tuple[int, int], prior: Optional[Tensor] = None) -> Optional[Tensor]:
+        """:meth:`__call__` of an expression already parsed with :func:`parse_expression`."""
         if not parsed.is_spatial or len(boxes) == 0:
             return None
         boxes = boxes.float()
