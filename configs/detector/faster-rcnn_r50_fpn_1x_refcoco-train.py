@@ -16,7 +16,7 @@ _base_ = [
     'mmdet::_base_/schedules/schedule_1x.py',
     'mmdet::_base_/default_runtime.py',
 ]
-custom_imports = dict(imports=['mmrec'], allow_failed_imports=False)  # torch>=2.6 checkpoint compatibility
+custom_imports = dict(imports=['mmrec'], allow_failed_imports=False)  # mmrec's weights-only checkpoint loader
 
 data_root = 'data/coco/'
 train_dataloader = dict(

@@ -19,7 +19,7 @@ _base_ = [
     'mmdet::_base_/schedules/schedule_1x.py',
     'mmdet::_base_/default_runtime.py',
 ]
-custom_imports = dict(imports=['mmrec'], allow_failed_imports=False)  # torch>=2.6 checkpoint compatibility
+custom_imports = dict(imports=['mmrec'], allow_failed_imports=False)  # mmrec's weights-only checkpoint loader
 
 # CPU speed (same network, cheaper training): a fixed 2x2 RoIAlign sampling grid instead of the adaptive one
 # (whose cost grows with the box size, and dominated the step time), fewer RPN proposals and sampled RoIs for

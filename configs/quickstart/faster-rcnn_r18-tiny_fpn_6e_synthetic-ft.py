@@ -11,7 +11,7 @@ _base_ = [
     'mmdet::_base_/schedules/schedule_1x.py',
     'mmdet::_base_/default_runtime.py',
 ]
-custom_imports = dict(imports=['mmrec'], allow_failed_imports=False)  # torch>=2.6 checkpoint compatibility
+custom_imports = dict(imports=['mmrec'], allow_failed_imports=False)  # mmrec's weights-only checkpoint loader
 
 # the untuned detector's CPU settings (faster-rcnn_r18-tiny_fpn_12e_source-shapes.py)
 model = dict(
