@@ -35,11 +35,15 @@ def run_tool(args: List[str], timeout: int = 600) -> str:
     return output
 
 
+def train_options(data_root: str, max_epochs: int) -> List[str]:
+    """The ``--cfg-options`` values that train the tiny detector on the synthetic data in ``data_root``."""
+    return [f'train_cfg.max_epochs={max_epochs}', f'train_dataloader.dataset.data_root={data_root}/',
+            scale_option(DETECTOR_CONFIG, 'train_dataloader.dataset', SCALE), 'default_hooks.logger.interval=1']
+
+
 def train(work_dir: str, data_root: str, max_epochs: int, *extra: str) -> str:
     return run_tool(['tools/train.py', DETECTOR_CONFIG, '--work-dir', work_dir, *extra, '--cfg-options',
-                     f'train_cfg.max_epochs={max_epochs}', f'train_dataloader.dataset.data_root={data_root}/',
-                     scale_option(DETECTOR_CONFIG, 'train_dataloader.dataset', SCALE),
-                     'default_hooks.logger.interval=1'])
+                     *train_options(data_root, max_epochs)])
 
 
 def rec_test_options(data_root: str, clip_dir: str) -> List[str]:
@@ -60,6 +64,21 @@ def read_test_metrics(work_dir: str) -> Dict[str, float]:
 def read_rows(path: str) -> List[dict]:
     with open(path) as f:
         return [json.loads(line) for line in f if line.strip()]
+
+
+def assert_same_evaluation(single_dir: str, dist_dir: str) -> None:
+    """A distributed tools/test.py run in ``dist_dir`` reported the metrics of the one-process run in
+    ``single_dir`` and predicted every expression exactly once, with the same box (both ran with
+    ``--out <dir>/rows.jsonl``)."""
+    single, dist = read_test_metrics(single_dir), read_test_metrics(dist_dir)
+    assert single.keys() == dist.keys() and 'rec/accuracy' in single
+    for key in single:
+        assert dist[key] == pytest.approx(single[key], abs=1e-6), key
+    single_rows = sorted(read_rows(osp.join(single_dir, 'rows.jsonl')), key=lambda r: r['sent_id'])
+    dist_rows = sorted(read_rows(osp.join(dist_dir, 'rows.jsonl')), key=lambda r: r['sent_id'])
+    assert [r['sent_id'] for r in dist_rows] == [r['sent_id'] for r in single_rows]  # each exactly once
+    for a, b in zip(single_rows, dist_rows):
+        assert b['pred_bbox'] == pytest.approx(a['pred_bbox'], abs=1e-3)
 
 
 @pytest.fixture(scope='module')
@@ -132,12 +151,4 @@ def test_two_process_evaluation_equals_one_process(trained):
               '--work-dir', dist_dir, '--out', osp.join(dist_dir, 'rows.jsonl'), '--cfg-options',
               'env_cfg.dist_cfg.backend=gloo', *rec_test_options(trained['data_root'], trained['clip_dir'])])
 
-    single, dist = read_test_metrics(single_dir), read_test_metrics(dist_dir)
-    assert single.keys() == dist.keys()
-    for key in single:
-        assert dist[key] == pytest.approx(single[key], abs=1e-6), key
-    single_rows = sorted(read_rows(osp.join(single_dir, 'rows.jsonl')), key=lambda r: r['sent_id'])
-    dist_rows = sorted(read_rows(osp.join(dist_dir, 'rows.jsonl')), key=lambda r: r['sent_id'])
-    assert [r['sent_id'] for r in dist_rows] == [r['sent_id'] for r in single_rows]  # each exactly once
-    for a, b in zip(single_rows, dist_rows):
-        assert b['pred_bbox'] == pytest.approx(a['pred_bbox'], abs=1e-3)
+    assert_same_evaluation(single_dir, dist_dir)

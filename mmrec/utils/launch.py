@@ -13,6 +13,7 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 from .safe_checkpoint import TRUST_ENV, TRUST_FLAG, trust_checkpoints
+from .slurm import export_slurm_rendezvous
 
 
 def add_runner_arguments(parser: argparse.ArgumentParser, cfg_options_example: str) -> None:
@@ -54,17 +55,22 @@ def load_tool_config(config: str, launcher: str, cfg_options: Optional[dict] = N
 
 
 def init_distributed_without_cuda(cfg: Config) -> None:
-    """Start the process group with gloo when launched by torchrun on a machine without CUDA.
+    """Start the process group with gloo when launched by torchrun or srun on a machine without CUDA.
 
-    mmengine's pytorch launcher calls ``torch.cuda.set_device``, which fails without a GPU; the runner skips
-    its own initialisation when a process group exists, so starting one here makes CPU runs of
-    ``dist_train.sh`` / ``dist_test.sh`` (and the distributed tests) work. The runner's default DDP wrapper
-    passes ``device_ids=[LOCAL_RANK]``, which DDP refuses for CPU modules, so a ``model_wrapper_cfg`` with
-    ``device_ids=None`` (which the runner's default does not override) is set unless the config has one. With CUDA this does nothing.
+    mmengine's pytorch and slurm launchers call ``torch.cuda.set_device``, which fails without a GPU; the
+    runner skips its own initialisation when a process group exists, so starting one here makes CPU runs of
+    ``dist_train.sh`` / ``dist_test.sh`` / ``slurm_train.sh`` / ``slurm_test.sh`` (and the distributed tests)
+    work. Under Slurm the rank, world size and rendezvous come from the ``SLURM_*`` variables as mmengine
+    reads them (:mod:`mmrec.utils.slurm`; ``env_cfg.dist_cfg.port`` as in mmengine). The runner's default DDP
+    wrapper passes ``device_ids=[LOCAL_RANK]``, which DDP refuses for CPU modules, so a ``model_wrapper_cfg``
+    with ``device_ids=None`` (which the runner's default does not override) is set unless the config has one.
+    With CUDA this does nothing: mmengine's launchers start the process group.
     """
-    if cfg.launcher != 'pytorch' or torch.cuda.is_available() or torch_dist.is_initialized():
+    if cfg.launcher not in ('pytorch', 'slurm') or torch.cuda.is_available() or torch_dist.is_initialized():
         return
     dist_cfg = dict(cfg.get('env_cfg', {}).get('dist_cfg', {}))
+    if cfg.launcher == 'slurm':
+        export_slurm_rendezvous(dist_cfg.get('port'))
     timeout = dist_cfg.get('timeout')
     torch_dist.init_process_group(
         backend='gloo', **({'timeout': timedelta(seconds=timeout)} if timeout is not None else {}))
