@@ -77,7 +77,8 @@ def run_slurm_script(script: str, args: List[str], fake: dict, **variables: str)
     """Run ``tools/<script>`` with the stand-in srun first on PATH and ``variables`` in the environment;
     fail with its output when it exits non-zero."""
     env = dict(os.environ, PATH=f'{fake["bin_dir"]}{os.pathsep}{os.environ["PATH"]}', PYTHON=sys.executable,
-               OMP_NUM_THREADS='1', MASTER_PORT=str(29500 + (os.getpid() + 500) % 1000), **variables)
+               OMP_NUM_THREADS='1', MASTER_PORT=str(29500 + (os.getpid() + 500) % 1000))
+    env.update(variables)
     env.pop('MASTER_ADDR', None)
     proc = subprocess.run(['bash', osp.join('tools', script), *args], cwd=REPO, env=env, capture_output=True,
                           text=True, timeout=600)
@@ -136,6 +137,16 @@ def test_slurm_train_then_test_on_two_cpu_tasks_equals_one_process(synthetic, fa
     assert 'Distributed launcher: slurm' in output and 'GPU number: 2' in output
 
     assert_same_evaluation(single_dir, slurm_dir)
+
+
+@pytest.mark.parametrize('args, work_dir_args', [(['work_dirs/m1', '--resume'], ['--work-dir', 'work_dirs/m1']),
+                                                   (['--resume'], [])])
+def test_slurm_train_work_dir_is_optional(fake_srun, args, work_dir_args):
+    # PYTHON=true: the tasks exit at once; only the command srun was given matters here.
+    run_slurm_script('slurm_train.sh', ['cpu', 'rec', DETECTOR_CONFIG, *args], fake_srun, PYTHON='true')
+    assert srun_call(fake_srun)['command'] == ['true', '-u', osp.join(REPO, 'tools', 'train.py'), DETECTOR_CONFIG,
+                                               *work_dir_args, '--resume', '--launcher', 'slurm']
+    assert srun_call(fake_srun)['options']['--ntasks'] == '8'  # mmdet's default GPUS
 
 
 def test_slurm_test_without_a_checkpoint_prints_its_usage(fake_srun):
