@@ -15,17 +15,21 @@ Interface (shared by method 1 and method 2; keep it stable)::
 :class:`~mmrec.models.crop_geometry.CropGeometry`, which decides where crops come from and how boxes map to
 them (see :mod:`mmrec.models.crop_geometry`).
 
-Then CLIP's normalisation. Subclasses implement only ``_embed_pixels`` (CLIP-normalised crops -> embeddings) and
-``_embed_texts`` (strings -> embeddings): :class:`CLIPEncoder` with HuggingFace ``transformers`` CLIP, and test
-doubles (``mmrec.testing.encoders``) with embeddings known in closed form, so the tests exercise the real
-crop path.
+Then the image encoder's normalisation. Subclasses implement only ``_embed_pixels`` (normalised crops ->
+embeddings) and ``_embed_texts`` (strings -> embeddings): :class:`PretrainedEncoder` (one frozen pretrained
+network kept out of checkpoints) for :class:`CLIPEncoder` (HuggingFace ``transformers`` CLIP),
+:class:`~mmrec.models.open_clip_encoder.OpenCLIPEncoder` (``open_clip_torch``: RN50x16, ViT-L/14@336, LAION
+models) and :class:`~mmrec.models.siglip_encoder.SigLIPEncoder` (SigLIP / SigLIP 2 through ``transformers``), and
+test doubles (``mmrec.testing.encoders``) with embeddings known in closed form, so the tests exercise the real
+crop path. :class:`~mmrec.models.encoder_ensemble.EncoderEnsemble` combines several encoders behind the same
+interface. An encoder's logits are ``logit_scale * cosine + logit_bias`` (:attr:`BaseCLIPEncoder.logit_scale`).
 """
 import os
 import os.path as osp
 from abc import ABCMeta, abstractmethod
 from collections import OrderedDict
 from contextlib import nullcontext
-from typing import List, Optional, Sequence
+from typing import Callable, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -40,6 +44,8 @@ CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
 CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
 
 DEFAULT_CLIP = 'openai/clip-vit-base-patch32'
+#: CLIP's initial logit scale (``1 / 0.01``), for encoders without a learnt one.
+DEFAULT_LOGIT_SCALE = 100.0
 
 
 def clip_image_features(clip: torch.nn.Module, pixel_values: Tensor) -> Tensor:
@@ -149,6 +155,29 @@ class BaseCLIPEncoder(BaseModule, metaclass=ABCMeta):
     def clear_text_cache(self) -> None:
         self._text_cache.clear()
 
+    # -- how similarities become logits -------------------------------------------------------------------
+    @property
+    def logit_scale(self) -> float:
+        """``s`` in the encoder's logits ``s * cosine + b``: CLIP's softmax over texts, SigLIP's sigmoid per pair.
+        CLIP's initial 100 here (temperature 0.01); encoders with a learnt scale return theirs."""
+        return DEFAULT_LOGIT_SCALE
+
+    @property
+    def logit_bias(self) -> float:
+        """``b`` in the logits ``s * cosine + b``: 0 for CLIP (a softmax ignores it), SigLIP's learnt sigmoid bias."""
+        return 0.0
+
+    @property
+    def temperature(self) -> float:
+        """``1 / logit_scale``: the softmax temperature the encoder was trained with (the default of the
+        spatial reasoner and, when asked for, of method 1's prompt scorer)."""
+        return 1.0 / self.logit_scale
+
+    def normalize(self, embeddings: Tensor) -> Tensor:
+        """Unit-length rows of ``(..., D)`` embeddings, e.g. a mean over prompt templates of this encoder's text
+        embeddings (an :class:`~mmrec.models.encoder_ensemble.EncoderEnsemble` normalises per member)."""
+        return F.normalize(embeddings, dim=-1)
+
     # -- frozen contract ----------------------------------------------------------------------------------
     def init_weights(self) -> None:
         """No-op: the weights are pretrained (or closed-form) and must survive the runner's ``init_weights``."""
@@ -159,13 +188,53 @@ class BaseCLIPEncoder(BaseModule, metaclass=ABCMeta):
         return super().train(False)
 
 
+class PretrainedEncoder(BaseCLIPEncoder):
+    """A :class:`BaseCLIPEncoder` whose towers are one pretrained network, ``self.clip``, loaded from its source
+    (a hub name, a local directory or weight file) every time the encoder is built.
+
+    Its weights are not part of the encoder's ``state_dict``: checkpoints stay detector-sized, and loading one
+    never replaces the pretrained weights (nor reports them missing). Subclasses load the network and
+    implement ``_embed_pixels`` / ``_embed_texts`` inside :meth:`_autocast`.
+
+    Args:
+        network: the pretrained model (frozen here); its ``logit_scale`` (a log, as CLIP stores it) and
+            ``logit_bias`` (SigLIP), when present, give :attr:`logit_scale` and :attr:`logit_bias`.
+        autocast: run the networks under float16 autocast on CUDA (ignored on CPU).
+        crop_size, image_mean, image_std, text_cache_size, crop_source: see :class:`BaseCLIPEncoder`.
+    """
+
+    def __init__(self, network: torch.nn.Module, crop_size: int, image_mean: Sequence[float] = CLIP_MEAN,
+                 image_std: Sequence[float] = CLIP_STD, autocast: bool = True, text_cache_size: int = 4096,
+                 crop_source: str = 'input', init_cfg: Optional[dict] = None) -> None:
+        super().__init__(crop_size=crop_size, image_mean=image_mean, image_std=image_std,
+                         text_cache_size=text_cache_size, crop_source=crop_source, init_cfg=init_cfg)
+        self.clip = network.eval().requires_grad_(False)
+        self.autocast = autocast
+        self.register_state_dict_post_hook(_drop_clip_weights)
+        self.register_load_state_dict_pre_hook(_supply_clip_weights)
+
+    def _autocast(self):
+        if self.autocast and self.device.type == 'cuda':
+            return torch.autocast(device_type='cuda', dtype=torch.float16)
+        return nullcontext()
+
+    @property
+    def logit_scale(self) -> float:
+        log_scale = getattr(self.clip, 'logit_scale', None)
+        return DEFAULT_LOGIT_SCALE if log_scale is None else float(log_scale.detach().float().exp().reshape(-1)[0])
+
+    @property
+    def logit_bias(self) -> float:
+        bias = getattr(self.clip, 'logit_bias', None)
+        return 0.0 if bias is None else float(bias.detach().float().reshape(-1)[0])
+
+
 @MODELS.register_module()
-class CLIPEncoder(BaseCLIPEncoder):
+class CLIPEncoder(PretrainedEncoder):
     """A frozen HuggingFace ``transformers`` CLIP (ViT-B/32 by default).
 
     The weights come from ``name_or_path`` (a hub name, or a local directory written by ``save_pretrained``)
-    every time the model is built. They are not part of the model's ``state_dict``: checkpoints stay
-    detector-sized, and loading one never replaces the CLIP weights (nor reports them missing).
+    every time the model is built (see :class:`PretrainedEncoder`).
 
     Args:
         name_or_path: hub name or local directory holding the CLIP model and its tokenizer.
@@ -177,20 +246,11 @@ class CLIPEncoder(BaseCLIPEncoder):
     def __init__(self, name_or_path: str = DEFAULT_CLIP, max_text_tokens: int = 77, autocast: bool = True,
                  text_cache_size: int = 4096, crop_source: str = 'input', init_cfg: Optional[dict] = None) -> None:
         model, tokenizer = load_clip(name_or_path)
-        super().__init__(crop_size=model.config.vision_config.image_size, text_cache_size=text_cache_size,
-                         crop_source=crop_source, init_cfg=init_cfg)
+        super().__init__(model, crop_size=model.config.vision_config.image_size, autocast=autocast,
+                         text_cache_size=text_cache_size, crop_source=crop_source, init_cfg=init_cfg)
         self.name_or_path = name_or_path
-        self.clip = model.eval().requires_grad_(False)
         self.tokenizer = tokenizer
         self.max_text_tokens = min(int(max_text_tokens), model.config.text_config.max_position_embeddings)
-        self.autocast = autocast
-        self.register_state_dict_post_hook(_drop_clip_weights)
-        self.register_load_state_dict_pre_hook(_supply_clip_weights)
-
-    def _autocast(self):
-        if self.autocast and self.device.type == 'cuda':
-            return torch.autocast(device_type='cuda', dtype=torch.float16)
-        return nullcontext()
 
     def _embed_pixels(self, pixels: Tensor) -> Tensor:
         with self._autocast():
@@ -203,46 +263,56 @@ class CLIPEncoder(BaseCLIPEncoder):
             return clip_text_features(self.clip, tokens['input_ids'], tokens['attention_mask'])
 
 
-def _drop_clip_weights(module: CLIPEncoder, state_dict: dict, prefix: str, local_metadata: dict) -> None:
-    """State-dict hook: leave the frozen CLIP weights out of checkpoints."""
+def _drop_clip_weights(module: PretrainedEncoder, state_dict: dict, prefix: str, local_metadata: dict) -> None:
+    """State-dict hook: leave the frozen pretrained weights out of checkpoints."""
     for key in [key for key in state_dict if key.startswith(prefix + 'clip.')]:
         del state_dict[key]
 
 
-def _supply_clip_weights(module: CLIPEncoder, state_dict: dict, prefix: str, *args) -> None:
-    """Load pre-hook: keep the CLIP weights loaded from ``name_or_path`` whatever the checkpoint holds."""
+def _supply_clip_weights(module: PretrainedEncoder, state_dict: dict, prefix: str, *args) -> None:
+    """Load pre-hook: keep the weights loaded from the encoder's source whatever the checkpoint holds."""
     for name, tensor in module.clip.state_dict().items():
         state_dict[f'{prefix}clip.{name}'] = tensor
 
 
-def _looks_like_local_path(name_or_path: str) -> bool:
-    """Whether ``name_or_path`` can only be a directory (a hub name is ``name`` or ``org/name``)."""
+def looks_like_local_path(name_or_path: str) -> bool:
+    """Whether ``name_or_path`` can only be a local path (a hub name is ``name`` or ``org/name``)."""
     return (osp.isabs(name_or_path) or name_or_path.startswith(('.', '~')) or name_or_path.count('/') > 1
             or os.sep != '/' and os.sep in name_or_path)
 
 
-def _how_to_get() -> str:
-    snippet = (f"from transformers import CLIPModel, AutoTokenizer; m = '{DEFAULT_CLIP}'; "
-               "CLIPModel.from_pretrained(m).save_pretrained('clip'); "
-               "AutoTokenizer.from_pretrained(m).save_pretrained('clip')")
-    return ('To get CLIP weights, on a machine with network run\n'
+def hf_how_to_get(family: str, default_name: str, model_class: str, local_dir: str) -> str:
+    """How to get a ``transformers`` model's weights onto a machine without network (for error messages)."""
+    snippet = (f"from transformers import {model_class}, AutoTokenizer; m = '{default_name}'; "
+               f"{model_class}.from_pretrained(m).save_pretrained('{local_dir}'); "
+               f"AutoTokenizer.from_pretrained(m).save_pretrained('{local_dir}')")
+    return (f'To get {family} weights, on a machine with network run\n'
             f'  python -c "{snippet}"\n'
-            f'(or `huggingface-cli download {DEFAULT_CLIP} --local-dir clip`), copy the directory here and point '
-            'the config at it, e.g. `--cfg-options model.scorer.encoder.name_or_path=/path/to/clip`.')
+            f'(or `huggingface-cli download {default_name} --local-dir {local_dir}`), copy the directory here and '
+            f'point the config at it, e.g. `--cfg-options model.scorer.encoder.name_or_path=/path/to/{local_dir}`.')
+
+
+def load_hf_pretrained(name_or_path: str, load: Callable[[str], Tuple], family: str, how_to_get: str) -> Tuple:
+    """``load(path)`` of a hub name or local directory (``~`` expanded), with errors that name ``name_or_path``
+    and say ``how_to_get`` the weights: a missing directory, an unreachable or unknown hub name (offline), an
+    incomplete directory."""
+    name_or_path = str(name_or_path)
+    local = osp.expanduser(name_or_path)
+    if not osp.isdir(local) and looks_like_local_path(name_or_path):
+        raise FileNotFoundError(f'{family} directory {name_or_path!r} does not exist. ' + how_to_get)
+    try:
+        return load(local if osp.isdir(local) else name_or_path)
+    except (OSError, ValueError) as error:  # offline / unknown name / incomplete directory / another model type
+        raise OSError(f'could not load {family} from {name_or_path!r} ({error}). ' + how_to_get) from error
+
+
+def _load_clip_pair(path: str) -> Tuple:
+    from transformers import AutoTokenizer, CLIPModel
+
+    return CLIPModel.from_pretrained(path), AutoTokenizer.from_pretrained(path)
 
 
 def load_clip(name_or_path: str):
     """Load ``(CLIPModel, tokenizer)`` from a hub name or a local directory, with an actionable error."""
-    from transformers import AutoTokenizer, CLIPModel
-
-    name_or_path = str(name_or_path)
-    if not osp.isdir(osp.expanduser(name_or_path)) and _looks_like_local_path(name_or_path):
-        raise FileNotFoundError(f'CLIP directory {name_or_path!r} does not exist. ' + _how_to_get())
-    path = osp.expanduser(name_or_path) if osp.isdir(osp.expanduser(name_or_path)) else name_or_path
-    try:
-        model = CLIPModel.from_pretrained(path)
-        tokenizer = AutoTokenizer.from_pretrained(path)
-    except (OSError, ValueError) as error:  # offline / unknown name / incomplete directory
-        raise OSError(f'could not load CLIP from {name_or_path!r} ({error}). ' + _how_to_get()) \
-            from error
-    return model, tokenizer
+    return load_hf_pretrained(name_or_path, _load_clip_pair, 'CLIP',
+                              hf_how_to_get('CLIP', DEFAULT_CLIP, 'CLIPModel', 'clip'))

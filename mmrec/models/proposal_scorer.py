@@ -116,7 +116,7 @@ class CLIPProposalScorer(BaseModule):
         """``(N, D)`` unit-length text embeddings, averaged over the prompt templates."""
         prompts = [template.format(text) for text in texts for template in self.prompt_templates]
         embeddings = self.encoder.encode_texts(prompts).view(len(texts), len(self.prompt_templates), -1)
-        return F.normalize(embeddings.mean(dim=1), dim=-1)
+        return self.encoder.normalize(embeddings.mean(dim=1))  # an ensemble normalises member by member
 
     def crop_embeddings(self, view: CropView, boxes: Tensor) -> Tensor:
         """``(M, K, D)`` embeddings of ``(K, 4)`` boxes (original image pixels) for each of the M crop modes."""

@@ -3,7 +3,7 @@
 A crop's similarity to an expression is its mean cosine to the expression's prompts for the crop's 3x3
 location label (:mod:`mmrec.models.spatial_prompts`); the prompt matrices are cached per expression.
 """
-from typing import Sequence, Tuple
+from typing import Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -12,6 +12,7 @@ from torch import Tensor
 
 from ..spatial_prompts import (DEFAULT_TEMPLATES, LOCATION_LABELS, SpatialPromptBank, SpatialPromptExpander,
                                location_cells, mean_prompt_similarity, paired_prompt_similarity)
+from ..spatial_reasoning import clip_temperature
 
 
 @TASK_UTILS.register_module()
@@ -23,13 +24,16 @@ class SpatialPromptScorer:
             embeds the prompts (looked up at every call, not captured); given by the head.
         prompt_templates: format strings with ``{query}`` and optionally ``{loc}``.
         location_labels: the nine labels of the 3x3 grid, row-major.
-        temperature: tau of the softmax over the proposals (CLIP's own logit scale is 1 / 0.01).
+        temperature: tau of the softmax over the proposals (CLIP's own logit scale is 1 / 0.01); ``None``: the
+            encoder's own ``temperature`` (``1 / logit_scale``: CLIP's learnt one, SigLIP's sigmoid scale).
         max_cached_queries: size of the per-expression prompt-matrix cache.
     """
 
     def __init__(self, encoder, prompt_templates: Sequence[str] = DEFAULT_TEMPLATES,
-                 location_labels: Sequence[str] = LOCATION_LABELS, temperature: float = 0.01,
+                 location_labels: Sequence[str] = LOCATION_LABELS, temperature: Optional[float] = 0.01,
                  max_cached_queries: int = 4096) -> None:
+        if temperature is None:
+            temperature = clip_temperature(encoder)
         if temperature <= 0:
             raise ValueError(f'SpatialPromptScorer: temperature must be positive, got {temperature}')
         self.temperature = float(temperature)

@@ -152,10 +152,11 @@ class SpatialReasoner:
 
 
 def clip_temperature(encoder: torch.nn.Module) -> float:
-    """``1 / logit_scale`` of a CLIP encoder's CLIP (the softmax temperature CLIP itself trained with), or
-    CLIP's initial 0.01 for an encoder without one (e.g. a test double)."""
-    logit_scale = getattr(getattr(encoder, 'clip', None), 'logit_scale', None)
-    return 0.01 if logit_scale is None else float(1.0 / logit_scale.detach().float().exp())
+    """The encoder's ``temperature``: ``1 / logit_scale`` of its network (the softmax temperature CLIP trained
+    with; SigLIP's sigmoid scale; an ensemble's weighted mean scale), CLIP's initial 0.01 for an encoder without
+    a learnt one (:attr:`~mmrec.models.clip_encoder.BaseCLIPEncoder.temperature`), or 0.01 for an object
+    without the property."""
+    return float(getattr(encoder, 'temperature', 0.01))
 
 
 def build_reasoner(options: Optional[dict], encoder: torch.nn.Module) -> Optional[SpatialReasoner]:
