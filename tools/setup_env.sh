@@ -85,10 +85,11 @@ fi
 echo "    using $MMCV_WHEEL"
 "${PIP[@]}" install -q --no-deps "$MMCV_WHEEL"
 
-step "install mmrec (editable) with its dependencies (pyproject.toml) and the test tools"
+step "install mmrec (editable) with its dependencies (pyproject.toml), the other encoders and the test tools"
 # mmrec's dependencies (mmdet, mmengine, transformers, ...) need neither torch nor mmcv, so pip neither builds mmcv
-# nor fetches another torch; the torch pins on the same command line keep the build installed above.
-"${PIP[@]}" install -q --no-build-isolation -e "$ROOT[tests]" "$SETUPTOOLS_PIN" "$TORCH_PIN" "$TORCHVISION_PIN"
+# nor fetches another torch; open_clip_torch (the encoders extra) needs torch: the torch pins on the same command
+# line keep the build installed above.
+"${PIP[@]}" install -q --no-build-isolation -e "$ROOT[tests,encoders]" "$SETUPTOOLS_PIN" "$TORCH_PIN" "$TORCHVISION_PIN"
 
 step "check the installation"
 "$PY" - <<'PY' || fail "the installed stack does not import"

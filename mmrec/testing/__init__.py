@@ -6,9 +6,9 @@ Nothing in the product imports this package. Importing it registers the test dou
 """
 from .encoders import COLOR_WORDS, MeanColorEncoder
 from .rec_fixtures import (TINY_DETECTOR_OPTIONS, cli_options, colored_squares, detector_input,
-                           save_tiny_clip, tiny_method2_config)
+                           save_tiny_clip, squares_view, tiny_method2_config)
 
 __all__ = [
     'COLOR_WORDS', 'MeanColorEncoder', 'TINY_DETECTOR_OPTIONS', 'cli_options', 'colored_squares', 'detector_input',
-    'save_tiny_clip', 'tiny_method2_config'
+    'save_tiny_clip', 'squares_view', 'tiny_method2_config'
 ]

@@ -16,7 +16,7 @@ from mmrec.paths import REPO_ROOT, repo_path
 
 __all__ = [
     'REPO_ROOT', 'SQUARE_RGB', 'TINY_DETECTOR_OPTIONS', 'cli_options', 'colored_squares', 'detector_input',
-    'save_tiny_clip', 'tiny_method2_config'
+    'save_tiny_clip', 'squares_view', 'tiny_method2_config'
 ]
 
 #: RGB of the squares drawn by :func:`colored_squares`.
@@ -85,6 +85,18 @@ def detector_input(image_bgr: np.ndarray, scale: Optional[Tuple[int, int]] = Non
     tensor = torch.from_numpy(np.ascontiguousarray(img.transpose(2, 0, 1)))
     batch = preprocessor(dict(inputs=[tensor], data_samples=[sample]), False)
     return batch['inputs'][0], dict(batch['data_samples'][0].metainfo), preprocessor
+
+
+def squares_view(encoder, scale: Tuple[int, int] = (150, 100)) -> Tuple[object, torch.Tensor]:
+    """The default :func:`colored_squares` image as ``encoder``'s crops see it after the detector's resize to
+    ``scale`` (its crop geometry with Faster R-CNN's preprocessor): ``(CropView, boxes (3, 4) in original
+    pixels)``."""
+    from mmrec.models.crop_geometry import CropGeometry
+
+    image, boxes = colored_squares()
+    inputs, meta, preprocessor = detector_input(image, scale=scale)
+    view = CropGeometry.for_detector(preprocessor, encoder).view(inputs, meta)
+    return view, torch.from_numpy(np.stack(list(boxes.values())))
 
 
 def save_tiny_clip(save_dir: str, texts: Iterable[str] = ('red', 'green', 'blue', 'square', 'the'),
