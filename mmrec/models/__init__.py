@@ -1,11 +1,15 @@
-"""Models: the frozen CLIP encoder and its shared crop path, method 2's proposal scorer and REC detector,
-method 1's text-conditioned head and detector, and region-text CLIP training (importing registers them)."""
+"""Models: the frozen encoders (CLIP, OpenCLIP, SigLIP, ensembles) and their shared crop path, method 2's proposal
+scorer and REC detector, method 1's text-conditioned head and detector, and region-text CLIP training (importing
+registers them)."""
 from .box_crops import CROP_MODES, InputNormalization, crop_boxes, pil_crop_and_resize
-from .clip_encoder import BaseCLIPEncoder, CLIPEncoder, load_clip
+from .clip_encoder import BaseCLIPEncoder, CLIPEncoder, PretrainedEncoder, load_clip
 from .crop_geometry import CropGeometry, CropView
+from .encoder_ensemble import EncoderEnsemble
+from .open_clip_encoder import OpenCLIPEncoder
 from .proposal_scorer import CLIPProposalScorer
 from .rec_detector import RECTwoStageDetector
 from .region_text_clip import RegionTextCLIP
+from .siglip_encoder import SigLIPEncoder
 from .spatial_reasoning import SpatialReasoner, parse_expression
 from .text_conditioned_head import CLIPTextConditionedHead
 from .text_conditioned_rcnn import TextConditionedRCNN
@@ -14,7 +18,8 @@ from .tiny_clip import build_tiny_clip, build_word_tokenizer
 
 __all__ = [
     'CROP_MODES', 'InputNormalization', 'crop_boxes', 'pil_crop_and_resize', 'CropGeometry', 'CropView',
-    'BaseCLIPEncoder', 'CLIPEncoder', 'load_clip',
+    'BaseCLIPEncoder', 'CLIPEncoder', 'PretrainedEncoder', 'OpenCLIPEncoder', 'SigLIPEncoder', 'EncoderEnsemble',
+    'load_clip',
     'CLIPProposalScorer', 'RECTwoStageDetector', 'CLIPTextConditionedHead',
     'TextConditionedRCNN', 'TextConditionedRoIHead', 'RegionTextCLIP', 'build_tiny_clip', 'build_word_tokenizer',
     'SpatialReasoner', 'parse_expression',

@@ -37,11 +37,16 @@ class MeanColorEncoder(BaseCLIPEncoder):
     background contributes nothing, a crop holding a red square and some grey points exactly at "red", and the
     cosine similarity ranks crops by how much their colour agrees with the word. An expression naming no
     colour word embeds to zeros (similarity 0 to everything). Crops are small (``crop_size=32``) because
-    a mean needs no resolution.
+    a mean needs no resolution. ``color_words`` redefines words (``{'red': (0, 0, 1)}``: an encoder that reads
+    "red" as blue, to make two encoders disagree).
     """
 
-    def __init__(self, crop_size: int = 32, text_cache_size: int = 4096, init_cfg: Optional[dict] = None) -> None:
-        super().__init__(crop_size=crop_size, text_cache_size=text_cache_size, init_cfg=init_cfg)
+    def __init__(self, crop_size: int = 32, text_cache_size: int = 4096, crop_source: str = 'input',
+                 color_words: Optional[Dict[str, Tuple[float, float, float]]] = None,
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(crop_size=crop_size, text_cache_size=text_cache_size, crop_source=crop_source,
+                         init_cfg=init_cfg)
+        self.color_words = dict(COLOR_WORDS, **(color_words or {}))
         self.num_text_calls = 0  # how many times texts were really embedded (the cache is tested with it)
 
     def _embed_pixels(self, pixels: Tensor) -> Tensor:
@@ -53,6 +58,6 @@ class MeanColorEncoder(BaseCLIPEncoder):
         rows = []
         for text in texts:
             words = [word.strip('.,;:!?"\'()').lower() for word in text.split()]
-            colour = next((COLOR_WORDS[word] for word in words if word in COLOR_WORDS), (0.5, 0.5, 0.5))
+            colour = next((self.color_words[word] for word in words if word in self.color_words), (0.5, 0.5, 0.5))
             rows.append(torch.tensor(colour) - 0.5)
         return torch.stack(rows).to(self.device) if rows else torch.zeros(0, 3, device=self.device)
