@@ -4,7 +4,7 @@ through ``name_or_path``."""
 import pytest
 import torch
 import torch.nn.functional as F
-from mmdet.registry import MODELS
+from mmdet.registry import MODELS, TASK_UTILS
 
 import mmrec.models  # noqa: F401  (registers the encoders)
 from mmrec.models.siglip_encoder import SigLIPEncoder, to_patches
@@ -32,6 +32,9 @@ def test_loads_the_saved_model_frozen_with_its_scale_and_bias(siglip_dirs, kind)
     assert encoder.logit_scale == pytest.approx(10.0) and encoder.logit_bias == pytest.approx(-5.0)
     assert encoder.temperature == pytest.approx(0.1)
     assert build_reasoner(dict(), encoder).temperature == pytest.approx(0.1)  # its temperature, not CLIP's 0.01
+    prompt_scorer = dict(type='SpatialPromptScorer', encoder=encoder)
+    assert TASK_UTILS.build(dict(prompt_scorer, temperature=None)).temperature == pytest.approx(0.1)
+    assert TASK_UTILS.build(prompt_scorer).temperature == 0.01  # method 1's configured default is kept
     assert not any(p.requires_grad for p in encoder.parameters())
     torch.nn.ModuleDict(dict(encoder=encoder)).train()
     assert not any(module.training for module in encoder.modules())

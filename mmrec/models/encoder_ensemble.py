@@ -13,7 +13,7 @@ length, and every consumer of one encoder takes an ensemble unchanged: method 2'
 by member through :meth:`EncoderEnsemble.normalize`) and method 1's
 :class:`~mmrec.models.text_conditioned_head.CLIPTextConditionedHead` (its spatial prompts average cosines,
 which are linear in the embeddings; its trainable branch learns an embedding in the concatenated space). Equal
-weights give ReCLIP's sum divided by the number of members: the same ranking.
+weights give the plain sum of the members' cosines divided by their number: the same ranking as the sum.
 
 Each member crops and embeds its own boxes (its own crop size, normalisation and embedding width) from the
 same :class:`~mmrec.models.crop_geometry.CropView`: the detector's
