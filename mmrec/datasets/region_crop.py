@@ -14,7 +14,7 @@ import torch
 from mmcv.transforms import BaseTransform
 from mmdet.registry import TRANSFORMS
 
-from ..models.box_crops import CROP_MODES, add_context, clip_boxes, crop_boxes
+from ..models.box_crops import CROP_MODES, WHOLE_IMAGE_MODES, add_context, clip_boxes, crop_boxes
 
 
 @TRANSFORMS.register_module()
@@ -28,7 +28,8 @@ class CropReferredRegion(BaseTransform):
     Args:
         size: Side of the square output, CLIP's input size (224 for ViT-B/32, 64 for the tiny CLIP).
         crop_mode: ``'crop'`` (the box), ``'context'`` (the box grown by ``context_ratio`` of its
-            width / height on every side) or ``'blur'`` (the whole image, blurred outside the box);
+            width / height on every side), ``'blur'`` (the whole image, blurred outside the box) or
+            ``'circle'`` (the whole image, a red ellipse around the box);
             the same modes and arguments as the CLIP encoders' ``encode_boxes``, and a CLIP should be
             trained with the mode it will score boxes with.
         context_ratio: Margin of ``'context'`` crops per side, as a fraction of the box's size.
@@ -97,7 +98,7 @@ class CropReferredRegion(BaseTransform):
 
     def _window(self, box: torch.Tensor, img_shape: Tuple[int, int]) -> torch.Tensor:
         """The (1, 4) part of the image that ``crop_boxes`` stretches to the output, for this mode."""
-        if self.crop_mode == 'blur':
+        if self.crop_mode in WHOLE_IMAGE_MODES:
             return box.new_tensor([[0.0, 0.0, img_shape[1], img_shape[0]]])
         window = clip_boxes(box, img_shape)
         return add_context(window, self.context_ratio, img_shape) if self.crop_mode == 'context' else window

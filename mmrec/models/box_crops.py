@@ -19,6 +19,8 @@ Crop modes (see :func:`crop_boxes`):
 - ``'blur'``: the whole image stretched to ``size x size`` with everything outside the box blurred
   (ReCLIP's "blur" proposal representation); ``blur_sigma`` is the Gaussian's standard deviation as a
   fraction of the image width (x) and height (y).
+- ``'circle'``: the whole image stretched to ``size x size`` with a red ellipse drawn around the box
+  (RedCircle's visual prompt, :func:`circle_boxes`).
 """
 import math
 from dataclasses import dataclass
@@ -29,7 +31,13 @@ import torch.nn.functional as F
 from torch import Tensor
 from torchvision.ops import roi_align
 
-CROP_MODES = ('crop', 'context', 'blur')
+CROP_MODES = ('crop', 'context', 'blur', 'circle')
+#: Crop modes that show the whole image (stretched to the crop size) and mark the box in it.
+WHOLE_IMAGE_MODES = ('blur', 'circle')
+#: RedCircle's prompt as FGVP's public code draws it (``cv2.ellipse``, colour ``'red'``, ``thickness=2``): RGB
+#: colour and line width in pixels of the ``size x size`` crop.
+CIRCLE_COLOR = (255.0, 0.0, 0.0)
+CIRCLE_THICKNESS = 2.0
 #: Resamplers of :func:`crop_boxes`: ``roi_align``, or PIL's bicubic / bilinear (:func:`pil_crop_and_resize`).
 RESAMPLERS = ('roi_align', 'bicubic', 'bilinear')
 
@@ -346,6 +354,45 @@ def blur_outside_boxes(image: Tensor, boxes: Tensor, size: int, blur_sigma: floa
     return mask * whole + (1 - mask) * blurred
 
 
+def ellipse_outlines(boxes: Tensor, size: int, thickness: float = CIRCLE_THICKNESS) -> Tensor:
+    """``(K, 1, size, size)`` boolean masks of the outline of the ellipse inscribed in each box (given in
+    the pixels of the ``size x size`` grid): the pixels whose centre lies within ``thickness / 2`` of the
+    ellipse.
+
+    The distance of a pixel centre ``p`` to the ellipse ``r(p) = 1``, with ``r = |((x - cx) / a, (y - cy) / b)|``
+    and semi-axes ``a``, ``b`` half the box's sides (at least half a pixel), is taken to first order,
+    ``|r - 1| / |grad r|`` (exact on a circle), so the line is about ``thickness`` pixels wide all round, as
+    ``cv2.ellipse`` draws it.
+    """
+    centres = torch.arange(size, dtype=torch.float32, device=boxes.device) + 0.5
+    boxes = boxes.float()
+    cx, cy = ((boxes[:, 0] + boxes[:, 2]) / 2)[:, None, None], ((boxes[:, 1] + boxes[:, 3]) / 2)[:, None, None]
+    a = ((boxes[:, 2] - boxes[:, 0]) / 2).clamp(min=0.5)[:, None, None]
+    b = ((boxes[:, 3] - boxes[:, 1]) / 2).clamp(min=0.5)[:, None, None]
+    u = (centres[None, None, :] - cx) / a  # (K, 1, S)
+    v = (centres[None, :, None] - cy) / b  # (K, S, 1)
+    radius = torch.sqrt(u ** 2 + v ** 2)  # (K, S, S)
+    gradient = torch.sqrt((u / a) ** 2 + (v / b) ** 2) / radius.clamp(min=1e-6)
+    distance = (radius - 1).abs() / gradient.clamp(min=1e-6)
+    return (distance <= thickness / 2)[:, None]
+
+
+def circle_boxes(image: Tensor, boxes: Tensor, size: int, resample: str = 'roi_align') -> Tensor:
+    """RedCircle's visual prompt: the whole image at ``size x size`` with a red ellipse (:data:`CIRCLE_COLOR`,
+    :data:`CIRCLE_THICKNESS` pixels wide) inscribed in each box, drawn at the output resolution.
+
+    As FGVP's public RedCircle code (``clip_processing='resize'``) the whole image is resized to the crop size;
+    it draws the ellipse on the image resized by its short side first, here it is drawn on the stretched image,
+    so the line has the same width in every direction of what CLIP sees.
+    """
+    height, width = image.shape[-2:]
+    whole = resize_boxes(image, boxes.new_tensor([[0.0, 0.0, width, height]]), size, resample)
+    to_grid = boxes.new_tensor([size / width, size / height, size / width, size / height])
+    outline = ellipse_outlines(boxes * to_grid, size)
+    red = whole.new_tensor(CIRCLE_COLOR).view(1, 3, 1, 1)
+    return torch.where(outline, red, whole)
+
+
 def resize_boxes(image: Tensor, boxes: Tensor, size: int, resample: str = 'roi_align') -> Tensor:
     """``(K, C, size, size)`` crops of ``boxes`` (inside the image) with one of :data:`RESAMPLERS`."""
     if resample == 'roi_align':
@@ -385,4 +432,6 @@ def crop_boxes(image: Tensor, boxes: Tensor, size: int, mode: str = 'crop', cont
         boxes = add_context(boxes, context_ratio, img_shape)
     elif mode == 'blur':
         return blur_outside_boxes(image, boxes, size, blur_sigma, resample)
+    elif mode == 'circle':
+        return circle_boxes(image, boxes, size, resample)
     return resize_boxes(image, boxes, size, resample)

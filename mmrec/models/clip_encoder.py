@@ -144,7 +144,7 @@ class BaseCLIPEncoder(BaseModule, metaclass=ABCMeta):
         Args:
             view: the image as the crops see it (:meth:`~mmrec.models.crop_geometry.CropGeometry.view_of`).
             boxes: ``(K, 4)`` xyxy boxes in original image pixels; clipped to the image, thin ones grown to 1 px.
-            crop_mode: ``'crop'``, ``'context'`` or ``'blur'`` (see :mod:`mmrec.models.box_crops`).
+            crop_mode: ``'crop'``, ``'context'``, ``'blur'`` or ``'circle'`` (see :mod:`mmrec.models.box_crops`).
             context_ratio: margin of ``'context'`` crops per side, as a fraction of the box's size.
             blur_sigma: blur of ``'blur'`` crops, as a fraction of the image size.
         """
