@@ -13,6 +13,8 @@ from torch import Tensor
 
 from .box_crops import CROP_MODES, clip_boxes
 from .crop_geometry import CropView
+from .score_subtraction import build_score_subtraction
+from .size_prior import check_min_box_fraction, large_enough
 from .spatial_prompts import has_words
 from .spatial_reasoning import build_reasoner, reason_rows
 
@@ -22,7 +24,8 @@ def _warn(message: str) -> None:
 
 
 def parse_crop_modes(crop_mode: Union[str, Sequence[str]]) -> Tuple[str, ...]:
-    """``'crop'`` -> ``('crop',)``; ``'crop+blur'`` or ``['crop', 'blur']`` -> ``('crop', 'blur')`` (scores averaged)."""
+    """``'crop'`` -> ``('crop',)``; ``'crop+blur'`` or ``['crop', 'blur']`` -> ``('crop', 'blur')`` (scores averaged;
+    any of :data:`~mmrec.models.box_crops.CROP_MODES`, e.g. ``'crop+circle'``)."""
     modes = tuple(crop_mode.split('+')) if isinstance(crop_mode, str) else tuple(crop_mode)
     unknown = [mode for mode in modes if mode not in CROP_MODES]
     if not modes or unknown:
@@ -42,12 +45,18 @@ class CLIPProposalScorer(BaseModule):
     logged): no usable detection -> the whole image is the single candidate; an expression without words (empty,
     blank or punctuation only) -> the detector's top candidate.
 
+    Two steps: :meth:`crop_embeddings` (the crops and the image encoder, the costly part) and
+    :meth:`score_candidates` (everything after the crop embeddings exist: size prior, score subtraction,
+    detector-score fusion, spatial reasoning, the argmax), so cached crop embeddings can be re-scored with
+    other settings of the latter.
+
     Args:
         encoder: config of a :class:`~mmrec.models.clip_encoder.BaseCLIPEncoder` (``CLIPEncoder`` by default).
         top_k: most detections scored per image; ``None`` scores them all (e.g. the annotated objects of the
             detectors' ``candidate_source='ground_truth'``, as ReCLIP does).
         crop_mode: ``'crop'`` (tight box), ``'context'`` (box plus ``context_ratio`` margin), ``'blur'``
-            (image blurred outside the box) or several joined by ``'+'``, e.g. ReCLIP's ``'crop+blur'``.
+            (image blurred outside the box), ``'circle'`` (the whole image with a red ellipse around the box,
+            RedCircle) or several joined by ``'+'``, e.g. ReCLIP's ``'crop+blur'``.
         context_ratio: margin of ``'context'`` crops per side, as a fraction of the box's size.
         blur_sigma: Gaussian sigma of ``'blur'`` crops, as a fraction of the image's size.
         detector_score_weight: ``w`` in ``(1 - w) * similarity + w * detector_score``; 0 (default) is plain
@@ -59,12 +68,21 @@ class CLIPProposalScorer(BaseModule):
             with location, size or relation words; ``dict()`` for its defaults). Its ``temperature`` defaults
             to the CLIP's own (``1 / logit_scale``); the detector scores are its prior over the candidates.
             An expression it handles is answered by the highest reasoner probability (the returned score).
+        min_box_fraction: ReCLIP's size prior: candidates (after ``top_k``) covering less than this share of the
+            image cannot be chosen and are left out of the returned candidates; when all are below it, all are
+            kept. 0 (default) is off; ReCLIP uses 0.05.
+        score_subtraction: ``None`` (default) or the arguments of a
+            :class:`~mmrec.models.score_subtraction.ScoreSubtraction`, e.g. ``dict(num_texts=500,
+            source='dataset', seed=0)`` (RedCircle / FGVP): every box's similarity to a text (expression or
+            reasoner phrase) minus its mean similarity to a bank of the data set's expressions, drawn once and
+            embedded once. ``source='dataset'`` needs ``custom_hooks=[dict(type='ExpressionBankHook')]``.
     """
 
     def __init__(self, encoder: dict = dict(type='CLIPEncoder'), top_k: Optional[int] = 10,
                  crop_mode: Union[str, Sequence[str]] = 'crop', context_ratio: float = 0.2,
                  blur_sigma: float = 0.1, detector_score_weight: float = 0.0,
                  prompt_templates: Sequence[str] = ('{}',), spatial_reasoning: Optional[dict] = None,
+                 min_box_fraction: float = 0.0, score_subtraction: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         if top_k is not None and top_k < 1:
@@ -82,6 +100,8 @@ class CLIPProposalScorer(BaseModule):
         self.detector_score_weight = detector_score_weight
         self.prompt_templates = tuple(prompt_templates)
         self.reasoner = build_reasoner(spatial_reasoning, self.encoder)
+        self.min_box_fraction = check_min_box_fraction(min_box_fraction, type(self).__name__)
+        self.score_subtraction = build_score_subtraction(score_subtraction)
         self.num_images_without_detections = 0
         self.num_dropped_boxes = 0
         self.num_empty_expressions = 0
@@ -127,8 +147,29 @@ class CLIPProposalScorer(BaseModule):
     def text_similarity(self, crop_embeddings: Tensor, texts: Sequence[str]) -> Tensor:
         """``(K, N)`` cosine similarity of the boxes to N texts, averaged over crop modes (so that it stays in
         [-1, 1] and ``detector_score_weight`` means the same for every ``crop_mode``)."""
-        text_embeddings = self.encode_expressions(texts).to(crop_embeddings.device)
-        return (crop_embeddings @ text_embeddings.T).mean(dim=0)
+        return self.embedding_similarity(crop_embeddings, self.encode_expressions(texts))
+
+    @staticmethod
+    def embedding_similarity(crop_embeddings: Tensor, text_embeddings: Tensor) -> Tensor:
+        """``(K, N)`` similarity of ``(M, K, D)`` crop embeddings to ``(N, D)`` text embeddings, averaged over the
+        M crop modes."""
+        return (crop_embeddings @ text_embeddings.to(crop_embeddings.device).T).mean(dim=0)
+
+    def set_expression_bank(self, expressions: Sequence[Tuple[object, str]], origin: str = 'the data set') -> None:
+        """Hand the data set's ``(img_id, text)`` expressions to ``score_subtraction`` (a no-op without it);
+        called by :class:`~mmrec.engine.ExpressionBankHook`."""
+        if self.score_subtraction is not None:
+            self.score_subtraction.set_expressions(expressions, origin)
+
+    def clip_scores(self, crop_embeddings: Tensor, texts: Sequence[str], img_id: object = None) -> Tensor:
+        """``(K, N)`` scores of the boxes for N texts: :meth:`text_similarity`, minus each box's mean
+        similarity to the expression bank with ``score_subtraction``."""
+        scores = self.text_similarity(crop_embeddings, texts)
+        if self.score_subtraction is None:
+            return scores
+        bank = self.score_subtraction.mean_bank_similarity(
+            lambda embeddings: self.embedding_similarity(crop_embeddings, embeddings), self.encode_expressions, img_id)
+        return scores - bank[:, None]
 
     @torch.no_grad()
     def forward(self, view: CropView, detections: InstanceData, texts: Sequence[str],
@@ -140,7 +181,7 @@ class CLIPProposalScorer(BaseModule):
                 :meth:`~mmrec.models.crop_geometry.CropGeometry.view_of`).
             detections: ``bboxes`` (M, 4) in original image pixels and ``scores`` (M,).
             texts: the image's N expressions.
-            img_meta: mmdet metainfo with ``ori_shape`` (and ``img_id``, for the logs).
+            img_meta: mmdet metainfo with ``ori_shape`` (and ``img_id``, for the logs and ``score_subtraction``).
 
         Returns:
             ``(predictions, candidates)``: ``bboxes`` (N, 4) and ``scores`` (N,) answering ``texts`` in order
@@ -151,21 +192,34 @@ class CLIPProposalScorer(BaseModule):
         texts = list(texts)
         if not texts:
             return InstanceData(bboxes=candidates.bboxes[:0], scores=candidates.scores[:0]), candidates
-        boxes = candidates.bboxes.to(view.pixels.device)
-        crop_embeddings = self.crop_embeddings(view, boxes)
-        scores = self.text_similarity(crop_embeddings, texts).to(candidates.scores.device)
+        crop_embeddings = self.crop_embeddings(view, candidates.bboxes.to(view.pixels.device))
+        return self.score_candidates(candidates, crop_embeddings, texts, img_meta)
+
+    @torch.no_grad()
+    def score_candidates(self, candidates: InstanceData, crop_embeddings: Tensor, texts: Sequence[str],
+                         img_meta: dict) -> Tuple[InstanceData, InstanceData]:
+        """:meth:`forward` after the crops are embedded: the K candidates (:meth:`select_candidates`), their
+        ``(M, K, D)`` :meth:`crop_embeddings` and the image's N (>= 1) expressions -> ``(predictions,
+        candidates)`` as :meth:`forward` returns them (without the candidates the size prior drops)."""
+        texts = list(texts)
+        if self.min_box_fraction > 0:
+            keep = large_enough(candidates.bboxes, img_meta['ori_shape'][:2], self.min_box_fraction)
+            candidates, crop_embeddings = candidates[keep], crop_embeddings[:, keep.to(crop_embeddings.device)]
+        boxes = candidates.bboxes.to(crop_embeddings.device)
+        img_id = img_meta.get('img_id')
+        scores = self.clip_scores(crop_embeddings, texts, img_id).to(candidates.scores.device)
         if self.detector_score_weight > 0:
             w = self.detector_score_weight
             scores = (1 - w) * scores + w * candidates.scores[:, None]
         if self.reasoner is not None:
             scores = reason_rows(self.reasoner, scores.T, texts, boxes,
-                                 lambda phrases: self.text_similarity(crop_embeddings, phrases).T,
+                                 lambda phrases: self.clip_scores(crop_embeddings, phrases, img_id).T,
                                  tuple(img_meta['ori_shape'][:2]), prior=candidates.scores).T
         best_scores, best = scores.max(dim=0)
         empty = torch.tensor([not has_words(text) for text in texts], device=best.device)
         if bool(empty.any()):
             self.num_empty_expressions += int(empty.sum())
-            _warn(f'image {img_meta.get("img_id")}: {int(empty.sum())} empty expression(s) answered with the '
+            _warn(f'image {img_id}: {int(empty.sum())} empty expression(s) answered with the '
                   f"detector's top box ({self.num_empty_expressions} so far)")
             best = torch.where(empty, torch.zeros_like(best), best)  # candidates are sorted: 0 is the top one
             best_scores = torch.where(empty, candidates.scores[0].expand_as(best_scores), best_scores)

@@ -40,6 +40,7 @@ from . import roi_text_branch  # noqa: F401  (registers RoITextBranch)
 from .box_crops import clip_boxes
 from .crop_geometry import CropView
 from .head_parts.flat_args import merge_flat_args
+from .size_prior import check_min_box_fraction, large_enough
 from .spatial_prompts import has_words
 
 
@@ -78,8 +79,16 @@ class CLIPTextConditionedHead(BaseModule):
         branch: the trainable :class:`~mmrec.models.roi_text_branch.RoITextBranch` (``in_channels``,
             ``roi_feat_size``, ``num_shared_fcs``, ``fc_out_channels``, ``init_temperature``,
             ``init_prior``; ``embed_dim`` is the encoder's), or ``None``: the zero-shot baseline.
-        crop_mode: how proposals are cropped for CLIP (``'crop'``, ``'context'``, ``'blur'``).
+        crop_mode: how proposals are cropped for CLIP (``'crop'``, ``'context'``, ``'blur'``, ``'circle'``: the
+            whole image with a red ellipse around the box, RedCircle; one mode, the local search scores its
+            variants with it too).
         context_ratio: margin per side of ``'context'`` crops, as a fraction of the box size.
+        min_box_fraction: ReCLIP's size prior: proposals (after refinement and clipping) covering less than
+            this share of the image are dropped before scoring, all kept when all are below it; 0 (default) is
+            off. Method 2's score subtraction is not offered here: this head's CLIP score is a softmax over
+            spatial-prompt similarities (nine location labels per expression) that its local search also
+            maximises per variant box, so a consistent subtraction would need the bank expanded into spatial
+            prompts and subtracted inside the search; the papers define it for plain crop re-ranking.
         refine_boxes: apply the branch's box regression to the proposals at test time.
         bbox_coder: coder of the branch's box deltas.
         loss_cls: loss of the text-conditioned logits (sigmoid cross-entropy per proposal-expression pair).
@@ -98,6 +107,7 @@ class CLIPTextConditionedHead(BaseModule):
                  branch: Optional[dict] = dict(type='RoITextBranch'),
                  crop_mode: str = 'crop',
                  context_ratio: float = 0.2,
+                 min_box_fraction: float = 0.0,
                  refine_boxes: bool = True,
                  bbox_coder: dict = dict(type='DeltaXYWHBBoxCoder', target_means=(0., 0., 0., 0.),
                                          target_stds=(0.1, 0.1, 0.2, 0.2)),
@@ -123,6 +133,7 @@ class CLIPTextConditionedHead(BaseModule):
                                        default_args=dict(embed_dim=_embedding_dim(self.encoder)))
         self.crop_mode = crop_mode
         self.context_ratio = context_ratio
+        self.min_box_fraction = check_min_box_fraction(min_box_fraction, type(self).__name__)
         self.refine_boxes = refine_boxes
         self.bbox_coder = TASK_UTILS.build(bbox_coder)
         self.loss_cls = MODELS.build(loss_cls)
@@ -229,6 +240,10 @@ class CLIPTextConditionedHead(BaseModule):
             if self.refine_boxes:
                 boxes = self.bbox_coder.decode(boxes, deltas.float(), max_shape=(height, width))
         boxes = clip_boxes(boxes, (height, width), self.local_search.min_size)
+        if self.min_box_fraction > 0:
+            keep = large_enough(boxes, (height, width), self.min_box_fraction)
+            boxes, objectness = boxes[keep], objectness[keep]
+            embeddings = None if embeddings is None else embeddings[keep]
         candidates = InstanceData(bboxes=boxes, scores=objectness)
 
         detector_scores = self.blend.detector_scores(objectness)

@@ -1,0 +1,119 @@
+"""Score subtraction (RedCircle, FGVP): a box's score against an expression minus its mean score against a bank
+of other expressions of the data set, so that a box that matches every text (a large, salient or cluttered
+crop) stops winning by default.
+
+FGVP's public code (the only public code of the technique; RedCircle's repository holds none) scores each box
+against ``["a photo of " + expression] + bank`` and subtracts the bank's mean logit, the bank being 500
+expressions drawn at random from the evaluated split, afresh for every expression, without leaving out the
+current image's. Here the bank is drawn **once**, deterministically from a seed (so that a run is
+reproducible and the bank's text embeddings are computed once), and, by default as in FGVP, the current
+image's own expressions are not left out (``exclude_same_image=True`` leaves them out of the mean).
+
+Usage (see :class:`~mmrec.models.proposal_scorer.CLIPProposalScorer`'s ``score_subtraction``)::
+
+    subtraction = ScoreSubtraction(num_texts=500, source='dataset', seed=0)
+    subtraction.set_expressions([(img_id, text), ...])   # ExpressionBankHook does it before the val/test loop
+    bank = subtraction.mean_bank_similarity(similarity, encode_texts, img_id)   # (K,)
+    scores = similarity(encode_texts(texts)) - bank[:, None]
+"""
+import logging
+import random
+from typing import Any, Callable, List, Optional, Sequence, Tuple, Union
+
+import torch
+from mmengine.logging import print_log
+from torch import Tensor
+
+#: ``source`` of a bank handed over by :class:`~mmrec.engine.ExpressionBankHook` from the evaluated data set.
+DATASET_SOURCE = 'dataset'
+HOOK_HINT = ("add custom_hooks=[dict(type='ExpressionBankHook')] to the config (it hands the val/test data set's "
+             "expressions to the model before the loop), or give the bank itself: score_subtraction=dict("
+             "source=['an expression', ...])")
+
+
+class ScoreSubtraction:
+    """A bank of expressions, drawn once, and the mean similarity of boxes to it.
+
+    Args:
+        num_texts: expressions in the bank; with fewer in the data set, all of them are used (with a warning).
+        source: ``'dataset'`` (the evaluated data set's expressions, handed over by
+            :class:`~mmrec.engine.ExpressionBankHook`) or a list of expressions (e.g. for the demo).
+        seed: seed of the draw (the same seed and expressions give the same bank on every rank and run).
+        exclude_same_image: leave the current image's own expressions out of the mean (FGVP does not).
+    """
+
+    def __init__(self, num_texts: int = 500, source: Union[str, Sequence[str]] = DATASET_SOURCE, seed: int = 0,
+                 exclude_same_image: bool = False) -> None:
+        if isinstance(num_texts, bool) or not isinstance(num_texts, int) or num_texts < 1:
+            raise ValueError(f'score_subtraction: num_texts must be a positive integer, got {num_texts!r}')
+        if isinstance(source, str) and source != DATASET_SOURCE:
+            raise ValueError(f"score_subtraction: source must be {DATASET_SOURCE!r} or a list of expressions, "
+                             f'got {source!r}')
+        self.num_texts = num_texts
+        self.seed = int(seed)
+        self.exclude_same_image = bool(exclude_same_image)
+        self.source = DATASET_SOURCE if isinstance(source, str) else 'config'
+        self.texts: List[str] = []
+        self.img_ids: List[Any] = []
+        self._embeddings: Optional[Tensor] = None
+        if not isinstance(source, str):
+            self.set_expressions([(None, str(text)) for text in source], 'the score_subtraction source list')
+
+    def __repr__(self) -> str:
+        return (f'{type(self).__name__}(num_texts={self.num_texts}, source={self.source!r}, seed={self.seed}, '
+                f'exclude_same_image={self.exclude_same_image}, bank={len(self.texts)} expressions)')
+
+    @property
+    def ready(self) -> bool:
+        """Whether a bank has been drawn."""
+        return bool(self.texts)
+
+    def set_expressions(self, expressions: Sequence[Tuple[Any, str]], origin: str = 'the data set') -> None:
+        """Draw the bank from ``(img_id, text)`` pairs (every expression of the data set, in its order).
+
+        ``num_texts`` of them are drawn without replacement by ``random.Random(seed)``; all of them (in order)
+        when there are not more than ``num_texts``, with a warning naming ``origin`` when there are fewer.
+        The bank's cached text embeddings are dropped.
+        """
+        expressions = [(img_id, text) for img_id, text in expressions]
+        if not expressions:
+            raise ValueError(f'score_subtraction: {origin} has no expressions to draw the bank from')
+        if len(expressions) < self.num_texts:
+            print_log(f'score_subtraction: num_texts={self.num_texts} but {origin} has only {len(expressions)} '
+                      f'expressions; the bank uses all {len(expressions)}', logger='current', level=logging.WARNING)
+            drawn = expressions
+        else:
+            rows = sorted(random.Random(self.seed).sample(range(len(expressions)), self.num_texts))
+            drawn = [expressions[row] for row in rows]
+        self.img_ids = [img_id for img_id, _ in drawn]
+        self.texts = [text for _, text in drawn]
+        self._embeddings = None
+        print_log(f'score_subtraction: bank of {len(self.texts)} expressions drawn from {origin} (seed {self.seed})',
+                  logger='current', level=logging.INFO)
+
+    def embeddings(self, encode_texts: Callable[[List[str]], Tensor]) -> Tensor:
+        """``(B, D)`` text embeddings of the bank, computed once with ``encode_texts`` and cached."""
+        if not self.ready:
+            raise RuntimeError(f'score_subtraction has no expression bank (source={self.source!r}): {HOOK_HINT}')
+        if self._embeddings is None:
+            self._embeddings = encode_texts(self.texts)
+        return self._embeddings
+
+    def mean_bank_similarity(self, similarity: Callable[[Tensor], Tensor],
+                             encode_texts: Callable[[List[str]], Tensor], img_id: Any = None) -> Tensor:
+        """``(K,)`` mean over the bank of ``similarity(bank_embeddings)`` (a ``(K, B)`` matrix of K boxes).
+
+        With ``exclude_same_image`` the bank's expressions of ``img_id`` are left out (all of them kept when
+        the bank holds nothing else).
+        """
+        scores = similarity(self.embeddings(encode_texts))
+        if self.exclude_same_image and img_id is not None:
+            others = torch.tensor([bank_id != img_id for bank_id in self.img_ids], device=scores.device)
+            if bool(others.any()):
+                return scores[:, others].mean(dim=1)
+        return scores.mean(dim=1)
+
+
+def build_score_subtraction(cfg: Optional[dict]) -> Optional[ScoreSubtraction]:
+    """``None`` for ``None`` (off), else a :class:`ScoreSubtraction` from the config dict's arguments."""
+    return None if cfg is None else ScoreSubtraction(**cfg)
