@@ -273,8 +273,8 @@ def test_head_scores_circle_prompts():
 
 
 def test_the_hook_draws_the_bank_from_the_test_set_in_mmengines_runner(tmp_path):
-    """Score subtraction with source='dataset' through MMEngine's Runner: the config's ExpressionBankHook hands
-    the test set's expressions to the scorer before the loop, which then evaluates with the bank."""
+    """Score subtraction with source='dataset' through MMEngine's Runner: the default runtime's ExpressionBankHook
+    hands the test set's expressions to the scorer before the loop, which then evaluates with the bank."""
     from mmengine.runner import Runner
 
     from mmrec.datasets import generate_synthetic_refer
@@ -286,7 +286,7 @@ def test_the_hook_draws_the_bank_from_the_test_set_in_mmengines_runner(tmp_path)
     cfg.test_dataloader.dataset.update(summary['dataset_kwargs'], split='val')
     cfg.test_dataloader.update(num_workers=0, persistent_workers=False)
     cfg.model.test_cfg.rcnn.score_thr = 0.0
-    cfg.custom_hooks = [dict(type='ExpressionBankHook')]
+    assert cfg.default_hooks.expression_bank.type == 'ExpressionBankHook'
     cfg.work_dir = str(tmp_path / 'work')
     cfg.load_from = None
     runner = Runner.from_cfg(cfg)

@@ -9,7 +9,10 @@ default_hooks = dict(
     checkpoint=dict(type='CheckpointHook', interval=1),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     # tools/test.py --show-dir switches drawing on (gt green, prediction red, expression written).
-    visualization=dict(type='RECVisualizationHook', draw=False))
+    visualization=dict(type='RECVisualizationHook', draw=False),
+    # hands the val / test data set's expressions to a scorer with score_subtraction=dict(source='dataset')
+    # before the loop (does nothing for other models)
+    expression_bank=dict(type='ExpressionBankHook'))
 
 env_cfg = dict(
     cudnn_benchmark=False,

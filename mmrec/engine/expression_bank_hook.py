@@ -24,8 +24,11 @@ def dataset_expressions(dataset) -> List[Tuple[Any, str]]:
 @HOOKS.register_module()
 class ExpressionBankHook(Hook):
     """Before the val and the test loop, hand the loop's data set's expressions to every module of the model
-    that takes them (``set_expression_bank``: :class:`~mmrec.models.CLIPProposalScorer` with
-    ``score_subtraction=dict(source='dataset')``), which draws its bank from them.
+    that needs them (``needs_expression_bank``: :class:`~mmrec.models.CLIPProposalScorer` with
+    ``score_subtraction=dict(source='dataset')``), which draws its bank from them; nothing happens when no
+    module needs them. ``configs/_base_/default_runtime.py`` registers it among the ``default_hooks``
+    (``expression_bank``), so ``--cfg-options model.scorer.score_subtraction.num_texts=500`` is all a config
+    of mmrec needs.
 
     Every rank reads the same data set and draws with the same seed, so distributed runs share one bank.
     """
@@ -41,11 +44,11 @@ class ExpressionBankHook(Hook):
     @staticmethod
     def _hand_over(runner, dataset, loop: str) -> None:
         model = runner.model.module if is_model_wrapper(runner.model) else runner.model
-        takers = [module for module in model.modules() if callable(getattr(module, 'set_expression_bank', None))]
+        takers = [module for module in model.modules() if getattr(module, 'needs_expression_bank', False)]
         if not takers:
-            print_log(f'ExpressionBankHook: no module of {type(model).__name__} takes an expression bank',
-                      logger='current', level=logging.WARNING)
             return
         expressions = dataset_expressions(dataset)
+        print_log(f'ExpressionBankHook: {len(expressions)} expressions of the {loop} data set handed to '
+                  f'{len(takers)} module(s)', logger='current', level=logging.INFO)
         for module in takers:
             module.set_expression_bank(expressions, f'the {loop} data set ({type(dataset).__name__})')

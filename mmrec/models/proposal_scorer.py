@@ -75,7 +75,8 @@ class CLIPProposalScorer(BaseModule):
             :class:`~mmrec.models.score_subtraction.ScoreSubtraction`, e.g. ``dict(num_texts=500,
             source='dataset', seed=0)`` (RedCircle / FGVP): every box's similarity to a text (expression or
             reasoner phrase) minus its mean similarity to a bank of the data set's expressions, drawn once and
-            embedded once. ``source='dataset'`` needs ``custom_hooks=[dict(type='ExpressionBankHook')]``.
+            embedded once. With ``source='dataset'`` the :class:`~mmrec.engine.ExpressionBankHook` (in mmrec's
+            default runtime config) hands the evaluated data set's expressions over before the val/test loop.
     """
 
     def __init__(self, encoder: dict = dict(type='CLIPEncoder'), top_k: Optional[int] = 10,
@@ -154,6 +155,11 @@ class CLIPProposalScorer(BaseModule):
         """``(K, N)`` similarity of ``(M, K, D)`` crop embeddings to ``(N, D)`` text embeddings, averaged over the
         M crop modes."""
         return (crop_embeddings @ text_embeddings.to(crop_embeddings.device).T).mean(dim=0)
+
+    @property
+    def needs_expression_bank(self) -> bool:
+        """Whether ``score_subtraction`` waits for the data set's expressions (``source='dataset'``)."""
+        return self.score_subtraction is not None and self.score_subtraction.source == 'dataset'
 
     def set_expression_bank(self, expressions: Sequence[Tuple[object, str]], origin: str = 'the data set') -> None:
         """Hand the data set's ``(img_id, text)`` expressions to ``score_subtraction`` (a no-op without it);

@@ -26,8 +26,9 @@ from torch import Tensor
 
 #: ``source`` of a bank handed over by :class:`~mmrec.engine.ExpressionBankHook` from the evaluated data set.
 DATASET_SOURCE = 'dataset'
-HOOK_HINT = ("add custom_hooks=[dict(type='ExpressionBankHook')] to the config (it hands the val/test data set's "
-             "expressions to the model before the loop), or give the bank itself: score_subtraction=dict("
+HOOK_HINT = ("the ExpressionBankHook hands the val/test data set's expressions over before the loop (mmrec's "
+             "configs register it as default_hooks.expression_bank, from configs/_base_/default_runtime.py); "
+             "outside a runner's loop (demo, inferencer) give the bank itself: score_subtraction=dict("
              "source=['an expression', ...])")
 
 
