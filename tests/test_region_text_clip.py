@@ -73,6 +73,16 @@ def test_blur_mode_shows_the_whole_image_sharp_inside_the_box_only():
     assert 0 < out['img'][2, 2, 1] < 200  # the green patch is smeared
 
 
+def test_circle_mode_shows_the_whole_image_with_a_red_ellipse_around_the_box():
+    out = CropReferredRegion(size=30, crop_mode='circle')(_sample(_square_image(), [[20, 20, 40, 40]]))
+    assert out['crop_box'] == [0, 0, 60, 60]
+    assert torch.allclose(out['gt_bboxes'].tensor, torch.tensor([[10., 10., 20., 20.]]))
+    red_bgr = np.array([0, 0, 255], dtype=np.uint8)
+    assert (out['img'][10, 15] == red_bgr).all() and (out['img'][15, 10] == red_bgr).all()  # on the ellipse
+    assert (out['img'][15, 15] == np.array([0, 0, 200], dtype=np.uint8)).all()  # the square inside it
+    assert (out['img'][2, 2] == np.array([200, 0, 0], dtype=np.uint8)).all()  # the blue background
+
+
 def test_jitter_moves_the_window_within_its_limits():
     np.random.seed(3)
     windows = [CropReferredRegion(size=8, jitter=0.2)(_sample(_square_image(), [[20, 20, 40, 40]]))['crop_box']

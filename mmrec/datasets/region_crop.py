@@ -72,8 +72,9 @@ class CropReferredRegion(BaseTransform):
         box = self._jitter(boxes.tensor[:1].float())
         pixels = torch.from_numpy(np.ascontiguousarray(img)).float()
         pixels = pixels.permute(2, 0, 1) if pixels.dim() == 3 else pixels[None].expand(3, -1, -1)
-        crop = crop_boxes(pixels, box, self.size, mode=self.crop_mode, context_ratio=self.context_ratio,
-                          blur_sigma=self.blur_sigma)[0]
+        # crop in RGB (the 'circle' mode draws red), the loaded image and the result are BGR
+        crop = crop_boxes(pixels.flip(0), box, self.size, mode=self.crop_mode, context_ratio=self.context_ratio,
+                          blur_sigma=self.blur_sigma)[0].flip(0)
         results['img'] = crop.round().clamp(0, 255).to(torch.uint8).permute(1, 2, 0).numpy()
         results['img_shape'] = (self.size, self.size)
 
