@@ -124,7 +124,9 @@ def test_excluding_the_images_own_expressions_from_the_mean():
 
 
 @pytest.mark.parametrize('cfg, message', [(dict(num_texts=0), 'num_texts'), (dict(num_texts=2.5), 'num_texts'),
-                                          (dict(source='refcoco'), "source must be 'dataset'")])
+                                          (dict(source='refcoco'), "source must be 'dataset'"),
+                                          (dict(source=None), "source must be 'dataset'"),
+                                          (dict(source=[]), 'no expressions')])
 def test_bad_subtraction_settings_are_named(cfg, message):
     with pytest.raises(ValueError, match=message):
         make_scorer(score_subtraction=cfg)

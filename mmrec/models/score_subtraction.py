@@ -47,7 +47,8 @@ class ScoreSubtraction:
                  exclude_same_image: bool = False) -> None:
         if isinstance(num_texts, bool) or not isinstance(num_texts, int) or num_texts < 1:
             raise ValueError(f'score_subtraction: num_texts must be a positive integer, got {num_texts!r}')
-        if isinstance(source, str) and source != DATASET_SOURCE:
+        listed = isinstance(source, (list, tuple)) and all(isinstance(text, str) for text in source)
+        if source != DATASET_SOURCE and not listed:
             raise ValueError(f"score_subtraction: source must be {DATASET_SOURCE!r} or a list of expressions, "
                              f'got {source!r}')
         self.num_texts = num_texts
