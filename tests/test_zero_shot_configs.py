@@ -4,13 +4,14 @@ not reachable offline)."""
 import os.path as osp
 import re
 
+import numpy as np
 import pytest
 import torch
 from mmdet.registry import MODELS
 from mmengine.config import Config
+from mmengine.structures import InstanceData
 
 import mmrec  # noqa: F401  (registers everything)
-import mmrec.testing  # noqa: F401  (registers MeanColorEncoder)
 from mmrec.testing.rec_fixtures import REPO_ROOT
 
 ZERO_SHOT = osp.join(REPO_ROOT, 'configs', 'zero-shot')
@@ -86,17 +87,53 @@ def test_the_readme_table_quotes_the_configs_figures():
             assert figure in comment, (name, figure)
 
 
-@pytest.mark.parametrize('name', [RECLIP, REDCIRCLE, STRONGEST])
-def test_the_configs_models_build_with_a_stand_in_encoder(name):
-    """The whole detector + scorer of each config, its encoder replaced (the weights are not reachable offline):
-    the scorer's options are the config's."""
-    cfg = load(name)
-    scorer_cfg = cfg.model.scorer
-    cfg.model.scorer.encoder = dict(type='MeanColorEncoder')
+@pytest.fixture(scope='module')
+def tiny_weights(tmp_path_factory) -> dict:
+    """Tiny random weights of each member family: an OpenCLIP ResNet (RN50x16's kind), an OpenCLIP ViT (ViT-L/14's
+    kind) and a HuggingFace CLIP (ViT-B/32's loader)."""
+    from mmrec.testing import save_tiny_clip
+    from mmrec.testing.tiny_encoders import save_tiny_open_clip
+
+    root = tmp_path_factory.mktemp('tiny_members')
+    return dict(resnet=save_tiny_open_clip(str(root / 'open_clip'), 'resnet'),
+                vit=save_tiny_open_clip(str(root / 'open_clip'), 'vit'),
+                hf=save_tiny_clip(str(root / 'hf_clip')))
+
+
+def with_tiny_members(cfg: Config, tiny: dict) -> Config:
+    """The config with each ensemble member's weights replaced by tiny ones of the same family."""
+    for member in cfg.model.scorer.encoder.encoders:
+        if member.type == 'OpenCLIPEncoder':
+            member.model_name, member.pretrained = tiny['resnet' if member.model_name.startswith('RN') else 'vit']
+        else:
+            assert member.type == 'CLIPEncoder'
+            member.name_or_path = tiny['hf']
     cfg.model.backbone.init_cfg = None  # no torchvision download
-    model = MODELS.build(cfg.model)
+    return cfg
+
+
+@pytest.mark.parametrize('name', [RECLIP, REDCIRCLE, STRONGEST])
+def test_the_configs_models_build_and_score_with_tiny_members_of_each_family(name, tiny_weights):
+    """Each config's whole model, its ensemble members' weights swapped for tiny ones of the same families, answers
+    the expressions of an image from the original image's crops with every option of the config live."""
+    from mmrec.testing import colored_squares
+
+    cfg = with_tiny_members(load(name), tiny_weights)
+    model = MODELS.build(cfg.model).eval()
     scorer = model.scorer
-    assert scorer.crop_modes == tuple(scorer_cfg.crop_mode.split('+'))
-    assert scorer.min_box_fraction == scorer_cfg.get('min_box_fraction', 0.0)
-    assert (scorer.score_subtraction is None) == (scorer_cfg.get('score_subtraction') is None)
-    assert (scorer.reasoner is None) == (scorer_cfg.get('spatial_reasoning') is None)
+    assert type(scorer.encoder).__name__ == 'EncoderEnsemble'
+    assert [type(m).__name__ for m in scorer.encoder.encoders] == [m.type for m in cfg.model.scorer.encoder.encoders]
+    assert model.crop_geometry.needs_original  # PIL-exact crops of the loaded image, as the RefCOCO configs
+    if scorer.needs_expression_bank:
+        scorer.set_expression_bank([(7, 'the red square'), (8, 'a green one'), (9, 'blue square on the left')])
+    image, boxes = colored_squares(size=(96, 64))
+    original = torch.from_numpy(image[:, :, ::-1].copy()).permute(2, 0, 1)  # RGB, as KeepOriginalImage keeps it
+    view = model.crop_geometry.view(torch.zeros(3, 64, 96), dict(ori_shape=(64, 96)), original)
+    speck = np.array([[2, 2, 6, 6]], np.float32)  # 0.3% of the image, the detector's top box
+    detections = InstanceData(bboxes=torch.from_numpy(np.concatenate([speck, np.stack(list(boxes.values()))])),
+                              scores=torch.tensor([.95, .9, .8, .7]))
+    texts = ['the red square', 'blue one on the left']
+    predictions, candidates = scorer(view, detections, texts, dict(ori_shape=(64, 96), img_id=1))
+    assert predictions.bboxes.shape == (2, 4) and torch.isfinite(predictions.scores).all()
+    assert all((candidates.bboxes == box).all(dim=1).any() for box in predictions.bboxes)
+    assert len(candidates) == (3 if cfg.model.scorer.get('min_box_fraction') else 4)  # the size prior's work
