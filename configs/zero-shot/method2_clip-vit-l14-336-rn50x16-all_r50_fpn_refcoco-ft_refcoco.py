@@ -16,7 +16,7 @@
 #
 # The detector checkpoint comes from configs/detector/faster-rcnn_r50_fpn_1x_refcoco-train.py; README, "Other
 # backbones", says how to save the OpenCLIP weight files on a machine with network.
-_base_ = '../method2_clip-vit-b32_r50_fpn_refcoco-ft_refcoco.py'
+_base_ = ['../method2_clip-vit-b32_r50_fpn_refcoco-ft_refcoco.py', './_base_/openai-clips_coco-detector.py']
 
 model = dict(scorer=dict(
     encoder=dict(
@@ -24,8 +24,8 @@ model = dict(scorer=dict(
         type='EncoderEnsemble',
         crop_source='original',  # PIL-exact crops of the loaded image, as the RefCOCO configs
         encoders=[
-            dict(type='OpenCLIPEncoder', model_name='ViT-L-14-336', pretrained='openai'),
-            dict(type='OpenCLIPEncoder', model_name='RN50x16', pretrained='openai'),
+            {{_base_.clip_vit_l14_336}},
+            {{_base_.clip_rn50x16}},
         ]),
     top_k=10,
     crop_mode='crop+blur',

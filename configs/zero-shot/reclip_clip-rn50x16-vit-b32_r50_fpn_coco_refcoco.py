@@ -17,18 +17,17 @@
 # the blur is a Gaussian of sigma 0.16 x the image size (ReCLIP: PIL's GaussianBlur(100), about 0.16 of a
 # 640-pixel COCO image), and the detector is mmdet's COCO Faster R-CNN R50-FPN (ReCLIP uses MAttNet's detections;
 # all of these COCO detectors trained on images that RefCOCO val/test use).
-_base_ = '../method2_clip-vit-b32_r50_fpn_refcoco-ft_refcoco.py'
+_base_ = ['../method2_clip-vit-b32_r50_fpn_refcoco-ft_refcoco.py', './_base_/openai-clips_coco-detector.py']
 
-load_from = ('https://download.openmmlab.com/mmdetection/v2.0/faster_rcnn/faster_rcnn_r50_fpn_1x_coco/'
-             'faster_rcnn_r50_fpn_1x_coco_20200130-047c8118.pth')
+load_from = {{_base_.coco_detector}}
 model = dict(scorer=dict(
     encoder=dict(
         _delete_=True,
         type='EncoderEnsemble',
         crop_source='original',  # PIL-exact crops of the loaded image, as the RefCOCO configs
         encoders=[
-            dict(type='OpenCLIPEncoder', model_name='RN50x16', pretrained='openai'),
-            dict(type='CLIPEncoder', name_or_path='openai/clip-vit-base-patch32'),
+            {{_base_.clip_rn50x16}},
+            {{_base_.clip_vit_b32}},
         ]),
     top_k=None,
     crop_mode='crop+blur',

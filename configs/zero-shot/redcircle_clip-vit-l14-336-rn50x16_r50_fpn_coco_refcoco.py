@@ -18,18 +18,17 @@
 # from the whole test loader's data set (val, testA and testB together here; FGVP draws per split: evaluate one
 # split with --cfg-options test_dataloader.dataset.split=val to match it) and, as in FGVP's code, may hold the
 # image's own expressions (score_subtraction.exclude_same_image=True leaves them out).
-_base_ = '../method2_clip-vit-b32_r50_fpn_refcoco-ft_refcoco.py'
+_base_ = ['../method2_clip-vit-b32_r50_fpn_refcoco-ft_refcoco.py', './_base_/openai-clips_coco-detector.py']
 
-load_from = ('https://download.openmmlab.com/mmdetection/v2.0/faster_rcnn/faster_rcnn_r50_fpn_1x_coco/'
-             'faster_rcnn_r50_fpn_1x_coco_20200130-047c8118.pth')
+load_from = {{_base_.coco_detector}}
 model = dict(scorer=dict(
     encoder=dict(
         _delete_=True,
         type='EncoderEnsemble',
         crop_source='original',  # PIL-exact resize of the loaded image, as the RefCOCO configs
         encoders=[
-            dict(type='OpenCLIPEncoder', model_name='ViT-L-14-336', pretrained='openai'),
-            dict(type='OpenCLIPEncoder', model_name='RN50x16', pretrained='openai'),
+            {{_base_.clip_vit_l14_336}},
+            {{_base_.clip_rn50x16}},
         ]),
     top_k=None,
     crop_mode='circle',
