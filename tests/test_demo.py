@@ -6,11 +6,8 @@ import re
 import cv2
 import numpy as np
 import pytest
-import torch
-from mmdet.registry import MODELS
 
-from mmrec.quickstart import resize_step
-from mmrec.testing import TINY_DETECTOR_OPTIONS, cli_options, colored_squares, save_tiny_clip, tiny_method2_config
+from mmrec.testing import cli_options, colored_squares, save_tiny_clip, save_tiny_detector, tiny_method2_options
 from mmrec.testing.rec_fixtures import REPO_ROOT
 from mmrec.visualization import PRED_COLOR
 
@@ -27,13 +24,7 @@ def tiny_weights(tmp_path_factory):
     """A tiny CLIP directory and a tiny detector checkpoint (random weights, saved as a user's would be)."""
     root = tmp_path_factory.mktemp('demo_weights')
     clip_dir = save_tiny_clip(str(root / 'clip'))
-    detector_cfg = tiny_method2_config(clip_dir=clip_dir).model
-    detector_cfg.type = 'FasterRCNN'
-    detector_cfg.pop('scorer')
-    torch.manual_seed(0)
-    ckpt = str(root / 'detector.pth')
-    torch.save(dict(state_dict=MODELS.build(detector_cfg).state_dict(), meta=dict()), ckpt)
-    return clip_dir, ckpt
+    return clip_dir, save_tiny_detector(str(root / 'detector.pth'), clip_dir)
 
 
 def has_pred_colour_near(image: np.ndarray, x: float, y: float, radius: int = 2) -> bool:
@@ -48,11 +39,7 @@ def test_demo_prints_and_draws_the_chosen_boxes(tiny_weights, tmp_path, capsys):
     image_path = str(tmp_path / 'squares.png')
     cv2.imwrite(image_path, image)
     out = str(tmp_path / 'drawn' / 'out.png')
-    options = cli_options(dict(TINY_DETECTOR_OPTIONS, **{
-        'model.scorer.encoder.name_or_path': clip_dir,
-        'model.test_cfg.rcnn.score_thr': 0.0,  # a random detector's scores are low: keep its boxes
-        f'test_dataloader.dataset.pipeline.{resize_step("configs/method2.py", "test_dataloader.dataset")}.scale':
-            (144, 96)}))
+    options = cli_options(tiny_method2_options(clip_dir, image_scale=(144, 96)))
     expressions = ['the red square', 'blue square on the left']
     load_demo().main([image_path, *expressions, '--config', osp.join(REPO_ROOT, 'configs', 'method2.py'),
                       '--checkpoint', ckpt, '--out', out, '--cfg-options', *options])

@@ -1,4 +1,4 @@
 """User-facing inference: image + expressions -> boxes."""
-from .inferencer import RECInferencer, RECPrediction
+from .inferencer import RECImageResult, RECInferencer, RECPrediction
 
-__all__ = ['RECInferencer', 'RECPrediction']
+__all__ = ['RECImageResult', 'RECInferencer', 'RECPrediction']

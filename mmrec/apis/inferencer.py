@@ -23,6 +23,19 @@ class RECPrediction:
     score: float
 
 
+@dataclass
+class RECImageResult:
+    """All of one image's answers and the boxes the model chose them from.
+
+    ``candidate_bboxes`` ``(K, 4)`` ``[x1, y1, x2, y2]`` in the image's pixels and ``candidate_scores`` ``(K,)``
+    (the detector's scores or method 1's objectness): the model's ``candidates``, the same for every expression.
+    """
+
+    predictions: List[RECPrediction]
+    candidate_bboxes: np.ndarray
+    candidate_scores: np.ndarray
+
+
 def _crops_from_original(model: torch.nn.Module) -> bool:
     """Whether ``model``'s CLIP crops come from the original image (its ``crop_geometry`` says so)."""
     geometry = getattr(model, 'crop_geometry', None)
@@ -99,11 +112,24 @@ class RECInferencer:
         batch = pseudo_collate([self.pipeline(data)])
         return self.model.test_step(batch)[0]
 
-    def __call__(self, image: ImageInput, expressions: Union[str, Sequence[str]]) -> List[RECPrediction]:
-        """One :class:`RECPrediction` per expression, in order."""
+    def predict(self, image: ImageInput, expressions: Union[str, Sequence[str]]) -> RECImageResult:
+        """One :class:`RECPrediction` per expression, in order, with the candidate boxes they were chosen from."""
         sample = self.predict_sample(image, expressions)
         pred: InstanceData = sample.pred_instances
         boxes = pred.bboxes.detach().cpu().numpy().tolist()
         scores = pred.scores.detach().cpu().numpy().tolist()
-        return [RECPrediction(text=text, bbox=[float(v) for v in box], score=float(score))
-                for text, box, score in zip(sample.metainfo['texts'], boxes, scores)]
+        predictions = [RECPrediction(text=text, bbox=[float(v) for v in box], score=float(score))
+                       for text, box, score in zip(sample.metainfo['texts'], boxes, scores)]
+        candidates: InstanceData = sample.candidates
+        return RECImageResult(predictions=predictions,
+                              candidate_bboxes=candidates.bboxes.detach().cpu().numpy().reshape(-1, 4),
+                              candidate_scores=candidates.scores.detach().cpu().numpy().reshape(-1))
+
+    def __call__(self, image: ImageInput, expressions: Union[str, Sequence[str]]) -> List[RECPrediction]:
+        """One :class:`RECPrediction` per expression, in order."""
+        return self.predict(image, expressions).predictions
+
+    @property
+    def uses_spatial_reasoning(self) -> bool:
+        """Whether the model reads location, size and relation words (a scorer or head with a ``reasoner``)."""
+        return any(getattr(module, 'reasoner', None) is not None for module in self.model.modules())

@@ -16,7 +16,7 @@ from mmrec.paths import REPO_ROOT, repo_path
 
 __all__ = [
     'REPO_ROOT', 'SQUARE_RGB', 'TINY_DETECTOR_OPTIONS', 'cli_options', 'colored_squares', 'detector_input',
-    'save_tiny_clip', 'squares_view', 'tiny_method2_config'
+    'save_tiny_clip', 'save_tiny_detector', 'squares_view', 'tiny_method2_config', 'tiny_method2_options'
 ]
 
 #: RGB of the squares drawn by :func:`colored_squares`.
@@ -131,6 +131,30 @@ def tiny_method2_config(clip_dir: Optional[str] = None, encoder: Optional[dict] 
         cfg.model.scorer.encoder.name_or_path = clip_dir
     cfg.model.scorer.update(scorer_options)
     return cfg
+
+
+def save_tiny_detector(path: str, clip_dir: str, seed: int = 0) -> str:
+    """Save the randomly initialised tiny Faster R-CNN of :func:`tiny_method2_config` as a detector checkpoint
+    (``state_dict`` and ``meta``, as a user's would be) to ``path``; returns ``path``."""
+    from mmdet.registry import MODELS
+
+    detector_cfg = tiny_method2_config(clip_dir=clip_dir).model
+    detector_cfg.type = 'FasterRCNN'
+    detector_cfg.pop('scorer')
+    torch.manual_seed(seed)
+    torch.save(dict(state_dict=MODELS.build(detector_cfg).state_dict(), meta=dict()), path)
+    return path
+
+
+def tiny_method2_options(clip_dir: str, image_scale: Tuple[int, int] = (144, 96)) -> dict:
+    """``--cfg-options`` of ``configs/method2.py`` for the tiny detector and CLIP, test images resized to
+    ``image_scale``, and every detection kept (a random detector's scores are low)."""
+    from mmrec.quickstart import resize_step
+
+    resize = resize_step('configs/method2.py', 'test_dataloader.dataset')
+    return dict(TINY_DETECTOR_OPTIONS, **{'model.scorer.encoder.name_or_path': clip_dir,
+                                          'model.test_cfg.rcnn.score_thr': 0.0,
+                                          f'test_dataloader.dataset.pipeline.{resize}.scale': image_scale})
 
 
 def cli_options(options: dict) -> list:

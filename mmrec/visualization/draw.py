@@ -125,6 +125,26 @@ def _caption_band(text: str, legend: str, width: int, font_scale: float,
     return band
 
 
+def _enlarged(image: np.ndarray, min_width: int) -> Tuple[np.ndarray, float]:
+    """A BGR uint8 copy of ``image`` enlarged (nearest neighbour) to at least ``min_width``, and the scale."""
+    canvas = to_bgr_uint8(image)
+    height, width = canvas.shape[:2]
+    if height == 0 or width == 0:
+        raise ValueError(f'cannot draw on an empty image of shape {canvas.shape}')
+    scale = max(1.0, min_width / width)
+    if scale > 1.0:
+        canvas = cv2.resize(canvas, (int(round(width * scale)), int(round(height * scale))),
+                            interpolation=cv2.INTER_NEAREST)
+    return canvas, scale
+
+
+def _style(width: int, height: int) -> Tuple[int, float, int]:
+    """``(box thickness, font scale, text thickness)`` that stay legible at this picture size."""
+    box_thickness = max(1, int(round(min(height, width) / 160)))
+    font_scale = float(np.clip(width / 800, 0.45, 1.0))
+    return box_thickness, font_scale, 2 if font_scale >= 0.8 else 1
+
+
 def draw_rec_prediction(image: np.ndarray,
                         text: str,
                         gt_bbox: Optional[Sequence[float]] = None,
@@ -148,20 +168,9 @@ def draw_rec_prediction(image: np.ndarray,
         with the caption band stacked below it. Boxes are clipped to the
         image; a box entirely outside it (or non-finite) is not drawn.
     """
-    canvas = to_bgr_uint8(image)
+    canvas, scale = _enlarged(image, min_width)
     height, width = canvas.shape[:2]
-    if height == 0 or width == 0:
-        raise ValueError(f'cannot draw on an empty image of shape {canvas.shape}')
-    scale = max(1.0, min_width / width)
-    if scale > 1.0:
-        canvas = cv2.resize(
-            canvas, (int(round(width * scale)), int(round(height * scale))),
-            interpolation=cv2.INTER_NEAREST)
-        height, width = canvas.shape[:2]
-
-    box_thickness = max(1, int(round(min(height, width) / 160)))
-    font_scale = float(np.clip(width / 800, 0.45, 1.0))
-    text_thickness = 2 if font_scale >= 0.8 else 1
+    box_thickness, font_scale, text_thickness = _style(width, height)
 
     def scaled(bbox):
         return None if bbox is None else np.asarray(bbox, np.float64) * scale
@@ -184,3 +193,56 @@ def draw_rec_prediction(image: np.ndarray,
         legend += f', IoU {float(iou):.2f}'
     band = _caption_band(text, legend, width, font_scale, text_thickness)
     return np.vstack([canvas, band])
+
+
+#: BGR colours of the answers drawn by :func:`draw_rec_answers`, one per expression (then repeated), with
+#: their names for a legend.
+ANSWER_COLORS = (('red', (40, 40, 230)), ('blue', (230, 110, 30)), ('orange', (0, 150, 255)),
+                 ('magenta', (200, 40, 200)), ('cyan', (220, 220, 0)), ('yellow', (0, 230, 230)),
+                 ('purple', (160, 40, 110)), ('lime', (40, 230, 120)), ('brown', (30, 80, 150)),
+                 ('pink', (180, 150, 255)))
+CANDIDATE_COLOR = (170, 170, 170)
+
+
+def answer_color(index: int) -> Tuple[str, Tuple[int, int, int]]:
+    """``(name, BGR)`` of the ``index``-th answer's colour."""
+    return ANSWER_COLORS[index % len(ANSWER_COLORS)]
+
+
+def draw_rec_answers(image: np.ndarray,
+                     boxes: Sequence[Sequence[float]],
+                     scores: Sequence[float],
+                     candidates: Optional[Sequence[Sequence[float]]] = None,
+                     min_width: int = 320) -> np.ndarray:
+    """Draw several expressions' chosen boxes on one copy of ``image``, each in its own colour.
+
+    Args:
+        image: (H, W) grayscale, (H, W, 3) BGR or (H, W, 4) BGRA, uint8.
+        boxes: one ``[x1, y1, x2, y2]`` per expression, image pixels; the i-th is drawn in
+            :func:`answer_color` ``(i)`` with the tag ``"<i+1>: <score>"``.
+        scores: one score per box.
+        candidates: optional ``(K, 4)`` boxes the model chose from, drawn first in thin grey.
+        min_width: narrower images are enlarged to this width first.
+
+    Returns:
+        A BGR uint8 image (possibly enlarged); boxes are clipped to it, boxes outside it are not drawn.
+    """
+    if len(boxes) != len(scores):
+        raise ValueError(f'draw_rec_answers: {len(boxes)} boxes but {len(scores)} scores')
+    canvas, scale = _enlarged(image, min_width)
+    height, width = canvas.shape[:2]
+    box_thickness, font_scale, _ = _style(width, height)
+    for candidate in candidates if candidates is not None else ():
+        box = _clipped_box(np.asarray(candidate, np.float64) * scale, width, height)
+        if box is not None:
+            cv2.rectangle(canvas, box[:2], box[2:], CANDIDATE_COLOR, 1, cv2.LINE_8)
+    tags = []
+    for index, (bbox, score) in enumerate(zip(boxes, scores)):
+        color = answer_color(index)[1]
+        box = _clipped_box(np.asarray(bbox, np.float64) * scale, width, height)
+        if box is not None:
+            cv2.rectangle(canvas, box[:2], box[2:], color, box_thickness + 1, cv2.LINE_8)
+            tags.append((box, f'{index + 1}: {float(score):.2f}', color))
+    for box, label, color in tags:  # tags last: no box line crosses a tag
+        _draw_tag(canvas, box, label, color, font_scale * 0.7)
+    return canvas

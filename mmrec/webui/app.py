@@ -1,0 +1,175 @@
+"""The page: a *Try it* tab over :func:`.try_it.run_try_it` and a *Browse results* tab over :mod:`.browse`.
+
+Offline by design: analytics off, no share link, system fonts only (no font download), and the server binds to
+the loopback address unless told otherwise. A bad input is a message in the page (``#try-message``,
+``#browse-summary``); an unexpected error is logged on the server and named in the page, never a traceback.
+Predictions files are chosen from a list fixed at start-up or uploaded: no typed text becomes a path.
+"""
+import html
+import logging
+import os
+import os.path as osp
+from typing import Callable, List, Optional, Sequence, Tuple
+
+os.environ.setdefault('GRADIO_ANALYTICS_ENABLED', 'False')  # before gradio is imported
+
+from mmrec.apis import RECInferencer  # noqa: E402
+from mmrec.paths import REPO_ROOT  # noqa: E402
+from .browse import ALL, OUTCOMES, BrowseFilter, BrowseSet, browse_page, draw_row, load_browse_set  # noqa: E402
+from .defaults import DemoSources  # noqa: E402
+from .inputs import DEFAULT_LIMITS, InputError, Limits  # noqa: E402
+from .try_it import TABLE_HEADERS, run_try_it  # noqa: E402
+
+logger = logging.getLogger(__name__)
+EXAMPLE_EXPRESSIONS = 'the big red circle\nthe leftmost square\nthe triangle left of the blue circle'
+PER_PAGE = 8
+
+
+def page_text(text: str) -> str:
+    """``text`` shown literally in a Markdown component: HTML and Markdown characters escaped."""
+    escaped = html.escape(str(text), quote=False)
+    return ''.join('\\' + char if char in '\\`*_{}[]()#+-.!|~>' else char for char in escaped)
+
+
+def error_text(error: Exception) -> str:
+    """The page's message for a failed request: the input error's own words, else its type only."""
+    if isinstance(error, InputError):
+        return f'**Error:** {page_text(error)}'
+    logger.exception('web demo: request failed')
+    return f'**Error:** the request failed ({page_text(type(error).__name__)}); the server log has the details.'
+
+
+def _label(path: str) -> str:
+    """A short label of a fixed file choice: relative to the repository when inside it."""
+    relative = osp.relpath(path, REPO_ROOT)
+    return path if relative.startswith('..') else relative
+
+
+def _choices(paths: Sequence[str]) -> List[Tuple[str, str]]:
+    return [(_label(path), path) for path in paths]
+
+
+def _checked_choice(value: Optional[str], allowed: Sequence[str], what: str) -> str:
+    """``value`` when it is one of the start-up choices ``allowed`` (the page cannot name any other file)."""
+    if value not in allowed:
+        raise InputError(f'choose a {what} from the list')
+    return value
+
+
+def system_font_theme():
+    """Gradio's base theme with system fonts only: the page fetches no font."""
+    import gradio as gr
+    return gr.themes.Base(font=['ui-sans-serif', 'system-ui', 'sans-serif'],
+                          font_mono=['ui-monospace', 'Consolas', 'monospace'])
+
+
+def build_app(inferencer: RECInferencer, sources: DemoSources, limits: Limits = DEFAULT_LIMITS):
+    """The Gradio ``Blocks`` of the demo (not launched)."""
+    import gradio as gr
+
+    def try_it(image_path, text, show_candidates):
+        try:
+            out = run_try_it(inferencer, image_path, text, bool(show_candidates), limits)
+        except Exception as error:  # noqa: BLE001  (the page shows a message, the log the traceback)
+            return error_text(error), None, [], ''
+        return page_text(out.summary), out.drawing, out.table, out.answers_json
+
+    def load(choice, upload, data_config):
+        try:
+            config = _checked_choice(data_config, sources.data_configs, 'data config')
+            path = upload if upload else _checked_choice(choice, sources.predictions, 'predictions file')
+            browse_set = load_browse_set(path, config, limits)
+        except Exception as error:  # noqa: BLE001
+            return (None, error_text(error), [], gr.update(choices=[ALL], value=ALL),
+                    gr.update(choices=[ALL], value=ALL), 1)
+        message, gallery, page = show(browse_set, ALL, ALL, ALL, '', 1)
+        return (browse_set, f'{page_text(browse_set.description)}\n\n{message}', gallery,
+                gr.update(choices=[ALL] + browse_set.splits, value=ALL),
+                gr.update(choices=[ALL] + browse_set.kinds, value=ALL), page)
+
+    def show(browse_set: Optional[BrowseSet], split, outcome, kind, search, page):
+        if browse_set is None:
+            return 'Load a predictions file first.', [], 1
+        try:
+            result = browse_page(browse_set, BrowseFilter(split or ALL, outcome or ALL, kind or ALL, search or ''),
+                                 int(page or 1), PER_PAGE)
+            gallery = [(draw_row(row), f'{"correct" if row["correct"] else "wrong"}, IoU {row["iou"]:.2f}: '
+                        f'{row["text"]}') for row in result.rows]
+        except Exception as error:  # noqa: BLE001
+            return error_text(error), [], 1
+        return page_text(result.summary), gallery, result.page
+
+    def turn(step: int) -> Callable:
+        def go(browse_set, split, outcome, kind, search, page):
+            return show(browse_set, split, outcome, kind, search, int(page or 1) + step)
+        return go
+
+    with gr.Blocks(title='mmrec: referring expressions', analytics_enabled=False) as demo:
+        gr.Markdown(f'## mmrec: find the box an expression refers to\nModel: {page_text(_label(sources.config))}'
+                    + (f', weights {page_text(_label(sources.checkpoint))}' if sources.checkpoint else ''))
+        with gr.Tabs():
+            with gr.Tab('Try it', id='try'):
+                with gr.Row():
+                    with gr.Column(scale=2):
+                        image_in = gr.File(label=f'Image (at most {limits.max_file_bytes // 2 ** 20} MB, '
+                                           f'{limits.max_pixels / 1e6:.1f} megapixels)', type='filepath', elem_id='try-image')
+                        text_in = gr.Textbox(label=f'Expressions, one per line (at most {limits.max_expressions})',
+                                             lines=4, elem_id='try-expressions')
+                        candidates_in = gr.Checkbox(label='Show the candidate boxes (grey)', value=False,
+                                                    elem_id='try-candidates')
+                        submit = gr.Button('Find', variant='primary', elem_id='try-submit')
+                        if sources.examples:
+                            gr.Examples([[path, EXAMPLE_EXPRESSIONS] for path in sources.examples],
+                                        inputs=[image_in, text_in], label='Examples (quickstart val images)')
+                    with gr.Column(scale=3):
+                        try_message = gr.Markdown('Upload an image, type expressions, press *Find*.',
+                                                  elem_id='try-message')
+                        drawing = gr.Image(label='Answers: each expression in its own colour, with its score',
+                                           type='numpy', interactive=False, elem_id='try-drawing')
+                        table = gr.Dataframe(headers=TABLE_HEADERS, interactive=False, elem_id='try-table')
+                        answers = gr.Textbox(label='Answers (JSON)', interactive=False, lines=2, elem_id='try-json')
+                submit.click(try_it, [image_in, text_in, candidates_in], [try_message, drawing, table, answers])
+            with gr.Tab('Browse results', id='browse'):
+                browse_set = gr.State(None)
+                with gr.Row():
+                    choice = gr.Dropdown(_choices(sources.predictions), label='Predictions file (tools/test.py --out)',
+                                         value=sources.predictions[0] if sources.predictions else None,
+                                         elem_id='browse-file', scale=3)
+                    upload = gr.File(label='or upload one', type='filepath', file_types=['.jsonl', '.json'],
+                                     elem_id='browse-upload', height=110, scale=2)
+                    data_config = gr.Dropdown(_choices(sources.data_configs), label='Data config',
+                                              value=sources.data_configs[0] if sources.data_configs else None,
+                                              elem_id='browse-config', scale=3)
+                    load_button = gr.Button('Load', variant='primary', elem_id='browse-load', scale=1)
+                with gr.Row():
+                    split = gr.Dropdown([ALL], value=ALL, label='Split', elem_id='browse-split')
+                    outcome = gr.Dropdown(list(OUTCOMES), value=ALL, label='Outcome', elem_id='browse-outcome')
+                    kind = gr.Dropdown([ALL], value=ALL, label='Expression kind', elem_id='browse-kind')
+                    search = gr.Textbox(label='Text search', elem_id='browse-search')
+                with gr.Row():
+                    previous = gr.Button('Previous page', elem_id='browse-previous')
+                    page = gr.Number(value=1, precision=0, minimum=1, label='Page', elem_id='browse-page')
+                    following = gr.Button('Next page', elem_id='browse-next')
+                summary = gr.Markdown('Choose a predictions file and its data config, then *Load*.',
+                                      elem_id='browse-summary')
+                gallery = gr.Gallery(label='Green: ground truth, red: prediction', columns=4, height='auto', object_fit='contain',
+                                     elem_id='browse-gallery')
+                filters = [browse_set, split, outcome, kind, search]
+                load_button.click(load, [choice, upload, data_config], [browse_set, summary, gallery, split, kind, page])
+                for control in (split, outcome, kind):
+                    control.input(turn(0), filters + [gr.State(1)], [summary, gallery, page])
+                search.submit(turn(0), filters + [gr.State(1)], [summary, gallery, page])
+                page.submit(turn(0), filters + [page], [summary, gallery, page])
+                previous.click(turn(-1), filters + [page], [summary, gallery, page])
+                following.click(turn(1), filters + [page], [summary, gallery, page])
+    return demo
+
+
+def launch(demo, host: str = '127.0.0.1', port: int = 7860, limits: Limits = DEFAULT_LIMITS,
+           sources: Optional[DemoSources] = None, block: bool = True):
+    """Serve ``demo`` on ``host:port`` offline (no share link, system fonts, uploads up to the limit)."""
+    allowed = sorted({osp.dirname(path) for path in (sources.examples if sources else [])})
+    demo.queue(default_concurrency_limit=1)
+    return demo.launch(server_name=host, server_port=port, share=False, max_file_size=limits.max_file_bytes,
+                       theme=system_font_theme(), allowed_paths=allowed, ssr_mode=False, show_error=False,
+                       prevent_thread_lock=not block, quiet=not block)

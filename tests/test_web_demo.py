@@ -1,0 +1,301 @@
+"""The web demo's logic without a browser (mmrec.webui): input checks, cue phrases, drawing, Try it over
+RECInferencer, the browse tab's checks / filters / counts, and the CLI's offline default."""
+import json
+import os.path as osp
+import struct
+import zlib
+
+import cv2
+import numpy as np
+import pytest
+
+from mmrec.apis import RECInferencer
+from mmrec.models.spatial_reasoning import parse_expression
+from mmrec.testing import colored_squares, save_tiny_clip, save_tiny_detector, tiny_method2_options
+from mmrec.testing.rec_fixtures import REPO_ROOT
+from mmrec.testing.web_demo import WRONG_EVERY, make_browse_fixture, write_data_config, write_predictions
+from mmrec.visualization import CANDIDATE_COLOR, answer_color, draw_rec_answers
+from mmrec.webui import InputError, Limits, load_upload_image, parse_expressions
+from mmrec.webui.browse import (ALL, BrowseFilter, PredictionsMismatch, browse_page, draw_row, load_browse_set,
+                                read_predictions)
+from mmrec.webui.cues import expression_cues, ordinal
+from mmrec.webui.try_it import run_try_it
+
+
+def png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack('>I', len(data)) + kind + data + struct.pack('>I', zlib.crc32(kind + data) & 0xffffffff)
+
+
+def png_header(width: int, height: int, colour_type: int = 0) -> bytes:
+    return b'\x89PNG\r\n\x1a\n' + png_chunk(b'IHDR', struct.pack('>IIBBBBB', width, height, 8, colour_type, 0, 0, 0))
+
+
+def write_black_png(path, width: int, height: int) -> str:
+    """A genuine grayscale PNG of ``width`` x ``height`` black pixels, written row by row (little memory)."""
+    compressor, row = zlib.compressobj(9), b'\x00' * (width + 1)  # filter byte + pixels
+    body = b''.join(compressor.compress(row) for _ in range(height)) + compressor.flush()
+    with open(path, 'wb') as stream:
+        stream.write(png_header(width, height) + png_chunk(b'IDAT', body) + png_chunk(b'IEND', b''))
+    return str(path)
+
+
+# ------------------------------------------------------------------------------------------------ inputs
+def test_expressions_one_per_line_blank_lines_skipped_any_script():
+    text = '  the red square \n\n\t\nle carré à gauche\n左边的人\n'
+    assert parse_expressions(text) == ['the red square', 'le carré à gauche', '左边的人']
+
+
+@pytest.mark.parametrize('text', [None, '', '   ', '\n \t\n'])
+def test_no_expression_is_refused_with_a_message(text):
+    with pytest.raises(InputError, match='at least one expression'):
+        parse_expressions(text)
+
+
+def test_fifty_expressions_are_refused_with_the_limit():
+    with pytest.raises(InputError, match='50 expressions were given; the demo takes at most 10'):
+        parse_expressions('\n'.join(f'square {i}' for i in range(50)))
+
+
+def test_an_overlong_expression_is_named_by_its_line():
+    with pytest.raises(InputError, match='line 2 has 201 characters'):
+        parse_expressions('ok\n' + 'x' * 201)
+
+
+def test_an_image_upload_becomes_a_bgr_array(tmp_path):
+    image, _ = colored_squares(size=(40, 30))
+    path = str(tmp_path / 'squares.png')
+    cv2.imwrite(path, image)
+    loaded = load_upload_image(path)
+    assert loaded.shape == (30, 40, 3) and loaded.dtype == np.uint8
+    assert np.array_equal(loaded, image)
+    gray = str(tmp_path / 'gray.png')
+    cv2.imwrite(gray, image[:, :, 0])
+    assert load_upload_image(gray).shape == (30, 40, 3)
+
+
+def test_a_non_image_upload_is_refused(tmp_path):
+    path = tmp_path / 'notes.png'  # the name does not make it an image
+    path.write_text('the man on the left\n')
+    with pytest.raises(InputError, match='not an image'):
+        load_upload_image(str(path))
+
+
+def test_a_10000_by_10000_image_is_refused_from_its_header(tmp_path):
+    path = write_black_png(tmp_path / 'huge.png', 10000, 10000)
+    assert osp.getsize(path) < 1_000_000  # small file, 100 megapixels: a decompression bomb for a naive reader
+    with pytest.raises(InputError, match='10000 x 10000 pixels; the demo takes at most'):
+        load_upload_image(path)
+
+
+def test_the_pixel_limit_is_checked_before_decoding(tmp_path):
+    """A header announcing a huge image with no pixel data behind it: refused for its size, not as corrupt."""
+    path = tmp_path / 'claims_huge.png'
+    few_pixels = png_chunk(b'IDAT', zlib.compress(b'\x00' * 100)) + png_chunk(b'IEND', b'')
+    path.write_bytes(png_header(10000, 10000, colour_type=2) + few_pixels)
+    with pytest.raises(InputError, match='10000 x 10000'):
+        load_upload_image(str(path))
+    path.write_bytes(png_header(20000, 20000, colour_type=2) + few_pixels)  # over Pillow's own bomb limit
+    with pytest.raises(InputError, match='too many pixels|20000 x 20000'):
+        load_upload_image(str(path))
+
+
+def test_a_truncated_image_and_size_limits_are_refused(tmp_path):
+    image, _ = colored_squares(size=(64, 48))
+    good = str(tmp_path / 'good.jpg')
+    cv2.imwrite(good, image)
+    data = open(good, 'rb').read()
+    truncated = tmp_path / 'truncated.jpg'
+    truncated.write_bytes(data[:len(data) // 3])
+    with pytest.raises(InputError, match='could not be (read|decoded)'):
+        load_upload_image(str(truncated))
+    with pytest.raises(InputError, match='at most 0.0 MB'):
+        load_upload_image(good, Limits(max_file_bytes=100))
+    with pytest.raises(InputError, match='64 x 48 pixels'):
+        load_upload_image(good, Limits(max_pixels=1000))
+    with pytest.raises(InputError, match='no image was received'):
+        load_upload_image(None)
+    empty = tmp_path / 'empty.png'
+    empty.write_bytes(b'')
+    with pytest.raises(InputError, match='empty'):
+        load_upload_image(str(empty))
+
+
+# ------------------------------------------------------------------------------------------------ cues
+def test_cue_phrases_of_the_parser():
+    assert [ordinal(n) for n in (1, 2, 3, 4, 11, 12, 13, 21, 22, 101)] == [
+        '1st', '2nd', '3rd', '4th', '11th', '12th', '13th', '21st', '22nd', '101st']
+    assert expression_cues('second man from the left in front of the bus') == [
+        'ordinal: 2nd from left', "relation: in front of 'the bus'"]
+    assert expression_cues('the leftmost square') == ['extreme: left']
+    assert expression_cues('the big red circle') == ['size: large']
+    assert expression_cues('man in the front') == ['depth: front']
+    assert expression_cues('the red chair') == []
+    assert 'not modelled' in expression_cues('guy in second row')[0]
+
+
+# ------------------------------------------------------------------------------------------------ drawing
+def test_answers_are_drawn_in_their_own_colours_with_candidates_in_grey():
+    image = np.full((100, 200, 3), 128, np.uint8)
+    drawing = draw_rec_answers(image, [[10, 50, 60, 90], [120, 50, 190, 90]], [0.9, 0.4],
+                               candidates=[[70, 5, 110, 45]], min_width=200)
+    assert drawing.shape == (100, 200, 3)
+    assert tuple(drawing[70, 10]) == answer_color(0)[1]  # left edge of the first box
+    assert tuple(drawing[70, 190]) == answer_color(1)[1]  # right edge of the second
+    assert tuple(drawing[25, 70]) == CANDIDATE_COLOR
+    assert answer_color(0) != answer_color(1)
+    with pytest.raises(ValueError, match='2 boxes but 1 scores'):
+        draw_rec_answers(image, [[0, 0, 1, 1], [0, 0, 2, 2]], [0.5])
+
+
+# ------------------------------------------------------------------------------------------------ Try it
+@pytest.fixture(scope='module')
+def tiny_inferencer(tmp_path_factory):
+    root = tmp_path_factory.mktemp('web_demo_weights')
+    clip_dir = save_tiny_clip(str(root / 'clip'))
+    checkpoint = save_tiny_detector(str(root / 'detector.pth'), clip_dir)
+    return RECInferencer(osp.join(REPO_ROOT, 'configs', 'method2.py'), checkpoint,
+                         cfg_options=tiny_method2_options(clip_dir))
+
+
+def test_predict_gives_the_candidates_and_the_same_answers_as_call(tiny_inferencer):
+    image, _ = colored_squares(size=(96, 64))
+    result = tiny_inferencer.predict(image, ['red square', 'blue square'])
+    plain = tiny_inferencer(image, ['red square', 'blue square'])
+    assert [p.bbox for p in result.predictions] == [p.bbox for p in plain]
+    assert result.candidate_bboxes.shape[1] == 4 and len(result.candidate_bboxes) == len(result.candidate_scores) > 0
+    chosen = {tuple(np.round(p.bbox, 3)) for p in result.predictions}
+    assert chosen <= {tuple(np.round(box, 3)) for box in result.candidate_bboxes.tolist()}
+    assert not tiny_inferencer.uses_spatial_reasoning  # configs/method2.py: crop similarity alone
+
+
+def test_try_it_answers_every_expression_as_the_inferencer_does(tiny_inferencer, tmp_path):
+    image, _ = colored_squares(size=(96, 64))
+    path = str(tmp_path / 'squares.png')
+    cv2.imwrite(path, image)
+    out = run_try_it(tiny_inferencer, path, 'the red square\n\nthe blue one on the left\n', show_candidates=True)
+    expected = tiny_inferencer(image, ['the red square', 'the blue one on the left'])
+    answers = json.loads(out.answers_json)['answers']
+    assert [a['text'] for a in answers] == ['the red square', 'the blue one on the left']
+    for answer, prediction in zip(answers, expected):
+        assert np.allclose(answer['bbox'], prediction.bbox, atol=0.01)
+        assert answer['score'] == pytest.approx(prediction.score, abs=1e-4)
+    assert [row[1] for row in out.table] == [answer_color(0)[0], answer_color(1)[0]]
+    assert out.drawing.shape == (427, 640, 3)  # enlarged to 640 wide, RGB
+    assert 'spatial reasoning off' in out.summary and '96 x 64' in out.summary
+
+
+def test_try_it_reports_the_cues_when_the_model_reasons(tiny_inferencer, tmp_path, monkeypatch):
+    monkeypatch.setattr(type(tiny_inferencer), 'uses_spatial_reasoning', property(lambda self: True))
+    image, _ = colored_squares(size=(96, 64))
+    path = str(tmp_path / 'squares.png')
+    cv2.imwrite(path, image)
+    out = run_try_it(tiny_inferencer, path, 'second square from the left\nred square')
+    assert [a['cues'] for a in json.loads(out.answers_json)['answers']] == [['ordinal: 2nd from left'], []]
+
+
+def test_try_it_refuses_bad_inputs_before_running_the_model(tiny_inferencer, tmp_path, monkeypatch):
+    monkeypatch.setattr(tiny_inferencer, 'predict', lambda *a: pytest.fail('the model ran on a bad input'))
+    text_file = tmp_path / 'a.txt'
+    text_file.write_text('hello')
+    with pytest.raises(InputError, match='not an image'):
+        run_try_it(tiny_inferencer, str(text_file), 'red square')
+    with pytest.raises(InputError, match='at least one expression'):
+        run_try_it(tiny_inferencer, str(text_file), '   \n ')
+
+
+# ------------------------------------------------------------------------------------------------ browse
+@pytest.fixture(scope='module')
+def browse_fixture(tmp_path_factory):
+    return make_browse_fixture(str(tmp_path_factory.mktemp('browse')))
+
+
+def test_browse_counts_and_filters_as_counted_by_hand(browse_fixture):
+    browse_set = load_browse_set(browse_fixture.predictions, browse_fixture.data_config)
+    rows = browse_fixture.rows
+    num_wrong = len(range(0, len(rows), WRONG_EVERY))
+    page = browse_page(browse_set, BrowseFilter(), 1, per_page=5)
+    assert (page.num_rows, page.num_correct) == (len(rows), len(rows) - num_wrong)
+    assert page.num_pages == -(-len(rows) // 5) and len(page.rows) == 5
+    assert f'accuracy {100 * (len(rows) - num_wrong) / len(rows):.1f}%' in page.summary
+    wrong = browse_page(browse_set, BrowseFilter(outcome='wrong'), 1)
+    assert wrong.num_rows == num_wrong and wrong.num_correct == 0
+    assert all(not row['correct'] for row in wrong.rows)
+    kind = rows[1]['kind']
+    by_kind = browse_page(browse_set, BrowseFilter(kind=kind), 1, per_page=100)
+    assert by_kind.num_rows == sum(row['kind'] == kind for row in rows)
+    word = rows[1]['text'].split()[-1]
+    searched = browse_page(browse_set, BrowseFilter(search=word.upper()), 1, per_page=100)
+    assert searched.num_rows == sum(word in row['text'] for row in rows) > 0
+    cue = browse_page(browse_set, BrowseFilter(kind='cue: relation'), 1, per_page=100)
+    assert cue.num_rows == sum('relation' in parse_expression(row['text']).cue_types for row in rows) > 0
+    assert browse_page(browse_set, BrowseFilter(split='testA'), 1).summary == 'No expression matches this filter.'
+    assert browse_page(browse_set, BrowseFilter(), 99, per_page=5).page == page.num_pages  # clamped
+    assert set(browse_set.kinds) >= {kind, 'cue: relation'} and browse_set.splits == ['val']
+
+
+def test_browse_draws_ground_truth_and_prediction(browse_fixture):
+    browse_set = load_browse_set(browse_fixture.predictions, browse_fixture.data_config)
+    drawing = draw_row(browse_set.rows[0])
+    assert drawing.ndim == 3 and drawing.shape[1] == 320 and drawing.shape[0] > 240  # picture + caption band
+
+
+def test_a_predictions_file_of_other_data_is_a_named_mismatch(browse_fixture, tmp_path):
+    rows = [dict(row) for row in browse_fixture.rows]
+    rows[4]['text'] = 'a sentence the data set does not have'
+    changed = write_predictions(str(tmp_path / 'changed.jsonl'), rows)
+    with pytest.raises(PredictionsMismatch, match=r"1 of \d+ rows differ; first, line 5 \(sent_id \d+\): text "
+                                                  r"'a sentence the data set does not have' differs"):
+        load_browse_set(changed, browse_fixture.data_config)
+    other = make_browse_fixture(str(tmp_path / 'other'), num_images=2, seed=7)
+    with pytest.raises(PredictionsMismatch, match='does not match the data config synthetic_val_data.py'):
+        load_browse_set(other.predictions, browse_fixture.data_config)
+    test_split = write_data_config(str(tmp_path / 'test_split.py'), browse_fixture.data_root, split='val')
+    rows = [dict(row, split='testA') for row in browse_fixture.rows]
+    with pytest.raises(PredictionsMismatch, match=r"split\(s\) \['testA'\] not in"):
+        load_browse_set(write_predictions(str(tmp_path / 'testa.jsonl'), rows), test_split)
+
+
+@pytest.mark.parametrize('content, message', [
+    ('not json\n', 'line 1 is not JSON'),
+    ('[1, 2]\n', 'line 1 is not a JSON object'),
+    ('{"img_id": 1, "text": "x"}\n', 'line 1 lacks split, gt_bbox, pred_bbox, iou, correct'),
+    ('\n\n', 'holds no rows'),
+])
+def test_malformed_predictions_files_are_refused_by_line(tmp_path, content, message):
+    path = tmp_path / 'bad.jsonl'
+    path.write_text(content)
+    with pytest.raises(InputError, match=message):
+        read_predictions(str(path))
+
+
+def test_a_binary_predictions_file_is_refused(tmp_path):
+    path = tmp_path / 'bad.jsonl'
+    path.write_bytes(b'\xff\xfe\x00\x81' * 10)
+    with pytest.raises(InputError, match='not UTF-8'):
+        read_predictions(str(path))
+
+
+# ------------------------------------------------------------------------------------------------ page, CLI
+def test_page_text_is_shown_literally_and_choices_are_fixed():
+    from mmrec.webui.app import _checked_choice, error_text, page_text
+
+    assert '<script>' not in page_text('<script>alert(1)</script> *bold*')
+    assert page_text('a_b') == 'a\\_b'
+    assert _checked_choice('/fixed/a.jsonl', ['/fixed/a.jsonl'], 'file') == '/fixed/a.jsonl'
+    with pytest.raises(InputError, match='choose a predictions file from the list'):
+        _checked_choice('../../etc/passwd', ['/fixed/a.jsonl'], 'predictions file')
+    assert 'Traceback' not in error_text(RuntimeError('internal detail')) and 'RuntimeError' in error_text(
+        RuntimeError('internal detail'))
+
+
+def test_without_the_quickstart_models_the_cli_says_how_to_make_them(load_tool, tmp_path, capsys):
+    web_demo = load_tool('web_demo')
+    with pytest.raises(SystemExit) as stop:
+        web_demo.main(['--quickstart-dir', str(tmp_path / 'nothing')])
+    assert stop.value.code == 2
+    assert 'python tools/quickstart.py' in capsys.readouterr().err
+
+
+def test_the_cli_binds_to_loopback_by_default(load_tool):
+    args = load_tool('web_demo').parse_args([])
+    assert (args.host, args.port, args.config) == ('127.0.0.1', 7860, None)

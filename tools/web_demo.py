@@ -1,0 +1,88 @@
+"""Referring expressions in the browser: a Gradio app over RECInferencer (mmrec.webui).
+
+Without arguments it serves the quickstart's trained tiny models and synthetic images (make them offline with
+``python tools/quickstart.py``) on http://127.0.0.1:7860; with ``--config`` / ``--checkpoint`` any REC config:
+
+    python tools/web_demo.py
+    python tools/web_demo.py --config configs/method2.py --checkpoint detector.pth \
+        --cfg-options model.scorer.encoder.name_or_path=/models/clip --predictions-dir work_dirs/method2
+
+Tabs: *Try it* (upload an image, type expressions, see each chosen box) and *Browse results* (a ``tools/test.py
+--out`` predictions file checked against its data config, filtered and paged). It binds to 127.0.0.1 unless
+``--host`` says otherwise: the page runs a model on anything uploaded, so expose it only on purpose.
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+
+from mmengine.config import DictAction
+
+os.environ.setdefault('GRADIO_ANALYTICS_ENABLED', 'False')
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description='Referring expression comprehension in the browser (Gradio)')
+    parser.add_argument('--config', help='model config (default: the quickstart\'s method 2)')
+    parser.add_argument('--checkpoint', help='model (detector) checkpoint (default: the quickstart\'s fine-tuned one)')
+    parser.add_argument('--host', default='127.0.0.1', help='address to bind (default: loopback only)')
+    parser.add_argument('--port', type=int, default=7860, help='port to serve on')
+    parser.add_argument('--device', default='cpu', help='torch device, e.g. cuda:0')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config settings, e.g. model.scorer.encoder.name_or_path=/models/clip')
+    parser.add_argument('--predictions-dir', action='append', default=[],
+                        help='folder searched (recursively, at start-up) for *.jsonl predictions files that the '
+                        'browse tab offers; repeatable (default with --config: work_dirs)')
+    parser.add_argument('--data-config', action='append', default=[],
+                        help='data config(s) the browse tab offers (default: --config)')
+    parser.add_argument('--examples', nargs='+', default=[], help='example images for the Try it tab')
+    parser.add_argument('--quickstart-dir', default=None,
+                        help='where the quickstart wrote its models (default: work_dirs/quickstart)')
+    return parser.parse_args(argv)
+
+
+def demo_sources(args: argparse.Namespace):
+    """The models and files to serve: the quickstart's by default, else those of the arguments."""
+    from mmrec.paths import REPO_ROOT
+    from mmrec.webui.defaults import DemoSources, find_predictions, quickstart_settings, quickstart_sources
+
+    if args.config is None:
+        settings = quickstart_settings() if args.quickstart_dir is None else quickstart_settings(args.quickstart_dir)
+        sources = quickstart_sources(settings)
+        if args.checkpoint:
+            sources.checkpoint = args.checkpoint
+    else:
+        sources = DemoSources(config=osp.abspath(args.config), checkpoint=args.checkpoint,
+                              predictions=find_predictions(args.predictions_dir or [osp.join(REPO_ROOT, 'work_dirs')]))
+        sources.data_configs = [sources.config]
+    sources.cfg_options.update(args.cfg_options or {})
+    if args.data_config:
+        sources.data_configs = [osp.abspath(path) for path in args.data_config]
+    if args.examples:
+        sources.examples = [osp.abspath(path) for path in args.examples]
+    if args.predictions_dir and args.config is None:
+        sources.predictions = find_predictions(args.predictions_dir)
+    return sources
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    from mmrec.webui.defaults import QuickstartMissing
+    try:
+        sources = demo_sources(args)
+    except QuickstartMissing as missing:
+        print(missing, file=sys.stderr)
+        raise SystemExit(2)
+    from mmrec.apis import RECInferencer
+    from mmrec.webui.app import build_app, launch
+
+    weights = sources.checkpoint or "the config's weights"
+    print(f'loading {sources.config} ({weights})', flush=True)
+    inferencer = RECInferencer(sources.config, sources.checkpoint, device=args.device, cfg_options=sources.cfg_options)
+    print(f'serving on http://{args.host}:{args.port} ({len(sources.examples)} example images, '
+          f'{len(sources.predictions)} predictions files); Ctrl+C stops', flush=True)
+    launch(build_app(inferencer, sources), host=args.host, port=args.port, sources=sources)
+
+
+if __name__ == '__main__':
+    main()
