@@ -78,6 +78,9 @@ def test_pyproject_dependencies() -> None:
         assert name not in names
         assert all(name not in _names(requirements) for requirements in extras.values())
     assert 'pytest' in _names(extras['tests'])
+    # the web demo: Gradio for users (``.[demo]``) and the tests, Selenium for the browser test; pinned
+    assert 'gradio' in _names(extras['demo']) and {'gradio', 'selenium'} <= set(_names(extras['tests']))
+    assert all('==' in text for text in extras['demo'] + [t for t in extras['tests'] if not t.startswith('pytest')])
     assert 'mmdet==3.3.0' in project['dependencies']
 
 

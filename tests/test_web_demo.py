@@ -2,7 +2,6 @@
 RECInferencer, the browse tab's checks / filters / counts, and the CLI's offline default."""
 import json
 import os.path as osp
-import struct
 import zlib
 
 import cv2
@@ -13,30 +12,14 @@ from mmrec.apis import RECInferencer
 from mmrec.models.spatial_reasoning import parse_expression
 from mmrec.testing import colored_squares, save_tiny_clip, save_tiny_detector, tiny_method2_options
 from mmrec.testing.rec_fixtures import REPO_ROOT
-from mmrec.testing.web_demo import WRONG_EVERY, make_browse_fixture, write_data_config, write_predictions
+from mmrec.testing.web_demo import (WRONG_EVERY, make_browse_fixture, png_chunk, png_header, write_black_png,
+                                    write_data_config, write_predictions)
 from mmrec.visualization import CANDIDATE_COLOR, answer_color, draw_rec_answers
 from mmrec.webui import InputError, Limits, load_upload_image, parse_expressions
-from mmrec.webui.browse import (ALL, BrowseFilter, PredictionsMismatch, browse_page, draw_row, load_browse_set,
+from mmrec.webui.browse import (BrowseFilter, PredictionsMismatch, browse_page, draw_row, load_browse_set,
                                 read_predictions)
 from mmrec.webui.cues import expression_cues, ordinal
 from mmrec.webui.try_it import run_try_it
-
-
-def png_chunk(kind: bytes, data: bytes) -> bytes:
-    return struct.pack('>I', len(data)) + kind + data + struct.pack('>I', zlib.crc32(kind + data) & 0xffffffff)
-
-
-def png_header(width: int, height: int, colour_type: int = 0) -> bytes:
-    return b'\x89PNG\r\n\x1a\n' + png_chunk(b'IHDR', struct.pack('>IIBBBBB', width, height, 8, colour_type, 0, 0, 0))
-
-
-def write_black_png(path, width: int, height: int) -> str:
-    """A genuine grayscale PNG of ``width`` x ``height`` black pixels, written row by row (little memory)."""
-    compressor, row = zlib.compressobj(9), b'\x00' * (width + 1)  # filter byte + pixels
-    body = b''.join(compressor.compress(row) for _ in range(height)) + compressor.flush()
-    with open(path, 'wb') as stream:
-        stream.write(png_header(width, height) + png_chunk(b'IDAT', body) + png_chunk(b'IEND', b''))
-    return str(path)
 
 
 # ------------------------------------------------------------------------------------------------ inputs
@@ -143,6 +126,9 @@ def test_answers_are_drawn_in_their_own_colours_with_candidates_in_grey():
     assert tuple(drawing[70, 190]) == answer_color(1)[1]  # right edge of the second
     assert tuple(drawing[25, 70]) == CANDIDATE_COLOR
     assert answer_color(0) != answer_color(1)
+    same = draw_rec_answers(image, [[10, 10, 100, 90], [10, 10, 100, 90]], [0.9, 0.4], min_width=200)
+    assert tuple(same[50, 10]) == answer_color(0)[1]  # the first answer's edge
+    assert tuple(same[50, 10 + 4]) == answer_color(1)[1]  # the second, the same box: drawn inside it
     with pytest.raises(ValueError, match='2 boxes but 1 scores'):
         draw_rec_answers(image, [[0, 0, 1, 1], [0, 0, 2, 2]], [0.5])
 

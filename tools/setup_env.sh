@@ -85,7 +85,7 @@ fi
 echo "    using $MMCV_WHEEL"
 "${PIP[@]}" install -q --no-deps "$MMCV_WHEEL"
 
-step "install mmrec (editable) with its dependencies (pyproject.toml), the other encoders and the test tools"
+step "install mmrec (editable) with its dependencies (pyproject.toml), the other encoders, the test tools and the web demo's Gradio"
 # mmrec's dependencies (mmdet, mmengine, transformers, ...) need neither torch nor mmcv, so pip neither builds mmcv
 # nor fetches another torch; open_clip_torch (the encoders extra) needs torch: the torch pins on the same command
 # line keep the build installed above.

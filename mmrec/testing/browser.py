@@ -73,3 +73,32 @@ def wait_for_http(url: str, timeout: float = 180.0, alive=lambda: True) -> None:
 
 def remove_profile(profile_dir: str) -> None:
     shutil.rmtree(profile_dir, ignore_errors=True)
+
+
+def save_screenshot(driver, path: str, scale: float = 0.7, colours: int = 96) -> str:
+    """Save the browser's viewport to ``path``, resized by ``scale``, as a palette PNG of ``colours`` colours
+    (small enough to commit)."""
+    import io
+
+    from PIL import Image
+
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    image = Image.open(io.BytesIO(driver.get_screenshot_as_png())).convert('RGB')
+    size = (round(image.width * scale), round(image.height * scale))
+    image.resize(size, Image.Resampling.LANCZOS).quantize(colours).save(path, optimize=True)
+    return path
+
+
+def wait_until(condition, timeout: float = 60.0, interval: float = 0.25, what: str = 'the page'):
+    """Poll ``condition()`` until it returns a truthy value (returned); ``TimeoutError`` naming ``what``."""
+    deadline = time.monotonic() + timeout
+    last_error = None
+    while time.monotonic() < deadline:
+        try:
+            value = condition()
+            if value:
+                return value
+        except Exception as error:  # noqa: BLE001  (elements come and go while the page updates)
+            last_error = error
+        time.sleep(interval)
+    raise TimeoutError(f'{what} did not happen within {timeout:.0f} s' + (f' ({last_error})' if last_error else ''))

@@ -1,8 +1,10 @@
 """Files for tests of the web demo: a small synthetic REFER root, its data config and a predictions file in
-``tools/test.py --out``'s format whose right and wrong rows are known."""
+``tools/test.py --out``'s format whose right and wrong rows are known; PNG files of any announced size."""
 import json
 import os
 import os.path as osp
+import struct
+import zlib
 from dataclasses import dataclass
 from typing import List
 
@@ -62,3 +64,22 @@ def make_browse_fixture(root: str, num_images: int = 3, seed: int = 0) -> Browse
                                                        summary['dataset_kwargs']['data_root']),
                          predictions=write_predictions(osp.join(root, 'predictions', 'predictions.jsonl'), rows),
                          rows=rows)
+
+
+def png_chunk(kind: bytes, data: bytes) -> bytes:
+    """One PNG chunk: length, type, data and CRC."""
+    return struct.pack('>I', len(data)) + kind + data + struct.pack('>I', zlib.crc32(kind + data) & 0xffffffff)
+
+
+def png_header(width: int, height: int, colour_type: int = 0) -> bytes:
+    """The PNG signature and an ``IHDR`` announcing ``width`` x ``height`` 8-bit pixels (0 gray, 2 RGB)."""
+    return b'\x89PNG\r\n\x1a\n' + png_chunk(b'IHDR', struct.pack('>IIBBBBB', width, height, 8, colour_type, 0, 0, 0))
+
+
+def write_black_png(path, width: int, height: int) -> str:
+    """A genuine grayscale PNG of ``width`` x ``height`` black pixels, written row by row (little memory)."""
+    compressor, row = zlib.compressobj(9), b'\x00' * (width + 1)  # filter byte + pixels
+    body = b''.join(compressor.compress(row) for _ in range(height)) + compressor.flush()
+    with open(path, 'wb') as stream:
+        stream.write(png_header(width, height) + png_chunk(b'IDAT', body) + png_chunk(b'IEND', b''))
+    return str(path)

@@ -236,13 +236,23 @@ def draw_rec_answers(image: np.ndarray,
         box = _clipped_box(np.asarray(candidate, np.float64) * scale, width, height)
         if box is not None:
             cv2.rectangle(canvas, box[:2], box[2:], CANDIDATE_COLOR, 1, cv2.LINE_8)
+    (_, text_height), baseline = cv2.getTextSize('Ag', FONT, font_scale * 0.7, 1)
+    tag_height = text_height + baseline + 4  # as _draw_tag's
+    drawn: List[Tuple[int, int, int, int]] = []
     tags = []
     for index, (bbox, score) in enumerate(zip(boxes, scores)):
         color = answer_color(index)[1]
         box = _clipped_box(np.asarray(bbox, np.float64) * scale, width, height)
-        if box is not None:
-            cv2.rectangle(canvas, box[:2], box[2:], color, box_thickness + 1, cv2.LINE_8)
-            tags.append((box, f'{index + 1}: {float(score):.2f}', color))
+        if box is None:
+            continue
+        # expressions that chose the same box: each later one inset, its tag lower, so every colour shows
+        repeat = drawn.count(box)
+        drawn.append(box)
+        inset = repeat * (box_thickness + 2)
+        x1, y1, x2, y2 = box
+        cv2.rectangle(canvas, (x1 + inset, y1 + inset), (max(x1 + inset, x2 - inset), max(y1 + inset, y2 - inset)),
+                      color, box_thickness + 1, cv2.LINE_8)
+        tags.append(((x1, y1 + repeat * tag_height, x2, y2), f'{index + 1}: {float(score):.2f}', color))
     for box, label, color in tags:  # tags last: no box line crosses a tag
         _draw_tag(canvas, box, label, color, font_scale * 0.7)
     return canvas

@@ -67,12 +67,51 @@ def build_app(inferencer: RECInferencer, sources: DemoSources, limits: Limits = 
     """The Gradio ``Blocks`` of the demo (not launched)."""
     import gradio as gr
 
-    def try_it(image_path, text, show_candidates):
+    with gr.Blocks(title='mmrec: referring expressions', analytics_enabled=False) as demo:
+        gr.Markdown(f'## mmrec: find the box an expression refers to\nModel: {page_text(_label(sources.config))}'
+                    + (f', weights {page_text(_label(sources.checkpoint))}' if sources.checkpoint else ''))
+        with gr.Tabs():
+            with gr.Tab('Try it', id='try'):
+                _try_it_tab(inferencer, sources, limits)
+            with gr.Tab('Browse results', id='browse'):
+                _browse_tab(sources, limits)
+    return demo
+
+
+def _try_it_tab(inferencer: RECInferencer, sources: DemoSources, limits: Limits) -> None:
+    """Upload (or example), expressions, candidates switch -> message, drawing, table, JSON answers."""
+    import gradio as gr
+
+    def answer(image_path, text, show_candidates):
         try:
             out = run_try_it(inferencer, image_path, text, bool(show_candidates), limits)
         except Exception as error:  # noqa: BLE001  (the page shows a message, the log the traceback)
             return error_text(error), None, [], ''
         return page_text(out.summary), out.drawing, out.table, out.answers_json
+
+    with gr.Row():
+        with gr.Column(scale=2):
+            image_in = gr.File(label=f'Image (at most {limits.max_file_bytes // 2 ** 20} MB, '
+                               f'{limits.max_pixels / 1e6:.1f} megapixels)', type='filepath', elem_id='try-image')
+            text_in = gr.Textbox(label=f'Expressions, one per line (at most {limits.max_expressions})', lines=4,
+                                 elem_id='try-expressions')
+            candidates_in = gr.Checkbox(label='Show the candidate boxes (grey)', value=False, elem_id='try-candidates')
+            submit = gr.Button('Find', variant='primary', elem_id='try-submit')
+            if sources.examples:
+                gr.Examples([[path, EXAMPLE_EXPRESSIONS] for path in sources.examples], inputs=[image_in, text_in],
+                            label='Examples')
+        with gr.Column(scale=3):
+            message = gr.Markdown('Upload an image, type expressions, press *Find*.', elem_id='try-message')
+            drawing = gr.Image(label='Answers: each expression in its own colour, with its score', type='numpy',
+                               interactive=False, elem_id='try-drawing')
+            table = gr.Dataframe(headers=TABLE_HEADERS, interactive=False, elem_id='try-table')
+            answers = gr.Textbox(label='Answers (JSON)', interactive=False, lines=2, elem_id='try-json')
+    submit.click(answer, [image_in, text_in, candidates_in], [message, drawing, table, answers])
+
+
+def _browse_tab(sources: DemoSources, limits: Limits) -> None:
+    """Predictions file (fixed list or upload) and data config -> filters, pages, accuracy, drawings."""
+    import gradio as gr
 
     def load(choice, upload, data_config):
         try:
@@ -93,8 +132,8 @@ def build_app(inferencer: RECInferencer, sources: DemoSources, limits: Limits = 
         try:
             result = browse_page(browse_set, BrowseFilter(split or ALL, outcome or ALL, kind or ALL, search or ''),
                                  int(page or 1), PER_PAGE)
-            gallery = [(draw_row(row), f'{"correct" if row["correct"] else "wrong"}, IoU {row["iou"]:.2f}: '
-                        f'{row["text"]}') for row in result.rows]
+            gallery = [(draw_row(row), f'{"correct" if row["correct"] else "wrong"}, IoU {row["iou"]:.2f}')
+                       for row in result.rows]
         except Exception as error:  # noqa: BLE001
             return error_text(error), [], 1
         return page_text(result.summary), gallery, result.page
@@ -104,65 +143,38 @@ def build_app(inferencer: RECInferencer, sources: DemoSources, limits: Limits = 
             return show(browse_set, split, outcome, kind, search, int(page or 1) + step)
         return go
 
-    with gr.Blocks(title='mmrec: referring expressions', analytics_enabled=False) as demo:
-        gr.Markdown(f'## mmrec: find the box an expression refers to\nModel: {page_text(_label(sources.config))}'
-                    + (f', weights {page_text(_label(sources.checkpoint))}' if sources.checkpoint else ''))
-        with gr.Tabs():
-            with gr.Tab('Try it', id='try'):
-                with gr.Row():
-                    with gr.Column(scale=2):
-                        image_in = gr.File(label=f'Image (at most {limits.max_file_bytes // 2 ** 20} MB, '
-                                           f'{limits.max_pixels / 1e6:.1f} megapixels)', type='filepath', elem_id='try-image')
-                        text_in = gr.Textbox(label=f'Expressions, one per line (at most {limits.max_expressions})',
-                                             lines=4, elem_id='try-expressions')
-                        candidates_in = gr.Checkbox(label='Show the candidate boxes (grey)', value=False,
-                                                    elem_id='try-candidates')
-                        submit = gr.Button('Find', variant='primary', elem_id='try-submit')
-                        if sources.examples:
-                            gr.Examples([[path, EXAMPLE_EXPRESSIONS] for path in sources.examples],
-                                        inputs=[image_in, text_in], label='Examples (quickstart val images)')
-                    with gr.Column(scale=3):
-                        try_message = gr.Markdown('Upload an image, type expressions, press *Find*.',
-                                                  elem_id='try-message')
-                        drawing = gr.Image(label='Answers: each expression in its own colour, with its score',
-                                           type='numpy', interactive=False, elem_id='try-drawing')
-                        table = gr.Dataframe(headers=TABLE_HEADERS, interactive=False, elem_id='try-table')
-                        answers = gr.Textbox(label='Answers (JSON)', interactive=False, lines=2, elem_id='try-json')
-                submit.click(try_it, [image_in, text_in, candidates_in], [try_message, drawing, table, answers])
-            with gr.Tab('Browse results', id='browse'):
-                browse_set = gr.State(None)
-                with gr.Row():
-                    choice = gr.Dropdown(_choices(sources.predictions), label='Predictions file (tools/test.py --out)',
-                                         value=sources.predictions[0] if sources.predictions else None,
-                                         elem_id='browse-file', scale=3)
-                    upload = gr.File(label='or upload one', type='filepath', file_types=['.jsonl', '.json'],
-                                     elem_id='browse-upload', height=110, scale=2)
-                    data_config = gr.Dropdown(_choices(sources.data_configs), label='Data config',
-                                              value=sources.data_configs[0] if sources.data_configs else None,
-                                              elem_id='browse-config', scale=3)
-                    load_button = gr.Button('Load', variant='primary', elem_id='browse-load', scale=1)
-                with gr.Row():
-                    split = gr.Dropdown([ALL], value=ALL, label='Split', elem_id='browse-split')
-                    outcome = gr.Dropdown(list(OUTCOMES), value=ALL, label='Outcome', elem_id='browse-outcome')
-                    kind = gr.Dropdown([ALL], value=ALL, label='Expression kind', elem_id='browse-kind')
-                    search = gr.Textbox(label='Text search', elem_id='browse-search')
-                with gr.Row():
-                    previous = gr.Button('Previous page', elem_id='browse-previous')
-                    page = gr.Number(value=1, precision=0, minimum=1, label='Page', elem_id='browse-page')
-                    following = gr.Button('Next page', elem_id='browse-next')
-                summary = gr.Markdown('Choose a predictions file and its data config, then *Load*.',
-                                      elem_id='browse-summary')
-                gallery = gr.Gallery(label='Green: ground truth, red: prediction', columns=4, height='auto', object_fit='contain',
-                                     elem_id='browse-gallery')
-                filters = [browse_set, split, outcome, kind, search]
-                load_button.click(load, [choice, upload, data_config], [browse_set, summary, gallery, split, kind, page])
-                for control in (split, outcome, kind):
-                    control.input(turn(0), filters + [gr.State(1)], [summary, gallery, page])
-                search.submit(turn(0), filters + [gr.State(1)], [summary, gallery, page])
-                page.submit(turn(0), filters + [page], [summary, gallery, page])
-                previous.click(turn(-1), filters + [page], [summary, gallery, page])
-                following.click(turn(1), filters + [page], [summary, gallery, page])
-    return demo
+    browse_set = gr.State(None)
+    with gr.Row():
+        choice = gr.Dropdown(_choices(sources.predictions), label='Predictions file (tools/test.py --out)',
+                             value=sources.predictions[0] if sources.predictions else None, elem_id='browse-file',
+                             scale=3)
+        upload = gr.File(label='or upload one', type='filepath', file_types=['.jsonl', '.json'],
+                         elem_id='browse-upload', scale=2)
+        data_config = gr.Dropdown(_choices(sources.data_configs), label='Data config',
+                                  value=sources.data_configs[0] if sources.data_configs else None,
+                                  elem_id='browse-config', scale=3)
+        load_button = gr.Button('Load', variant='primary', elem_id='browse-load', scale=1)
+    with gr.Row():
+        split = gr.Dropdown([ALL], value=ALL, label='Split', elem_id='browse-split')
+        outcome = gr.Dropdown(list(OUTCOMES), value=ALL, label='Outcome', elem_id='browse-outcome')
+        kind = gr.Dropdown([ALL], value=ALL, label='Expression kind', elem_id='browse-kind')
+        search = gr.Textbox(label='Text search (Enter)', elem_id='browse-search')
+    with gr.Row():
+        previous = gr.Button('Previous page', elem_id='browse-previous')
+        page = gr.Number(value=1, precision=0, minimum=1, label='Page', elem_id='browse-page')
+        following = gr.Button('Next page', elem_id='browse-next')
+    summary = gr.Markdown('Choose a predictions file and its data config, then *Load*.', elem_id='browse-summary')
+    gallery = gr.Gallery(label='Green: ground truth, red: prediction', columns=4, height='auto', object_fit='contain',
+                         elem_id='browse-gallery')
+    filters = [browse_set, split, outcome, kind, search]
+    outputs = [summary, gallery, page]
+    load_button.click(load, [choice, upload, data_config], [browse_set, summary, gallery, split, kind, page])
+    for control in (split, outcome, kind):
+        control.input(turn(0), filters + [gr.State(1)], outputs)
+    search.submit(turn(0), filters + [gr.State(1)], outputs)
+    page.submit(turn(0), filters + [page], outputs)
+    previous.click(turn(-1), filters + [page], outputs)
+    following.click(turn(1), filters + [page], outputs)
 
 
 def launch(demo, host: str = '127.0.0.1', port: int = 7860, limits: Limits = DEFAULT_LIMITS,
