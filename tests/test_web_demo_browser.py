@@ -264,6 +264,7 @@ def test_browse_filters_counts_and_names_a_mismatch(browser, demo_files, tmp_pat
     choose(browser, 'browse-kind', kind)
     summary_with(browser, f'{sum(row["kind"] == kind for row in rows)} expressions match; ', what=f'the {kind} rows')
     choose(browser, 'browse-kind', 'all')
+    summary_with(browser, f'{len(rows)} expressions match', what='every answer once more')
     word = rows[1]['text'].split()[-1]
     type_text(browser, '#browse-search textarea', word.upper() + '\n')
     summary_with(browser, f'{sum(word in row["text"] for row in rows)} expressions match; ', what=f'rows with {word!r}')
@@ -278,3 +279,22 @@ def test_browse_filters_counts_and_names_a_mismatch(browser, demo_files, tmp_pat
     summary = summary_with(browser, 'accuracy', what='the uploaded predictions')
     assert f'{len(rows)} expressions match; accuracy {accuracy:.1f}%' in summary, summary
 
+
+
+def test_the_server_gives_out_no_other_file(server, demo_files):
+    """Only the example images are served by path: not the repository, the checkpoint or the data set."""
+    import urllib.error
+    import urllib.request
+
+    def status(path: str) -> int:
+        try:
+            with urllib.request.urlopen(f'{server}gradio_api/file={path}', timeout=30) as response:
+                response.read()
+                return response.status
+        except urllib.error.HTTPError as error:
+            return error.code
+
+    assert status(demo_files['image']) == 200
+    for path in (osp.join(REPO_ROOT, 'README.md'), demo_files['checkpoint'], demo_files['browse'].predictions,
+                 osp.join(demo_files['browse'].data_root, 'synthetic', 'instances.json'), '/etc/passwd'):
+        assert status(path) in (403, 404), path

@@ -168,19 +168,21 @@ def _browse_tab(sources: DemoSources, limits: Limits) -> None:
                          elem_id='browse-gallery')
     filters = [browse_set, split, outcome, kind, search]
     outputs = [summary, gallery, page]
-    load_button.click(load, [choice, upload, data_config], [browse_set, summary, gallery, split, kind, page])
+    # one queue for the tab's events, so that their answers arrive in the order they were asked
+    queue = dict(concurrency_id='browse', concurrency_limit=1)
+    load_button.click(load, [choice, upload, data_config], [browse_set, summary, gallery, split, kind, page], **queue)
     for control in (split, outcome, kind):
-        control.input(turn(0), filters + [gr.State(1)], outputs)
-    search.submit(turn(0), filters + [gr.State(1)], outputs)
-    page.submit(turn(0), filters + [page], outputs)
-    previous.click(turn(-1), filters + [page], outputs)
-    following.click(turn(1), filters + [page], outputs)
+        control.input(turn(0), filters + [gr.State(1)], outputs, **queue)
+    search.submit(turn(0), filters + [gr.State(1)], outputs, **queue)
+    page.submit(turn(0), filters + [page], outputs, **queue)
+    previous.click(turn(-1), filters + [page], outputs, **queue)
+    following.click(turn(1), filters + [page], outputs, **queue)
 
 
 def launch(demo, host: str = '127.0.0.1', port: int = 7860, limits: Limits = DEFAULT_LIMITS,
            sources: Optional[DemoSources] = None, block: bool = True):
     """Serve ``demo`` on ``host:port`` offline (no share link, system fonts, uploads up to the limit)."""
-    allowed = sorted({osp.dirname(path) for path in (sources.examples if sources else [])})
+    allowed = list(sources.examples) if sources else []  # the example images only: served by name
     demo.queue(default_concurrency_limit=1)
     return demo.launch(server_name=host, server_port=port, share=False, max_file_size=limits.max_file_bytes,
                        theme=system_font_theme(), allowed_paths=allowed, ssr_mode=False, show_error=False,
