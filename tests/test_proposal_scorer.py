@@ -198,5 +198,7 @@ def test_spatial_reasoning_tells_apart_two_boxes_that_look_the_same():
     pred, _ = make_scorer(spatial_reasoning=dict(temperature=0.05))(view, dets, texts, meta)
     expected = [boxes[name] for name in ('red_right', 'red_left', 'blue_large', 'red_right', 'red_left')]
     np.testing.assert_allclose(pred.bboxes.numpy(), np.stack(expected))
+    assert pred.reasoned.tolist() == [True, True, True, True, False]  # "red": no geometry, CLIP's answer
     plain, _ = make_scorer()(view, dets, texts[:1], meta)  # without geometry: a coin toss
+    assert plain.reasoned.tolist() == [False]
     assert pred.scores[0] > 0.5 and not np.allclose(plain.bboxes.numpy()[0], boxes['red_right'])

@@ -137,6 +137,7 @@ def test_spatial_reasoning_replaces_the_clip_scores_of_location_words():
     head = build_head(clip_weight=1.0, temperature=0.05, spatial_reasoning=dict(temperature=0.05))
     predictions, _ = predict(head, scene, proposals, [0.5, 0.5, 0.5], texts)
     assert predictions.bboxes.tolist() == [proposals[2], proposals[0], proposals[0]]
+    assert predictions.reasoned.tolist() == [True, True, False]  # "red": no geometry, CLIP's answer
     plain = build_head(clip_weight=1.0, temperature=0.05)
     predictions, _ = predict(plain, scene, proposals, [0.5, 0.5, 0.5], texts[:1])
     assert predictions.bboxes.tolist() == [proposals[0]]  # a tie between the red squares: the first wins

@@ -191,13 +191,15 @@ class CLIPProposalScorer(BaseModule):
 
         Returns:
             ``(predictions, candidates)``: ``bboxes`` (N, 4) and ``scores`` (N,) answering ``texts`` in order
-            (score: the similarity used for the choice, or the detector score for an empty expression), and
+            (score: the similarity used for the choice, or the detector score for an empty expression),
+            ``reasoned`` (N,) bool (whether the spatial reasoner answered the expression rather than CLIP), and
             the K candidates considered (``bboxes`` (K, 4), detector ``scores`` (K,)), in original pixels.
         """
         candidates = self.select_candidates(detections, img_meta['ori_shape'], img_meta.get('img_id'))
         texts = list(texts)
         if not texts:
-            return InstanceData(bboxes=candidates.bboxes[:0], scores=candidates.scores[:0]), candidates
+            return (InstanceData(bboxes=candidates.bboxes[:0], scores=candidates.scores[:0],
+                                 reasoned=torch.zeros(0, dtype=torch.bool)), candidates)
         crop_embeddings = self.crop_embeddings(view, candidates.bboxes.to(view.pixels.device))
         return self.score_candidates(candidates, crop_embeddings, texts, img_meta)
 
@@ -217,10 +219,12 @@ class CLIPProposalScorer(BaseModule):
         if self.detector_score_weight > 0:
             w = self.detector_score_weight
             scores = (1 - w) * scores + w * candidates.scores[:, None]
+        reasoned = torch.zeros(len(texts), dtype=torch.bool, device=scores.device)
         if self.reasoner is not None:
-            scores = reason_rows(self.reasoner, scores.T, texts, boxes,
-                                 lambda phrases: self.clip_scores(crop_embeddings, phrases, img_id).T,
-                                 tuple(img_meta['ori_shape'][:2]), prior=candidates.scores).T
+            scores, reasoned = reason_rows(self.reasoner, scores.T, texts, boxes,
+                                           lambda phrases: self.clip_scores(crop_embeddings, phrases, img_id).T,
+                                           tuple(img_meta['ori_shape'][:2]), prior=candidates.scores)
+            scores = scores.T
         best_scores, best = scores.max(dim=0)
         empty = torch.tensor([not has_words(text) for text in texts], device=best.device)
         if bool(empty.any()):
@@ -229,4 +233,4 @@ class CLIPProposalScorer(BaseModule):
                   f"detector's top box ({self.num_empty_expressions} so far)")
             best = torch.where(empty, torch.zeros_like(best), best)  # candidates are sorted: 0 is the top one
             best_scores = torch.where(empty, candidates.scores[0].expand_as(best_scores), best_scores)
-        return InstanceData(bboxes=candidates.bboxes[best], scores=best_scores), candidates
+        return InstanceData(bboxes=candidates.bboxes[best], scores=best_scores, reasoned=reasoned), candidates

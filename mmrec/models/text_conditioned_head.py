@@ -214,7 +214,8 @@ class CLIPTextConditionedHead(BaseModule):
             texts: the image's expressions.
 
         Returns:
-            ``(predictions, candidates)``: ``bboxes`` (E, 4) and ``scores`` (E,); the K candidate boxes and
+            ``(predictions, candidates)``: ``bboxes`` (E, 4), ``scores`` (E,) and ``reasoned`` (E,) bool (the
+            spatial reasoner answered the expression in CLIP's place); the K candidate boxes and
             their objectness. Fallbacks (counted and logged): no proposal -> the whole image for every
             expression (score 0); an expression without words -> the proposal of highest objectness, no
             local search.
@@ -228,7 +229,8 @@ class CLIPTextConditionedHead(BaseModule):
             print_log(f'CLIPTextConditionedHead: no proposal in an image ({self.num_images_without_proposals} so '
                       'far); answering the whole image', logger='current', level=logging.WARNING)
             whole = boxes.new_tensor([[0.0, 0.0, width, height]])
-            return (InstanceData(bboxes=whole.expand(num_texts, 4).clone(), scores=boxes.new_zeros(num_texts)),
+            return (InstanceData(bboxes=whole.expand(num_texts, 4).clone(), scores=boxes.new_zeros(num_texts),
+                                 reasoned=torch.zeros(num_texts, dtype=torch.bool, device=boxes.device)),
                     InstanceData(bboxes=whole, scores=boxes.new_zeros(1)))
 
         embeddings = None
@@ -248,6 +250,7 @@ class CLIPTextConditionedHead(BaseModule):
 
         detector_scores = self.blend.detector_scores(objectness)
         scores = detector_scores.expand(num_texts, -1).clone()
+        reasoned = torch.zeros(num_texts, dtype=torch.bool, device=scores.device)
         answered = [i for i, text in enumerate(texts) if has_words(text)]
         if len(answered) < num_texts:
             self.num_empty_expressions += num_texts - len(answered)
@@ -259,8 +262,8 @@ class CLIPTextConditionedHead(BaseModule):
             query_texts = [texts[i] for i in answered]
             # lambda = 0: CLIP has no say, so neither prompts nor crops are encoded
             query_matrices = self.prompt_scorer.query_matrices(query_texts) if self.blend.uses_clip else None
-            scores[answered] = self._blended_scores(boxes, detector_scores, embeddings, query_texts,
-                                                    query_matrices, encode, (height, width))
+            scores[answered], reasoned[answered] = self._blended_scores(
+                boxes, detector_scores, embeddings, query_texts, query_matrices, encode, (height, width))
 
         best = scores.argmax(dim=-1)  # first maximum on ties
         best_scores = scores.gather(1, best[:, None]).squeeze(1)
@@ -268,7 +271,7 @@ class CLIPTextConditionedHead(BaseModule):
         if answered and self.blend.uses_clip:
             chosen[answered] = self.local_search(chosen[answered], query_matrices, encode, self.prompt_scorer,
                                                  (height, width))
-        return InstanceData(bboxes=chosen, scores=best_scores), candidates
+        return InstanceData(bboxes=chosen, scores=best_scores, reasoned=reasoned), candidates
 
     def box_encoder(self, view: CropView) -> Callable[[Tensor], Tensor]:
         """A function mapping ``(N, 4)`` boxes in input pixels to their ``(N, D)`` CLIP crop embeddings: the
@@ -279,12 +282,14 @@ class CLIPTextConditionedHead(BaseModule):
 
     def _blended_scores(self, boxes: Tensor, detector_scores: Tensor, roi_embeddings: Optional[Tensor],
                         query_texts: List[str], query_matrices: Optional[Tensor],
-                        encode: Callable[[Tensor], Tensor], img_shape: Tuple[int, int]) -> Tensor:
-        """``(E, K)`` blend of the CLIP, detector and (when there is one) branch scores of the ``(K, 4)`` boxes.
+                        encode: Callable[[Tensor], Tensor], img_shape: Tuple[int, int]) -> Tuple[Tensor, Tensor]:
+        """``(E, K)`` blend of the CLIP, detector and (when there is one) branch scores of the ``(K, 4)`` boxes,
+        and ``(E,)`` bool: whether the spatial reasoner answered each expression in CLIP's place.
 
         ``detector_scores`` is ``(K,)``, ``roi_embeddings`` the branch's ``(K, D)`` or ``None``,
         ``query_matrices`` the ``(E, num_labels, D)`` prompt matrices or ``None`` (lambda = 0).
         """
+        reasoned = torch.zeros(len(query_texts), dtype=torch.bool, device=detector_scores.device)
         if query_matrices is None:  # lambda = 0
             clip_scores = detector_scores.new_zeros(len(query_texts), len(boxes))
         else:
@@ -292,13 +297,13 @@ class CLIPTextConditionedHead(BaseModule):
             similarity = self.prompt_scorer.similarity(crop_embeddings, query_matrices, boxes, img_shape)
             clip_scores = self.prompt_scorer.probabilities(similarity)
             if self.reasoner is not None:
-                clip_scores = self.reasoner(clip_scores, query_texts, boxes, crop_embeddings, img_shape,
-                                            prior=detector_scores)
+                clip_scores, reasoned = self.reasoner(clip_scores, query_texts, boxes, crop_embeddings, img_shape,
+                                                      prior=detector_scores)
         branch_scores = None
         if roi_embeddings is not None and self.blend.uses_branch:
             logits = self.branch.text_logits(roi_embeddings, self.encoder.encode_texts(query_texts))
             branch_scores = logits.float().softmax(dim=-1)
-        return self.blend(clip_scores, detector_scores, branch_scores)
+        return self.blend(clip_scores, detector_scores, branch_scores), reasoned
 
     def _load_from_state_dict(self, state_dict: dict, prefix: str, *args, **kwargs) -> None:
         """Let a plain Faster R-CNN checkpoint initialise the branch's shared fcs (``bbox_head.shared_fcs``)."""

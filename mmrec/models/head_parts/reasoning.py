@@ -25,8 +25,9 @@ class SpatialReasoningRescorer:
         self.reasoner = build_reasoner(dict(options, temperature=temperature), encoder)
 
     def __call__(self, clip_scores: Tensor, texts: Sequence[str], boxes: Tensor, crop_embeddings: Tensor,
-                 img_shape: Tuple[int, int], prior: Tensor) -> Tensor:
-        """``(E, K)`` scores: the reasoner's probabilities for the expressions it handles, ``clip_scores`` else.
+                 img_shape: Tuple[int, int], prior: Tensor) -> Tuple[Tensor, Tensor]:
+        """``(E, K)`` scores: the reasoner's probabilities for the expressions it answers, ``clip_scores`` else;
+        and ``(E,)`` bool, whether it answered each expression (:func:`~mmrec.models.spatial_reasoning.reason_rows`).
 
         Args:
             clip_scores: ``(E, K)`` CLIP distributions over the K boxes for the E ``texts``.

@@ -171,12 +171,16 @@ def build_reasoner(options: Optional[dict], encoder: torch.nn.Module) -> Optiona
 
 
 def reason_rows(reasoner: SpatialReasoner, scores: Tensor, texts: Sequence[str], boxes: Tensor,
-                similarity_fn: SimilarityFn, image_size: Tuple[int, int], prior: Optional[Tensor] = None) -> Tensor:
-    """``scores`` (N, K) of K boxes for N texts, with the row of every text that asks for geometry replaced by
-    the reasoner's probabilities (the other rows are kept)."""
+                similarity_fn: SimilarityFn, image_size: Tuple[int, int],
+                prior: Optional[Tensor] = None) -> Tuple[Tensor, Tensor]:
+    """``scores`` (N, K) of K boxes for N texts, with the row of every text the reasoner answers replaced by its
+    probabilities (the other rows are kept), and ``(N,)`` bool: whether the reasoner answered each text (it
+    hands a text back when it asks for no geometry or when the geometry singles out no box)."""
     scores = scores.clone()
+    reasoned = torch.zeros(len(texts), dtype=torch.bool, device=scores.device)
     for index, text in enumerate(texts):
-        reasoned = reasoner(text, boxes, similarity_fn, image_size, prior=prior)
-        if reasoned is not None:
-            scores[index] = reasoned.to(scores)
-    return scores
+        probs = reasoner(text, boxes, similarity_fn, image_size, prior=prior)
+        if probs is not None:
+            scores[index] = probs.to(scores)
+            reasoned[index] = True
+    return scores, reasoned
