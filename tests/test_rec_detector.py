@@ -15,7 +15,8 @@ from mmengine.structures import InstanceData
 
 import mmrec  # noqa: F401  (registers everything)
 from mmrec.datasets.transforms import PackRECInputs
-from mmrec.testing import TINY_DETECTOR_OPTIONS, cli_options, colored_squares, save_tiny_clip, tiny_method2_config
+from mmrec.testing import (TINY_DETECTOR_OPTIONS, cli_options, colored_squares, save_tiny_clip, save_tiny_detector,
+                           tiny_method2_config)
 from mmrec.testing.rec_fixtures import REPO_ROOT
 
 SQUARES = {'red': [60, 30, 80, 50], 'blue': [26, 16, 44, 36], 'green': [4, 44, 20, 60]}
@@ -143,18 +144,13 @@ def test_missing_texts_and_training_are_refused(colour_model):
 
 
 def test_plain_detector_checkpoint_loads_and_clip_stays_frozen(clip_dir, tmp_path):
-    cfg = tiny_method2_config(clip_dir=clip_dir)
-    rec_model = MODELS.build(cfg.model)
-    detector_cfg = cfg.model.copy()
-    detector_cfg.type = 'FasterRCNN'
-    detector_cfg.pop('scorer')
-    detector = MODELS.build(detector_cfg)
-    assert set(rec_model.state_dict()) == set(detector.state_dict())  # no CLIP weights in checkpoints
-    path = str(tmp_path / 'detector.pth')
-    torch.save(dict(state_dict=detector.state_dict(), meta=dict()), path)
+    rec_model = MODELS.build(tiny_method2_config(clip_dir=clip_dir).model)
+    path = save_tiny_detector(str(tmp_path / 'detector.pth'), clip_dir)
+    detector_state = torch.load(path, map_location='cpu', weights_only=True)['state_dict']
+    assert set(rec_model.state_dict()) == set(detector_state)  # no CLIP weights in checkpoints
     clip_before = {k: v.clone() for k, v in rec_model.scorer.encoder.clip.state_dict().items()}
     load_checkpoint(rec_model, path, strict=True)
-    for name, tensor in detector.state_dict().items():
+    for name, tensor in detector_state.items():
         assert torch.equal(rec_model.state_dict()[name], tensor), name
     rec_model.init_weights()  # what the runner does before training
     rec_model.train()
@@ -171,12 +167,7 @@ def test_tools_test_on_tiny_refer_data(clip_dir, tmp_path):
 
     summary = generate_synthetic_refer(str(tmp_path / 'data'), num_images={'val': 2, 'testA': 1, 'testB': 1},
                                        image_size=(96, 96), seed=0)
-    detector_cfg = tiny_method2_config(clip_dir=clip_dir).model
-    detector_cfg.type = 'FasterRCNN'
-    detector_cfg.pop('scorer')
-    torch.manual_seed(0)
-    ckpt = str(tmp_path / 'detector.pth')
-    torch.save(dict(state_dict=MODELS.build(detector_cfg).state_dict(), meta=dict()), ckpt)
+    ckpt = save_tiny_detector(str(tmp_path / 'detector.pth'), clip_dir)
 
     kwargs = summary['dataset_kwargs']
     options = dict(TINY_DETECTOR_OPTIONS)

@@ -2,6 +2,7 @@
 RECInferencer, the browse tab's checks / filters / counts, and the CLI's offline default."""
 import json
 import os.path as osp
+import sys
 import zlib
 
 import cv2
@@ -17,7 +18,7 @@ from mmrec.testing.web_demo import (WRONG_EVERY, make_browse_fixture, png_chunk,
 from mmrec.visualization import CANDIDATE_COLOR, answer_color, draw_rec_answers
 from mmrec.webui import InputError, Limits, load_upload_image, parse_expressions
 from mmrec.webui.browse import (BrowseFilter, PredictionsMismatch, browse_page, draw_row, load_browse_set,
-                                read_predictions)
+                                metric_iou_threshold, read_predictions)
 from mmrec.webui.cues import expression_cues, ordinal
 from mmrec.webui.try_it import run_try_it
 
@@ -54,6 +55,30 @@ def test_an_image_upload_becomes_a_bgr_array(tmp_path):
     gray = str(tmp_path / 'gray.png')
     cv2.imwrite(gray, image[:, :, 0])
     assert load_upload_image(gray).shape == (30, 40, 3)
+
+
+def write_rotated_jpeg(path: str, image_bgr: np.ndarray, orientation: int = 6) -> str:
+    """``image_bgr`` saved as a JPEG whose EXIF says to turn it (6: a quarter turn clockwise)."""
+    from PIL import Image
+
+    exif = Image.Exif()
+    exif[0x0112] = orientation  # Orientation
+    Image.fromarray(np.ascontiguousarray(image_bgr[:, :, ::-1])).save(path, exif=exif, quality=95)
+    return path
+
+
+def test_an_exif_rotated_upload_is_turned_upright_as_mmcv_reads_it(tmp_path):
+    import mmcv
+
+    image, _ = colored_squares(size=(96, 64))
+    path = write_rotated_jpeg(str(tmp_path / 'rotated.jpg'), image)
+    loaded = load_upload_image(path)
+    assert loaded.shape == (96, 64, 3)  # the 96 x 64 picture stands on its side
+    assert np.array_equal(loaded, mmcv.imread(path, flag='color', channel_order='bgr'))
+    # the limits hold for the turned image the same way (its sides swapped)
+    with pytest.raises(InputError, match='96 x 64 pixels'):
+        load_upload_image(path, Limits(max_side=90))
+    assert load_upload_image(path, Limits(max_side=96, max_pixels=96 * 64)).shape == (96, 64, 3)
 
 
 def test_a_non_image_upload_is_refused(tmp_path):
@@ -170,13 +195,65 @@ def test_try_it_answers_every_expression_as_the_inferencer_does(tiny_inferencer,
     assert 'spatial reasoning off' in out.summary and '96 x 64' in out.summary
 
 
-def test_try_it_reports_the_cues_when_the_model_reasons(tiny_inferencer, tmp_path, monkeypatch):
-    monkeypatch.setattr(type(tiny_inferencer), 'uses_spatial_reasoning', property(lambda self: True))
+def test_an_exif_rotated_upload_gets_the_boxes_of_the_inferencer_on_its_path(tiny_inferencer, tmp_path):
+    image, _ = colored_squares(size=(96, 64))
+    path = write_rotated_jpeg(str(tmp_path / 'rotated.jpg'), image)
+    out = run_try_it(tiny_inferencer, path, 'the red square\nthe blue square')
+    expected = tiny_inferencer(path, ['the red square', 'the blue square'])
+    answers = json.loads(out.answers_json)
+    assert answers['image_size'] == [64, 96]
+    for answer, prediction in zip(answers['answers'], expected):
+        assert np.allclose(answer['bbox'], prediction.bbox, atol=0.01)
+
+
+@pytest.fixture(scope='module')
+def reasoning_inferencer(tmp_path_factory):
+    """The tiny method 2 with spatial reasoning on (``spatial_reasoning=dict()``)."""
+    root = tmp_path_factory.mktemp('web_demo_reasoning')
+    clip_dir = save_tiny_clip(str(root / 'clip'))
+    checkpoint = save_tiny_detector(str(root / 'detector.pth'), clip_dir)
+    return RECInferencer(osp.join(REPO_ROOT, 'configs', 'method2.py'), checkpoint,
+                         cfg_options=dict(tiny_method2_options(clip_dir), **{'model.scorer.spatial_reasoning': {}}))
+
+
+def test_try_it_shows_the_cues_only_where_the_reasoner_answered(reasoning_inferencer, tmp_path):
+    """"on the left" is answered by geometry; "red square" (no location word) is left to CLIP."""
+    assert reasoning_inferencer.uses_spatial_reasoning
+    image, _ = colored_squares(size=(96, 64), squares={'red': [6, 20, 30, 44], 'blue': [62, 20, 86, 44]},
+                               colours={'red': (230, 20, 20), 'blue': (20, 20, 230)})
+    path = str(tmp_path / 'two_squares.png')
+    cv2.imwrite(path, image)
+    texts = ['the square on the left', 'red square']
+    result = reasoning_inferencer.predict(image, texts)
+    assert len(result.candidate_bboxes) > 1 and [p.reasoned for p in result.predictions] == [True, False]
+    out = run_try_it(reasoning_inferencer, path, '\n'.join(texts))
+    answers = json.loads(out.answers_json)['answers']
+    assert [(a['reasoned'], a['cues']) for a in answers] == [(True, ['extreme: left']), (False, [])]
+    assert [row[-1] for row in out.table] == ['extreme: left', 'left to CLIP']
+    assert 'spatial reasoning on' in out.summary
+
+
+def test_try_it_says_no_reasoning_without_a_reasoner(tiny_inferencer, tmp_path):
     image, _ = colored_squares(size=(96, 64))
     path = str(tmp_path / 'squares.png')
     cv2.imwrite(path, image)
-    out = run_try_it(tiny_inferencer, path, 'second square from the left\nred square')
-    assert [a['cues'] for a in json.loads(out.answers_json)['answers']] == [['ordinal: 2nd from left'], []]
+    out = run_try_it(tiny_inferencer, path, 'the square on the left')
+    assert out.table[0][-1] == 'no reasoning' and json.loads(out.answers_json)['answers'][0]['cues'] == []
+
+
+def test_a_score_subtraction_waiting_for_the_data_set_is_refused_with_the_fix(tmp_path):
+    clip_dir = save_tiny_clip(str(tmp_path / 'clip'))
+    checkpoint = save_tiny_detector(str(tmp_path / 'detector.pth'), clip_dir)
+    config = osp.join(REPO_ROOT, 'configs', 'method2.py')
+    options = tiny_method2_options(clip_dir)
+    with pytest.raises(ValueError, match=r"score_subtraction takes its expression bank from the data set "
+                                         r"\(source='dataset'\).*score_subtraction=dict\(source=\["):
+        RECInferencer(config, checkpoint, cfg_options=dict(options, **{'model.scorer.score_subtraction': {}}))
+    bank = ['the red square', 'a blue square', 'the green one']
+    inferencer = RECInferencer(config, checkpoint,
+                               cfg_options=dict(options, **{'model.scorer.score_subtraction': dict(source=bank)}))
+    image, _ = colored_squares(size=(96, 64))
+    assert len(inferencer(image, ['the red square'])) == 1  # a bank of its own: answered
 
 
 def test_try_it_refuses_bad_inputs_before_running_the_model(tiny_inferencer, tmp_path, monkeypatch):
@@ -241,6 +318,38 @@ def test_a_predictions_file_of_other_data_is_a_named_mismatch(browse_fixture, tm
         load_browse_set(write_predictions(str(tmp_path / 'testa.jsonl'), rows), test_split)
 
 
+def test_a_partial_predictions_file_loads_and_says_how_much_is_present(browse_fixture, tmp_path):
+    rows = browse_fixture.rows
+    whole = load_browse_set(browse_fixture.predictions, browse_fixture.data_config)
+    assert f'{len(rows)} of {len(rows)} data-set expressions present' in whole.description
+    assert 'partial' not in whole.description
+    partial = write_predictions(str(tmp_path / 'partial.jsonl'), rows[:5])
+    described = load_browse_set(partial, browse_fixture.data_config).description
+    assert described.startswith('5 expressions checked against')
+    assert f'5 of {len(rows)} data-set expressions present (a partial predictions file)' in described
+
+
+def test_outcomes_are_recomputed_from_the_boxes_and_disagreeing_files_refused(browse_fixture, tmp_path):
+    assert metric_iou_threshold(browse_fixture.data_config) == 0.5  # the synthetic config's RECMetric
+    rows = [dict(row) for row in browse_fixture.rows]
+    x1, y1, x2, y2 = rows[1]['gt_bbox']  # a right answer: prediction = ground truth, IoU 1
+    rows[1]['pred_bbox'] = [x1, y1, (x1 + x2) / 2, y2]  # half of it: IoU 0.5, still correct at 0.5
+    rows[1]['iou'] = 0.5
+    browse_set = load_browse_set(write_predictions(str(tmp_path / 'half.jsonl'), rows), browse_fixture.data_config)
+    assert browse_set.rows[1]['iou'] == pytest.approx(0.5) and browse_set.rows[1]['correct'] is True
+    lying = [dict(row) for row in rows]
+    lying[1]['iou'] = 1.0  # the stored IoU of the halved box
+    lying[3]['correct'] = not lying[3]['correct']  # WRONG_EVERY = 3: row 3 is wrong, IoU 0
+    with pytest.raises(PredictionsMismatch, match=r'disagree with its boxes in 2 of \d+ rows; first, line 2 '
+                                                  r'\(sent_id \d+\): iou 1.0, its boxes give 0.5000'):
+        load_browse_set(write_predictions(str(tmp_path / 'lying.jsonl'), lying), browse_fixture.data_config)
+    with pytest.raises(PredictionsMismatch, match=r'line 4 \(sent_id \d+\): correct True, but IoU 0.0000 at '
+                                                  r'the threshold 0.5 is wrong'):
+        load_browse_set(write_predictions(str(tmp_path / 'lying2.jsonl'), [dict(row) for row in lying[:1]]
+                                          + [dict(row) for row in rows[1:3]] + [lying[3]]),
+                        browse_fixture.data_config)
+
+
 @pytest.mark.parametrize('content, message', [
     ('not json\n', 'line 1 is not JSON'),
     ('[1, 2]\n', 'line 1 is not a JSON object'),
@@ -272,6 +381,23 @@ def test_page_text_is_shown_literally_and_choices_are_fixed():
         _checked_choice('../../etc/passwd', ['/fixed/a.jsonl'], 'predictions file')
     assert 'Traceback' not in error_text(RuntimeError('internal detail')) and 'RuntimeError' in error_text(
         RuntimeError('internal detail'))
+
+
+def test_the_page_names_files_without_server_folders_and_takes_the_largest_upload():
+    from mmrec.webui.app import _label, upload_cap
+
+    assert _label('/srv/secret/models/eval/predictions.jsonl') == 'eval/predictions.jsonl'
+    assert _label(osp.join(REPO_ROOT, 'configs', 'method2.py')) == osp.join('configs', 'method2.py')
+    limits = Limits()
+    assert upload_cap(limits) == limits.max_predictions_bytes == 50 * 2 ** 20 > limits.max_file_bytes
+
+
+def test_without_gradio_the_cli_says_how_to_install_it(load_tool, monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, 'gradio', None)  # "import gradio" raises ModuleNotFoundError
+    with pytest.raises(SystemExit) as stop:
+        load_tool('web_demo').main([])
+    assert stop.value.code == 2
+    assert 'pip install -e ".[demo]"' in capsys.readouterr().err
 
 
 def test_without_the_quickstart_models_the_cli_says_how_to_make_them(load_tool, tmp_path, capsys):

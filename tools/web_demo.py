@@ -65,8 +65,19 @@ def demo_sources(args: argparse.Namespace):
     return sources
 
 
+def require_gradio() -> None:
+    """Exit with status 2 and the install command when Gradio (the ``demo`` extra) is not installed."""
+    try:
+        import gradio  # noqa: F401
+    except ModuleNotFoundError as error:
+        print(f'the web demo needs Gradio, which is not installed ({error}); install the demo extra:\n'
+              '    pip install -e ".[demo]"', file=sys.stderr)
+        raise SystemExit(2)
+
+
 def main(argv=None) -> None:
     args = parse_args(argv)
+    require_gradio()
     from mmrec.webui.defaults import QuickstartMissing
     try:
         sources = demo_sources(args)

@@ -16,11 +16,14 @@ ImageInput = Union[str, np.ndarray]
 
 @dataclass
 class RECPrediction:
-    """The answer to one expression: ``bbox`` ``[x1, y1, x2, y2]`` in the image's pixels, and its score."""
+    """The answer to one expression: ``bbox`` ``[x1, y1, x2, y2]`` in the image's pixels, its score, and whether
+    the model's spatial reasoner chose it (``False``: CLIP did, the reasoner leaving the expression to it or
+    the model having none)."""
 
     text: str
     bbox: List[float]
     score: float
+    reasoned: bool = False
 
 
 @dataclass
@@ -34,6 +37,19 @@ class RECImageResult:
     predictions: List[RECPrediction]
     candidate_bboxes: np.ndarray
     candidate_scores: np.ndarray
+
+
+def check_expression_bank(model: torch.nn.Module) -> None:
+    """:class:`ValueError` when a part of ``model`` waits for the data set's expressions (``score_subtraction``
+    with ``source='dataset'``): only a runner's test loop hands them over, so every request would fail."""
+    for name, module in model.named_modules():
+        if getattr(module, 'needs_expression_bank', False):
+            raise ValueError(
+                f"RECInferencer: {name or 'the model'}.score_subtraction takes its expression bank from the data "
+                "set (source='dataset'), which only tools/test.py's loop hands over, so every request would fail; "
+                "give the bank itself, a list of expressions, in the config: score_subtraction=dict(source=["
+                "'the man on the left', 'a red car', ...]) (or RECInferencer's cfg_options "
+                "{'model.scorer.score_subtraction.source': [...]}; --cfg-options drops the spaces of its words)")
 
 
 def _crops_from_original(model: torch.nn.Module) -> bool:
@@ -80,6 +96,7 @@ class RECInferencer:
         init_default_scope(cfg.get('default_scope', 'mmdet'))
         self.cfg = cfg
         self.model = MODELS.build(cfg.model)
+        check_expression_bank(self.model)
         if checkpoint:
             load_checkpoint(self.model, checkpoint, map_location='cpu')
         self.model.to(device).eval()
@@ -118,8 +135,9 @@ class RECInferencer:
         pred: InstanceData = sample.pred_instances
         boxes = pred.bboxes.detach().cpu().numpy().tolist()
         scores = pred.scores.detach().cpu().numpy().tolist()
-        predictions = [RECPrediction(text=text, bbox=[float(v) for v in box], score=float(score))
-                       for text, box, score in zip(sample.metainfo['texts'], boxes, scores)]
+        reasoned = pred.reasoned.tolist() if 'reasoned' in pred else [False] * len(boxes)
+        predictions = [RECPrediction(text=text, bbox=[float(v) for v in box], score=float(score), reasoned=bool(r))
+                       for text, box, score, r in zip(sample.metainfo['texts'], boxes, scores, reasoned)]
         candidates: InstanceData = sample.candidates
         return RECImageResult(predictions=predictions,
                               candidate_bboxes=candidates.bboxes.detach().cpu().numpy().reshape(-1, 4),

@@ -40,9 +40,14 @@ def error_text(error: Exception) -> str:
 
 
 def _label(path: str) -> str:
-    """A short label of a fixed file choice: relative to the repository when inside it."""
-    relative = osp.relpath(path, REPO_ROOT)
-    return path if relative.startswith('..') else relative
+    """A short label of a served file that tells nothing of the server's folders: the path relative to the
+    repository when inside it, else its folder's name and its own (``eval/predictions.jsonl``: two files of the
+    same name in different folders stay apart)."""
+    relative = osp.relpath(osp.abspath(path), REPO_ROOT)
+    if not relative.startswith('..'):
+        return relative
+    folder = osp.basename(osp.dirname(osp.abspath(path)))
+    return osp.join(folder, osp.basename(path)) if folder else osp.basename(path)
 
 
 def _choices(paths: Sequence[str]) -> List[Tuple[str, str]]:
@@ -179,11 +184,18 @@ def _browse_tab(sources: DemoSources, limits: Limits) -> None:
     following.click(turn(1), filters + [page], outputs, **queue)
 
 
+def upload_cap(limits: Limits) -> int:
+    """Gradio's size cap of any upload, in bytes: the largest of the per-field limits."""
+    return max(limits.max_file_bytes, limits.max_predictions_bytes)
+
+
 def launch(demo, host: str = '127.0.0.1', port: int = 7860, limits: Limits = DEFAULT_LIMITS,
            sources: Optional[DemoSources] = None, block: bool = True):
-    """Serve ``demo`` on ``host:port`` offline (no share link, system fonts, uploads up to the limit)."""
+    """Serve ``demo`` on ``host:port`` offline (no share link, system fonts, uploads up to the larger limit:
+    Gradio's cap is one for every upload, each field checks its own, :func:`.inputs.load_upload_image`'s and
+    :func:`.browse.read_predictions`')."""
     allowed = list(sources.examples) if sources else []  # the example images only: served by name
     demo.queue(default_concurrency_limit=1)
-    return demo.launch(server_name=host, server_port=port, share=False, max_file_size=limits.max_file_bytes,
+    return demo.launch(server_name=host, server_port=port, share=False, max_file_size=upload_cap(limits),
                        theme=system_font_theme(), allowed_paths=allowed, ssr_mode=False, show_error=False,
                        prevent_thread_lock=not block, quiet=not block)

@@ -3,7 +3,9 @@
 counted and paged, each expression drawn with its ground truth and prediction.
 
 A file that does not match the config's data set (another data root, split, or a different file) is refused
-with a :class:`PredictionsMismatch` that names the first row that differs and how.
+with a :class:`PredictionsMismatch` that names the first row that differs and how; so is a file whose ``iou``
+or ``correct`` disagree with its boxes (IoU recomputed, correct at the config's ``RECMetric`` threshold). A file
+that holds only part of the data set's expressions loads, and its summary says how many are present.
 """
 import json
 import math
@@ -13,6 +15,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from mmrec.evaluation.iou import box_iou_pairwise
 from mmrec.paths import REPO_ROOT
 from mmrec.visualization import draw_rec_prediction
 from .cues import cue_kinds
@@ -24,6 +27,7 @@ ALL = 'all'
 OUTCOMES = (ALL, 'correct', 'wrong')
 CUE_PREFIX = 'cue: '
 BOX_TOLERANCE = 0.5  # pixels: a ground-truth box written to JSON and read back is the same box
+IOU_TOLERANCE = 1e-4  # a stored IoU is the recomputed one up to float rounding
 
 
 class PredictionsMismatch(InputError):
@@ -153,14 +157,55 @@ class BrowseSet:
         return kinds + [CUE_PREFIX + cue for cue in cues]
 
 
+def metric_iou_threshold(data_config: str) -> float:
+    """The ``iou_thr`` of ``data_config``'s ``RECMetric`` test evaluator (0.5, the metric's default, without)."""
+    from mmengine.config import Config
+
+    evaluators = Config.fromfile(data_config).get('test_evaluator')
+    for evaluator in evaluators if isinstance(evaluators, (list, tuple)) else [evaluators]:
+        if isinstance(evaluator, dict) and str(evaluator.get('type', '')).split('.')[-1] == 'RECMetric':
+            return float(evaluator.get('iou_thr', 0.5))
+    return 0.5
+
+
+def check_outcomes(rows: List[dict], iou_thr: float) -> None:
+    """Recompute each row's ``iou`` from its ``gt_bbox`` and ``pred_bbox`` and ``correct`` as ``iou >= iou_thr``,
+    replacing the stored values; :class:`PredictionsMismatch` naming the first row whose stored values disagree
+    (line, ``sent_id``, both values) and the count of such rows."""
+    try:
+        ious = box_iou_pairwise([row['pred_bbox'] for row in rows], [row['gt_bbox'] for row in rows])
+    except (TypeError, ValueError) as error:
+        raise InputError(f'the predictions file has a box that is not [x1, y1, x2, y2] ({error})') from None
+    disagreements = []
+    for row, iou in zip(rows, ious.tolist()):
+        correct = iou >= iou_thr
+        stored_iou = row['iou']
+        if not isinstance(stored_iou, (int, float)) or abs(stored_iou - iou) > IOU_TOLERANCE:
+            disagreements.append((row, f'iou {stored_iou!r}, its boxes give {iou:.4f}'))
+        elif bool(row['correct']) != correct:
+            disagreements.append((row, f'correct {row["correct"]!r}, but IoU {iou:.4f} at the threshold {iou_thr} '
+                                  f'is {"correct" if correct else "wrong"}'))
+        row['iou'], row['correct'] = iou, correct
+    if disagreements:
+        row, problem = disagreements[0]
+        raise PredictionsMismatch(
+            f'the predictions file\'s outcomes disagree with its boxes in {len(disagreements)} of {len(rows)} rows; '
+            f'first, line {row["line"]} (sent_id {row.get("sent_id")}): {problem}')
+
+
 def load_browse_set(predictions: Optional[str], data_config: str, limits: Limits = DEFAULT_LIMITS) -> BrowseSet:
-    """Read ``predictions`` and check every row against ``data_config``'s data set (see :func:`match_rows`)."""
+    """Read ``predictions``, check every row against ``data_config``'s data set (see :func:`match_rows`) and
+    its outcomes against its boxes (:func:`check_outcomes`), and count the data set's expressions present."""
     rows = read_predictions(predictions, limits)
     expressions, described = load_data_expressions(data_config, sorted({str(row['split']) for row in rows}))
     match_rows(rows, expressions, described)
+    check_outcomes(rows, metric_iou_threshold(data_config))
     for row in rows:
         row['cue_kinds'] = cue_kinds(row['text'])
-    return BrowseSet(rows=rows, description=f'{len(rows)} expressions checked against {described}')
+    present = len({row['sent_id'] for row in rows})
+    coverage = (f'{present} of {len(expressions)} data-set expressions present'
+                + ('' if present == len(expressions) else ' (a partial predictions file)'))
+    return BrowseSet(rows=rows, description=f'{len(rows)} expressions checked against {described}; {coverage}')
 
 
 @dataclass

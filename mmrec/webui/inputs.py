@@ -47,14 +47,16 @@ def check_file_size(path: str, max_bytes: int, what: str) -> int:
 
 
 def load_upload_image(path: Optional[str], limits: Limits = DEFAULT_LIMITS) -> np.ndarray:
-    """A BGR uint8 ``(H, W, 3)`` image from an uploaded file, after checking its size and header.
+    """A BGR uint8 ``(H, W, 3)`` image from an uploaded file, after checking its size and header; turned upright
+    by its EXIF orientation as :func:`mmcv.imread` turns it (``tools/demo.py``, ``RECInferencer(path)``), so
+    that the same photo gets the same boxes everywhere.
 
     Raises:
         InputError: nothing uploaded, the file is too large, not an image Pillow reads, larger than
             ``limits.max_pixels`` / ``limits.max_side`` (said with its size, read from the header, before
             decoding), or truncated / corrupt.
     """
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image, ImageOps, UnidentifiedImageError
 
     check_file_size(path, limits.max_file_bytes, 'image')
     try:
@@ -68,7 +70,7 @@ def load_upload_image(path: Optional[str], limits: Limits = DEFAULT_LIMITS) -> n
     except OSError as error:
         raise InputError(f'the image could not be read ({error})') from None
     with image:
-        width, height = image.size
+        width, height = image.size  # before the EXIF rotation, which swaps the sides: the limits are symmetric
         if width > limits.max_side or height > limits.max_side or width * height > limits.max_pixels:
             raise InputError(
                 f'the image is {width} x {height} pixels; the demo takes at most {limits.max_pixels:,} pixels '
@@ -76,7 +78,7 @@ def load_upload_image(path: Optional[str], limits: Limits = DEFAULT_LIMITS) -> n
         if width == 0 or height == 0:
             raise InputError(f'the image is {width} x {height} pixels: nothing to look at')
         try:
-            rgb = np.asarray(image.convert('RGB'))  # the first frame of an animation
+            rgb = np.asarray(ImageOps.exif_transpose(image).convert('RGB'))  # the first frame of an animation
         except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
             raise InputError(f'the image could not be decoded ({type(error).__name__}: {error})') from None
     return np.ascontiguousarray(rgb[:, :, ::-1])
