@@ -159,13 +159,17 @@ def test_answers_are_drawn_in_their_own_colours_with_candidates_in_grey():
 
 
 # ------------------------------------------------------------------------------------------------ Try it
-@pytest.fixture(scope='module')
-def tiny_inferencer(tmp_path_factory):
-    root = tmp_path_factory.mktemp('web_demo_weights')
+def tiny_method2_inferencer(root, **options) -> RECInferencer:
+    """``configs/method2.py`` with a tiny CLIP and detector saved under ``root``, and ``options`` merged."""
     clip_dir = save_tiny_clip(str(root / 'clip'))
     checkpoint = save_tiny_detector(str(root / 'detector.pth'), clip_dir)
     return RECInferencer(osp.join(REPO_ROOT, 'configs', 'method2.py'), checkpoint,
-                         cfg_options=tiny_method2_options(clip_dir))
+                         cfg_options=dict(tiny_method2_options(clip_dir), **options))
+
+
+@pytest.fixture(scope='module')
+def tiny_inferencer(tmp_path_factory):
+    return tiny_method2_inferencer(tmp_path_factory.mktemp('web_demo_weights'))
 
 
 def test_predict_gives_the_candidates_and_the_same_answers_as_call(tiny_inferencer):
@@ -209,11 +213,8 @@ def test_an_exif_rotated_upload_gets_the_boxes_of_the_inferencer_on_its_path(tin
 @pytest.fixture(scope='module')
 def reasoning_inferencer(tmp_path_factory):
     """The tiny method 2 with spatial reasoning on (``spatial_reasoning=dict()``)."""
-    root = tmp_path_factory.mktemp('web_demo_reasoning')
-    clip_dir = save_tiny_clip(str(root / 'clip'))
-    checkpoint = save_tiny_detector(str(root / 'detector.pth'), clip_dir)
-    return RECInferencer(osp.join(REPO_ROOT, 'configs', 'method2.py'), checkpoint,
-                         cfg_options=dict(tiny_method2_options(clip_dir), **{'model.scorer.spatial_reasoning': {}}))
+    return tiny_method2_inferencer(tmp_path_factory.mktemp('web_demo_reasoning'),
+                                   **{'model.scorer.spatial_reasoning': {}})
 
 
 def test_try_it_shows_the_cues_only_where_the_reasoner_answered(reasoning_inferencer, tmp_path):
@@ -242,16 +243,11 @@ def test_try_it_says_no_reasoning_without_a_reasoner(tiny_inferencer, tmp_path):
 
 
 def test_a_score_subtraction_waiting_for_the_data_set_is_refused_with_the_fix(tmp_path):
-    clip_dir = save_tiny_clip(str(tmp_path / 'clip'))
-    checkpoint = save_tiny_detector(str(tmp_path / 'detector.pth'), clip_dir)
-    config = osp.join(REPO_ROOT, 'configs', 'method2.py')
-    options = tiny_method2_options(clip_dir)
     with pytest.raises(ValueError, match=r"score_subtraction takes its expression bank from the data set "
                                          r"\(source='dataset'\).*score_subtraction=dict\(source=\["):
-        RECInferencer(config, checkpoint, cfg_options=dict(options, **{'model.scorer.score_subtraction': {}}))
+        tiny_method2_inferencer(tmp_path, **{'model.scorer.score_subtraction': {}})
     bank = ['the red square', 'a blue square', 'the green one']
-    inferencer = RECInferencer(config, checkpoint,
-                               cfg_options=dict(options, **{'model.scorer.score_subtraction': dict(source=bank)}))
+    inferencer = tiny_method2_inferencer(tmp_path, **{'model.scorer.score_subtraction': dict(source=bank)})
     image, _ = colored_squares(size=(96, 64))
     assert len(inferencer(image, ['the red square'])) == 1  # a bank of its own: answered
 

@@ -200,6 +200,8 @@ def test_try_it_shows_the_inferencers_boxes(browser, demo_files, tmp_path):
         assert answer['score'] == pytest.approx(prediction.score, abs=1e-4)
     table = css(browser, '#try-table').text
     assert all(text in table for text in EXPRESSIONS) and 'red' in table and 'blue' in table
+    header = css(browser, 'h2').find_element('xpath', '..').text  # the model's config and weights
+    assert 'method2' in header and not any(folder in header for folder in (REPO_ROOT, str(demo_files['root'])))
     wait_until(lambda: css(browser, '#try-drawing img').get_attribute('src'), what='the drawing')
     keep_screenshot(browser, 'web_demo_try.png', tmp_path)
 
@@ -250,6 +252,7 @@ def test_browse_filters_counts_and_names_a_mismatch(browser, demo_files, tmp_pat
     accuracy = 100 * (len(rows) - num_wrong) / len(rows)
     summary = summary_with(browser, 'accuracy', what='the loaded predictions')
     assert f'{len(rows)} expressions match; accuracy {accuracy:.1f}%' in summary, summary
+    assert f'{len(rows)} of {len(rows)} data-set expressions present' in summary, summary
     choose(browser, 'browse-outcome', 'wrong')
     summary = summary_with(browser, f'{num_wrong} expressions match', what='the wrong answers')
     assert 'accuracy 0.0%' in summary
