@@ -123,6 +123,41 @@ def test_excluding_the_images_own_expressions_from_the_mean():
     assert subtraction.mean_bank_similarity(lambda e: scores, lambda t: torch.zeros(4, 1), img_id=9).tolist() == [2.75]
 
 
+def test_an_images_own_expressions_in_the_bank_are_not_used_for_that_image():
+    # The data set: image 1 (META's) holds the query and another red expression, image 2 the four BANK texts.
+    # By default image 1's boxes are scored minus their mean over image 2's texts only: dark red wins with
+    # 0.816 + 0.408, as with the bank BANK alone. Kept in (FGVP), the two red texts lift dark red's mean to
+    # (2 x 0.816 - 2 x 0.82 + 0 + 0) / 6 = 0.00, so its score is the plain cosine 0.816.
+    expressions = [(1, 'the red one'), (1, 'a red square')] + [(2, text) for text in BANK]
+    view, boxes = original_view(SUBTRACTION_SCENE), detections(SUBTRACTION_BOXES)
+    answers = {}
+    for exclude in (None, False):
+        options = dict(num_texts=6) if exclude is None else dict(num_texts=6, exclude_same_image=exclude)
+        scorer = make_scorer(score_subtraction=options)
+        scorer.set_expression_bank(expressions)
+        assert scorer.score_subtraction.texts == [text for _, text in expressions]  # the query is in the bank
+        predictions, _ = scorer(view, boxes, ['the red one'], META)
+        answers[exclude] = (predictions.bboxes[0].tolist(), predictions.scores[0].item())
+    assert answers[None][0] == SUBTRACTION_BOXES[1]
+    assert answers[None][1] == pytest.approx(0.816 + 0.408, abs=0.01)
+    assert answers[False][0] == SUBTRACTION_BOXES[1]
+    assert answers[False][1] == pytest.approx(0.816, abs=0.01)
+
+
+def test_a_bank_of_only_the_images_own_expressions_subtracts_nothing(monkeypatch):
+    warnings = []
+    monkeypatch.setattr(subtraction_module, 'print_log',
+                        lambda msg, logger=None, level=None: warnings.append(msg) if level == 30 else None)
+    scorer = make_scorer(score_subtraction=dict(num_texts=2))
+    scorer.set_expression_bank([(1, 'the red one'), (1, 'white')])
+    view, boxes = original_view(SUBTRACTION_SCENE), detections(SUBTRACTION_BOXES)
+    for _ in range(2):
+        predictions, _ = scorer(view, boxes, ['the red one'], META)
+        assert predictions.bboxes[0].tolist() == SUBTRACTION_BOXES[0]  # the plain cosine's winner, bright red
+        assert predictions.scores[0].item() == pytest.approx(0.968, abs=0.01)
+    assert len(warnings) == 1 and 'only expressions of image 1' in warnings[0]
+
+
 @pytest.mark.parametrize('cfg, message', [(dict(num_texts=0), 'num_texts'), (dict(num_texts=2.5), 'num_texts'),
                                           (dict(source='refcoco'), "source must be 'dataset'"),
                                           (dict(source=None), "source must be 'dataset'"),

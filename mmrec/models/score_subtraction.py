@@ -5,9 +5,12 @@ crop) stops winning by default.
 FGVP's public code (the only public code of the technique; RedCircle's repository holds none) scores each box
 against ``["a photo of " + expression] + bank`` and subtracts the bank's mean logit, the bank being 500
 expressions drawn at random from the evaluated split, afresh for every expression, without leaving out the
-current image's. Here the bank is drawn **once**, deterministically from a seed (so that a run is
-reproducible and the bank's text embeddings are computed once), and, by default as in FGVP, the current
-image's own expressions are not left out (``exclude_same_image=True`` leaves them out of the mean).
+current image's (so the bank may hold the query itself). Here the bank is drawn **once**, deterministically
+from a seed, with each expression's image id (so that a run is reproducible and the bank's text embeddings
+are computed once), and by default each image's mean is taken over the bank's expressions of **other**
+images only: the image's own expressions, and so the query itself, are never subtracted from its boxes (the
+bank of one image is the ``num_texts`` drawn minus the few of that image). ``exclude_same_image=False``
+keeps them, as FGVP does. A bank given as a list (``source=[...]``) has no images and is used whole.
 
 Usage (see :class:`~mmrec.models.proposal_scorer.CLIPProposalScorer`'s ``score_subtraction``)::
 
@@ -40,11 +43,12 @@ class ScoreSubtraction:
         source: ``'dataset'`` (the evaluated data set's expressions, handed over by
             :class:`~mmrec.engine.ExpressionBankHook`) or a list of expressions (e.g. for the demo).
         seed: seed of the draw (the same seed and expressions give the same bank on every rank and run).
-        exclude_same_image: leave the current image's own expressions out of the mean (FGVP does not).
+        exclude_same_image: leave the current image's own expressions (the query among them) out of its mean
+            (default); ``False`` keeps them, as FGVP's code does.
     """
 
     def __init__(self, num_texts: int = 500, source: Union[str, Sequence[str]] = DATASET_SOURCE, seed: int = 0,
-                 exclude_same_image: bool = False) -> None:
+                 exclude_same_image: bool = True) -> None:
         if isinstance(num_texts, bool) or not isinstance(num_texts, int) or num_texts < 1:
             raise ValueError(f'score_subtraction: num_texts must be a positive integer, got {num_texts!r}')
         listed = isinstance(source, (list, tuple)) and all(isinstance(text, str) for text in source)
@@ -58,6 +62,7 @@ class ScoreSubtraction:
         self.texts: List[str] = []
         self.img_ids: List[Any] = []
         self._embeddings: Optional[Tensor] = None
+        self._warned_no_other_image = False
         if not isinstance(source, str):
             self.set_expressions([(None, str(text)) for text in source], 'the score_subtraction source list')
 
@@ -105,15 +110,23 @@ class ScoreSubtraction:
                              encode_texts: Callable[[List[str]], Tensor], img_id: Any = None) -> Tensor:
         """``(K,)`` mean over the bank of ``similarity(bank_embeddings)`` (a ``(K, B)`` matrix of K boxes).
 
-        With ``exclude_same_image`` the bank's expressions of ``img_id`` are left out (all of them kept when
-        the bank holds nothing else).
+        With ``exclude_same_image`` (and an ``img_id``) the bank's expressions of ``img_id`` are left out; when
+        the bank holds nothing else, nothing is subtracted (zeros, with a warning once), rather than the
+        image's own expressions.
         """
         scores = similarity(self.embeddings(encode_texts))
-        if self.exclude_same_image and img_id is not None:
-            others = torch.tensor([bank_id != img_id for bank_id in self.img_ids], device=scores.device)
-            if bool(others.any()):
-                return scores[:, others].mean(dim=1)
-        return scores.mean(dim=1)
+        if not self.exclude_same_image or img_id is None:
+            return scores.mean(dim=1)
+        others = torch.tensor([bank_id != img_id for bank_id in self.img_ids], dtype=torch.bool,
+                              device=scores.device)
+        if bool(others.any()):
+            return scores[:, others].mean(dim=1)
+        if not self._warned_no_other_image:
+            self._warned_no_other_image = True
+            print_log(f'score_subtraction: the bank holds only expressions of image {img_id!r}, which are left '
+                      'out of its own mean (exclude_same_image=True), so nothing is subtracted for it; draw the '
+                      'bank from a data set of more images', logger='current', level=logging.WARNING)
+        return scores.new_zeros(scores.shape[0])
 
 
 def build_score_subtraction(cfg: Optional[dict]) -> Optional[ScoreSubtraction]:
