@@ -65,6 +65,19 @@ def test_strongest_method2_config_turns_everything_on_over_the_fine_tuned_detect
 
 
 @pytest.mark.parametrize('name', [RECLIP, REDCIRCLE, STRONGEST])
+def test_the_shared_members_are_not_left_in_the_final_config(name):
+    """The members are '__' names of the shared piece (mmengine drops those keys): the final config holds them
+    once, inside the ensembles, and its own encoder is a copy that an override does not leak into."""
+    cfg = load(name)
+    assert not [key for key in cfg.keys() if key.startswith('_')]
+    assert [key for key in cfg.keys() if key.startswith('clip')] == ['clips_vit_l14_336_rn50x16',
+                                                                      'clips_rn50x16_vit_b32']
+    cfg.merge_from_dict({'model.scorer.encoder.encoders.1.pretrained': '/models/member.pt'})
+    assert cfg.model.scorer.encoder.encoders[1].pretrained == '/models/member.pt'
+    assert '/models/member.pt' not in str(cfg.clips_vit_l14_336_rn50x16) + str(cfg.clips_rn50x16_vit_b32)
+
+
+@pytest.mark.parametrize('name', [RECLIP, REDCIRCLE, STRONGEST])
 def test_each_config_gives_the_papers_figure_and_says_it_is_not_measured(name):
     with open(osp.join(ZERO_SHOT, name)) as f:
         text = f.read()

@@ -14,21 +14,15 @@
 # (README, "Other backbones": how to save the OpenCLIP RN50x16 file and the HuggingFace ViT-B/32 directory on a
 # machine with network; `pretrained='openai'` downloads them there). Differences from ReCLIP's code: mmrec
 # stretches each box to the crop square (ReCLIP's CLIP preprocessing resizes the short side and centre-crops),
-# the blur is a Gaussian of sigma 0.16 x the image size (ReCLIP: PIL's GaussianBlur(100), about 0.16 of a
-# 640-pixel COCO image), and the detector is mmdet's COCO Faster R-CNN R50-FPN (ReCLIP uses MAttNet's detections;
+# the blur is a Gaussian of sigma 0.16 x the image's width across and 0.16 x its height down (ReCLIP: PIL's
+# GaussianBlur(100), sigma 100 px both ways; on a 640x480 COCO image mmrec's is 102 px across and 77 px down,
+# about the same), and the detector is mmdet's COCO Faster R-CNN R50-FPN (ReCLIP uses MAttNet's detections;
 # all of these COCO detectors trained on images that RefCOCO val/test use).
 _base_ = ['../method2_clip-vit-b32_r50_fpn_refcoco-ft_refcoco.py', './_base_/openai-clips_coco-detector.py']
 
-load_from = {{_base_.coco_detector}}
+load_from = _base_.coco_detector
 model = dict(scorer=dict(
-    encoder=dict(
-        _delete_=True,
-        type='EncoderEnsemble',
-        crop_source='original',  # PIL-exact crops of the loaded image, as the RefCOCO configs
-        encoders=[
-            {{_base_.clip_rn50x16}},
-            {{_base_.clip_vit_b32}},
-        ]),
+    encoder=dict(_delete_=True, **_base_.clips_rn50x16_vit_b32),  # replaces the base's single ViT-B/32
     top_k=None,
     crop_mode='crop+blur',
     blur_sigma=0.16,
