@@ -75,8 +75,10 @@ class CLIPProposalScorer(BaseModule):
             :class:`~mmrec.models.score_subtraction.ScoreSubtraction`, e.g. ``dict(num_texts=500,
             source='dataset', seed=0)`` (RedCircle / FGVP): every box's similarity to a text (expression or
             reasoner phrase) minus its mean similarity to a bank of the data set's expressions, drawn once and
-            embedded once. With ``source='dataset'`` the :class:`~mmrec.engine.ExpressionBankHook` (in mmrec's
-            default runtime config) hands the evaluated data set's expressions over before the val/test loop.
+            embedded once; by default the image's own expressions (the query among them) are left out of its
+            mean (``exclude_same_image``). With ``source='dataset'`` the
+            :class:`~mmrec.engine.ExpressionBankHook` (in mmrec's default runtime config) hands the evaluated
+            data set's expressions over before the val/test loop.
     """
 
     def __init__(self, encoder: dict = dict(type='CLIPEncoder'), top_k: Optional[int] = 10,
