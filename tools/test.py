@@ -5,12 +5,14 @@ Example:
     python tools/test.py configs/method2.py ckpt.pth --out work_dirs/preds.jsonl --show-dir vis
     bash tools/dist_test.sh configs/method2.py ckpt.pth 8
     python tools/test.py configs/method2.py other.pth --trust-checkpoint   # full unpickling: trusted files only
+    python tools/test.py configs/method2.py ckpt.pth --cache-dir work_dirs/cache   # a 2nd run reads the detections
 """
 import argparse
 from typing import List, Optional
 
 from mmengine.config import Config, ConfigDict
 
+from mmrec.engine import add_rec_cache_hook
 from mmrec.utils import (add_runner_arguments, build_runner, finish_distributed, load_tool_config,
                          parse_runner_arguments)  # importing mmrec registers its modules
 
@@ -25,6 +27,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         'expression for every expression, into this dir (relative to the run dir)')
     parser.add_argument('--max-per-image', type=int, default=None,
                         help='with --show-dir, draw at most this many expressions per image')
+    parser.add_argument('--cache-dir', help='read and keep the detector candidates and CLIP crop embeddings of each '
+                        'image in this directory, so that a later run differing only in scoring settings skips the '
+                        'detector and the image encoder (the config key rec_cache=dict(dir=...) does the same)')
     add_runner_arguments(parser, 'model.scorer.encoder.name_or_path=/models/clip test_dataloader.dataset.split=val')
     return parse_runner_arguments(parser, argv)
 
@@ -48,6 +53,7 @@ def build_config(args: argparse.Namespace) -> Config:
             raise ValueError('--out needs a RECMetric in test_evaluator')
         for metric_cfg in metric_cfgs:
             metric_cfg['dump_file'] = args.out
+    add_rec_cache_hook(cfg, args.cache_dir)
     if args.show_dir is not None:
         cfg.default_hooks['visualization'] = ConfigDict(
             type='RECVisualizationHook', draw=True, test_out_dir=args.show_dir,

@@ -147,13 +147,31 @@ class BaseCLIPEncoder(BaseModule, metaclass=ABCMeta):
             crop_mode: ``'crop'``, ``'context'``, ``'blur'`` or ``'circle'`` (see :mod:`mmrec.models.box_crops`).
             context_ratio: margin of ``'context'`` crops per side, as a fraction of the box's size.
             blur_sigma: blur of ``'blur'`` crops, as a fraction of the image size.
+
+        When the view carries a crop cache (``view.cache``, :class:`~mmrec.cache.CropCache`), the embeddings of
+        this exact batch of boxes are read from it if it has them, else encoded here and kept there.
         """
-        crops = self.crop_boxes(view, boxes, crop_mode=crop_mode, context_ratio=context_ratio,
-                                blur_sigma=blur_sigma)
-        return self.encode_pixels(crops)
+        settings = dict(crop_mode=crop_mode, context_ratio=context_ratio, blur_sigma=blur_sigma)
+
+        def encode() -> Tensor:
+            return self.encode_pixels(self.crop_boxes(view, boxes, **settings))
+
+        if view.cache is None:
+            return encode()
+        return view.cache.embeddings(self, view, boxes, settings, encode)
 
     def clear_text_cache(self) -> None:
         self._text_cache.clear()
+
+    def swap_text_cache(self, cache: 'OrderedDict[str, Tensor]') -> 'OrderedDict[str, Tensor]':
+        """Use ``cache`` (string -> embedding) as the text cache from now on; returns the one used so far.
+
+        Which strings a batch of the text tower holds changes their embeddings by float rounding; a sweep gives
+        each of its points its own cache, so that every point encodes its texts in the batches a separate
+        evaluation of it would.
+        """
+        previous, self._text_cache = self._text_cache, cache
+        return previous
 
     # -- how similarities become logits -------------------------------------------------------------------
     @property

@@ -51,7 +51,8 @@ class CLIPProposalScorer(BaseModule):
     other settings of the latter.
 
     Args:
-        encoder: config of a :class:`~mmrec.models.clip_encoder.BaseCLIPEncoder` (``CLIPEncoder`` by default).
+        encoder: config of a :class:`~mmrec.models.clip_encoder.BaseCLIPEncoder` (``CLIPEncoder`` by default),
+            or an encoder already built (shared with other scorers, e.g. by a sweep).
         top_k: most detections scored per image; ``None`` scores them all (e.g. the annotated objects of the
             detectors' ``candidate_source='ground_truth'``, as ReCLIP does).
         crop_mode: ``'crop'`` (tight box), ``'context'`` (box plus ``context_ratio`` margin), ``'blur'``
@@ -81,7 +82,7 @@ class CLIPProposalScorer(BaseModule):
             data set's expressions over before the val/test loop.
     """
 
-    def __init__(self, encoder: dict = dict(type='CLIPEncoder'), top_k: Optional[int] = 10,
+    def __init__(self, encoder: Union[dict, torch.nn.Module] = dict(type='CLIPEncoder'), top_k: Optional[int] = 10,
                  crop_mode: Union[str, Sequence[str]] = 'crop', context_ratio: float = 0.2,
                  blur_sigma: float = 0.1, detector_score_weight: float = 0.0,
                  prompt_templates: Sequence[str] = ('{}',), spatial_reasoning: Optional[dict] = None,
@@ -95,7 +96,7 @@ class CLIPProposalScorer(BaseModule):
         bad_templates = [t for t in prompt_templates if t.count('{}') != 1]
         if not prompt_templates or bad_templates:
             raise ValueError(f'each prompt template needs exactly one "{{}}", got {list(prompt_templates)}')
-        self.encoder = MODELS.build(encoder)
+        self.encoder = encoder if isinstance(encoder, torch.nn.Module) else MODELS.build(encoder)
         self.top_k = None if top_k is None else int(top_k)
         self.crop_modes = parse_crop_modes(crop_mode)
         self.context_ratio = context_ratio

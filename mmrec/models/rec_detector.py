@@ -2,20 +2,23 @@
 import logging
 from typing import List
 
+import torch
 from mmdet.models.detectors import TwoStageDetector
 from mmdet.registry import MODELS
 from mmdet.structures import DetDataSample
+from mmdet.structures.bbox import get_box_tensor
 from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig
 from mmengine.logging import print_log
 from mmengine.structures import InstanceData
 from torch import Tensor
 
+from .cached_work import CachedWorkMixin
 from .crop_geometry import CropGeometry, to_input
 from .gt_candidates import check_candidate_source, ground_truth_candidates
 
 
 @MODELS.register_module()
-class RECTwoStageDetector(TwoStageDetector):
+class RECTwoStageDetector(CachedWorkMixin, TwoStageDetector):
     """Faster R-CNN (or any two-stage detector config) + a scorer choosing one detection per expression.
 
     It *is* the detector (same ``backbone``/``neck``/``rpn_head``/``roi_head`` keys), so a checkpoint of the
@@ -29,6 +32,9 @@ class RECTwoStageDetector(TwoStageDetector):
 
     Only the detector can be trained, and with its own config (``configs/detector/``): ``loss`` refuses.
 
+    Inference is :meth:`image_work` (the candidates, cacheable) then :meth:`score_samples` (the scorer), see
+    :mod:`mmrec.models.cached_work`: everything in ``scorer`` is scoring, the rest decides the candidates.
+
     Args (besides mmdet's ``TwoStageDetector``'s):
         scorer: config of the :class:`~mmrec.models.CLIPProposalScorer`.
         candidate_source: ``'detector'`` (default): the scorer chooses among the detector's detections;
@@ -37,6 +43,11 @@ class RECTwoStageDetector(TwoStageDetector):
             is not run (ReCLIP's ground-truth boxes setting: scorer errors without detector errors). The
             scorer's ``top_k`` still applies; ``None`` scores every annotated object, as ReCLIP does.
     """
+
+    CACHE_SCORING_KEYS = ('scorer', )
+    CACHE_SCORING_MODULES = ('scorer.', )
+    SCORING_MODULE = 'scorer'
+    SCORING_ENCODER = 'scorer.encoder'
 
     def __init__(self, backbone: ConfigType, rpn_head: ConfigType, roi_head: ConfigType, train_cfg: ConfigType,
                  test_cfg: ConfigType, scorer: ConfigType, neck: OptConfigType = None,
@@ -62,21 +73,44 @@ class RECTwoStageDetector(TwoStageDetector):
     def predict(self, batch_inputs: Tensor, batch_data_samples: List[DetDataSample],
                 rescale: bool = True) -> List[DetDataSample]:
         """One box per expression for every sample (see the class docstring for the output layout)."""
+        candidates = self.image_work(batch_inputs, batch_data_samples)
+        return self.score_samples(self.scorer, batch_inputs, batch_data_samples, candidates, rescale)
+
+    def score_samples(self, scorer: torch.nn.Module, batch_inputs: Tensor, batch_data_samples: List[DetDataSample],
+                      candidates: List[InstanceData], rescale: bool = True) -> List[DetDataSample]:
+        """Fill ``pred_instances`` and ``candidates`` of every sample with ``scorer``'s answers among the
+        samples' ``candidates`` (:meth:`image_work`); returns the samples."""
         for sample in batch_data_samples:
             if 'texts' not in sample.metainfo:
                 raise KeyError(f'sample {sample.metainfo.get("img_path", "?")} has no "texts" in its metainfo: '
                                'the test pipeline must end with PackRECInputs')
-        detections = self.candidate_boxes(batch_inputs, batch_data_samples)
-        for image, sample, boxes in zip(batch_inputs, batch_data_samples, detections):
-            predictions, candidates = self.scorer(self.crop_geometry.view_of(image, sample), boxes,
-                                                  sample.metainfo['texts'], sample.metainfo)
+        geometry = self.geometry_for(scorer.encoder)
+        for image, sample, boxes in zip(batch_inputs, batch_data_samples, candidates):
+            predictions, chosen_from = scorer(self.crop_view(geometry, image, sample), boxes,
+                                              sample.metainfo['texts'], sample.metainfo)
             if not rescale:  # back to input pixels
                 scale_factor = sample.metainfo['scale_factor']
                 predictions.bboxes = to_input(predictions.bboxes, scale_factor)
-                candidates.bboxes = to_input(candidates.bboxes, scale_factor)
+                chosen_from.bboxes = to_input(chosen_from.bboxes, scale_factor)
             sample.pred_instances = predictions
-            sample.candidates = candidates
+            sample.candidates = chosen_from
         return batch_data_samples
+
+    def image_work(self, batch_inputs: Tensor, batch_data_samples: List[DetDataSample]) -> List[InstanceData]:
+        """The candidates of every sample (:meth:`candidate_boxes`), the detector's read from the cache when
+        the model has one (the annotated objects are never cached: they cost nothing)."""
+        if self.candidate_source == 'ground_truth':
+            return self.candidate_boxes(batch_inputs, batch_data_samples)
+
+        def detect() -> List[dict]:
+            return [dict(bboxes=get_box_tensor(found.bboxes).float().reshape(-1, 4), scores=found.scores.float())
+                    for found in self.candidate_boxes(batch_inputs, batch_data_samples)]
+
+        return [InstanceData(**entry) for entry in self.cached_detections(batch_inputs, batch_data_samples, detect)]
+
+    def build_scoring_module(self, model_cfg: dict, encoder: torch.nn.Module) -> torch.nn.Module:
+        """A scorer built from ``model_cfg['scorer']`` around an already built ``encoder`` (a sweep point)."""
+        return MODELS.build(dict(model_cfg['scorer'], encoder=encoder))
 
     def candidate_boxes(self, batch_inputs: Tensor, batch_data_samples: List[DetDataSample]) -> List[InstanceData]:
         """Per sample, the boxes the scorer chooses from: ``bboxes`` (M, 4) in original image pixels and

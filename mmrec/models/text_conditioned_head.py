@@ -25,7 +25,7 @@ Per image, for the RPN's top-K proposals (boxes + objectness) and every expressi
 Each step is a small part built from the head's config (:mod:`mmrec.models.head_parts`); the head wires them.
 """
 import logging
-from typing import Callable, List, Optional, Sequence, Tuple
+from typing import Callable, List, Optional, Sequence, Tuple, Union
 
 import torch
 from mmdet.registry import MODELS, TASK_UTILS
@@ -65,7 +65,8 @@ class CLIPTextConditionedHead(BaseModule):
     (:mod:`mmrec.models.head_parts`); the encoder is handed to the parts that need it.
 
     Args:
-        encoder: config of a :class:`~mmrec.models.clip_encoder.BaseCLIPEncoder` (frozen CLIP).
+        encoder: config of a :class:`~mmrec.models.clip_encoder.BaseCLIPEncoder` (frozen CLIP), or an encoder
+            already built (shared with other heads, e.g. by a sweep).
         prompt_scorer: a :class:`~mmrec.models.head_parts.SpatialPromptScorer` (``prompt_templates``,
             ``location_labels``, ``temperature``, ``max_cached_queries``).
         blend: an :class:`~mmrec.models.head_parts.ObjectnessBlend` (``clip_weight``, ``branch_weight``,
@@ -99,7 +100,7 @@ class CLIPTextConditionedHead(BaseModule):
     """
 
     def __init__(self,
-                 encoder: dict = dict(type='CLIPEncoder'),
+                 encoder: Union[dict, torch.nn.Module] = dict(type='CLIPEncoder'),
                  prompt_scorer: dict = dict(type='SpatialPromptScorer'),
                  blend: dict = dict(type='ObjectnessBlend'),
                  local_search: Optional[dict] = dict(type='PromptLocalSearch'),
@@ -118,7 +119,7 @@ class CLIPTextConditionedHead(BaseModule):
         super().__init__(init_cfg=init_cfg)
         parts = merge_flat_args(dict(prompt_scorer=prompt_scorer, blend=blend, reasoner=reasoner, branch=branch),
                                 flat_args, type(self).__name__)
-        self.encoder = MODELS.build(encoder)
+        self.encoder = encoder if isinstance(encoder, torch.nn.Module) else MODELS.build(encoder)
         self.prompt_scorer = TASK_UTILS.build(_with_type(parts['prompt_scorer'], 'SpatialPromptScorer'),
                                               default_args=dict(encoder=self.encoder))
         self.blend = TASK_UTILS.build(_with_type(parts['blend'], 'ObjectnessBlend'))
@@ -203,7 +204,7 @@ class CLIPTextConditionedHead(BaseModule):
     @torch.no_grad()
     def predict_image(self, view: CropView, proposals: InstanceData, roi_feats: Optional[Tensor],
                       texts: Sequence[str]) -> Tuple[InstanceData, InstanceData]:
-        """One box per expression of one image, in input pixels.
+        """One box per expression of one image, in input pixels: :meth:`image_work` then :meth:`score_image`.
 
         Args:
             view: the image as the crops see it (the detector's
@@ -214,6 +215,30 @@ class CLIPTextConditionedHead(BaseModule):
             texts: the image's expressions.
 
         Returns:
+            see :meth:`score_image`.
+        """
+        return self.score_image(view, self.image_work(proposals, roi_feats), texts)
+
+    @torch.no_grad()
+    def image_work(self, proposals: InstanceData, roi_feats: Optional[Tensor]) -> InstanceData:
+        """The scoring-independent work of one image: ``bboxes`` (K, 4) float proposals in input pixels,
+        ``scores`` (K,) objectness and, with the branch, its ``embeddings`` (K, D) and box ``deltas`` (K, 4)."""
+        boxes = get_box_tensor(proposals.bboxes).float().reshape(-1, 4)
+        objectness = proposals.scores.float().reshape(-1) if 'scores' in proposals else boxes.new_ones(len(boxes))
+        work = InstanceData(bboxes=boxes, scores=objectness)
+        if self.branch is not None and len(boxes):
+            if roi_feats is None:
+                raise ValueError('CLIPTextConditionedHead.image_work: the head has a branch and needs the RoI '
+                                 'features of the proposals')
+            work.embeddings, work.deltas = self.branch(roi_feats)
+        return work
+
+    @torch.no_grad()
+    def score_image(self, view: CropView, work: InstanceData, texts: Sequence[str]
+                    ) -> Tuple[InstanceData, InstanceData]:
+        """The scoring step: one box per expression of one image, in input pixels, from its :meth:`image_work`.
+
+        Returns:
             ``(predictions, candidates)``: ``bboxes`` (E, 4), ``scores`` (E,) and ``reasoned`` (E,) bool (the
             spatial reasoner answered the expression in CLIP's place); the K candidate boxes and
             their objectness. Fallbacks (counted and logged): no proposal -> the whole image for every
@@ -221,8 +246,7 @@ class CLIPTextConditionedHead(BaseModule):
             local search.
         """
         height, width = view.img_shape
-        boxes = get_box_tensor(proposals.bboxes).float().reshape(-1, 4)
-        objectness = proposals.scores.float().reshape(-1) if 'scores' in proposals else boxes.new_ones(len(boxes))
+        boxes, objectness = work.bboxes, work.scores
         num_texts = len(texts)
         if len(boxes) == 0:
             self.num_images_without_proposals += 1
@@ -235,12 +259,12 @@ class CLIPTextConditionedHead(BaseModule):
 
         embeddings = None
         if self.branch is not None:
-            if roi_feats is None:
-                raise ValueError('CLIPTextConditionedHead.predict_image: the head has a branch and needs the '
-                                 'RoI features of the proposals')
-            embeddings, deltas = self.branch(roi_feats)
+            if 'embeddings' not in work:
+                raise ValueError('CLIPTextConditionedHead.score_image: the head has a branch, but the image work '
+                                 'has no branch outputs (made by a head without one)')
+            embeddings = work.embeddings
             if self.refine_boxes:
-                boxes = self.bbox_coder.decode(boxes, deltas.float(), max_shape=(height, width))
+                boxes = self.bbox_coder.decode(boxes, work.deltas.float(), max_shape=(height, width))
         boxes = clip_boxes(boxes, (height, width), self.local_search.min_size)
         if self.min_box_fraction > 0:
             keep = large_enough(boxes, (height, width), self.min_box_fraction)

@@ -11,13 +11,21 @@ from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig
 from mmengine.structures import InstanceData
 from torch import Tensor
 
+from .cached_work import CachedWorkMixin
 from .crop_geometry import CropGeometry, to_input, to_original
 from .gt_candidates import check_candidate_source, ground_truth_candidates
-from .text_conditioned_roi_head import unique_referred_boxes
+from .text_conditioned_roi_head import pop_iou_thresholds, unique_referred_boxes
+
+#: The head's arguments that only its scoring step reads (its branch, whose outputs are cached with the
+#: proposals, is detector-side); the flat forms are those of ``head_parts.flat_args``.
+HEAD_SCORING_ARGS = ('encoder', 'prompt_scorer', 'blend', 'local_search', 'reasoner', 'crop_mode', 'context_ratio',
+                     'refine_boxes', 'bbox_coder', 'prompt_templates', 'location_labels', 'temperature',
+                     'max_cached_queries', 'clip_weight', 'branch_weight', 'normalize_objectness',
+                     'spatial_reasoning')
 
 
 @MODELS.register_module()
-class TextConditionedRCNN(TwoStageDetector):
+class TextConditionedRCNN(CachedWorkMixin, TwoStageDetector):
     """Faster R-CNN for REC with a text-conditioned RoI head (``TextConditionedRoIHead``).
 
     The configuration keys are those of mmdet's Faster R-CNN, so its COCO checkpoints load (backbone, neck,
@@ -41,7 +49,16 @@ class TextConditionedRCNN(TwoStageDetector):
             setting). The RPN is not run, nor the backbone when the head has no branch. With
             ``refine_boxes=False`` and the local search off, every answer is one of the annotated boxes.
             Training is unaffected.
+
+    Inference is :meth:`image_work` (proposals, objectness and the branch's outputs: cacheable) then
+    :meth:`score_samples` (the head's CLIP scoring, blend, reasoning and local search), see
+    :mod:`mmrec.models.cached_work`.
     """
+
+    CACHE_SCORING_KEYS = tuple(f'roi_head.bbox_head.{name}' for name in HEAD_SCORING_ARGS)
+    CACHE_SCORING_MODULES = ('roi_head.bbox_head.encoder.', )
+    SCORING_MODULE = 'roi_head.bbox_head'
+    SCORING_ENCODER = 'roi_head.bbox_head.encoder'
 
     def __init__(self, backbone: ConfigType, rpn_head: ConfigType, roi_head: ConfigType, train_cfg: ConfigType,
                  test_cfg: ConfigType, neck: OptConfigType = None, data_preprocessor: OptConfigType = None,
@@ -107,23 +124,52 @@ class TextConditionedRCNN(TwoStageDetector):
                 rescale: bool = True) -> List[DetDataSample]:
         """Fill ``pred_instances`` (one box and score per expression) and ``candidates`` of every sample."""
         self._check_texts(batch_data_samples)
+        works = self.image_work(batch_inputs, batch_data_samples)
+        return self.score_samples(self.roi_head.bbox_head, batch_inputs, batch_data_samples, works, rescale)
+
+    def image_work(self, batch_inputs: Tensor, batch_data_samples: List[DetDataSample]) -> List[InstanceData]:
+        """Per sample, the head's scoring-independent work (proposals in input pixels, objectness, branch
+        outputs), from the cache when the model has one. Proposals given with the samples and the annotated
+        objects (``candidate_source='ground_truth'``) are not cached."""
         if self.candidate_source == 'ground_truth':
             # the backbone's features serve only the branch's RoI features
             x = self.extract_feat(batch_inputs) if self.roi_head.bbox_head.with_branch else None
             rpn_results_list = [self._ground_truth_proposals(sample) for sample in batch_data_samples]
-        else:
+            return self.roi_head.image_work(x, rpn_results_list)
+        given = self._given_proposals(batch_data_samples)
+        if given is not None:
+            return self.roi_head.image_work(self.extract_feat(batch_inputs), given)
+
+        def propose() -> List[dict]:
             x = self.extract_feat(batch_inputs)
-            rpn_results_list = (self._given_proposals(batch_data_samples)
-                                or self.rpn_head.predict(x, batch_data_samples, rescale=False))
-        views = [self.crop_geometry.view_of(image, sample) for image, sample in zip(batch_inputs, batch_data_samples)]
-        outputs = self.roi_head.predict(x, rpn_results_list, batch_data_samples, views)
-        for sample, (predictions, candidates) in zip(batch_data_samples, outputs):
+            rpn_results_list = self.rpn_head.predict(x, batch_data_samples, rescale=False)
+            return [dict(work.items()) for work in self.roi_head.image_work(x, rpn_results_list)]
+
+        return [InstanceData(**entry) for entry in self.cached_detections(batch_inputs, batch_data_samples, propose)]
+
+    def score_samples(self, head: torch.nn.Module, batch_inputs: Tensor, batch_data_samples: List[DetDataSample],
+                      works: List[InstanceData], rescale: bool = True) -> List[DetDataSample]:
+        """Fill ``pred_instances`` and ``candidates`` of every sample with ``head``'s answers from the samples'
+        :meth:`image_work`; returns the samples."""
+        self._check_texts(batch_data_samples)
+        geometry = self.geometry_for(head.encoder)
+        for image, sample, work in zip(batch_inputs, batch_data_samples, works):
+            predictions, candidates = head.score_image(self.crop_view(geometry, image, sample), work,
+                                                       sample.metainfo['texts'])
             if rescale:  # input pixels -> original image pixels
                 predictions.bboxes = to_original(predictions.bboxes, sample.metainfo['scale_factor'])
                 candidates.bboxes = to_original(candidates.bboxes, sample.metainfo['scale_factor'])
             sample.pred_instances = predictions
             sample.candidates = candidates
         return batch_data_samples
+
+    def build_scoring_module(self, model_cfg: dict, encoder: torch.nn.Module) -> torch.nn.Module:
+        """A head built from ``model_cfg['roi_head']['bbox_head']`` around an already built ``encoder``, with
+        this model's branch weights (a sweep point)."""
+        head_cfg = pop_iou_thresholds(dict(model_cfg['roi_head']['bbox_head']), self.roi_head.train_cfg)
+        head = MODELS.build(dict(head_cfg, encoder=encoder))
+        head.load_state_dict(self.roi_head.bbox_head.state_dict())
+        return head
 
     def _forward(self, batch_inputs: Tensor, batch_data_samples: List[DetDataSample]) -> Tuple:
         """Tensor mode: RPN outputs and the branch's outputs on the proposals."""

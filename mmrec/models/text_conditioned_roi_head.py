@@ -51,7 +51,7 @@ def sampled_gt_inds(result: SamplingResult) -> Tensor:
     return torch.cat([pos, pos.new_zeros(len(result.neg_priors))])
 
 
-def _pop_iou_thresholds(bbox_head: dict, train_cfg: Optional[dict]) -> dict:
+def pop_iou_thresholds(bbox_head: dict, train_cfg: Optional[dict]) -> dict:
     """``bbox_head`` without the former head settings ``pos_iou_thr``/``neg_iou_thr``: the branch is trained
     on the assigner's targets, so they must agree with ``train_cfg.assigner`` (else ``ValueError``)."""
     bbox_head = dict(bbox_head)
@@ -87,7 +87,7 @@ class TextConditionedRoIHead(BaseModule):
                  train_cfg: Optional[dict] = None, test_cfg: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
-        self.bbox_head = MODELS.build(_pop_iou_thresholds(bbox_head, train_cfg))
+        self.bbox_head = MODELS.build(pop_iou_thresholds(bbox_head, train_cfg))
         self.bbox_roi_extractor = MODELS.build(bbox_roi_extractor) if bbox_roi_extractor else None
         if self.bbox_head.with_branch and self.bbox_roi_extractor is None:
             raise ValueError('TextConditionedRoIHead: the head has a trainable branch, so bbox_roi_extractor '
@@ -151,11 +151,15 @@ class TextConditionedRoIHead(BaseModule):
 
         ``x`` (the neck's feature maps) is read only by the branch: ``None`` is enough for a head without one.
         """
+        works = self.image_work(x, rpn_results_list)
+        return [self.bbox_head.score_image(view, work, sample.metainfo['texts'])
+                for view, work, sample in zip(views, works, batch_data_samples)]
+
+    def image_work(self, x: Optional[Tuple[Tensor]], rpn_results_list: List[InstanceData]) -> List[InstanceData]:
+        """Per image, the head's scoring-independent work (``CLIPTextConditionedHead.image_work``): proposals,
+        objectness and, with the branch, its outputs on the proposals' RoI features."""
         roi_feats = [None] * len(rpn_results_list)
         if self.bbox_head.with_branch:
             boxes = [get_box_tensor(r.bboxes) for r in rpn_results_list]
             roi_feats = list(self._roi_features(x, boxes).split([len(b) for b in boxes]))
-        outputs = []
-        for view, proposals, feats, sample in zip(views, rpn_results_list, roi_feats, batch_data_samples):
-            outputs.append(self.bbox_head.predict_image(view, proposals, feats, sample.metainfo['texts']))
-        return outputs
+        return [self.bbox_head.image_work(proposals, feats) for proposals, feats in zip(rpn_results_list, roi_feats)]
