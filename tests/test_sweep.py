@@ -1,0 +1,132 @@
+"""tools/sweep.py: every point of a grid scored in one pass equals a separate evaluation of it, the expensive
+work runs once per image (once per distinct backbone / candidate set), 2 processes equal 1, and bad grid
+keys or values fail before any work, naming the key."""
+import json
+import os
+import os.path as osp
+import subprocess
+import sys
+
+import pytest
+from mmengine.config import Config
+
+from mmrec.engine.sweep import load_points, parse_grid, parse_value, split_top_level
+from test_rec_cache import METHOD1_CONFIG, METHOD2_CONFIG, evaluate, rec_config, setup  # noqa: F401 (fixture)
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+
+
+def config_file(setup, config: str, name: str) -> str:
+    """The tiny test config of ``config`` written to a file the tools read."""
+    cfg = rec_config(config, setup['data_root'], setup['clip_dir'], str(setup['root'] / 'unused'))
+    path = str(setup['root'] / f'{name}.py')
+    cfg.dump(path)
+    return path
+
+
+def sweep(load_tool, setup, config: str, grid, *extra: str, name: str = 'sweep'):
+    work_dir = str(setup['root'] / name)
+    arguments = [config_file(setup, config, name), setup['checkpoints'][config][0], '--work-dir', work_dir]
+    for entry in grid:
+        arguments += ['--grid', entry]
+    return load_tool('sweep').main(arguments + list(extra))
+
+
+def test_grid_values_parse_as_literals_with_brackets_kept_together():
+    assert split_top_level("['{}'],['a photo of {}.', 'x, y']") == ["['{}']", "['a photo of {}.', 'x, y']"]
+    assert [parse_value(v) for v in ('5', '0.5', 'None', 'true', 'crop+blur', '{}')] == [5, 0.5, None, True,
+                                                                                        'crop+blur', {}]
+    assert parse_grid(['model.scorer.top_k=5,10', "model.scorer.prompt_templates=['{}'],['a {}']"]) == {
+        'model.scorer.top_k': [5, 10], 'model.scorer.prompt_templates': [['{}'], ['a {}']]}
+
+
+def test_every_point_equals_its_separate_evaluation_method2(load_tool, setup):
+    grid = ['model.scorer.detector_score_weight=0.0,0.5', 'model.scorer.top_k=2,5']
+    results = sweep(load_tool, setup, METHOD2_CONFIG, grid, name='sweep_m2')
+
+    assert [dict(p) for p in results['points']] == [
+        {'model.scorer.detector_score_weight': w, 'model.scorer.top_k': k} for w in (0.0, 0.5) for k in (2, 5)]
+    for point, metrics in zip(results['points'], results['metrics']):
+        separate, _, _ = evaluate(setup, METHOD2_CONFIG, **point)
+        assert metrics == separate, point  # every metric, exactly
+    cache = results['cache']
+    num_images = cache.stats['detections']['computed']
+    assert num_images == 5  # the detector ran once per image for the 4 points
+    assert cache.stats['crops']['computed'] == 2 * num_images  # one crop batch per image and top_k
+    with open(results['files']['json']) as file:
+        assert [row['metrics'] for row in json.load(file)] == results['metrics']
+    with open(results['files']['csv']) as file:
+        assert len(file.read().strip().splitlines()) == 1 + 4
+
+
+def test_every_point_equals_its_separate_evaluation_method1(load_tool, setup):
+    results = sweep(load_tool, setup, METHOD1_CONFIG, ['model.roi_head.bbox_head.clip_weight=0.3,0.9'],
+                    name='sweep_m1')
+    for point, metrics in zip(results['points'], results['metrics']):
+        separate, _, _ = evaluate(setup, METHOD1_CONFIG, **point)
+        assert metrics == separate, point
+    assert results['cache'].stats['detections']['computed'] == 3  # the val images, once each
+
+
+def test_another_backbone_is_computed_once_and_the_detections_are_shared(load_tool, setup):
+    grid = [f"model.scorer.encoder.name_or_path={setup['clip_dir']},{setup['other_clip']}",
+            'model.scorer.detector_score_weight=0.0,0.3']
+    results = sweep(load_tool, setup, METHOD2_CONFIG, grid, name='sweep_backbones')
+    cache = results['cache']
+    assert cache.stats['detections']['computed'] == 5
+    assert cache.stats['crops']['computed'] == 2 * 5  # once per image and backbone, for both weights
+    for point, metrics in zip(results['points'][2:], results['metrics'][2:]):  # the other backbone's points
+        clip_dir = point['model.scorer.encoder.name_or_path']
+        separate, _, _ = evaluate(setup, METHOD2_CONFIG, clip_dir=clip_dir,
+                                  **{'model.scorer.detector_score_weight': point['model.scorer.detector_score_weight']})
+        assert metrics == separate
+
+
+def test_two_processes_equal_one(load_tool, setup):
+    grid = ['model.scorer.detector_score_weight=0.0,0.5', 'model.scorer.top_k=2,5']
+    single = sweep(load_tool, setup, METHOD2_CONFIG, grid, name='sweep_single')
+    work_dir = str(setup['root'] / 'sweep_dist')
+    port = str(29500 + (os.getpid() + 7) % 1000)
+    command = [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node=2', f'--master_port={port}',
+               'tools/sweep.py', config_file(setup, METHOD2_CONFIG, 'sweep_dist'),
+               setup['checkpoints'][METHOD2_CONFIG][0], '--launcher', 'pytorch', '--work-dir', work_dir,
+               '--cfg-options', 'env_cfg.dist_cfg.backend=gloo']
+    for entry in grid:
+        command += ['--grid', entry]
+    proc = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-5000:]
+    written = [osp.join(folder, 'sweep.json') for folder, _, names in os.walk(work_dir) if 'sweep.json' in names]
+    assert len(written) == 1
+    with open(written[0]) as file:
+        dist = json.load(file)
+    assert [row['point'] for row in dist] == single['points']
+    for row, metrics in zip(dist, single['metrics']):
+        assert row['metrics'].keys() == metrics.keys()
+        for key in metrics:
+            assert row['metrics'][key] == pytest.approx(metrics[key], abs=1e-6), key
+
+
+@pytest.mark.parametrize('entry, message', [
+    ('model.scorer.topk=5,10', 'model.scorer.topk: not in the config'),
+    ('model.scorer.top_k=five', "model.scorer.top_k: value 'five' is a str, but the config's model.scorer.top_k "
+                                'is a int'),
+    ('model.scorer.detector_score_weight=0.1,high', 'model.scorer.detector_score_weight: value'),
+    ('model.scorer.crop_mode=3', 'model.scorer.crop_mode: value 3 is a int'),
+    ('test_dataloader.batch_size=2', 'test_dataloader.batch_size: a sweep varies model settings only'),
+    ('model.scorer.top_k', 'expected KEY=V1,V2'),
+])
+def test_a_bad_grid_fails_before_any_work_naming_the_key(load_tool, setup, entry, message):
+    work_dir = setup['root'] / 'bad_grid'
+    with pytest.raises(ValueError, match=message.replace('(', r'\(').replace('+', r'\+')):
+        load_tool('sweep').main([config_file(setup, METHOD2_CONFIG, 'bad'), setup['checkpoints'][METHOD2_CONFIG][0],
+                                 '--work-dir', str(work_dir), '--grid', entry])
+    assert not work_dir.exists()  # no runner was built
+
+
+def test_a_constructor_default_can_be_swept_and_zip_pairs_values(setup):
+    cfg = Config.fromfile(config_file(setup, METHOD2_CONFIG, 'defaults'))
+    points, keys = load_points(cfg, ['model.scorer.context_ratio=0.1,0.3', 'model.scorer.top_k=3,4'], zip_values=True)
+    assert points == [{'model.scorer.context_ratio': 0.1, 'model.scorer.top_k': 3},
+                      {'model.scorer.context_ratio': 0.3, 'model.scorer.top_k': 4}]
+    with pytest.raises(ValueError, match='--zip needs as many values'):
+        load_points(cfg, ['model.scorer.context_ratio=0.1,0.3', 'model.scorer.top_k=3'], zip_values=True)
