@@ -128,7 +128,7 @@ def test_benchmark_tool_prints_the_figures_as_a_last_json_line(capsys, repo_root
     tool = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(tool)
     tool.main(['--tiny', '--num-images', '1', '--expressions-per-image', '2', '--top-k', '3',
-               '--clip-batch', '4', '--threads', '1'])
+               '--clip-batch', '4', '--threads', '1', '--sweep-images', '2'])
     lines = capsys.readouterr().out.strip().splitlines()
     figures = json.loads(lines[-1])
     for key in ('m2_speedup', 'm1_speedup', 'clip_roofline_fraction', 'm2_agreement', 'm1_agreement',
@@ -143,3 +143,16 @@ def test_benchmark_tool_prints_the_figures_as_a_last_json_line(capsys, repo_root
         assert figures[key] in (0.0, 0.5, 1.0)  # two expressions
     assert figures['m2_speedup'] == pytest.approx(figures['m2_naive_seconds'] / figures['m2_seconds'])
     assert any(line.startswith('method 2') for line in lines) and any('of peak' in line for line in lines)
+    # the research loop: 8 scoring points in one pass give the 8 separate evaluations' metrics exactly
+    assert figures['sweep_points'] == 8 and figures['sweep_max_metric_diff'] == 0
+    assert figures['sweep_speedup'] == pytest.approx(figures['sweep_separate_seconds'] / figures['sweep_seconds'])
+    assert figures['cache_same_metrics'] is True and figures['cache_speedup'] > 0
+    assert any('8-point scoring sweep' in line for line in lines)
+
+
+def test_benchmark_sweep_part_alone_measures_method_1_too(capsys, load_tool):
+    load_tool('benchmark').main(['--tiny', '--parts', 'sweep', '--sweep-methods', '1', '--sweep-images', '1',
+                                 '--threads', '1'])
+    figures = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert figures['m1_sweep_points'] == 8 and figures['m1_sweep_max_metric_diff'] == 0
+    assert 'm2_speedup' not in figures and 'sweep_speedup' not in figures

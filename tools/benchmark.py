@@ -4,11 +4,14 @@ On a RefCOCO-shaped synthetic workload (COCO-sized images, 7 expressions per ima
 random weights (CLIP ViT-B/32 geometry, Faster R-CNN R50-FPN; speed does not depend on the weights), it times
 method 2 and method 1 (local search on) as mmrec runs them and as the naive reference does (detector per
 expression, PIL crops encoded box by box), checks that both choose the same boxes, and measures the CLIP
-image encoder against the machine's matmul peak. The last line printed is JSON with all the figures.
+image encoder against the machine's matmul peak; then (``--parts sweep``) an 8-point scoring sweep through
+tools/sweep.py's code path against 8 separate evaluations, and a second cached tools/test.py run against the
+first (mmrec/benchmark/sweep.py). The last line printed is JSON with all the figures.
 
     python tools/benchmark.py                                  # CPU, float32, 2 images (a few minutes)
     python tools/benchmark.py --device cuda --num-images 50    # on a GPU (CLIP under float16 autocast)
     python tools/benchmark.py --methods 2 --top-k 20 --dtype bfloat16
+    python tools/benchmark.py --parts sweep --sweep-methods 2 1   # only the sweep and cache measurement
 """
 import argparse
 import json
@@ -48,6 +51,13 @@ def parse_args(argv=None) -> BenchmarkSettings:
                         help="initializer_factor of the random CLIP (1: transformers' default; see "
                              'mmrec/benchmark/models.py): sets how far apart the candidates scores are, '
                              'hence how robust the agreement is, not the speed')
+    parser.add_argument('--parts', nargs='+', default=list(defaults.parts), choices=['speed', 'sweep'],
+                        help='speed: mmrec against the naive pipelines; sweep: a scoring sweep against separate '
+                        'evaluations and a cached test run')
+    parser.add_argument('--sweep-methods', type=int, nargs='+', default=list(defaults.sweep_methods), choices=[1, 2],
+                        help='methods of the sweep measurement')
+    parser.add_argument('--sweep-images', type=int, default=defaults.sweep_images,
+                        help="images of the sweep measurement's data set")
     parser.add_argument('--tiny', action='store_true', help='tiny models and images (smoke test only)')
     parser.add_argument('--seed', type=int, default=defaults.seed)
     args = parser.parse_args(argv)
@@ -55,17 +65,28 @@ def parse_args(argv=None) -> BenchmarkSettings:
                              expressions_per_image=args.expressions_per_image, top_k=args.top_k,
                              image_batch=args.image_batch, clip_batch=args.clip_batch, threads=args.threads,
                              methods=tuple(args.methods), resample=args.resample, crop_source=args.crop_source,
-                             clip_init_factor=args.clip_init_factor, tiny=args.tiny, seed=args.seed)
+                             clip_init_factor=args.clip_init_factor, tiny=args.tiny, seed=args.seed,
+                             parts=tuple(args.parts), sweep_methods=tuple(args.sweep_methods),
+                             sweep_images=args.sweep_images)
 
 
 def format_report(results: dict) -> str:
-    """The human-readable table printed before the JSON line."""
+    """The human-readable report printed before the JSON line."""
     lines = [f"device: {results['device']} ({results['device_name']}), {results['threads']} threads, "
-             f"{results['dtype']}{', TINY models' if results['tiny'] else ''}; mmrec crops from the "
-             f"{results['crop_source']} image, naive crops {results['resample']}",
-             f"workload: {results['num_images']} images x {results['expressions_per_image']} expressions "
-             f"(+1 warm-up image), K={results['top_k']}, load average at start "
-             f"{results['load_average'][0]:.2f}, at end {results['load_average_end'][0]:.2f}",
+             f"{results['dtype']}{', TINY models' if results['tiny'] else ''}; load average at start "
+             f"{results['load_average'][0]:.2f}, at end {results['load_average_end'][0]:.2f}"]
+    if 'speed' in results['parts']:
+        lines += [''] + speed_report(results)
+    if 'sweep' in results['parts']:
+        lines += [''] + sweep_report(results)
+    lines += ['', f"peak memory: {results['peak_memory_mb']:.0f} MiB"]
+    return '\n'.join(lines)
+
+
+def speed_report(results: dict) -> list:
+    lines = [f"mmrec crops from the {results['crop_source']} image, naive crops {results['resample']}; workload: "
+             f"{results['num_images']} images x {results['expressions_per_image']} expressions (+1 warm-up image), "
+             f"K={results['top_k']}",
              '',
              f"{'':10} {'mmrec expr/s':>13} {'naive expr/s':>13} {'ours/naive':>11} {'same box':>9} "
              f"{'IoU>=0.5':>9} {'crops/img':>10} {'naive crops/img':>16} {'detector s':>11}"]
@@ -84,9 +105,23 @@ def format_report(results: dict) -> str:
               f"CLIP image encoder: {results['clip_crops_per_s']:.1f} crops/s (batch {results['clip_batch']}) x "
               f"{results['clip_gflop_per_crop']:.2f} GFLOP = {results['clip_achieved_gflops']:.1f} GFLOP/s; "
               f"matmul peak {results['matmul_peak_gflops']:.1f} GFLOP/s ({results['matmul_dtype']}): "
-              f"{100 * results['clip_roofline_fraction']:.0f}% of peak",
-              f"peak memory: {results['peak_memory_mb']:.0f} MiB"]
-    return '\n'.join(lines)
+              f"{100 * results['clip_roofline_fraction']:.0f}% of peak"]
+    return lines
+
+
+def sweep_report(results: dict) -> list:
+    lines = [f"research loop on {results['sweep_images']} synthetic images:"]
+    for method in results['sweep_methods']:
+        prefix = 'sweep' if method == 2 else 'm1_sweep'
+        lines.append(f"method {method}: {results[f'{prefix}_points']}-point scoring sweep "
+                     f"{results[f'{prefix}_seconds']:.1f} s, {results[f'{prefix}_points']} separate evaluations "
+                     f"{results[f'{prefix}_separate_seconds']:.1f} s: {results[f'{prefix}_speedup']:.2f}x, largest "
+                     f"metric difference {results[f'{prefix}_max_metric_diff']:g}")
+    if 'cache_speedup' in results:
+        lines.append(f"tools/test.py --cache-dir, method 2: first run {results['cache_first_seconds']:.1f} s, second "
+                     f"{results['cache_second_seconds']:.1f} s: {results['cache_speedup']:.2f}x, same metrics: "
+                     f"{results['cache_same_metrics']}")
+    return lines
 
 
 def main(argv=None) -> dict:

@@ -55,6 +55,10 @@ class BenchmarkSettings:
         clip_init_factor: ``initializer_factor`` of the random CLIP (see :mod:`mmrec.benchmark.models`).
         tiny: tiny models and small images (a smoke run for tests; the timings mean nothing).
         seed: of the workload and the random weights.
+        parts: ``'speed'`` (mmrec against the naive pipelines, the CLIP roofline) and / or ``'sweep'`` (a
+            scoring sweep against separate evaluations and a cached test run, :mod:`mmrec.benchmark.sweep`).
+        sweep_methods: methods of the sweep measurement (the cached test run uses method 2).
+        sweep_images: images of the sweep measurement's data set.
     """
 
     device: str = 'cpu'
@@ -73,6 +77,9 @@ class BenchmarkSettings:
     clip_init_factor: float = CLIP_INIT_FACTOR
     tiny: bool = False
     seed: int = 0
+    parts: Sequence[str] = ('speed', 'sweep')
+    sweep_methods: Sequence[int] = (2, )
+    sweep_images: int = 3
 
 
 def autocast_factory(device: str, dtype: str) -> Callable[[], ContextManager]:
@@ -232,12 +239,28 @@ def run_benchmark(settings: BenchmarkSettings) -> Dict[str, object]:
     unknown = [m for m in settings.methods if m not in (1, 2)]
     if unknown or not settings.methods:
         raise ValueError(f'methods must be a non-empty subset of (1, 2), got {settings.methods}')
+    unknown_parts = [part for part in settings.parts if part not in ('speed', 'sweep')]
+    if unknown_parts or not settings.parts:
+        raise ValueError(f"parts must be a non-empty subset of ('speed', 'sweep'), got {settings.parts}")
+    results: Dict[str, object] = dict(asdict(settings), methods=list(settings.methods), parts=list(settings.parts),
+                                      sweep_methods=list(settings.sweep_methods), threads=torch.get_num_threads(),
+                                      device_name=describe_device(settings.device),
+                                      load_average=list(os.getloadavg()))
+    if 'speed' in settings.parts:
+        results.update(measure_speed(settings))
+    if 'sweep' in settings.parts:
+        from .sweep import run_sweep_benchmark
+        results.update(run_sweep_benchmark(settings))
+    results['peak_memory_mb'] = peak_memory_mb(settings.device)
+    results['load_average_end'] = list(os.getloadavg())
+    return results
+
+
+def measure_speed(settings: BenchmarkSettings) -> Dict[str, object]:
+    """mmrec against the naive pipelines for ``settings.methods``, and the CLIP encoder's efficiency."""
     workload = make_workload(settings.num_images + 1, settings.expressions_per_image, seed=settings.seed)
     warmup, images = workload[0], workload[1:]
-    results: Dict[str, object] = dict(asdict(settings), methods=list(settings.methods),
-                                      threads=torch.get_num_threads(), device_name=describe_device(settings.device),
-                                      num_expressions=sum(len(image.texts) for image in images),
-                                      load_average=list(os.getloadavg()))
+    results: Dict[str, object] = dict(num_expressions=sum(len(image.texts) for image in images))
     clip_dir = tempfile.mkdtemp(prefix='mmrec-benchmark-clip-')
     try:
         save_random_clip(clip_dir, VOCABULARY, tiny=settings.tiny, seed=settings.seed,
@@ -252,8 +275,6 @@ def run_benchmark(settings: BenchmarkSettings) -> Dict[str, object]:
         results.update(clip_efficiency(encoder, settings))
     finally:
         shutil.rmtree(clip_dir, ignore_errors=True)
-    results['peak_memory_mb'] = peak_memory_mb(settings.device)
-    results['load_average_end'] = list(os.getloadavg())
     return results
 
 
