@@ -11,7 +11,7 @@ import torch
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
-from mmrec.cache import RECCache, attach_cache, open_cache
+from mmrec.cache import RECCache, attach_cache
 from mmrec.cache.store import MANIFEST_NAME, CorruptEntry, EntryStore, decode_entry, encode_entry
 from mmrec.datasets.synthetic import generate_synthetic_refer, synthetic_vocabulary
 from mmrec.engine import RECCacheHook, add_rec_cache_hook

@@ -29,7 +29,7 @@ from mmengine.logging import print_log
 from torch import Tensor
 
 from ..version import __version__
-from .keys import canonical, digest, module_fingerprint, plain, simple_attributes, tensor_digest
+from .keys import digest, module_fingerprint, plain, simple_attributes, tensor_digest
 from .store import CACHE_FORMAT_VERSION, EntryStore
 
 #: Metainfo keys of a sample that identify its image and how it was resized for the detector.
@@ -231,9 +231,9 @@ class CropCache:
 
 
 def log_summary(cache: Optional[RECCache]) -> None:
+    """Log :meth:`RECCache.summary` (nothing without a cache)."""
     if cache is not None:
         print_log(cache.summary(), logger='current', level=logging.INFO)
 
 
-__all__ = ['RECCache', 'DetectionCache', 'CropCache', 'detector_digest', 'image_meta', 'without_keys',
-           'log_summary', 'canonical']
+__all__ = ['RECCache', 'DetectionCache', 'CropCache', 'detector_digest', 'image_meta', 'without_keys', 'log_summary']
