@@ -50,15 +50,16 @@ def without_keys(config: dict, dotted_keys: Iterable[str]) -> dict:
     return config
 
 
-def detector_digest(model: torch.nn.Module, model_cfg: dict) -> str:
+def detector_digest(model: torch.nn.Module, model_cfg: dict, weights: bool = True) -> str:
     """What decides a REC detector's candidates: its config without the scoring keys it declares
     (``CACHE_SCORING_KEYS``), the content of its weights outside its scoring modules
-    (``CACHE_SCORING_MODULES``), its class, mmrec's version and the cache format."""
+    (``CACHE_SCORING_MODULES``; left out with ``weights=False``), its class, mmrec's version and the cache
+    format."""
     scoring_keys = getattr(model, 'CACHE_SCORING_KEYS', ())
     scoring_modules = getattr(model, 'CACHE_SCORING_MODULES', ())
     return digest(dict(cls=f'{type(model).__module__}.{type(model).__qualname__}',
                        config=without_keys(model_cfg, scoring_keys),
-                       weights=module_fingerprint(model, skip_prefixes=scoring_modules),
+                       weights=module_fingerprint(model, skip_prefixes=scoring_modules) if weights else None,
                        mmrec=__version__, format=CACHE_FORMAT_VERSION))
 
 
@@ -90,9 +91,11 @@ class RECCache:
         its plain settings and the content of its weights (computed once per encoder object)."""
         identity = self._encoder_ids.get(encoder)
         if identity is None:
+            # in memory only, the entries die with the run, as the encoder object does: no need to hash weights
+            weights = module_fingerprint(encoder) if self.store is not None else f'object {id(encoder)}'
             identity = digest(dict(cls=f'{type(encoder).__module__}.{type(encoder).__qualname__}',
                                    config=self._encoder_configs.get(encoder), settings=simple_attributes(encoder),
-                                   weights=module_fingerprint(encoder)))
+                                   weights=weights))
             self._encoder_ids[encoder] = identity
         return identity
 
@@ -130,6 +133,8 @@ class RECCache:
     # -- per model / per image ----------------------------------------------------------------------------
     def detections_of(self, model: torch.nn.Module, model_cfg: dict) -> 'DetectionCache':
         """The detections cache of ``model`` built from ``model_cfg`` (see :func:`detector_digest`)."""
+        if self.store is None:  # in memory only: the model object identifies its weights for the run
+            return DetectionCache(self, digest(detector_digest(model, model_cfg, weights=False), id(model)))
         return DetectionCache(self, detector_digest(model, model_cfg))
 
     def crops(self) -> 'CropCache':

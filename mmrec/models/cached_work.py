@@ -18,7 +18,9 @@ runs step 1 once per image and step 2 once per grid point, each point with a sco
   detector-side key, and what a sweep may vary without running the detector again);
 - ``CACHE_SCORING_MODULES``: names of the sub-modules whose weights only the scoring step uses;
 - ``SCORING_MODULE`` / ``SCORING_ENCODER``: where its scoring module and that module's encoder are (attribute
-  path on the model, which is also the config key under ``model``).
+  path on the model, which is also the config key under ``model``);
+- ``TEXT_INDEPENDENT_KEYS``: keys of the scoring module's config that do not change which texts it encodes,
+  in which calls (sweep points differing only in them share their text embeddings).
 """
 from dataclasses import replace
 from typing import Callable, Dict, List, Optional, Sequence
@@ -41,6 +43,7 @@ class CachedWorkMixin:
     CACHE_SCORING_MODULES: Sequence[str] = ()
     SCORING_MODULE: str = ''
     SCORING_ENCODER: str = ''
+    TEXT_INDEPENDENT_KEYS: Sequence[str] = ()
 
     rec_cache = None
     detection_cache = None

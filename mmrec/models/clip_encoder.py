@@ -24,6 +24,7 @@ test doubles (``mmrec.testing.encoders``) with embeddings known in closed form, 
 crop path. :class:`~mmrec.models.encoder_ensemble.EncoderEnsemble` combines several encoders behind the same
 interface. An encoder's logits are ``logit_scale * cosine + logit_bias`` (:attr:`BaseCLIPEncoder.logit_scale`).
 """
+import logging
 import os
 import os.path as osp
 from abc import ABCMeta, abstractmethod
@@ -33,6 +34,7 @@ from typing import Callable, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
+from mmengine.logging import print_log
 from mmengine.model import BaseModule
 from mmdet.registry import MODELS
 from torch import Tensor
@@ -88,6 +90,7 @@ class BaseCLIPEncoder(BaseModule, metaclass=ABCMeta):
         self.register_buffer('image_std', torch.tensor(image_std, dtype=torch.float32).view(1, 3, 1, 1),
                              persistent=False)
         self._text_cache: 'OrderedDict[str, Tensor]' = OrderedDict()
+        self._text_cache_read_only = False
 
     # -- what subclasses implement ------------------------------------------------------------------------
     @abstractmethod
@@ -109,6 +112,11 @@ class BaseCLIPEncoder(BaseModule, metaclass=ABCMeta):
         texts = [str(text) for text in texts]
         missing = [text for text in dict.fromkeys(texts) if text not in self._text_cache]
         fresh = {}
+        if missing and self._text_cache_read_only:
+            print_log(f'{type(self).__name__}: {len(missing)} text(s) missing from a read-only text cache (a sweep '
+                      'point whose text calls differ from those of the point filling it): encoded now; its numbers '
+                      'may differ from a separate evaluation by float rounding', logger='current',
+                      level=logging.WARNING)
         if missing:
             fresh = dict(zip(missing, F.normalize(self._embed_texts(missing).float(), dim=-1)))
         out = []
@@ -116,9 +124,10 @@ class BaseCLIPEncoder(BaseModule, metaclass=ABCMeta):
             embedding = fresh.get(text)
             if embedding is None:
                 embedding = self._text_cache[text]
-                self._text_cache.move_to_end(text)
+                if not self._text_cache_read_only:
+                    self._text_cache.move_to_end(text)
             out.append(embedding.to(self.device))
-        if self.text_cache_size > 0:
+        if self.text_cache_size > 0 and not self._text_cache_read_only:
             self._text_cache.update(fresh)
             while len(self._text_cache) > self.text_cache_size:
                 self._text_cache.popitem(last=False)
@@ -163,14 +172,17 @@ class BaseCLIPEncoder(BaseModule, metaclass=ABCMeta):
     def clear_text_cache(self) -> None:
         self._text_cache.clear()
 
-    def swap_text_cache(self, cache: 'OrderedDict[str, Tensor]') -> 'OrderedDict[str, Tensor]':
+    def swap_text_cache(self, cache: 'OrderedDict[str, Tensor]', read_only: bool = False
+                        ) -> 'OrderedDict[str, Tensor]':
         """Use ``cache`` (string -> embedding) as the text cache from now on; returns the one used so far.
+        ``read_only``: look strings up without adding or reordering (misses are encoded and not kept).
 
         Which strings a batch of the text tower holds changes their embeddings by float rounding; a sweep gives
-        each of its points its own cache, so that every point encodes its texts in the batches a separate
-        evaluation of it would.
+        each group of points that make the same text calls one cache, filled by the first of them (the others
+        read it), so that every point gets its texts encoded in the batches a separate evaluation would use.
         """
         previous, self._text_cache = self._text_cache, cache
+        self._text_cache_read_only = bool(read_only)
         return previous
 
     # -- how similarities become logits -------------------------------------------------------------------

@@ -48,6 +48,8 @@ class RECTwoStageDetector(CachedWorkMixin, TwoStageDetector):
     CACHE_SCORING_MODULES = ('scorer.', )
     SCORING_MODULE = 'scorer'
     SCORING_ENCODER = 'scorer.encoder'
+    # (not top_k: with spatial reasoning, the number of candidates can decide which phrases are encoded)
+    TEXT_INDEPENDENT_KEYS = ('crop_mode', 'context_ratio', 'blur_sigma', 'detector_score_weight')
 
     def __init__(self, backbone: ConfigType, rpn_head: ConfigType, roi_head: ConfigType, train_cfg: ConfigType,
                  test_cfg: ConfigType, scorer: ConfigType, neck: OptConfigType = None,

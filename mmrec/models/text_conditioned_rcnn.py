@@ -59,6 +59,8 @@ class TextConditionedRCNN(CachedWorkMixin, TwoStageDetector):
     CACHE_SCORING_MODULES = ('roi_head.bbox_head.encoder.', )
     SCORING_MODULE = 'roi_head.bbox_head'
     SCORING_ENCODER = 'roi_head.bbox_head.encoder'
+    TEXT_INDEPENDENT_KEYS = ('local_search', 'crop_mode', 'context_ratio', 'refine_boxes', 'bbox_coder',
+                             'temperature')
 
     def __init__(self, backbone: ConfigType, rpn_head: ConfigType, roi_head: ConfigType, train_cfg: ConfigType,
                  test_cfg: ConfigType, neck: OptConfigType = None, data_preprocessor: OptConfigType = None,

@@ -7,8 +7,10 @@ per batch; each point has its own scoring module (``build_scoring_module``: meth
 sharing the encoder of every other point with the same encoder config, and is scored with the model's
 ``score_samples`` -- the code ``predict`` runs -- through one :class:`~mmrec.cache.RECCache`, so the crops of a
 batch of boxes are encoded once for all points that ask for them (and read from ``--cache-dir`` when it has
-them). Each point keeps its own text cache, so its texts are encoded in the batches a separate evaluation would
-use: its metrics equal a separate evaluation's exactly.
+them). Texts: points whose scoring configs differ only in the detector's ``TEXT_INDEPENDENT_KEYS`` make the
+same text-encoder calls; they share one text cache, filled by the first of them in each batch and read (not
+changed) by the others, and other points have their own: every point's texts are encoded in the batches a
+separate evaluation would use, so its metrics equal a separate evaluation's exactly.
 """
 import copy
 import logging
@@ -35,20 +37,23 @@ def _log(message: str, level: int = logging.INFO) -> None:
 
 @dataclass
 class SweepPoint:
-    """One grid point: its settings, config, scoring module, evaluator and own text caches."""
+    """One grid point: its settings, config, scoring module, evaluator and text caches (shared with the points
+    of the same text calls; ``reads_texts``: another point fills them)."""
 
     settings: Point
     cfg: Config
     scoring: Optional[torch.nn.Module] = None
     evaluator: object = None
     text_caches: Dict[int, 'OrderedDict'] = field(default_factory=dict)
+    reads_texts: bool = False
     metrics: Dict[str, float] = field(default_factory=dict)
 
     @contextmanager
     def own_text_caches(self) -> Iterator[None]:
         """Give every encoder of the point's scoring module this point's text cache while it scores."""
         encoders = [module for module in self.scoring.modules() if isinstance(module, BaseCLIPEncoder)]
-        previous = [encoder.swap_text_cache(self.text_caches.setdefault(id(encoder), OrderedDict()))
+        previous = [encoder.swap_text_cache(self.text_caches.setdefault(id(encoder), OrderedDict()),
+                                            read_only=self.reads_texts)
                     for encoder in encoders]
         try:
             yield
@@ -128,8 +133,20 @@ class SweepEvaluation:
             point.evaluator = runner.build_evaluator(copy.deepcopy(self.cfg.test_evaluator))
             group.points.append(point)
         self.groups = [group for group in groups.values() if group.points]
+        self._share_text_caches(base)
         for group in self.groups:
             attach_cache(group.model, self.cache, group.cfg.model)
+
+    def _share_text_caches(self, base: torch.nn.Module) -> None:
+        """Points whose scoring configs differ only in ``TEXT_INDEPENDENT_KEYS`` share text caches: the first in
+        processing order fills them, the others read them."""
+        leaders: Dict[str, SweepPoint] = {}
+        for point in (point for group in self.groups for point in group.points):
+            scoring_cfg = config_at(point.cfg.model, base.SCORING_MODULE)
+            signature = canonical(without_keys(scoring_cfg, base.TEXT_INDEPENDENT_KEYS))
+            leader = leaders.setdefault(signature, point)
+            if leader is not point:
+                point.text_caches, point.reads_texts = leader.text_caches, True
 
     def _load_model(self, cfg: Config, device: torch.device) -> torch.nn.Module:
         """A model of another detector-side config, with the base config's checkpoint."""
