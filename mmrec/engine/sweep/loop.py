@@ -138,15 +138,15 @@ class SweepEvaluation:
             attach_cache(group.model, self.cache, group.cfg.model)
 
     def _share_text_caches(self, base: torch.nn.Module) -> None:
-        """Points whose scoring configs differ only in ``TEXT_INDEPENDENT_KEYS`` share text caches: the first in
-        processing order fills them, the others read them."""
-        leaders: Dict[str, SweepPoint] = {}
-        for point in (point for group in self.groups for point in group.points):
-            scoring_cfg = config_at(point.cfg.model, base.SCORING_MODULE)
-            signature = canonical(without_keys(scoring_cfg, base.TEXT_INDEPENDENT_KEYS))
-            leader = leaders.setdefault(signature, point)
-            if leader is not point:
-                point.text_caches, point.reads_texts = leader.text_caches, True
+        """Points of one group whose scoring configs differ only in ``TEXT_INDEPENDENT_KEYS`` share text caches:
+        the first in processing order fills them, the others read them."""
+        for group in self.groups:
+            leaders: Dict[str, SweepPoint] = {}
+            for point in group.points:
+                scoring_cfg = config_at(point.cfg.model, base.SCORING_MODULE)
+                leader = leaders.setdefault(canonical(without_keys(scoring_cfg, base.TEXT_INDEPENDENT_KEYS)), point)
+                if leader is not point:
+                    point.text_caches, point.reads_texts = leader.text_caches, True
 
     def _load_model(self, cfg: Config, device: torch.device) -> torch.nn.Module:
         """A model of another detector-side config, with the base config's checkpoint."""
