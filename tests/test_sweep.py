@@ -130,3 +130,13 @@ def test_a_constructor_default_can_be_swept_and_zip_pairs_values(setup):
                       {'model.scorer.context_ratio': 0.3, 'model.scorer.top_k': 4}]
     with pytest.raises(ValueError, match='--zip needs as many values'):
         load_points(cfg, ['model.scorer.context_ratio=0.1,0.3', 'model.scorer.top_k=3'], zip_values=True)
+
+
+def test_the_zero_shot_scoring_options_are_sweepable(load_tool, setup):
+    grid = ["model.scorer.score_subtraction=None,{'num_texts': 4}", 'model.scorer.crop_mode=crop,crop+circle']
+    results = sweep(load_tool, setup, METHOD2_CONFIG, grid, name='sweep_zero_shot')
+    assert len(results['points']) == 4
+    for point, metrics in zip(results['points'], results['metrics']):
+        separate, _, _ = evaluate(setup, METHOD2_CONFIG, **point)
+        assert metrics == separate, point
+    assert results['cache'].stats['detections']['computed'] == 5

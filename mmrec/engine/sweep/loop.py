@@ -71,6 +71,19 @@ class SweepGroup:
     points: List[SweepPoint] = field(default_factory=list)
 
 
+def hand_expression_bank(modules: List[torch.nn.Module], dataset) -> None:
+    """What :class:`~mmrec.engine.ExpressionBankHook` does before a test loop, for the points' scoring modules:
+    the data set's expressions to every sub-module that draws a score-subtraction bank from them."""
+    from ..expression_bank_hook import dataset_expressions
+
+    takers = [module for scoring in modules for module in scoring.modules()
+              if getattr(module, 'needs_expression_bank', False)]
+    if takers:
+        expressions = dataset_expressions(dataset)
+        for module in takers:
+            module.set_expression_bank(expressions, f'the test data set ({type(dataset).__name__})')
+
+
 def unwrap(model: torch.nn.Module) -> torch.nn.Module:
     return model.module if is_model_wrapper(model) else model
 
@@ -168,6 +181,7 @@ class SweepEvaluation:
         points = [point for group in self.groups for point in group.points]
         for point in points:
             point.evaluator.dataset_meta = dataset_meta
+        hand_expression_bank([point.scoring for point in points], dataloader.dataset)
         _log(f'{len(points)} point(s) in {len(self.groups)} detector group(s), {len(dataloader)} batch(es) on this '
              f'process; cache: {self.cache.store.root if self.cache.store else "memory only"}')
         interval = max(1, int(self.cfg.get('default_hooks', {}).get('logger', {}).get('interval', 50)))
