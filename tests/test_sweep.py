@@ -16,17 +16,18 @@ from test_rec_cache import METHOD1_CONFIG, METHOD2_CONFIG, evaluate, rec_config,
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 
-def config_file(setup, config: str, name: str) -> str:
-    """The tiny test config of ``config`` written to a file the tools read."""
-    cfg = rec_config(config, setup['data_root'], setup['clip_dir'], str(setup['root'] / 'unused'))
+def config_file(setup, config: str, name: str, **options) -> str:
+    """The tiny test config of ``config`` (with ``--cfg-options``-style ``options``) written to a file the tools
+    read."""
+    cfg = rec_config(config, setup['data_root'], setup['clip_dir'], str(setup['root'] / 'unused'), **options)
     path = str(setup['root'] / f'{name}.py')
     cfg.dump(path)
     return path
 
 
-def sweep(load_tool, setup, config: str, grid, *extra: str, name: str = 'sweep'):
+def sweep(load_tool, setup, config: str, grid, *extra: str, name: str = 'sweep', options=None):
     work_dir = str(setup['root'] / name)
-    arguments = [config_file(setup, config, name), setup['checkpoints'][config][0], '--work-dir', work_dir]
+    arguments = [config_file(setup, config, name, **(options or {})), setup['checkpoints'][config][0], '--work-dir', work_dir]
     for entry in grid:
         arguments += ['--grid', entry]
     return load_tool('sweep').main(arguments + list(extra))
@@ -57,6 +58,33 @@ def test_every_point_equals_its_separate_evaluation_method2(load_tool, setup):
         assert [row['metrics'] for row in json.load(file)] == results['metrics']
     with open(results['files']['csv']) as file:
         assert len(file.read().strip().splitlines()) == 1 + 4
+
+
+def test_detector_side_points_are_reported_under_their_own_settings_without_init_weights(load_tool, setup,
+                                                                                        monkeypatch):
+    """max_per_img=1 is another detector group than the base config's 100, processed after it: every point's
+    metrics must still be reported under its own settings. The backbone's ``Pretrained`` init weights do not
+    exist: the group's model is loaded as tools/test.py loads one (checkpoint only, no ``init_weights``)."""
+    missing = str(setup['root'] / 'no_such_dir' / 'resnet18.pth')
+    options = {'model.backbone.init_cfg': dict(_delete_=True, type='Pretrained', checkpoint=missing)}
+
+    def no_network(*args, **kwargs):
+        raise AssertionError('the sweep reached for the network')
+
+    monkeypatch.setattr('urllib.request.urlopen', no_network)
+    grid = ['model.test_cfg.rcnn.max_per_img=1,100', 'model.scorer.top_k=2,5']
+    results = sweep(load_tool, setup, METHOD2_CONFIG, grid, name='sweep_detector_side', options=options)
+
+    assert [dict(p) for p in results['points']] == [
+        {'model.test_cfg.rcnn.max_per_img': m, 'model.scorer.top_k': k} for m in (1, 100) for k in (2, 5)]
+    separate = [evaluate(setup, METHOD2_CONFIG, **options, **point)[0] for point in results['points']]
+    assert separate[:2] != separate[2:]  # max_per_img changes the answers, so a mix-up would show
+    for point, metrics, expected in zip(results['points'], results['metrics'], separate):
+        assert metrics == expected, point
+    with open(results['files']['json']) as file:
+        assert [(row['point'], row['metrics']) for row in json.load(file)] == list(
+            zip(results['points'], results['metrics']))
+    assert results['cache'].stats['detections']['computed'] == 2 * 5  # once per image and detector group
 
 
 def test_every_point_equals_its_separate_evaluation_method1(load_tool, setup):

@@ -105,6 +105,8 @@ class SweepEvaluation:
         self.cache_dir = cache_dir
         self.cache: Optional[RECCache] = None
         self.groups: List[SweepGroup] = []
+        #: the points in grid order (``points``' order), whatever group each is processed in
+        self.points: List[SweepPoint] = []
 
     # -- set-up, before any image ------------------------------------------------------------------------
     def _detector_key(self, model: torch.nn.Module, cfg: Config) -> str:
@@ -131,7 +133,7 @@ class SweepEvaluation:
             try:
                 group = groups.get(self._detector_key(base, point.cfg))
                 if group is None:
-                    group = SweepGroup(self._load_model(point.cfg, device), point.cfg)
+                    group = SweepGroup(self._load_model(point.cfg, base, device), point.cfg)
                     groups[self._detector_key(base, point.cfg)] = group
                 encoder_cfg = config_at(point.cfg.model, base.SCORING_ENCODER)
                 encoder = encoders.get(canonical(encoder_cfg))
@@ -145,6 +147,7 @@ class SweepEvaluation:
                 raise ValueError(f'sweep point ({describe(settings)}): {type(error).__name__}: {error}') from error
             point.evaluator = runner.build_evaluator(copy.deepcopy(self.cfg.test_evaluator))
             group.points.append(point)
+            self.points.append(point)
         self.groups = [group for group in groups.values() if group.points]
         self._share_text_caches(base)
         for group in self.groups:
@@ -161,24 +164,33 @@ class SweepEvaluation:
                 if leader is not point:
                     point.text_caches, point.reads_texts = leader.text_caches, True
 
-    def _load_model(self, cfg: Config, device: torch.device) -> torch.nn.Module:
-        """A model of another detector-side config, with the base config's checkpoint."""
+    def _load_model(self, cfg: Config, base: torch.nn.Module, device: torch.device) -> torch.nn.Module:
+        """A model of another detector-side config, loaded as ``tools/test.py``'s runner loads one: built, no
+        ``init_weights`` (which would fetch ``Pretrained`` init weights the checkpoint replaces anyway), then
+        the base config's checkpoint through mmengine's loader (mmrec's weights-only one for local files, see
+        :mod:`mmrec.utils.safe_checkpoint`). Its scoring encoder is the base model's when their configs are
+        equal (the one it built is dropped)."""
         from mmdet.registry import MODELS
 
         model = MODELS.build(copy.deepcopy(cfg.model))
-        model.init_weights()
         if cfg.get('load_from'):
-            load_checkpoint(model, cfg.load_from, map_location='cpu', logger='current')
+            load_checkpoint(model, cfg.load_from, map_location='cpu', strict=False, logger='current',
+                            revise_keys=[(r'^module\.', '')])
+        if canonical(config_at(cfg.model, base.SCORING_ENCODER)) == canonical(
+                config_at(self.cfg.model, base.SCORING_ENCODER)):
+            owner = model.scoring_module
+            owner.encoder = base.scoring_module.encoder
         return model.to(device).eval()
 
     # -- the pass ----------------------------------------------------------------------------------------
     @torch.no_grad()
     def run(self) -> List[SweepPoint]:
-        """Build, evaluate every point in one pass, and return the points with their ``metrics``."""
+        """Build, evaluate every point in one pass, and return the points (in grid order) with their
+        ``metrics``."""
         self.build()
         dataloader = self.runner.build_dataloader(self.cfg.test_dataloader, seed=self.runner.seed)
         dataset_meta = getattr(dataloader.dataset, 'metainfo', None)
-        points = [point for group in self.groups for point in group.points]
+        points = self.points
         for point in points:
             point.evaluator.dataset_meta = dataset_meta
         hand_expression_bank([point.scoring for point in points], dataloader.dataset)
@@ -230,7 +242,8 @@ def run_sweep(cfg: Config, points: List[Point], keys: List[str], cache_dir: Opti
 
     runner = build_runner(cfg, trust_checkpoint=trust_checkpoint)
     evaluation = SweepEvaluation(runner, points, cache_dir)
-    results = evaluation.run()
+    results = evaluation.run()  # in grid order
+    points = [point.settings for point in results]
     metrics = [point.metrics for point in results]
     files = {}
     if is_main_process():
