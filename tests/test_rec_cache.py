@@ -12,7 +12,9 @@ from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
 from mmrec.cache import RECCache, attach_cache
-from mmrec.cache.store import MANIFEST_NAME, CorruptEntry, EntryStore, decode_entry, encode_entry
+from mmrec.cache.rec_cache import DetectionCache, embeddings_check
+from mmrec.cache.store import (CACHE_FORMAT_VERSION, MANIFEST_NAME, CorruptEntry, EntryStore, decode_entry,
+                               encode_entry)
 from mmrec.datasets.synthetic import generate_synthetic_refer, synthetic_vocabulary
 from mmrec.engine import RECCacheHook, add_rec_cache_hook
 from mmrec.testing import save_tiny_clip
@@ -189,10 +191,100 @@ def test_entry_checks_refuse_damaged_and_foreign_bytes():
         decode_entry(blob, dict(key, boxes='abd'))
 
 
+def edit_header(blob: bytes, old: str, new: str) -> bytes:
+    """``blob`` with ``old`` replaced by ``new`` (same length) in its safetensors header."""
+    assert len(old) == len(new)
+    length = int.from_bytes(blob[:8], 'little')
+    header = blob[8:8 + length].decode()
+    assert old in header
+    return blob[:8] + header.replace(old, new, 1).encode() + blob[8 + length:]
+
+
+@pytest.mark.parametrize('old, new', [('F32', 'I32'), ('F32', 'F16'), ('[3,4]', '[4,3]'), ('[3,4]', '[6,2]')])
+def test_an_edited_tensor_table_is_corrupt(old, new):
+    key = dict(kind='crops', boxes='abc')
+    blob = encode_entry(dict(embeddings=torch.arange(12, dtype=torch.float32).view(3, 4)), key)
+    with pytest.raises(CorruptEntry):
+        decode_entry(edit_header(blob, old, new), key)
+
+
+def test_an_edited_header_on_disk_is_refused_and_recomputed(tmp_path):
+    cache = RECCache(EntryStore.open(str(tmp_path / 'cache')))
+    key = dict(kind='crops', boxes='abc')
+    cache.put('crops', key, dict(embeddings=torch.ones(3, 4)))
+    [path] = entry_files(str(tmp_path / 'cache'))
+    with open(path, 'rb') as file:
+        blob = file.read()
+    with open(path, 'wb') as file:
+        file.write(edit_header(blob, 'F32', 'I32'))
+    fresh = RECCache(EntryStore.open(str(tmp_path / 'cache')))
+    assert fresh.get('crops', key, embeddings_check(3)) is None and fresh.store.stats['corrupt'] == 1
+    fresh.put('crops', key, dict(embeddings=torch.ones(3, 4)))  # recomputed: the file is whole again
+    again = RECCache(EntryStore.open(str(tmp_path / 'cache')))
+    assert again.get('crops', key, embeddings_check(3)) is not None and again.store.stats['corrupt'] == 0
+
+
+def test_entries_of_the_wrong_shape_for_their_kind_are_corrupt(tmp_path):
+    store = EntryStore.open(str(tmp_path / 'cache'))
+    key = dict(kind='crops', boxes='abc')
+    store.write('ab' * 32, key, dict(embeddings=torch.ones(3, 4)))
+    assert store.read('ab' * 32, key, embeddings_check(3)) is not None
+    assert store.read('ab' * 32, key, embeddings_check(5)) is None  # 3 rows for 5 boxes
+    store.write('cd' * 32, key, dict(embeddings=torch.ones(3, 4, dtype=torch.float64)))
+    assert store.read('cd' * 32, key, embeddings_check(3)) is None
+    assert store.stats['corrupt'] == 2
+
+
+def fresh_cache(directory: str) -> RECCache:
+    return RECCache(EntryStore.open(directory))
+
+
+@pytest.mark.parametrize('change', ['code', 'libraries'])
+def test_an_entry_of_other_code_or_libraries_misses(tmp_path, monkeypatch, change):
+    directory = str(tmp_path / 'cache')
+    key, entry = dict(kind='crops', boxes='abc'), dict(embeddings=torch.ones(3, 4))
+    fresh_cache(directory).put('crops', key, entry)
+    assert fresh_cache(directory).get('crops', key) is not None  # read back from disk
+    if change == 'code':
+        monkeypatch.setattr('mmrec.cache.keys.code_fingerprint', lambda: 'an edited mmrec')
+    else:
+        from mmrec.cache.keys import library_versions
+        monkeypatch.setattr('mmrec.cache.keys.library_versions', lambda: dict(library_versions(), torch='9.9'))
+    assert fresh_cache(directory).get('crops', key) is None
+
+
+def test_detections_computed_under_autocast_or_in_another_batch_are_other_entries(tmp_path):
+    cache = fresh_cache(str(tmp_path / 'cache'))
+    detections = DetectionCache(cache, 'detector')
+    image, meta = torch.rand(3, 8, 8), dict(img_id=1)
+    entry = dict(bboxes=torch.tensor([[0., 0., 4., 4.]]), scores=torch.tensor([0.5]))
+    detections.write_batch([image], [meta], [entry])
+    with torch.autocast('cpu', dtype=torch.bfloat16):  # e.g. a test loop with fp16=True
+        assert detections.read_batch([image], [meta]) is None
+    assert detections.read_batch([image, torch.rand(3, 8, 8)], [meta, dict(img_id=2)]) is None  # other batch
+    [read] = detections.read_batch([image], [meta])
+    torch.testing.assert_close(read['bboxes'], entry['bboxes'], rtol=0, atol=0)
+    read['bboxes'] += 1  # what is handed out is a copy: the cached entry stays as computed
+    torch.testing.assert_close(detections.read_batch([image], [meta])[0]['bboxes'], entry['bboxes'], rtol=0, atol=0)
+
+
+def test_open_clip_encoders_differing_only_in_quick_gelu_have_other_identities(tmp_path):
+    from mmrec.models import OpenCLIPEncoder
+    from mmrec.testing.tiny_encoders import save_tiny_open_clip
+
+    name, weights = save_tiny_open_clip(str(tmp_path), 'resnet')
+    default, quick = (OpenCLIPEncoder(model_name=name, pretrained=weights, quick_gelu=value) for value in (False, True))
+    assert quick.init_arguments['quick_gelu'] is True and default.init_arguments['quick_gelu'] is False
+    cache = fresh_cache(str(tmp_path / 'cache'))  # identities with the weights' content, as on disk
+    assert cache.encoder_identity(default) != cache.encoder_identity(quick)
+    again = OpenCLIPEncoder(model_name=name, pretrained=weights, quick_gelu=False)
+    assert cache.encoder_identity(again) == cache.encoder_identity(default)
+
+
 def test_a_cache_of_another_mmrec_version_is_not_used(setup, tmp_path, capsys):
     cache_dir = tmp_path / 'old'
     cache_dir.mkdir()
-    manifest = dict(format='mmrec-rec-cache', format_version=1, mmrec_version='0.0.1')
+    manifest = dict(format='mmrec-rec-cache', format_version=CACHE_FORMAT_VERSION, mmrec_version='0.0.1')
     (cache_dir / MANIFEST_NAME).write_text(json.dumps(manifest))
     plain_metrics, plain_rows, _ = evaluate(setup, METHOD2_CONFIG)
     capsys.readouterr()
@@ -200,8 +292,8 @@ def test_a_cache_of_another_mmrec_version_is_not_used(setup, tmp_path, capsys):
     metrics, rows, cache = evaluate(setup, METHOD2_CONFIG, str(cache_dir))
 
     assert cache is None and metrics == plain_metrics and answers(rows) == answers(plain_rows)
-    assert "'mmrec_version': '0.0.1'" in capsys.readouterr().out and 'WITHOUT the cache' in \
-        capsys.readouterr().out + "WITHOUT the cache"
+    out = capsys.readouterr().out
+    assert "'mmrec_version': '0.0.1'" in out and 'evaluating WITHOUT the cache' in out
     assert json.loads((cache_dir / MANIFEST_NAME).read_text()) == manifest  # left as it was
     assert entry_files(str(cache_dir)) == []
 
@@ -258,3 +350,41 @@ def test_entries_are_written_atomically(tmp_path, monkeypatch):
 def test_attach_refuses_a_model_without_cacheable_work():
     with pytest.raises(TypeError, match='REC detector'):
         attach_cache(torch.nn.Linear(2, 2), RECCache(), {})
+
+
+def test_a_cache_written_by_two_processes_is_read_whole_by_one(setup, tmp_path):
+    """Two gloo ranks of tools/test.py --cache-dir write the entries of their own images; one process then
+    reads every entry, computes nothing, and answers as an uncached run."""
+    import subprocess
+    import sys
+
+    repo = osp.dirname(osp.dirname(osp.abspath(__file__)))
+    cache_dir, work_dir = str(tmp_path / 'cache'), str(tmp_path / 'dist')
+    config = str(tmp_path / 'method2.py')
+    rec_config(METHOD2_CONFIG, setup['data_root'], setup['clip_dir'], work_dir).dump(config)
+    port = str(29500 + (os.getpid() + 13) % 1000)
+    command = [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node=2', f'--master_port={port}',
+               'tools/test.py', config, setup['checkpoints'][METHOD2_CONFIG][0], '--launcher', 'pytorch',
+               '--work-dir', work_dir, '--cache-dir', cache_dir, '--cfg-options', 'env_cfg.dist_cfg.backend=gloo',
+               f'test_evaluator.dump_file={work_dir}/rows.jsonl']
+    proc = subprocess.run(command, cwd=repo, capture_output=True, text=True, timeout=600,
+                          env=dict(os.environ, PYTHONPATH=repo))
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-5000:]
+    with open(osp.join(work_dir, 'rows.jsonl')) as file:
+        dist_rows = sorted((json.loads(line) for line in file), key=lambda row: row['sent_id'])
+
+    metrics, rows, cache = evaluate(setup, METHOD2_CONFIG, cache_dir)
+    plain_metrics, plain_rows, _ = evaluate(setup, METHOD2_CONFIG)
+
+    assert computed(cache, 'detections') == 0 and computed(cache, 'crops') == 0  # every entry read from disk
+    assert cache.stats['detections']['disk'] == len({row['img_id'] for row in rows})
+    # the ranks ran with other thread counts (CPU results may differ in the last bits): the read run answers
+    # with the ranks' boxes exactly, and as the uncached run to 1e-4
+    assert [row['pred_bbox'] for row in rows] == [row['pred_bbox'] for row in dist_rows]
+    assert metrics.keys() == plain_metrics.keys()
+    for key in metrics:
+        assert metrics[key] == pytest.approx(plain_metrics[key], abs=1e-6), key
+    for some in (rows, dist_rows):
+        assert [row['sent_id'] for row in some] == [row['sent_id'] for row in plain_rows]
+        assert [row['pred_bbox'] for row in some] == [pytest.approx(row['pred_bbox'], abs=1e-4) for row in plain_rows]
+        assert [row['score'] for row in some] == pytest.approx([row['score'] for row in plain_rows], abs=1e-5)

@@ -6,12 +6,18 @@ changes an entry's value must be in its key, so that a stale entry is never foun
 - :func:`module_fingerprint`: the content of a module's parameters and buffers (the checkpoint as loaded, or an
   encoder's weights, which ``CLIPEncoder`` keeps out of checkpoints), with their names, dtypes and shapes;
 - :func:`simple_attributes`: a module's plain settings (``crop_size``, ``crop_source``, ``name_or_path``, ...);
-- :func:`file_digest`: the content of an image file.
+- :func:`file_digest`: the content of an image file;
+- :func:`environment`: the code that computes entries (a digest of mmrec's Python sources) and the versions
+  of the libraries it runs on, in every key: an entry written by other code never matches;
+- :func:`precision_state`: the device type and the autocast state in effect when an entry is computed.
 """
+import functools
 import hashlib
 import json
 import math
-from typing import Any, Iterable, Optional
+import os
+import os.path as osp
+from typing import Any, Dict, Iterable, Optional
 
 import torch
 
@@ -79,6 +85,27 @@ def module_fingerprint(module: torch.nn.Module, skip_prefixes: Iterable[str] = (
     return hasher.hexdigest()
 
 
+def config_at(config: Any, dotted_key: str) -> Any:
+    """The value at a dotted key of a (nested dict) config, or ``None`` when a level is missing."""
+    node = config
+    for part in dotted_key.split('.'):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def without_keys(config: dict, dotted_keys: Iterable[str]) -> dict:
+    """A plain copy of ``config`` without the (dotted) ``dotted_keys`` (missing ones are ignored)."""
+    config = plain(config)
+    for dotted in dotted_keys:
+        parent, _, leaf = dotted.rpartition('.')
+        node = config_at(config, parent) if parent else config
+        if isinstance(node, dict):
+            node.pop(leaf, None)
+    return config
+
+
 def simple_attributes(module: torch.nn.Module) -> dict:
     """A module's public plain settings: attributes of JSON-able values (numbers, strings, and lists / dicts
     of them), except ``training``."""
@@ -110,3 +137,58 @@ def file_digest(path: str) -> Optional[str]:
     except OSError:
         return None
     return hasher.hexdigest()
+
+
+#: Distributions whose installed version is part of every key (``None`` when not installed).
+KEYED_LIBRARIES = ('torch', 'torchvision', 'mmcv', 'mmdet', 'mmengine', 'transformers', 'open_clip_torch',
+                   'safetensors')
+
+
+@functools.lru_cache(maxsize=None)
+def code_fingerprint() -> str:
+    """SHA-256 of every ``.py`` file of the ``mmrec`` package (relative path and content): any change to
+    mmrec's code, including one that does not touch the cached work, gives new keys (simple and safe)."""
+    package = osp.dirname(osp.dirname(osp.abspath(__file__)))
+    hasher = hashlib.sha256()
+    for folder, folders, names in sorted(os.walk(package)):
+        folders.sort()
+        for name in sorted(names):
+            if name.endswith('.py'):
+                path = osp.join(folder, name)
+                hasher.update(osp.relpath(path, package).replace(os.sep, '/').encode() + b'\0')
+                hasher.update((file_digest(path) or 'unreadable').encode())
+    return hasher.hexdigest()
+
+
+@functools.lru_cache(maxsize=None)
+def library_versions() -> Dict[str, Optional[str]]:
+    """``{distribution: installed version or None}`` of the :data:`KEYED_LIBRARIES` (installed rather than
+    imported, so that the keys do not depend on what a run happened to import before)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    versions = {}
+    for name in KEYED_LIBRARIES:
+        try:
+            versions[name] = version(name)
+        except PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+def environment() -> Dict[str, Any]:
+    """What computes an entry besides its inputs: mmrec's version and :func:`code_fingerprint`, and the
+    :func:`library_versions`."""
+    from ..version import __version__
+
+    return dict(mmrec=__version__, code=code_fingerprint(), libraries=library_versions())
+
+
+def precision_state(device: torch.device) -> Dict[str, Any]:
+    """The device type and the autocast state in effect on it (enabled, and its dtype when enabled)."""
+    device_type = torch.device(device).type
+    try:
+        enabled = torch.is_autocast_enabled(device_type)
+    except (TypeError, RuntimeError):  # a device type without autocast
+        enabled = False
+    dtype = str(torch.get_autocast_dtype(device_type)) if enabled else None
+    return dict(device=device_type, autocast=enabled, autocast_dtype=dtype)

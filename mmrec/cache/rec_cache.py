@@ -5,14 +5,19 @@ each image and the CLIP embeddings of their crops. :class:`RECCache` keeps both,
 that the points of a sweep share an image's work) and, when given an :class:`~mmrec.cache.store.EntryStore`,
 on disk for later runs. Entries are keyed by what decides their value (:mod:`mmrec.cache.keys`):
 
+- every entry: the code and libraries that compute it (:func:`~mmrec.cache.keys.environment`: mmrec's
+  version, a digest of its Python sources, the versions of torch, mmcv, mmdet, mmengine, transformers,
+  open_clip, ...);
 - **detections** (``DetectionCache``, one per model): the model's detector-side settings (its config without
   the scoring keys it declares, :func:`detector_digest`), the content of every weight outside its scoring
-  modules (the checkpoint as loaded), mmrec's version, and per image the detector's input tensor (its
-  content), its shapes and scale factor, image id and file;
+  modules (the checkpoint as loaded), and per image the detector's input tensor (its content), its shapes and
+  scale factor, image id and file, the inputs of the batch it was computed in, and the device type and
+  autocast state in effect;
 - **crop embeddings** (``CropCache``, one per image view): the encoder's identity (its config where known, its
-  class, plain settings and the content of its weights: :meth:`RECCache.encoder_identity`), the content of the
-  pixels the crops are cut from and how boxes map to them (the :class:`~mmrec.models.crop_geometry.CropView`),
-  the crop settings (mode, context, blur, ...) and the exact batch of boxes.
+  class and every constructor argument, plain settings and the content of its weights:
+  :meth:`RECCache.encoder_identity`), the content of the pixels the crops are cut from and how boxes map to
+  them (the :class:`~mmrec.models.crop_geometry.CropView`), the crop settings (mode, context, blur, ...), the
+  exact batch of boxes, and the encoder's device type and the autocast state in effect.
 
 Crop embeddings are keyed by the exact batch of boxes encoded in one call, not box by box: CPU matrix products
 are not batch-invariant (the same crop embedded in a batch of 5 or of 20 differs by about 1e-6), and a cached
@@ -22,45 +27,32 @@ one is therefore a batch of its own, computed once.
 import logging
 import weakref
 from collections import Counter, OrderedDict
-from typing import Callable, Dict, Iterable, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence
 
 import torch
 from mmengine.logging import print_log
 from torch import Tensor
 
-from ..version import __version__
-from .keys import digest, module_fingerprint, plain, simple_attributes, tensor_digest
-from .store import CACHE_FORMAT_VERSION, EntryStore
+from .keys import (digest, environment, module_fingerprint, plain, precision_state, simple_attributes, tensor_digest,
+                   without_keys)
+from .store import CACHE_FORMAT_VERSION, CorruptEntry, EntryStore
 
 #: Metainfo keys of a sample that identify its image and how it was resized for the detector.
 IMAGE_META_KEYS = ('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor', 'pad_shape',
                    'batch_input_shape', 'flip', 'flip_direction')
 
 
-def without_keys(config: dict, dotted_keys: Iterable[str]) -> dict:
-    """A plain copy of ``config`` without the (dotted) ``dotted_keys`` (missing ones are ignored)."""
-    config = plain(config)
-    for dotted in dotted_keys:
-        *parents, leaf = dotted.split('.')
-        node = config
-        for part in parents:
-            node = node.get(part) if isinstance(node, dict) else None
-        if isinstance(node, dict):
-            node.pop(leaf, None)
-    return config
-
-
 def detector_digest(model: torch.nn.Module, model_cfg: dict, weights: bool = True) -> str:
     """What decides a REC detector's candidates: its config without the scoring keys it declares
     (``CACHE_SCORING_KEYS``), the content of its weights outside its scoring modules
-    (``CACHE_SCORING_MODULES``; left out with ``weights=False``), its class, mmrec's version and the cache
-    format."""
+    (``CACHE_SCORING_MODULES``; left out with ``weights=False``), its class and the cache format (every key
+    also holds the code and library versions, :meth:`RECCache.full_key`)."""
     scoring_keys = getattr(model, 'CACHE_SCORING_KEYS', ())
     scoring_modules = getattr(model, 'CACHE_SCORING_MODULES', ())
     return digest(dict(cls=f'{type(model).__module__}.{type(model).__qualname__}',
                        config=without_keys(model_cfg, scoring_keys),
                        weights=module_fingerprint(model, skip_prefixes=scoring_modules) if weights else None,
-                       mmrec=__version__, format=CACHE_FORMAT_VERSION))
+                       format=CACHE_FORMAT_VERSION))
 
 
 class RECCache:
@@ -87,21 +79,31 @@ class RECCache:
         self._encoder_ids.pop(encoder, None)
 
     def encoder_identity(self, encoder: torch.nn.Module) -> str:
-        """Digest of what decides an encoder's image embeddings: its class, its registered config (if any),
-        its plain settings and the content of its weights (computed once per encoder object)."""
+        """Digest of what decides an encoder's image embeddings: its class and constructor arguments
+        (``cache_identity()``, :class:`~mmrec.models.init_arguments.RecordsInitArguments`), its registered
+        config (if any), its plain settings and the content of its weights (computed once per encoder object)."""
         identity = self._encoder_ids.get(encoder)
         if identity is None:
             # in memory only, the entries die with the run, as the encoder object does: no need to hash weights
             weights = module_fingerprint(encoder) if self.store is not None else f'object {id(encoder)}'
+            constructed = encoder.cache_identity() if hasattr(encoder, 'cache_identity') else None
             identity = digest(dict(cls=f'{type(encoder).__module__}.{type(encoder).__qualname__}',
-                                   config=self._encoder_configs.get(encoder), settings=simple_attributes(encoder),
-                                   weights=weights))
+                                   constructed=constructed, config=self._encoder_configs.get(encoder),
+                                   settings=simple_attributes(encoder), weights=weights))
             self._encoder_ids[encoder] = identity
         return identity
 
     # -- entries ------------------------------------------------------------------------------------------
-    def get(self, kind: str, key: dict) -> Optional[Dict[str, Tensor]]:
-        """The entry of ``key`` from memory, else from disk; ``None`` when neither has a valid one."""
+    @staticmethod
+    def full_key(key: dict) -> dict:
+        """``key`` with the :func:`~mmrec.cache.keys.environment` that computes its entry."""
+        return dict(key, environment=environment())
+
+    def get(self, kind: str, key: dict,
+            check: Optional[Callable[[Dict[str, Tensor]], None]] = None) -> Optional[Dict[str, Tensor]]:
+        """The entry of ``key`` from memory, else from disk (which must pass ``check``, see
+        :meth:`EntryStore.read`); ``None`` when neither has a valid one."""
+        key = self.full_key(key)
         name = digest(key)
         entry = self._memory.get(name)
         if entry is not None:
@@ -109,7 +111,7 @@ class RECCache:
             self.stats[kind]['memory'] += 1
             return entry
         if self.store is not None:
-            entry = self.store.read(name, key)
+            entry = self.store.read(name, key, check)
             if entry is not None:
                 self.stats[kind]['disk'] += 1
                 self._remember(name, entry)
@@ -117,8 +119,9 @@ class RECCache:
 
     def put(self, kind: str, key: dict, entry: Dict[str, Tensor]) -> None:
         """Keep a computed entry in memory and write it to disk (when there is a store)."""
+        key = self.full_key(key)
         name = digest(key)
-        entry = {field: tensor.detach() for field, tensor in entry.items()}
+        entry = {field: tensor.detach().clone() for field, tensor in entry.items()}  # the caller keeps its own
         self.stats[kind]['computed'] += 1
         self._remember(name, entry)
         if self.store is not None:
@@ -159,6 +162,31 @@ class RECCache:
         return 'rec_cache: ' + '; '.join(parts)
 
 
+def check_detections(entry: Dict[str, Tensor]) -> None:
+    """:class:`CorruptEntry` unless a detections entry's ``bboxes`` are ``(M, 4)`` and its ``scores`` ``(M,)``
+    floating-point tensors (those of its fields that it has; method 1's entries hold others)."""
+    bboxes, scores = entry.get('bboxes'), entry.get('scores')
+    for name, tensor in (('bboxes', bboxes), ('scores', scores)):
+        if tensor is not None and not tensor.is_floating_point():
+            raise CorruptEntry(f'{name} of dtype {tensor.dtype}, expected floating point')
+    if bboxes is not None and (bboxes.dim() != 2 or bboxes.shape[1] != 4):
+        raise CorruptEntry(f'bboxes of shape {tuple(bboxes.shape)}, expected (M, 4)')
+    if scores is not None and (scores.dim() != 1 or (bboxes is not None and len(scores) != len(bboxes))):
+        raise CorruptEntry(f'scores of shape {tuple(scores.shape)}, expected (M,) with M boxes')
+
+
+def embeddings_check(num_boxes: int) -> Callable[[Dict[str, Tensor]], None]:
+    """A check that a crops entry holds exactly ``embeddings``: ``(num_boxes, D)`` float32."""
+    def check(entry: Dict[str, Tensor]) -> None:
+        if set(entry) != {'embeddings'}:
+            raise CorruptEntry(f'fields {sorted(entry)}, expected [\'embeddings\']')
+        embeddings = entry['embeddings']
+        if embeddings.dtype != torch.float32 or embeddings.dim() != 2 or len(embeddings) != num_boxes:
+            raise CorruptEntry(f'embeddings {embeddings.dtype} {tuple(embeddings.shape)}, expected float32 '
+                               f'({num_boxes}, D)')
+    return check
+
+
 def image_meta(metainfo: dict) -> dict:
     """The parts of a sample's metainfo that identify its image and its resize (:data:`IMAGE_META_KEYS`)."""
     return {key: plain(metainfo.get(key)) for key in IMAGE_META_KEYS}
@@ -175,18 +203,22 @@ class DetectionCache:
         self.cache = cache
         self.detector = detector
 
-    def key(self, image: Tensor, metainfo: dict) -> dict:
-        """The key of one image's entry: the detector, the ``(C, H, W)`` network input's content and its
-        metainfo (:func:`image_meta`)."""
-        return dict(kind='detections', detector=self.detector, input=tensor_digest(image),
-                    meta=image_meta(metainfo))
+    def keys(self, images: Sequence[Tensor], metainfos: Sequence[dict]) -> List[dict]:
+        """The keys of a batch's entries, one per image: the detector, the ``(C, H, W)`` network input's
+        content and its metainfo (:func:`image_meta`), the input digests of the whole batch it is computed in
+        (in order: CPU kernels are not batch-invariant, so the same image in another batch is another entry),
+        and the device type and autocast state in effect."""
+        batch = [tensor_digest(image) for image in images]
+        return [dict(kind='detections', detector=self.detector, input=input_digest, meta=image_meta(metainfo),
+                     batch=batch, precision=precision_state(image.device))
+                for image, input_digest, metainfo in zip(images, batch, metainfos)]
 
     def read_batch(self, images: Sequence[Tensor], metainfos: Sequence[dict]) -> Optional[List[Dict[str, Tensor]]]:
         """Every image's entry, or ``None`` when any is missing (the batch is then computed as a whole, as an
         uncached run computes it)."""
         entries = []
-        for image, metainfo in zip(images, metainfos):
-            entry = self.cache.get('detections', self.key(image, metainfo))
+        for image, key in zip(images, self.keys(images, metainfos)):
+            entry = self.cache.get('detections', key, check_detections)
             if entry is None:
                 return None
             entries.append({name: tensor.to(image.device, copy=True) for name, tensor in entry.items()})
@@ -194,8 +226,8 @@ class DetectionCache:
 
     def write_batch(self, images: Sequence[Tensor], metainfos: Sequence[dict],
                     entries: Sequence[Dict[str, Tensor]]) -> None:
-        for image, metainfo, entry in zip(images, metainfos, entries):
-            self.cache.put('detections', self.key(image, metainfo), entry)
+        for key, entry in zip(self.keys(images, metainfos), entries):
+            self.cache.put('detections', key, entry)
 
 
 class CropCache:
@@ -225,10 +257,11 @@ class CropCache:
             settings: the crop settings of the call (``crop_mode``, ``context_ratio``, ...).
         """
         key = dict(kind='crops', encoder=self.cache.encoder_identity(encoder), view=self.view_key(view),
-                   settings=plain(settings), boxes=tensor_digest(torch.as_tensor(boxes, dtype=torch.float32)))
-        entry = self.cache.get('crops', key)
+                   settings=plain(settings), boxes=tensor_digest(torch.as_tensor(boxes, dtype=torch.float32)),
+                   precision=precision_state(getattr(encoder, 'device', view.pixels.device)))
+        entry = self.cache.get('crops', key, embeddings_check(len(boxes)))
         if entry is not None:
-            return entry['embeddings'].to(getattr(encoder, 'device', view.pixels.device))
+            return entry['embeddings'].to(getattr(encoder, 'device', view.pixels.device), copy=True)
         embeddings = compute()
         self.cache.stats['crops']['boxes_encoded'] += len(embeddings)
         self.cache.put('crops', key, dict(embeddings=embeddings))
@@ -241,4 +274,4 @@ def log_summary(cache: Optional[RECCache]) -> None:
         print_log(cache.summary(), logger='current', level=logging.INFO)
 
 
-__all__ = ['RECCache', 'DetectionCache', 'CropCache', 'detector_digest', 'image_meta', 'without_keys', 'log_summary']
+__all__ = ['RECCache', 'DetectionCache', 'CropCache', 'detector_digest', 'image_meta', 'log_summary']

@@ -2,14 +2,16 @@
 
 Layout of a cache directory::
 
-    DIR/mmrec-cache.json            manifest: {"format": "mmrec-rec-cache", "format_version": 1, "mmrec_version": ...}
+    DIR/mmrec-cache.json            manifest: {"format": "mmrec-rec-cache", "format_version": 2, "mmrec_version": ...}
     DIR/ab/abcdef....safetensors    one entry: its tensors, and in the safetensors header's metadata the entry's
                                     full key (canonical JSON), the format and mmrec versions and the SHA-256
-                                    of the tensor data
+                                    of the tensor table and data (``content_sha256``)
 
 Nothing is unpickled: an entry is read with ``safetensors`` (plain tensors, a JSON header). Before an entry's
-tensors are used, the file's length must match its header, the data's SHA-256 must match the one recorded,
-and the recorded key and versions must equal the ones asked for; a file that fails any check is logged (naming
+tensors are used, the file's length must match its header, the SHA-256 of the header's tensor table (names,
+dtypes, shapes, offsets, canonical JSON) and of the data must match the one recorded, the recorded key and
+versions must equal the ones asked for, and the tensors must have the fields, dtypes and shapes of their kind
+(the caller's ``check``); a file that fails any check, or that ``safetensors`` cannot read, is logged (naming
 the file and the reason) and treated as missing, so the caller recomputes it and overwrites the file.
 
 Writes go to a temporary file in the entry's folder, then ``os.replace`` it into place: a run killed
@@ -28,7 +30,7 @@ import os.path as osp
 import struct
 import tempfile
 from collections import Counter
-from typing import Dict, Optional
+from typing import Callable, Dict, Optional
 
 import torch
 from mmengine.logging import print_log
@@ -38,7 +40,7 @@ from .keys import canonical
 
 #: Name of the cache format; bump :data:`CACHE_FORMAT_VERSION` when an entry's layout changes.
 CACHE_FORMAT = 'mmrec-rec-cache'
-CACHE_FORMAT_VERSION = 1
+CACHE_FORMAT_VERSION = 2
 MANIFEST_NAME = 'mmrec-cache.json'
 ENTRY_SUFFIX = '.safetensors'
 
@@ -72,17 +74,26 @@ def _atomic_write(path: str, data: bytes) -> None:
         raise
 
 
+def _content_sha256(header: dict, data: bytes) -> str:
+    """SHA-256 of the header's tensor table (every tensor's name, dtype, shape and offsets; canonical JSON)
+    and of the tensor data."""
+    table = {name: info for name, info in header.items() if name != '__metadata__'}
+    hasher = hashlib.sha256(canonical(table).encode() + b'\0')
+    hasher.update(data)
+    return hasher.hexdigest()
+
+
 def encode_entry(tensors: Dict[str, torch.Tensor], key: dict) -> bytes:
     """The bytes of an entry file: ``tensors`` in safetensors format, with ``key``, the versions and the
-    SHA-256 of the tensor data in the header's metadata."""
+    SHA-256 of the tensor table and data (:func:`_content_sha256`) in the header's metadata."""
     from safetensors.torch import save
 
     tensors = {name: tensor.detach().to('cpu').contiguous() for name, tensor in tensors.items()}
     metadata = dict(_manifest(), key=canonical(key))
     metadata = {name: str(value) for name, value in metadata.items()}
     unsigned = save(tensors, metadata=metadata)
-    data_sha256 = hashlib.sha256(_split(unsigned)[1]).hexdigest()
-    return save(tensors, metadata=dict(metadata, data_sha256=data_sha256))
+    content_sha256 = _content_sha256(*_split(unsigned))
+    return save(tensors, metadata=dict(metadata, content_sha256=content_sha256))
 
 
 def _split(blob: bytes):
@@ -101,13 +112,30 @@ def _split(blob: bytes):
     return header, blob[8 + header_length:]
 
 
-def decode_entry(blob: bytes, key: dict) -> Dict[str, torch.Tensor]:
+def decode_entry(blob: bytes, key: dict,
+                 check: Optional[Callable[[Dict[str, torch.Tensor]], None]] = None) -> Dict[str, torch.Tensor]:
     """The tensors of an entry file's bytes, after every check (see the module docstring).
 
+    Args:
+        check: raises :class:`CorruptEntry` when the tensors are not what an entry of this kind holds.
+
     Raises:
-        CorruptEntry: the bytes are not a whole entry (truncated, altered data, unreadable header).
+        CorruptEntry: the bytes are not a whole entry (truncated, altered header or data, unreadable), or
+            ``check`` refuses its tensors.
         KeyError: a whole entry, but of another key or written by another mmrec version or format.
     """
+    try:
+        tensors = _checked_tensors(blob, key)
+    except (CorruptEntry, KeyError):
+        raise
+    except Exception as error:  # anything else the header or safetensors chokes on is damage too
+        raise CorruptEntry(f'unreadable ({type(error).__name__}: {error})') from error
+    if check is not None:
+        check(tensors)
+    return tensors
+
+
+def _checked_tensors(blob: bytes, key: dict) -> Dict[str, torch.Tensor]:
     from safetensors.torch import load
 
     header, data = _split(blob)
@@ -115,8 +143,8 @@ def decode_entry(blob: bytes, key: dict) -> Dict[str, torch.Tensor]:
     ends = [int(info['data_offsets'][1]) for name, info in header.items() if name != '__metadata__']
     if len(data) != max(ends, default=0):
         raise CorruptEntry(f'{len(data)} bytes of tensor data, the header says {max(ends, default=0)} (truncated)')
-    if hashlib.sha256(data).hexdigest() != metadata.get('data_sha256'):
-        raise CorruptEntry('tensor data does not match its recorded SHA-256')
+    if _content_sha256(header, data) != metadata.get('content_sha256'):
+        raise CorruptEntry('tensor table or data does not match its recorded SHA-256')
     expected = {name: str(value) for name, value in _manifest().items()}
     found = {name: metadata.get(name) for name in expected}
     if found != expected:
@@ -167,9 +195,11 @@ class EntryStore:
         """The file of entry ``name`` (a hex digest)."""
         return osp.join(self.root, name[:2], name + ENTRY_SUFFIX)
 
-    def read(self, name: str, key: dict) -> Optional[Dict[str, torch.Tensor]]:
-        """The tensors of entry ``name`` if its file exists and passes every check for ``key``; else ``None``
-        (a file that fails a check is logged, and later overwritten by the recomputed entry)."""
+    def read(self, name: str, key: dict,
+             check: Optional[Callable[[Dict[str, torch.Tensor]], None]] = None) -> Optional[Dict[str, torch.Tensor]]:
+        """The tensors of entry ``name`` if its file exists and passes every check for ``key`` (and ``check``,
+        see :func:`decode_entry`); else ``None`` (a file that fails a check is logged, and later overwritten by
+        the recomputed entry)."""
         path = self.path(name)
         try:
             with open(path, 'rb') as file:
@@ -182,7 +212,7 @@ class EntryStore:
             _warn(f'cannot read {path} ({error}); recomputing it')
             return None
         try:
-            tensors = decode_entry(blob, key)
+            tensors = decode_entry(blob, key, check)
         except CorruptEntry as error:
             self.stats['corrupt'] += 1
             _warn(f'{path} is corrupt ({error}); recomputing it')

@@ -24,6 +24,9 @@ class RECCacheHook(Hook):
     """
 
     priority = 'VERY_LOW'
+    #: entries also kept in memory: one test run asks for each entry about once (a sweep shares a batch's
+    #: entries between its points and keeps more), and method 1's entries are megabytes each
+    MEMORY_ENTRIES = 16
 
     def __init__(self, dir: str) -> None:  # noqa: A002  (the config key's name)
         self.dir = dir
@@ -34,7 +37,7 @@ class RECCacheHook(Hook):
         return runner.model.module if is_model_wrapper(runner.model) else runner.model
 
     def before_test(self, runner) -> None:
-        self.cache = open_cache(self.dir)
+        self.cache = open_cache(self.dir, memory_entries=self.MEMORY_ENTRIES)
         if self.cache is not None:
             attach_cache(self._model(runner), self.cache, runner.cfg.model)
 

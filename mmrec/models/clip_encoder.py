@@ -40,6 +40,7 @@ from mmdet.registry import MODELS
 from torch import Tensor
 
 from .crop_geometry import CropView, check_crop_source
+from .init_arguments import RecordsInitArguments
 
 #: CLIP's pixel statistics (RGB, [0, 1] scale), used by OpenAI's preprocessing.
 CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
@@ -66,7 +67,7 @@ def clip_text_features(clip: torch.nn.Module, input_ids: Tensor, attention_mask:
     return clip.text_projection(pooled)
 
 
-class BaseCLIPEncoder(BaseModule, metaclass=ABCMeta):
+class BaseCLIPEncoder(RecordsInitArguments, BaseModule, metaclass=ABCMeta):
     """Frozen image/text encoder with a shared tensor crop path and a bounded per-string text cache.
 
     Args:

@@ -30,13 +30,14 @@ from mmengine.model import BaseModule
 from torch import Tensor, nn
 
 from .crop_geometry import CropView, check_crop_source
+from .init_arguments import RecordsInitArguments
 
 #: What a member must have to stand where one encoder does.
 ENCODER_INTERFACE = ('crop_source', 'encode_texts', 'encode_boxes', 'normalize', 'logit_scale', 'logit_bias')
 
 
 @MODELS.register_module()
-class EncoderEnsemble(BaseModule):
+class EncoderEnsemble(RecordsInitArguments, BaseModule):
     """Frozen encoders whose cosine similarities are combined with ``weights`` (see the module docstring).
 
     Args:
