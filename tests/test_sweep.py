@@ -27,7 +27,8 @@ def config_file(setup, config: str, name: str, **options) -> str:
 
 def sweep(load_tool, setup, config: str, grid, *extra: str, name: str = 'sweep', options=None):
     work_dir = str(setup['root'] / name)
-    arguments = [config_file(setup, config, name, **(options or {})), setup['checkpoints'][config][0], '--work-dir', work_dir]
+    arguments = [config_file(setup, config, name, **(options or {})), setup['checkpoints'][config][0],
+                 '--work-dir', work_dir]
     for entry in grid:
         arguments += ['--grid', entry]
     return load_tool('sweep').main(arguments + list(extra))
@@ -149,6 +150,30 @@ def test_a_bad_grid_fails_before_any_work_naming_the_key(load_tool, setup, entry
         load_tool('sweep').main([config_file(setup, METHOD2_CONFIG, 'bad'), setup['checkpoints'][METHOD2_CONFIG][0],
                                  '--work-dir', str(work_dir), '--grid', entry])
     assert not work_dir.exists()  # no runner was built
+
+
+def test_a_dump_file_is_refused_before_any_work(load_tool, setup):
+    work_dir = setup['root'] / 'dump_refused'
+    with pytest.raises(ValueError, match='dump_file=.*every point of the sweep would overwrite'):
+        load_tool('sweep').main([config_file(setup, METHOD2_CONFIG, 'dump'), setup['checkpoints'][METHOD2_CONFIG][0],
+                                 '--work-dir', str(work_dir), '--grid', 'model.scorer.top_k=2,5',
+                                 '--cfg-options', f'test_evaluator.dump_file={work_dir}/rows.jsonl'])
+    assert not work_dir.exists()
+
+
+def test_a_flat_head_argument_can_be_swept_with_its_part_configs_value(setup):
+    cfg = Config.fromfile(config_file(setup, METHOD1_CONFIG, 'flat'))
+    head = cfg.model.roi_head.bbox_head
+    head.pop('clip_weight')
+    head.blend = dict(type='ObjectnessBlend', clip_weight=0.7)  # set in its part, not flat
+    points, _ = load_points(cfg, ['model.roi_head.bbox_head.clip_weight=0.3,0.9',
+                                  'model.roi_head.bbox_head.max_cached_queries=64'])  # a part's default
+    assert [p['model.roi_head.bbox_head.clip_weight'] for p in points] == [0.3, 0.9]
+    with pytest.raises(ValueError, match="value 'high' is a str, but the config's model.roi_head.bbox_head.clip_weight "
+                                         r'is a float \(0.7\)'):
+        load_points(cfg, ['model.roi_head.bbox_head.clip_weight=high'])
+    with pytest.raises(ValueError, match='clip_weigth: not in the config'):
+        load_points(cfg, ['model.roi_head.bbox_head.clip_weigth=0.3'])
 
 
 def test_a_constructor_default_can_be_swept_and_zip_pairs_values(setup):

@@ -39,7 +39,7 @@ from . import head_parts  # noqa: F401  (registers the parts)
 from . import roi_text_branch  # noqa: F401  (registers RoITextBranch)
 from .box_crops import clip_boxes
 from .crop_geometry import CropView
-from .head_parts.flat_args import merge_flat_args
+from .head_parts.flat_args import FLAT_ARG_PARTS, merge_flat_args
 from .size_prior import check_min_box_fraction, large_enough
 from .spatial_prompts import has_words
 
@@ -98,6 +98,9 @@ class CLIPTextConditionedHead(BaseModule):
             ``with_branch``, ``spatial_reasoning``, ``in_channels``, ...), merged into the parts'
             configs (:func:`~mmrec.models.head_parts.flat_args.merge_flat_args`).
     """
+
+    #: the former flat arguments and the part config that takes each (``merge_flat_args``; a sweep reads it).
+    FLAT_ARG_PARTS = FLAT_ARG_PARTS
 
     def __init__(self,
                  encoder: Union[dict, torch.nn.Module] = dict(type='CLIPEncoder'),

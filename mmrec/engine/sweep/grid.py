@@ -1,7 +1,8 @@
 """The points of a sweep: ``--grid KEY=V1,V2 ...`` parsed, checked against the config, combined.
 
 Every key must be a model setting (``model.…``) that the config has, or a constructor argument of the
-registered type of its parent dict (left at its default there); every value must have the type of the
+registered type of its parent dict (left at its default there; a head's flat argument such as
+``model.roi_head.bbox_head.clip_weight`` counts, with its part config's value); every value must have the type of the
 config's value (an int where an int is, a float or an int where a float is, a string, a bool, a list or
 tuple, a dict; ``None`` is allowed, and anything where the config holds ``None``). Errors name the key, before
 any work starts.
@@ -93,11 +94,30 @@ def _registered_default(parent: dict, leaf: str) -> Any:
         cls = registry.get(type_name)
         if cls is None:
             continue
-        parameter = inspect.signature(cls.__init__).parameters.get(leaf)
-        if parameter is None or parameter.kind in (parameter.VAR_KEYWORD, parameter.VAR_POSITIONAL):
+        parameters = inspect.signature(cls.__init__).parameters
+        parameter = parameters.get(leaf)
+        if parameter is None:
+            return _flat_argument_default(cls, parameters, parent, leaf)
+        if parameter.kind in (parameter.VAR_KEYWORD, parameter.VAR_POSITIONAL):
             return _MISSING
         return None if parameter.default is parameter.empty else parameter.default
     return _MISSING
+
+
+def _flat_argument_default(cls, parameters, parent: dict, leaf: str) -> Any:
+    """A flat argument (``clip_weight`` on ``CLIPTextConditionedHead``: ``cls.FLAT_ARG_PARTS`` names the part
+    config that takes it, :mod:`mmrec.models.head_parts.flat_args`): its value in that part's config, else
+    the part type's default; ``_MISSING`` for anything else."""
+    part_name = getattr(cls, 'FLAT_ARG_PARTS', {}).get(leaf)
+    if part_name is None:
+        return _MISSING
+    part = parent.get(part_name)
+    if part is None and part_name in parameters:
+        default = parameters[part_name].default
+        part = None if default is inspect.Parameter.empty else default
+    if not isinstance(part, dict):
+        return _MISSING  # the part is switched off (e.g. no branch): the flat argument would be dropped
+    return part[leaf] if leaf in part else _registered_default(part, leaf)
 
 
 def config_value(cfg: Config, key: str) -> Any:

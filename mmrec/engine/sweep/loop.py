@@ -226,6 +226,17 @@ class SweepEvaluation:
                 point.evaluator.process(data_samples=outputs, data_batch=data_batch)
 
 
+def refuse_dump_files(cfg: Config) -> None:
+    """``ValueError`` when the test evaluator writes a ``dump_file``: every point would write the same file."""
+    evaluators = cfg.get('test_evaluator') or []
+    for evaluator in evaluators if isinstance(evaluators, (list, tuple)) else [evaluators]:
+        if isinstance(evaluator, dict) and evaluator.get('dump_file'):
+            raise ValueError(f'tools/sweep.py: test_evaluator {evaluator.get("type")} has dump_file='
+                             f'{evaluator["dump_file"]!r}, which every point of the sweep would overwrite; '
+                             'remove it (--cfg-options test_evaluator.dump_file=None) and dump the rows of the '
+                             'point you need with tools/test.py')
+
+
 def run_sweep(cfg: Config, points: List[Point], keys: List[str], cache_dir: Optional[str] = None,
               trust_checkpoint: bool = False) -> dict:
     """Build the runner of ``cfg`` (``tools/test.py``'s way), evaluate every point in one pass, and on the main
@@ -240,6 +251,7 @@ def run_sweep(cfg: Config, points: List[Point], keys: List[str], cache_dir: Opti
     from ...utils import build_runner
     from .report import format_table, write_results
 
+    refuse_dump_files(cfg)
     runner = build_runner(cfg, trust_checkpoint=trust_checkpoint)
     evaluation = SweepEvaluation(runner, points, cache_dir)
     results = evaluation.run()  # in grid order
