@@ -156,3 +156,14 @@ def test_benchmark_sweep_part_alone_measures_method_1_too(capsys, load_tool):
     figures = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert figures['m1_sweep_points'] == 8 and figures['m1_sweep_max_metric_diff'] == 0
     assert 'm2_speedup' not in figures and 'sweep_speedup' not in figures
+
+
+def test_the_sweep_metric_difference_shows_a_missing_metric_and_a_one_sided_nan():
+    from mmrec.benchmark.sweep import max_metric_difference
+
+    nan = float('nan')
+    assert max_metric_difference([{'a': 0.5, 'b': nan}], [{'a': 0.25, 'b': nan}]) == 0.25
+    assert max_metric_difference([{'a': 0.5, 'b': 0.1}], [{'a': 0.5}]) == float('inf')  # b missing
+    assert max_metric_difference([{'a': 0.5}], [{'a': 0.5, 'b': 0.1}]) == float('inf')  # b extra
+    assert max_metric_difference([{'a': nan}], [{'a': 0.5}]) == float('inf')
+    assert max_metric_difference([{'a': 0.5}], []) == float('inf')

@@ -13,6 +13,7 @@ benchmark's full-size random-weight models (saved once as a checkpoint, so every
   reads it): ``cache_first_seconds``, ``cache_second_seconds``, ``cache_speedup``.
 """
 import copy
+import math
 import os
 import os.path as osp
 import tempfile
@@ -121,6 +122,25 @@ def _test(cfg: Config, cache_dir: str = None) -> dict:
     return build_runner(cfg).test()
 
 
+def max_metric_difference(expected: List[Dict[str, float]], found: List[Dict[str, float]]) -> float:
+    """The largest absolute difference between two lists of per-point metrics; ``inf`` when the lists or a
+    point's metric names differ, or a value is NaN on one side only (NaN on both sides counts as equal)."""
+    if len(expected) != len(found):
+        return math.inf
+    worst = 0.0
+    for a, b in zip(expected, found):
+        if set(a) != set(b):
+            return math.inf
+        for key in a:
+            x, y = float(a[key]), float(b[key])
+            if math.isnan(x) or math.isnan(y):
+                if not (math.isnan(x) and math.isnan(y)):
+                    return math.inf
+                continue
+            worst = max(worst, abs(x - y))
+    return worst
+
+
 def measure_sweep(method: int, cfg: Config, work_dir: str) -> Dict[str, float]:
     """Time the 8-point sweep of ``method`` against 8 separate evaluations on ``cfg``'s data."""
     from mmrec.engine.sweep import point_config, run_sweep
@@ -128,12 +148,10 @@ def measure_sweep(method: int, cfg: Config, work_dir: str) -> Dict[str, float]:
     points, keys = sweep_points(method)
     swept, sweep_seconds = _timed(lambda: run_sweep(own_run(cfg, 'sweep'), points, keys))
     separate, separate_seconds = _timed(lambda: [_test(point_config(cfg, point)) for point in points])
-    diffs = [abs(float(a[key]) - float(b.get(key, float('nan')))) for a, b in zip(separate, swept['metrics'])
-             for key in a]
     prefix = 'sweep' if method == 2 else 'm1_sweep'
     return {f'{prefix}_points': len(points), f'{prefix}_seconds': sweep_seconds,
             f'{prefix}_separate_seconds': separate_seconds, f'{prefix}_speedup': separate_seconds / sweep_seconds,
-            f'{prefix}_max_metric_diff': max(diffs),
+            f'{prefix}_max_metric_diff': max_metric_difference(separate, swept['metrics']),
             f'{prefix}_accuracies': [m['rec/accuracy'] for m in swept['metrics']],
             f'{prefix}_mean_ious': [m['rec/mean_iou'] for m in swept['metrics']]}
 
