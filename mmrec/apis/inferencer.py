@@ -9,6 +9,7 @@ from mmengine.config import Config
 from mmengine.dataset import Compose, pseudo_collate
 from mmengine.structures import InstanceData
 
+from mmrec.engine.expression_bank_hook import expression_bank_takers
 from mmrec.visualization import to_bgr_uint8
 
 ImageInput = Union[str, np.ndarray]
@@ -42,14 +43,13 @@ class RECImageResult:
 def check_expression_bank(model: torch.nn.Module) -> None:
     """:class:`ValueError` when a part of ``model`` waits for the data set's expressions (``score_subtraction``
     with ``source='dataset'``): only a runner's test loop hands them over, so every request would fail."""
-    for name, module in model.named_modules():
-        if getattr(module, 'needs_expression_bank', False):
-            raise ValueError(
-                f"RECInferencer: {name or 'the model'}.score_subtraction takes its expression bank from the data "
-                "set (source='dataset'), which only tools/test.py's loop hands over, so every request would fail; "
-                "give the bank itself, a list of expressions, in the config: score_subtraction=dict(source=["
-                "'the man on the left', 'a red car', ...]) (or RECInferencer's cfg_options "
-                "{'model.scorer.score_subtraction.source': [...]}; --cfg-options drops the spaces of its words)")
+    for name, _ in expression_bank_takers([model]):
+        raise ValueError(
+            f"RECInferencer: {name or 'the model'}.score_subtraction takes its expression bank from the data "
+            "set (source='dataset'), which only tools/test.py's loop hands over, so every request would fail; "
+            "give the bank itself, a list of expressions, in the config: score_subtraction=dict(source=["
+            "'the man on the left', 'a red car', ...]) (or RECInferencer's cfg_options "
+            "{'model.scorer.score_subtraction.source': [...]}; --cfg-options drops the spaces of its words)")
 
 
 def _crops_from_original(model: torch.nn.Module) -> bool:

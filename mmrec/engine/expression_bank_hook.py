@@ -1,11 +1,14 @@
 """``ExpressionBankHook``: hand the evaluated data set's expressions to the model's score subtraction."""
 import logging
-from typing import Any, List, Tuple
+from typing import Any, List, Sequence, Tuple
+
+import torch
 
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
-from mmengine.model import is_model_wrapper
 from mmdet.registry import HOOKS
+
+from ..utils import unwrap_model
 
 
 def dataset_expressions(dataset) -> List[Tuple[Any, str]]:
@@ -19,6 +22,26 @@ def dataset_expressions(dataset) -> List[Tuple[Any, str]]:
                            '(a REC data set such as REFERDataset is needed to draw the score subtraction bank)')
         expressions.extend((info.get('img_id'), str(expression['text'])) for expression in info['expressions'])
     return expressions
+
+
+def expression_bank_takers(models: Sequence[torch.nn.Module]) -> List[Tuple[str, torch.nn.Module]]:
+    """``(name, module)`` of every sub-module of ``models`` that draws its score-subtraction bank from the data
+    set's expressions (``needs_expression_bank``: ``score_subtraction=dict(source='dataset')``)."""
+    return [(name, module) for model in models for name, module in model.named_modules()
+            if getattr(module, 'needs_expression_bank', False)]
+
+
+def hand_expression_bank(models: Sequence[torch.nn.Module], dataset, loop: str) -> None:
+    """The expressions of ``dataset`` (the ``loop`` loop's: ``'val'`` / ``'test'``) to every module of
+    ``models`` that draws a bank from them (:func:`expression_bank_takers`); nothing when none does."""
+    takers = [module for _, module in expression_bank_takers(models)]
+    if not takers:
+        return
+    expressions = dataset_expressions(dataset)
+    print_log(f'ExpressionBankHook: {len(expressions)} expressions of the {loop} data set handed to '
+              f'{len(takers)} module(s)', logger='current', level=logging.INFO)
+    for module in takers:
+        module.set_expression_bank(expressions, f'the {loop} data set ({type(dataset).__name__})')
 
 
 @HOOKS.register_module()
@@ -36,19 +59,7 @@ class ExpressionBankHook(Hook):
     priority = 'VERY_HIGH'  # before anything that may run the model in the loop
 
     def before_val(self, runner) -> None:
-        self._hand_over(runner, runner.val_loop.dataloader.dataset, 'val')
+        hand_expression_bank([unwrap_model(runner.model)], runner.val_loop.dataloader.dataset, 'val')
 
     def before_test(self, runner) -> None:
-        self._hand_over(runner, runner.test_loop.dataloader.dataset, 'test')
-
-    @staticmethod
-    def _hand_over(runner, dataset, loop: str) -> None:
-        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
-        takers = [module for module in model.modules() if getattr(module, 'needs_expression_bank', False)]
-        if not takers:
-            return
-        expressions = dataset_expressions(dataset)
-        print_log(f'ExpressionBankHook: {len(expressions)} expressions of the {loop} data set handed to '
-                  f'{len(takers)} module(s)', logger='current', level=logging.INFO)
-        for module in takers:
-            module.set_expression_bank(expressions, f'the {loop} data set ({type(dataset).__name__})')
+        hand_expression_bank([unwrap_model(runner.model)], runner.test_loop.dataloader.dataset, 'test')

@@ -5,9 +5,9 @@ from typing import Optional
 from mmdet.registry import HOOKS
 from mmengine.config import Config
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 
 from ..cache import RECCache, attach_cache, log_summary, open_cache
+from ..utils import unwrap_model
 
 
 @HOOKS.register_module()
@@ -32,20 +32,16 @@ class RECCacheHook(Hook):
         self.dir = dir
         self.cache: Optional[RECCache] = None
 
-    @staticmethod
-    def _model(runner):
-        return runner.model.module if is_model_wrapper(runner.model) else runner.model
-
     def before_test(self, runner) -> None:
         self.cache = open_cache(self.dir, memory_entries=self.MEMORY_ENTRIES)
         if self.cache is not None:
-            attach_cache(self._model(runner), self.cache, runner.cfg.model)
+            attach_cache(unwrap_model(runner.model), self.cache, runner.cfg.model)
 
     def after_test(self, runner) -> None:
         """Log what was read and computed and detach the cache (``self.cache`` keeps its counts)."""
         log_summary(self.cache)
         if self.cache is not None:
-            attach_cache(self._model(runner), None, runner.cfg.model)
+            attach_cache(unwrap_model(runner.model), None, runner.cfg.model)
 
 
 def add_rec_cache_hook(cfg: Config, cache_dir: Optional[str] = None) -> None:

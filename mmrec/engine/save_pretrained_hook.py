@@ -4,8 +4,9 @@ from typing import Optional
 
 from mmengine.dist import master_only
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 from mmdet.registry import HOOKS
+
+from ..utils import unwrap_model
 
 
 @HOOKS.register_module()
@@ -33,7 +34,7 @@ class SaveCLIPPretrainedHook(Hook):
 
     @master_only
     def after_train(self, runner) -> None:
-        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        model = unwrap_model(runner.model)
         if not callable(getattr(model, 'save_pretrained', None)):
             raise TypeError(f'SaveCLIPPretrainedHook: {type(model).__name__} has no save_pretrained(save_dir)')
         save_dir = self.target_dir(runner.work_dir)

@@ -10,6 +10,7 @@ from typing import Optional
 import torch
 import torch.distributed as torch_dist
 from mmengine.config import Config, DictAction
+from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 
 from .safe_checkpoint import TRUST_ENV, TRUST_FLAG, trust_checkpoints
@@ -103,3 +104,8 @@ def build_runner(cfg: Config, trust_checkpoint: bool = False) -> Runner:
         trust_checkpoints()
     init_distributed_without_cuda(cfg)
     return Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+
+
+def unwrap_model(model: torch.nn.Module) -> torch.nn.Module:
+    """The model inside an mmengine model wrapper (DDP and the like), or ``model`` itself."""
+    return model.module if is_model_wrapper(model) else model

@@ -23,11 +23,12 @@ from typing import Dict, Iterator, List, Optional
 import torch
 from mmengine.config import Config
 from mmengine.logging import print_log
-from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner, load_checkpoint
 
 from ...cache import RECCache, attach_cache, canonical, config_at, log_summary, open_cache, without_keys
 from ...models.clip_encoder import BaseCLIPEncoder
+from ...utils import unwrap_model
+from ..expression_bank_hook import hand_expression_bank
 from .grid import Point, describe, point_config
 
 
@@ -71,23 +72,6 @@ class SweepGroup:
     points: List[SweepPoint] = field(default_factory=list)
 
 
-def hand_expression_bank(modules: List[torch.nn.Module], dataset) -> None:
-    """What :class:`~mmrec.engine.ExpressionBankHook` does before a test loop, for the points' scoring modules:
-    the data set's expressions to every sub-module that draws a score-subtraction bank from them."""
-    from ..expression_bank_hook import dataset_expressions
-
-    takers = [module for scoring in modules for module in scoring.modules()
-              if getattr(module, 'needs_expression_bank', False)]
-    if takers:
-        expressions = dataset_expressions(dataset)
-        for module in takers:
-            module.set_expression_bank(expressions, f'the test data set ({type(dataset).__name__})')
-
-
-def unwrap(model: torch.nn.Module) -> torch.nn.Module:
-    return model.module if is_model_wrapper(model) else model
-
-
 class SweepEvaluation:
     """Evaluate every point of a sweep in one pass over ``runner``'s test data (see the module docstring).
 
@@ -116,7 +100,7 @@ class SweepEvaluation:
         """Build the groups' models, the points' scoring modules and evaluators; errors name the point."""
         runner = self.runner
         runner.load_or_resume()
-        base = unwrap(runner.model)
+        base = unwrap_model(runner.model)
         if not hasattr(base, 'build_scoring_module'):
             raise TypeError(f'{type(base).__name__} cannot be swept: a sweep needs a REC detector '
                             '(RECTwoStageDetector, TextConditionedRCNN)')
@@ -193,7 +177,7 @@ class SweepEvaluation:
         points = self.points
         for point in points:
             point.evaluator.dataset_meta = dataset_meta
-        hand_expression_bank([point.scoring for point in points], dataloader.dataset)
+        hand_expression_bank([point.scoring for point in points], dataloader.dataset, 'test')
         _log(f'{len(points)} point(s) in {len(self.groups)} detector group(s), {len(dataloader)} batch(es) on this '
              f'process; cache: {self.cache.store.root if self.cache.store else "memory only"}')
         interval = max(1, int(self.cfg.get('default_hooks', {}).get('logger', {}).get('interval', 50)))
