@@ -258,14 +258,16 @@ def test_detections_computed_under_autocast_or_in_another_batch_are_other_entrie
     detections = DetectionCache(cache, 'detector')
     image, meta = torch.rand(3, 8, 8), dict(img_id=1)
     entry = dict(bboxes=torch.tensor([[0., 0., 4., 4.]]), scores=torch.tensor([0.5]))
-    detections.write_batch([image], [meta], [entry])
+    detections.write_batch(detections.keys([image], [meta]), [entry])
     with torch.autocast('cpu', dtype=torch.bfloat16):  # e.g. a test loop with fp16=True
-        assert detections.read_batch([image], [meta]) is None
-    assert detections.read_batch([image, torch.rand(3, 8, 8)], [meta, dict(img_id=2)]) is None  # other batch
-    [read] = detections.read_batch([image], [meta])
+        assert detections.read_batch(detections.keys([image], [meta]), image.device) is None
+    other_batch = detections.keys([image, torch.rand(3, 8, 8)], [meta, dict(img_id=2)])
+    assert detections.read_batch(other_batch, image.device) is None
+    [read] = detections.read_batch(detections.keys([image], [meta]), image.device)
     torch.testing.assert_close(read['bboxes'], entry['bboxes'], rtol=0, atol=0)
     read['bboxes'] += 1  # what is handed out is a copy: the cached entry stays as computed
-    torch.testing.assert_close(detections.read_batch([image], [meta])[0]['bboxes'], entry['bboxes'], rtol=0, atol=0)
+    [again] = detections.read_batch(detections.keys([image], [meta]), image.device)
+    torch.testing.assert_close(again['bboxes'], entry['bboxes'], rtol=0, atol=0)
 
 
 def test_open_clip_encoders_differing_only_in_quick_gelu_have_other_identities(tmp_path):

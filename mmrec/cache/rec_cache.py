@@ -213,20 +213,20 @@ class DetectionCache:
                      batch=batch, precision=precision_state(image.device))
                 for image, input_digest, metainfo in zip(images, batch, metainfos)]
 
-    def read_batch(self, images: Sequence[Tensor], metainfos: Sequence[dict]) -> Optional[List[Dict[str, Tensor]]]:
-        """Every image's entry, or ``None`` when any is missing (the batch is then computed as a whole, as an
-        uncached run computes it)."""
+    def read_batch(self, keys: Sequence[dict], device: torch.device) -> Optional[List[Dict[str, Tensor]]]:
+        """Every entry of a batch's :meth:`keys`, on ``device``, or ``None`` when any is missing (the batch is
+        then computed as a whole, as an uncached run computes it)."""
         entries = []
-        for image, key in zip(images, self.keys(images, metainfos)):
+        for key in keys:
             entry = self.cache.get('detections', key, check_detections)
             if entry is None:
                 return None
-            entries.append({name: tensor.to(image.device, copy=True) for name, tensor in entry.items()})
+            entries.append({name: tensor.to(device, copy=True) for name, tensor in entry.items()})
         return entries
 
-    def write_batch(self, images: Sequence[Tensor], metainfos: Sequence[dict],
-                    entries: Sequence[Dict[str, Tensor]]) -> None:
-        for key, entry in zip(self.keys(images, metainfos), entries):
+    def write_batch(self, keys: Sequence[dict], entries: Sequence[Dict[str, Tensor]]) -> None:
+        """Keep each entry of a batch under its key (the batch's :meth:`keys`, made once for the read)."""
+        for key, entry in zip(keys, entries):
             self.cache.put('detections', key, entry)
 
 

@@ -74,9 +74,9 @@ class CachedWorkMixin:
         else ``compute()`` for the whole batch (as an uncached run does), then kept."""
         if self.detection_cache is None:
             return compute()
-        metainfos = [sample.metainfo for sample in batch_data_samples]
-        entries: Optional[List[Dict[str, Tensor]]] = self.detection_cache.read_batch(batch_inputs, metainfos)
+        keys = self.detection_cache.keys(batch_inputs, [sample.metainfo for sample in batch_data_samples])
+        entries: Optional[List[Dict[str, Tensor]]] = self.detection_cache.read_batch(keys, batch_inputs.device)
         if entries is None:
             entries = compute()
-            self.detection_cache.write_batch(batch_inputs, metainfos, entries)
+            self.detection_cache.write_batch(keys, entries)
         return entries
