@@ -2,9 +2,10 @@
 
 mmdet's ``StandardRoIHead`` classifies RoIs into fixed classes and never sees the text or the pixels; this
 head keeps its parts (RoI extractor, assigner, sampler) and hands the
-:class:`~mmrec.models.text_conditioned_head.CLIPTextConditionedHead` what it needs: per image the
-proposals with their objectness, the RoI features, the expressions and the image's
-:class:`~mmrec.models.crop_geometry.CropView` (where its CLIP crops come from: the detector's ``crop_geometry``).
+:class:`~mmrec.models.text_conditioned_head.CLIPTextConditionedHead` what it needs: in training the sampled
+RoIs' features, the expressions and their targets; in inference (:meth:`TextConditionedRoIHead.image_work`)
+per image the proposals with their objectness and, with the branch, its outputs. The detector then scores
+each image with the head's ``score_image`` and the image's :class:`~mmrec.models.crop_geometry.CropView`.
 """
 from typing import List, Optional, Tuple
 
@@ -17,7 +18,6 @@ from mmengine.model import BaseModule
 from mmengine.structures import InstanceData
 from torch import Tensor
 
-from .crop_geometry import CropView
 
 
 def unique_referred_boxes(boxes: Tensor) -> Tensor:
@@ -142,18 +142,6 @@ class TextConditionedRoIHead(BaseModule):
             batch_targets.append(text_targets(sampled_gt_inds(result), expression_gt))
         roi_feats = self._roi_features(x, [result.priors for result in sampling_results])
         return self.bbox_head.loss(roi_feats, sampling_results, batch_texts, batch_targets)
-
-    def predict(self, x: Optional[Tuple[Tensor]], rpn_results_list: List[InstanceData],
-                batch_data_samples: List[DetDataSample],
-                views: List[CropView]) -> List[Tuple[InstanceData, InstanceData]]:
-        """``(predictions, candidates)`` per image, in input pixels (see ``CLIPTextConditionedHead``); ``views``
-        are the images as the CLIP crops see them (the detector's ``crop_geometry.view_of``).
-
-        ``x`` (the neck's feature maps) is read only by the branch: ``None`` is enough for a head without one.
-        """
-        works = self.image_work(x, rpn_results_list)
-        return [self.bbox_head.score_image(view, work, sample.metainfo['texts'])
-                for view, work, sample in zip(views, works, batch_data_samples)]
 
     def image_work(self, x: Optional[Tuple[Tensor]], rpn_results_list: List[InstanceData]) -> List[InstanceData]:
         """Per image, the head's scoring-independent work (``CLIPTextConditionedHead.image_work``): proposals,
