@@ -10,7 +10,7 @@ from mmdet.registry import MODELS
 from mmengine.runner.checkpoint import load_state_dict
 
 import mmrec.models  # noqa: F401  (registers the encoders)
-from mmrec.models.open_clip_encoder import OpenCLIPEncoder, published_settings
+from mmrec.models.encoders.open_clip_encoder import OpenCLIPEncoder, published_settings
 from mmrec.testing import squares_view
 from mmrec.testing.tiny_encoders import TINY_OPEN_CLIP_VISION, save_tiny_open_clip
 

@@ -16,7 +16,7 @@ import mmrec.engine  # noqa: F401  (registers SaveCLIPPretrainedHook)
 import mmrec.models  # noqa: F401
 from mmrec.datasets import REFERDataset, generate_synthetic_refer, synthetic_vocabulary
 from mmrec.datasets.region_crop import CropReferredRegion
-from mmrec.models.clip_encoder import CLIPEncoder
+from mmrec.models.encoders.clip_encoder import CLIPEncoder
 from mmrec.models.region_text_clip import (RegionTextCLIP, contrastive_loss, retrieval_accuracy,
                                            same_target_mask)
 

@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from mmdet.registry import MODELS, TASK_UTILS
 
 import mmrec.models  # noqa: F401  (registers the encoders)
-from mmrec.models.siglip_encoder import SigLIPEncoder, to_patches
+from mmrec.models.encoders.siglip_encoder import SigLIPEncoder, to_patches
 from mmrec.models.spatial_reasoning import build_reasoner
 from mmrec.testing import save_tiny_clip, squares_view
 from mmrec.testing.tiny_encoders import save_tiny_siglip

@@ -23,7 +23,7 @@ from PIL import Image
 from torch import Tensor
 
 from mmrec.models.box_crops import crop_boxes
-from mmrec.models.clip_encoder import clip_image_features, clip_text_features
+from mmrec.models.encoders.clip_encoder import clip_image_features, clip_text_features
 from .workload import WorkloadImage
 
 Box = Tuple[float, float, float, float]

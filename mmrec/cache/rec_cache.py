@@ -80,7 +80,7 @@ class RECCache:
 
     def encoder_identity(self, encoder: torch.nn.Module) -> str:
         """Digest of what decides an encoder's image embeddings: its class and constructor arguments
-        (``cache_identity()``, :class:`~mmrec.models.init_arguments.RecordsInitArguments`), its registered
+        (``cache_identity()``, :class:`~mmrec.models.encoders.init_arguments.RecordsInitArguments`), its registered
         config (if any), its plain settings and the content of its weights (computed once per encoder object)."""
         identity = self._encoder_ids.get(encoder)
         if identity is None:
@@ -233,7 +233,7 @@ class DetectionCache:
 class CropCache:
     """The cached crop embeddings of one image view: a :class:`~mmrec.models.crop_geometry.CropView` holds one
     in its ``cache`` field, and :meth:`BaseCLIPEncoder.encode_boxes
-    <mmrec.models.clip_encoder.BaseCLIPEncoder.encode_boxes>` asks it."""
+    <mmrec.models.encoders.clip_encoder.BaseCLIPEncoder.encode_boxes>` asks it."""
 
     def __init__(self, cache: RECCache) -> None:
         self.cache = cache

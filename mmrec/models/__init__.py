@@ -2,14 +2,14 @@
 scorer and REC detector, method 1's text-conditioned head and detector, and region-text CLIP training (importing
 registers them)."""
 from .box_crops import CROP_MODES, InputNormalization, crop_boxes, pil_crop_and_resize
-from .clip_encoder import BaseCLIPEncoder, CLIPEncoder, PretrainedEncoder, load_clip
+from .encoders.clip_encoder import BaseCLIPEncoder, CLIPEncoder, PretrainedEncoder, load_clip
 from .crop_geometry import CropGeometry, CropView
-from .encoder_ensemble import EncoderEnsemble
-from .open_clip_encoder import OpenCLIPEncoder
+from .encoders.encoder_ensemble import EncoderEnsemble
+from .encoders.open_clip_encoder import OpenCLIPEncoder
 from .proposal_scorer import CLIPProposalScorer
 from .rec_detector import RECTwoStageDetector
 from .region_text_clip import RegionTextCLIP
-from .siglip_encoder import SigLIPEncoder
+from .encoders.siglip_encoder import SigLIPEncoder
 from .spatial_reasoning import SpatialReasoner, parse_expression
 from .text_conditioned_head import CLIPTextConditionedHead
 from .text_conditioned_rcnn import TextConditionedRCNN

@@ -51,7 +51,7 @@ class CLIPProposalScorer(BaseModule):
     other settings of the latter.
 
     Args:
-        encoder: config of a :class:`~mmrec.models.clip_encoder.BaseCLIPEncoder` (``CLIPEncoder`` by default),
+        encoder: config of a :class:`~mmrec.models.encoders.clip_encoder.BaseCLIPEncoder` (``CLIPEncoder`` by default),
             or an encoder already built (shared with other scorers, e.g. by a sweep).
         top_k: most detections scored per image; ``None`` scores them all (e.g. the annotated objects of the
             detectors' ``candidate_source='ground_truth'``, as ReCLIP does).

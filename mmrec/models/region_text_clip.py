@@ -16,7 +16,7 @@ from mmdet.registry import MODELS
 from mmdet.structures import DetDataSample
 from transformers import AutoTokenizer, CLIPImageProcessor, CLIPModel
 
-from .clip_encoder import CLIP_MEAN, CLIP_STD, clip_image_features, clip_text_features
+from .encoders.clip_encoder import CLIP_MEAN, CLIP_STD, clip_image_features, clip_text_features
 from .tiny_clip import build_tiny_clip
 
 # CLIP clamps its learnt temperature so that logits stay below 100.

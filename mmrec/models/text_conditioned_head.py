@@ -65,7 +65,7 @@ class CLIPTextConditionedHead(BaseModule):
     (:mod:`mmrec.models.head_parts`); the encoder is handed to the parts that need it.
 
     Args:
-        encoder: config of a :class:`~mmrec.models.clip_encoder.BaseCLIPEncoder` (frozen CLIP), or an encoder
+        encoder: config of a :class:`~mmrec.models.encoders.clip_encoder.BaseCLIPEncoder` (frozen CLIP), or an encoder
             already built (shared with other heads, e.g. by a sweep).
         prompt_scorer: a :class:`~mmrec.models.head_parts.SpatialPromptScorer` (``prompt_templates``,
             ``location_labels``, ``temperature``, ``max_cached_queries``).

@@ -1,4 +1,4 @@
-"""Test doubles for :class:`~mmrec.models.clip_encoder.BaseCLIPEncoder` with embeddings known in closed form.
+"""Test doubles for :class:`~mmrec.models.encoders.clip_encoder.BaseCLIPEncoder` with embeddings known in closed form.
 
 They replace only the two networks ("crops -> embeddings", "texts -> embeddings"); cropping, the undoing of
 the detector's normalisation and channel order, box mapping and CLIP's normalisation are the real code, so a
@@ -14,7 +14,7 @@ import torch
 from mmdet.registry import MODELS
 from torch import Tensor
 
-from mmrec.models.clip_encoder import BaseCLIPEncoder
+from mmrec.models.encoders.clip_encoder import BaseCLIPEncoder
 
 #: RGB in [0, 1] of the colour words the double understands.
 COLOR_WORDS: Dict[str, Tuple[float, float, float]] = {

@@ -26,7 +26,7 @@ from mmengine.logging import print_log
 from mmengine.runner import Runner, load_checkpoint
 
 from ...cache import RECCache, attach_cache, canonical, config_at, log_summary, open_cache, without_keys
-from ...models.clip_encoder import BaseCLIPEncoder
+from ...models.encoders.clip_encoder import BaseCLIPEncoder
 from ...utils import unwrap_model
 from ..expression_bank_hook import hand_expression_bank
 from .grid import Point, describe, point_config

@@ -20,7 +20,7 @@ class SpatialPromptScorer:
     """Scores crops against expressions expanded with spatial prompt templates.
 
     Args:
-        encoder: the frozen CLIP (:class:`~mmrec.models.clip_encoder.BaseCLIPEncoder`) whose ``encode_texts``
+        encoder: the frozen CLIP (:class:`~mmrec.models.encoders.clip_encoder.BaseCLIPEncoder`) whose ``encode_texts``
             embeds the prompts (looked up at every call, not captured); given by the head.
         prompt_templates: format strings with ``{query}`` and optionally ``{loc}``.
         location_labels: the nine labels of the 3x3 grid, row-major.

@@ -154,7 +154,7 @@ class SpatialReasoner:
 def clip_temperature(encoder: torch.nn.Module) -> float:
     """The encoder's ``temperature``: ``1 / logit_scale`` of its network (the softmax temperature CLIP trained
     with; SigLIP's sigmoid scale; an ensemble's weighted mean scale), CLIP's initial 0.01 for an encoder without
-    a learnt one (:attr:`~mmrec.models.clip_encoder.BaseCLIPEncoder.temperature`), or 0.01 for an object
+    a learnt one (:attr:`~mmrec.models.encoders.clip_encoder.BaseCLIPEncoder.temperature`), or 0.01 for an object
     without the property."""
     return float(getattr(encoder, 'temperature', 0.01))
 

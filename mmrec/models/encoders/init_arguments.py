@@ -26,7 +26,7 @@ class RecordsInitArguments:
         @functools.wraps(init)
         def recording_init(self, *args, **init_kwargs):
             if '_init_arguments_recorded' not in self.__dict__:  # the outermost constructor's call wins
-                from ..cache.keys import plain
+                from ...cache.keys import plain
 
                 bound = signature.bind(self, *args, **init_kwargs)
                 bound.apply_defaults()

@@ -18,10 +18,10 @@ them (see :mod:`mmrec.models.crop_geometry`).
 Then the image encoder's normalisation. Subclasses implement only ``_embed_pixels`` (normalised crops ->
 embeddings) and ``_embed_texts`` (strings -> embeddings): :class:`PretrainedEncoder` (one frozen pretrained
 network kept out of checkpoints) for :class:`CLIPEncoder` (HuggingFace ``transformers`` CLIP),
-:class:`~mmrec.models.open_clip_encoder.OpenCLIPEncoder` (``open_clip_torch``: RN50x16, ViT-L/14@336, LAION
-models) and :class:`~mmrec.models.siglip_encoder.SigLIPEncoder` (SigLIP / SigLIP 2 through ``transformers``), and
+:class:`~mmrec.models.encoders.open_clip_encoder.OpenCLIPEncoder` (``open_clip_torch``: RN50x16, ViT-L/14@336, LAION
+models) and :class:`~mmrec.models.encoders.siglip_encoder.SigLIPEncoder` (SigLIP / SigLIP 2 through ``transformers``), and
 test doubles (``mmrec.testing.encoders``) with embeddings known in closed form, so the tests exercise the real
-crop path. :class:`~mmrec.models.encoder_ensemble.EncoderEnsemble` combines several encoders behind the same
+crop path. :class:`~mmrec.models.encoders.encoder_ensemble.EncoderEnsemble` combines several encoders behind the same
 interface. An encoder's logits are ``logit_scale * cosine + logit_bias`` (:attr:`BaseCLIPEncoder.logit_scale`).
 """
 import logging
@@ -39,7 +39,7 @@ from mmengine.model import BaseModule
 from mmdet.registry import MODELS
 from torch import Tensor
 
-from .crop_geometry import CropView, check_crop_source
+from ..crop_geometry import CropView, check_crop_source
 from .init_arguments import RecordsInitArguments
 
 #: CLIP's pixel statistics (RGB, [0, 1] scale), used by OpenAI's preprocessing.
@@ -206,7 +206,7 @@ class BaseCLIPEncoder(RecordsInitArguments, BaseModule, metaclass=ABCMeta):
 
     def normalize(self, embeddings: Tensor) -> Tensor:
         """Unit-length rows of ``(..., D)`` embeddings, e.g. a mean over prompt templates of this encoder's text
-        embeddings (an :class:`~mmrec.models.encoder_ensemble.EncoderEnsemble` normalises per member)."""
+        embeddings (an :class:`~mmrec.models.encoders.encoder_ensemble.EncoderEnsemble` normalises per member)."""
         return F.normalize(embeddings, dim=-1)
 
     # -- frozen contract ----------------------------------------------------------------------------------

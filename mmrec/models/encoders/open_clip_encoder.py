@@ -1,4 +1,4 @@
-"""A frozen OpenCLIP model (``open_clip_torch``) behind the :class:`~mmrec.models.clip_encoder.BaseCLIPEncoder`
+"""A frozen OpenCLIP model (``open_clip_torch``) behind the :class:`~mmrec.models.encoders.clip_encoder.BaseCLIPEncoder`
 interface: the backbones HuggingFace ``transformers`` has no class for (OpenAI's ResNet CLIPs such as RN50x16,
 ViT-L/14@336 as ReCLIP and RedCircle use it, the LAION / DataComp models).
 
@@ -147,7 +147,7 @@ class OpenCLIPEncoder(PretrainedEncoder):
     """A frozen OpenCLIP model (see the module docstring).
 
     The weights are loaded every time the model is built and stay out of checkpoints
-    (:class:`~mmrec.models.clip_encoder.PretrainedEncoder`).
+    (:class:`~mmrec.models.encoders.clip_encoder.PretrainedEncoder`).
 
     Args:
         model_name: OpenCLIP architecture (``'RN50x16'``, ``'ViT-L-14-336'``, ``'ViT-B-32'``, ...).
@@ -156,7 +156,7 @@ class OpenCLIPEncoder(PretrainedEncoder):
             when they agree (OpenAI's: QuickGELU), else the model config's.
         image_mean, image_std: pixel normalisation (RGB, [0, 1] scale); ``None``: the model's own.
         cache_dir: where OpenCLIP keeps downloaded weights (tags only).
-        autocast, text_cache_size, crop_source: see :class:`~mmrec.models.clip_encoder.PretrainedEncoder`.
+        autocast, text_cache_size, crop_source: see :class:`~mmrec.models.encoders.clip_encoder.PretrainedEncoder`.
     """
 
     def __init__(self, model_name: str = DEFAULT_OPEN_CLIP_MODEL, pretrained: Optional[str] = None,

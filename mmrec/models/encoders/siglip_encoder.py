@@ -1,10 +1,10 @@
-"""A frozen SigLIP / SigLIP 2 (``transformers``) behind the :class:`~mmrec.models.clip_encoder.BaseCLIPEncoder`
+"""A frozen SigLIP / SigLIP 2 (``transformers``) behind the :class:`~mmrec.models.encoders.clip_encoder.BaseCLIPEncoder`
 interface.
 
 SigLIP is trained with a sigmoid loss per (image, text) pair, ``sigmoid(logit_scale * cosine + logit_bias)``,
 instead of CLIP's softmax over a batch; its embeddings are still compared by cosine, so it slots into both
 methods unchanged: ``encode_boxes(...) @ encode_texts(...).T`` are the scores. Its learnt ``logit_scale`` and
-``logit_bias`` are exposed as :attr:`~mmrec.models.clip_encoder.BaseCLIPEncoder.logit_scale` /
+``logit_bias`` are exposed as :attr:`~mmrec.models.encoders.clip_encoder.BaseCLIPEncoder.logit_scale` /
 ``logit_bias``; the temperature the spatial reasoner (and, with ``temperature=None``, method 1's prompt
 scorer) takes by default is ``1 / logit_scale`` (a softmax over boxes ignores the bias).
 
@@ -68,14 +68,14 @@ class SigLIPEncoder(PretrainedEncoder):
     """A frozen SigLIP or SigLIP 2 from ``transformers`` (see the module docstring).
 
     The weights come from ``name_or_path`` every time the model is built and stay out of checkpoints
-    (:class:`~mmrec.models.clip_encoder.PretrainedEncoder`).
+    (:class:`~mmrec.models.encoders.clip_encoder.PretrainedEncoder`).
 
     Args:
         name_or_path: hub name (``'google/siglip-base-patch16-224'``, ``'google/siglip2-base-patch16-224'``, ...)
             or local directory written by ``save_pretrained`` holding the model and its tokenizer.
         lowercase: lower-case expressions before tokenizing (SigLIP 2's training text was lower-cased).
         autocast: run the networks under float16 autocast on CUDA (ignored on CPU).
-        text_cache_size, crop_source: see :class:`~mmrec.models.clip_encoder.BaseCLIPEncoder`.
+        text_cache_size, crop_source: see :class:`~mmrec.models.encoders.clip_encoder.BaseCLIPEncoder`.
     """
 
     def __init__(self, name_or_path: str = DEFAULT_SIGLIP, lowercase: bool = True, autocast: bool = True,

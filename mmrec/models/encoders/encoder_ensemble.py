@@ -29,7 +29,7 @@ from mmdet.registry import MODELS
 from mmengine.model import BaseModule
 from torch import Tensor, nn
 
-from .crop_geometry import CropView, check_crop_source
+from ..crop_geometry import CropView, check_crop_source
 from .init_arguments import RecordsInitArguments
 
 #: What a member must have to stand where one encoder does.
@@ -93,7 +93,7 @@ class EncoderEnsemble(RecordsInitArguments, BaseModule):
     def encode_boxes(self, view: CropView, boxes: Tensor, **crop_options) -> Tensor:
         """``(K, sum D_i)`` unit-length embeddings of ``(K, 4)`` boxes in original image pixels: every member
         crops them from ``view`` at its own size and embeds them (``crop_options``: ``crop_mode``,
-        ``context_ratio``, ... as :meth:`~mmrec.models.clip_encoder.BaseCLIPEncoder.encode_boxes` takes them)."""
+        ``context_ratio``, ... as :meth:`~mmrec.models.encoders.clip_encoder.BaseCLIPEncoder.encode_boxes` takes them)."""
         return self._combine([member.encode_boxes(view, boxes, **crop_options) for member in self.encoders])
 
     def normalize(self, embeddings: Tensor) -> Tensor:
