@@ -23,7 +23,7 @@ import torch
 from PIL import Image, ImageFilter
 
 from mmrec.models import CLIPEncoder, CropGeometry, InputNormalization  # noqa: F401  (registers the models)
-from mmrec.models.box_crops import add_context, clip_boxes, crop_boxes
+from mmrec.models.crops import add_context, clip_boxes, crop_boxes
 from mmrec.testing import MeanColorEncoder, detector_input
 
 AMPLITUDE, PERIOD_X, PERIOD_Y = 60.0, 53.0, 41.0

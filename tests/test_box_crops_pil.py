@@ -10,7 +10,7 @@ import pytest
 import torch
 from PIL import Image
 
-from mmrec.models.box_crops import (RESAMPLERS, add_context, clip_boxes, crop_boxes, pil_crop_and_resize,
+from mmrec.models.crops import (RESAMPLERS, add_context, clip_boxes, crop_boxes, pil_crop_and_resize,
                                     resize_boxes)
 
 PIL_FILTERS = {'bicubic': Image.BICUBIC, 'bilinear': Image.BILINEAR}

@@ -7,8 +7,8 @@ from mmengine.runner.checkpoint import load_state_dict
 
 from mmrec.models import CLIPEncoder
 from mmrec.testing import colored_squares, detector_input, save_tiny_clip
-from mmrec.models.box_crops import InputNormalization
-from mmrec.models.crop_geometry import CropGeometry
+from mmrec.models.crops import InputNormalization
+from mmrec.models.crops.crop_geometry import CropGeometry
 
 
 @pytest.fixture(scope='module')

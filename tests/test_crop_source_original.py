@@ -15,7 +15,7 @@ from PIL import Image
 import mmrec  # noqa: F401  (registers the transforms and models)
 from mmrec.apis import RECInferencer
 from mmrec.benchmark import VOCABULARY, method_config
-from mmrec.models.crop_geometry import CropGeometry
+from mmrec.models.crops.crop_geometry import CropGeometry
 from mmrec.testing import detector_input, save_tiny_clip
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -177,7 +177,7 @@ def test_refcoco_dataset_test_pipelines_keep_the_original_image(name):
 def test_box_maps_leave_box_structures_and_shapes_alone():
     from mmdet.structures.bbox import HorizontalBoxes
 
-    from mmrec.models.crop_geometry import to_input, to_original
+    from mmrec.models.crops.crop_geometry import to_input, to_original
     boxes = HorizontalBoxes(torch.tensor([[10.0, 20.0, 30.0, 40.0]]))
     scaled = to_input(boxes, (2.0, 0.5))
     torch.testing.assert_close(scaled, torch.tensor([[20.0, 10.0, 60.0, 20.0]]))

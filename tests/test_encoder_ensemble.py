@@ -16,8 +16,8 @@ from mmengine.structures import InstanceData
 import mmrec.models  # noqa: F401  (registers the models)
 import mmrec.testing  # noqa: F401  (registers MeanColorEncoder)
 from mmrec.models import EncoderEnsemble
-from mmrec.models.box_crops import InputNormalization
-from mmrec.models.crop_geometry import CropGeometry
+from mmrec.models.crops import InputNormalization
+from mmrec.models.crops.crop_geometry import CropGeometry
 from mmrec.testing import colored_squares, detector_input, squares_view
 
 SQUARES = {'red': [4, 6, 24, 26], 'blue': [36, 6, 56, 26], 'purple': [68, 6, 88, 26]}

@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from mmrec.models.box_crops import clip_boxes
+from mmrec.models.crops import clip_boxes
 from mmrec.models.local_search import LocalSearchConfig, box_variants, local_search
 
 
@@ -88,7 +88,7 @@ def test_variants_pushed_outside_the_image_are_clipped():
 def test_clip_keeps_a_minimum_size_even_for_boxes_entirely_outside():
     boxes = torch.tensor([[120.0, 70.0, 150.0, 90.0], [-30.0, 10.0, -5.0, 20.0], [5.0, 5.0, 5.0, 5.0]])
     clipped = clip_boxes(boxes, (60, 100), min_size=2.0)
-    # a zero-size box grows around its centre (the one clipper: mmrec.models.box_crops.clip_boxes)
+    # a zero-size box grows around its centre (the one clipper: mmrec.models.crops.clip_boxes)
     torch.testing.assert_close(clipped, torch.tensor([[98.0, 58.0, 100.0, 60.0], [0.0, 10.0, 2.0, 20.0],
                                                       [4.0, 4.0, 6.0, 6.0]]))
     # an image smaller than min_size: the box is the whole image

@@ -16,8 +16,8 @@ import mmrec.models  # noqa: F401  (registers the modules)
 import mmrec.testing  # noqa: F401  (registers MeanColorEncoder)
 from mmrec.engine import expression_bank_hook
 from mmrec.models import score_subtraction as subtraction_module
-from mmrec.models.box_crops import CIRCLE_COLOR, InputNormalization, ellipse_outlines
-from mmrec.models.crop_geometry import CropGeometry
+from mmrec.models.crops import CIRCLE_COLOR, InputNormalization, ellipse_outlines
+from mmrec.models.crops.crop_geometry import CropGeometry
 from mmrec.models.score_subtraction import ScoreSubtraction
 from mmrec.models.size_prior import large_enough
 from mmrec.testing import detector_input

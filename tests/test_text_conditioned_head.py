@@ -14,9 +14,9 @@ from mmengine.structures import InstanceData
 
 import mmrec.models  # noqa: F401  (registers the modules)
 import mmrec.testing  # noqa: F401  (registers the MeanColorEncoder test double)
-from mmrec.models.box_crops import InputNormalization
+from mmrec.models.crops import InputNormalization
 from mmrec.models.encoders.clip_encoder import BaseCLIPEncoder
-from mmrec.models.crop_geometry import CropGeometry
+from mmrec.models.crops.crop_geometry import CropGeometry
 from mmrec.models.roi_text_branch import RoITextBranch
 from mmrec.models.spatial_prompts import SpatialPromptExpander, location_cells
 from mmrec.models.head_parts import blend_scores, objectness_distribution

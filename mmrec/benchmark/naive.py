@@ -22,7 +22,7 @@ from mmengine.dataset import pseudo_collate
 from PIL import Image
 from torch import Tensor
 
-from mmrec.models.box_crops import crop_boxes
+from mmrec.models.crops import crop_boxes
 from mmrec.models.encoders.clip_encoder import clip_image_features, clip_text_features
 from .workload import WorkloadImage
 
@@ -98,7 +98,7 @@ def _detector_batch(inferencer, image: WorkloadImage, text: str) -> dict:
 
 def _clip_to_image(box: Sequence[float], width: float, height: float, min_size: float = 1.0) -> Box:
     """``box`` clipped into the image, one box in plain Python: the behaviour of mmrec's
-    ``box_crops.clip_boxes`` (each side sorted and clamped; a side thinner than ``min_size`` grown to it around
+    ``crops.clip_boxes`` (each side sorted and clamped; a side thinner than ``min_size`` grown to it around
     its clipped centre, kept inside the image)."""
     sides = []
     for low, high, limit in ((box[0], box[2], width), (box[1], box[3], height)):

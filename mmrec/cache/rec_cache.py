@@ -16,7 +16,7 @@ on disk for later runs. Entries are keyed by what decides their value (:mod:`mmr
 - **crop embeddings** (``CropCache``, one per image view): the encoder's identity (its config where known, its
   class and every constructor argument, plain settings and the content of its weights:
   :meth:`RECCache.encoder_identity`), the content of the pixels the crops are cut from and how boxes map to
-  them (the :class:`~mmrec.models.crop_geometry.CropView`), the crop settings (mode, context, blur, ...), the
+  them (the :class:`~mmrec.models.crops.crop_geometry.CropView`), the crop settings (mode, context, blur, ...), the
   exact batch of boxes, and the encoder's device type and the autocast state in effect.
 
 Crop embeddings are keyed by the exact batch of boxes encoded in one call, not box by box: CPU matrix products
@@ -231,7 +231,7 @@ class DetectionCache:
 
 
 class CropCache:
-    """The cached crop embeddings of one image view: a :class:`~mmrec.models.crop_geometry.CropView` holds one
+    """The cached crop embeddings of one image view: a :class:`~mmrec.models.crops.crop_geometry.CropView` holds one
     in its ``cache`` field, and :meth:`BaseCLIPEncoder.encode_boxes
     <mmrec.models.encoders.clip_encoder.BaseCLIPEncoder.encode_boxes>` asks it."""
 

@@ -4,7 +4,7 @@ Region-text CLIP training (``RegionTextCLIP``) pairs the crop of the object an e
 with that expression. The pipeline is ``LoadImageFromFile`` -> ``LoadReferExpressions`` ->
 ``CropReferredRegion`` -> ``PackRECInputs`` on a ``REFERDataset`` built with
 ``one_expression_per_sample=True``. The crop is made by the REC methods' own crop function
-(:func:`mmrec.models.box_crops.crop_boxes`: ``roi_align``, stretched to ``size`` x ``size``, same crop
+(:func:`mmrec.models.crops.crop_boxes`: ``roi_align``, stretched to ``size`` x ``size``, same crop
 modes), so that training crops look exactly like the detector boxes that the trained CLIP scores.
 """
 from typing import Tuple
@@ -14,7 +14,7 @@ import torch
 from mmcv.transforms import BaseTransform
 from mmdet.registry import TRANSFORMS
 
-from ..models.box_crops import CROP_MODES, WHOLE_IMAGE_MODES, add_context, clip_boxes, crop_boxes
+from ..models.crops import CROP_MODES, WHOLE_IMAGE_MODES, add_context, clip_boxes, crop_boxes
 
 
 @TRANSFORMS.register_module()

@@ -1,9 +1,9 @@
 """Models: the frozen encoders (CLIP, OpenCLIP, SigLIP, ensembles) and their shared crop path, method 2's proposal
 scorer and REC detector, method 1's text-conditioned head and detector, and region-text CLIP training (importing
 registers them)."""
-from .box_crops import CROP_MODES, InputNormalization, crop_boxes, pil_crop_and_resize
+from .crops import CROP_MODES, InputNormalization, crop_boxes, pil_crop_and_resize
 from .encoders.clip_encoder import BaseCLIPEncoder, CLIPEncoder, PretrainedEncoder, load_clip
-from .crop_geometry import CropGeometry, CropView
+from .crops.crop_geometry import CropGeometry, CropView
 from .encoders.encoder_ensemble import EncoderEnsemble
 from .encoders.open_clip_encoder import OpenCLIPEncoder
 from .proposal_scorer import CLIPProposalScorer

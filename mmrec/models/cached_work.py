@@ -8,7 +8,7 @@ Both detectors answer an image in two steps:
 2. ``score_samples(scoring_module, batch_inputs, batch_data_samples, works)``: the answers of a scoring module
    (method 2's :class:`~mmrec.models.CLIPProposalScorer`, method 1's
    :class:`~mmrec.models.CLIPTextConditionedHead`) from that work, its crop embeddings going through the
-   cache (``rec_cache``, via the image's :class:`~mmrec.models.crop_geometry.CropView`).
+   cache (``rec_cache``, via the image's :class:`~mmrec.models.crops.crop_geometry.CropView`).
 
 ``predict`` is step 1 then step 2 with the model's own scoring module; a sweep (:mod:`mmrec.engine.sweep`)
 runs step 1 once per image and step 2 once per grid point, each point with a scoring module built by
@@ -28,7 +28,7 @@ from typing import Callable, Dict, List, Optional, Sequence
 import torch
 from torch import Tensor
 
-from .crop_geometry import CropGeometry, CropView
+from .crops.crop_geometry import CropGeometry, CropView
 
 
 class CachedWorkMixin:

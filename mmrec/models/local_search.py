@@ -13,7 +13,7 @@ from typing import Callable, Sequence, Tuple
 import torch
 from torch import Tensor
 
-from .box_crops import clip_boxes
+from .crops import clip_boxes
 
 ScoreFn = Callable[[Tensor], Tensor]
 
@@ -30,7 +30,7 @@ class LocalSearchConfig:
         scales: size factors of the first round, applied about the box centre.
         shrink: factor applied to shifts and to ``scale - 1`` after every round.
         min_size: smallest side, in pixels, that a variant keeps after clipping
-            (:func:`~mmrec.models.box_crops.clip_boxes`).
+            (:func:`~mmrec.models.crops.clip_boxes`).
     """
     enable: bool = True
     rounds: int = 2

@@ -13,7 +13,7 @@ from mmengine.structures import InstanceData
 from torch import Tensor
 
 from .cached_work import CachedWorkMixin
-from .crop_geometry import CropGeometry, to_input
+from .crops.crop_geometry import CropGeometry, to_input
 from .gt_candidates import check_candidate_source, ground_truth_candidates
 
 

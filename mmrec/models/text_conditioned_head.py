@@ -5,7 +5,7 @@ Per image, for the RPN's top-K proposals (boxes + objectness) and every expressi
 1. (trained branch, optional) RoI features -> class-agnostic box refinement and a text-conditioned logit
    (:class:`~mmrec.models.roi_text_branch.RoITextBranch`);
 2. every proposal is mapped to original image pixels and cropped where the image's
-   :class:`~mmrec.models.crop_geometry.CropView` says, and embedded by the frozen CLIP once; its CLIP
+   :class:`~mmrec.models.crops.crop_geometry.CropView` says, and embedded by the frozen CLIP once; its CLIP
    similarity to an expression is the mean cosine to the expression's spatial prompts for the proposal's
    3x3 location label (:class:`~mmrec.models.head_parts.SpatialPromptScorer`);
 3. the three scores become distributions over the K proposals (CLIP: ``softmax(similarity / tau)``;
@@ -37,8 +37,8 @@ from torch import Tensor
 
 from . import head_parts  # noqa: F401  (registers the parts)
 from . import roi_text_branch  # noqa: F401  (registers RoITextBranch)
-from .box_crops import clip_boxes
-from .crop_geometry import CropView
+from .crops import clip_boxes
+from .crops.crop_geometry import CropView
 from .head_parts.flat_args import FLAT_ARG_PARTS, merge_flat_args
 from .size_prior import check_min_box_fraction, large_enough
 from .spatial_prompts import has_words
@@ -211,7 +211,7 @@ class CLIPTextConditionedHead(BaseModule):
 
         Args:
             view: the image as the crops see it (the detector's
-                :meth:`~mmrec.models.crop_geometry.CropGeometry.view_of`); its ``img_shape`` is the frame the
+                :meth:`~mmrec.models.crops.crop_geometry.CropGeometry.view_of`); its ``img_shape`` is the frame the
                 boxes are clipped to.
             proposals: the RPN's proposals, ``bboxes`` (K, 4) in input pixels and ``scores`` (K,) objectness.
             roi_feats: ``(K, C, S, S)`` RoI features of the proposals (needed only with the branch).
@@ -303,7 +303,7 @@ class CLIPTextConditionedHead(BaseModule):
     def box_encoder(self, view: CropView) -> Callable[[Tensor], Tensor]:
         """A function mapping ``(N, 4)`` boxes in input pixels to their ``(N, D)`` CLIP crop embeddings: the
         boxes are mapped to original image pixels (the frame of every crop, :meth:`CropView.input_to_original
-        <mmrec.models.crop_geometry.CropView.input_to_original>`) and cropped where ``view`` says."""
+        <mmrec.models.crops.crop_geometry.CropView.input_to_original>`) and cropped where ``view`` says."""
         return lambda boxes: self.encoder.encode_boxes(view, view.input_to_original(boxes), crop_mode=self.crop_mode,
                                                        context_ratio=self.context_ratio)
 

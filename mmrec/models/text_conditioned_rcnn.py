@@ -12,7 +12,7 @@ from mmengine.structures import InstanceData
 from torch import Tensor
 
 from .cached_work import CachedWorkMixin
-from .crop_geometry import CropGeometry, to_input, to_original
+from .crops.crop_geometry import CropGeometry, to_input, to_original
 from .gt_candidates import check_candidate_source, ground_truth_candidates
 from .text_conditioned_roi_head import pop_iou_thresholds, unique_referred_boxes
 

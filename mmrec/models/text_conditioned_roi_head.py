@@ -5,7 +5,7 @@ head keeps its parts (RoI extractor, assigner, sampler) and hands the
 :class:`~mmrec.models.text_conditioned_head.CLIPTextConditionedHead` what it needs: in training the sampled
 RoIs' features, the expressions and their targets; in inference (:meth:`TextConditionedRoIHead.image_work`)
 per image the proposals with their objectness and, with the branch, its outputs. The detector then scores
-each image with the head's ``score_image`` and the image's :class:`~mmrec.models.crop_geometry.CropView`.
+each image with the head's ``score_image`` and the image's :class:`~mmrec.models.crops.crop_geometry.CropView`.
 """
 from typing import List, Optional, Tuple
 

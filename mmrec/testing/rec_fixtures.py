@@ -91,7 +91,7 @@ def squares_view(encoder, scale: Tuple[int, int] = (150, 100)) -> Tuple[object, 
     """The default :func:`colored_squares` image as ``encoder``'s crops see it after the detector's resize to
     ``scale`` (its crop geometry with Faster R-CNN's preprocessor): ``(CropView, boxes (3, 4) in original
     pixels)``."""
-    from mmrec.models.crop_geometry import CropGeometry
+    from mmrec.models.crops.crop_geometry import CropGeometry
 
     image, boxes = colored_squares()
     inputs, meta, preprocessor = detector_input(image, scale=scale)

@@ -10,10 +10,10 @@ Interface (shared by method 1 and method 2; keep it stable)::
     scores = box_emb @ text_emb.T                                        # cosine similarities
 
 :class:`BaseCLIPEncoder` owns everything but the networks: the crops (cut by a
-:class:`~mmrec.models.crop_geometry.CropView`), the text cache and the "frozen" contract. Its ``crop_source``
+:class:`~mmrec.models.crops.crop_geometry.CropView`), the text cache and the "frozen" contract. Its ``crop_source``
 (``'input'``, default, or ``'original'``) is a setting read by the detector's
-:class:`~mmrec.models.crop_geometry.CropGeometry`, which decides where crops come from and how boxes map to
-them (see :mod:`mmrec.models.crop_geometry`).
+:class:`~mmrec.models.crops.crop_geometry.CropGeometry`, which decides where crops come from and how boxes map to
+them (see :mod:`mmrec.models.crops.crop_geometry`).
 
 Then the image encoder's normalisation. Subclasses implement only ``_embed_pixels`` (normalised crops ->
 embeddings) and ``_embed_texts`` (strings -> embeddings): :class:`PretrainedEncoder` (one frozen pretrained
@@ -39,7 +39,7 @@ from mmengine.model import BaseModule
 from mmdet.registry import MODELS
 from torch import Tensor
 
-from ..crop_geometry import CropView, check_crop_source
+from ..crops.crop_geometry import CropView, check_crop_source
 from .init_arguments import RecordsInitArguments
 
 #: CLIP's pixel statistics (RGB, [0, 1] scale), used by OpenAI's preprocessing.
@@ -76,7 +76,7 @@ class BaseCLIPEncoder(RecordsInitArguments, BaseModule, metaclass=ABCMeta):
         text_cache_size: most text embeddings kept (least recently used are dropped); 0 disables the cache.
         crop_source: ``'input'`` (``roi_align`` from the detector's input) or ``'original'`` (PIL-exact bicubic
             from the loaded image, which the test pipeline must keep with ``KeepOriginalImage``); read by the
-            detector's :class:`~mmrec.models.crop_geometry.CropGeometry`.
+            detector's :class:`~mmrec.models.crops.crop_geometry.CropGeometry`.
     """
 
     def __init__(self, crop_size: int = 224, image_mean: Sequence[float] = CLIP_MEAN,
@@ -152,9 +152,9 @@ class BaseCLIPEncoder(RecordsInitArguments, BaseModule, metaclass=ABCMeta):
         """Unit-length embeddings ``(K, D)`` of ``K`` boxes of one image, all cropped and encoded in one call.
 
         Args:
-            view: the image as the crops see it (:meth:`~mmrec.models.crop_geometry.CropGeometry.view_of`).
+            view: the image as the crops see it (:meth:`~mmrec.models.crops.crop_geometry.CropGeometry.view_of`).
             boxes: ``(K, 4)`` xyxy boxes in original image pixels; clipped to the image, thin ones grown to 1 px.
-            crop_mode: ``'crop'``, ``'context'``, ``'blur'`` or ``'circle'`` (see :mod:`mmrec.models.box_crops`).
+            crop_mode: ``'crop'``, ``'context'``, ``'blur'`` or ``'circle'`` (see :mod:`mmrec.models.crops`).
             context_ratio: margin of ``'context'`` crops per side, as a fraction of the box's size.
             blur_sigma: blur of ``'blur'`` crops, as a fraction of the image size.
 

@@ -16,8 +16,8 @@ which are linear in the embeddings; its trainable branch learns an embedding in 
 weights give the plain sum of the members' cosines divided by their number: the same ranking as the sum.
 
 Each member crops and embeds its own boxes (its own crop size, normalisation and embedding width) from the
-same :class:`~mmrec.models.crop_geometry.CropView`: the detector's
-:class:`~mmrec.models.crop_geometry.CropGeometry` reads one ``crop_source``, so the members must agree on it
+same :class:`~mmrec.models.crops.crop_geometry.CropView`: the detector's
+:class:`~mmrec.models.crops.crop_geometry.CropGeometry` reads one ``crop_source``, so the members must agree on it
 (``crop_source=`` on the ensemble sets it for every member config).
 """
 import math
@@ -29,7 +29,7 @@ from mmdet.registry import MODELS
 from mmengine.model import BaseModule
 from torch import Tensor, nn
 
-from ..crop_geometry import CropView, check_crop_source
+from ..crops.crop_geometry import CropView, check_crop_source
 from .init_arguments import RecordsInitArguments
 
 #: What a member must have to stand where one encoder does.

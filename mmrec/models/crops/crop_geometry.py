@@ -1,14 +1,14 @@
 """Where CLIP crops come from and how boxes map to them: one object per detector, decided at construction.
 
 :class:`CropGeometry` is built once per detector (``CropGeometry.for_detector(data_preprocessor, encoder)``)
-from the detector's data preprocessor (its :class:`~mmrec.models.box_crops.InputNormalization`, read once) and
+from the detector's data preprocessor (its :class:`~mmrec.models.crops.InputNormalization`, read once) and
 the CLIP encoder's ``crop_source``:
 
 - ``'input'``: crops come from the detector's network input (normalisation and channel order undone, padding
   cut off at ``img_shape``), boxes mapped by mmdet's ``scale_factor``, resampled with ``roi_align``;
 - ``'original'``: crops come from the loaded image (the data sample's ``original_image``, uint8 RGB, kept by
   the ``KeepOriginalImage`` transform), boxes used as they are, resampled with PIL's bicubic filter
-  (:func:`~mmrec.models.box_crops.pil_crop_and_resize`).
+  (:func:`~mmrec.models.crops.pil_crop_and_resize`).
 
 Per image, :meth:`CropGeometry.view_of` (a data sample) or :meth:`CropGeometry.view` (an image tensor,
 its metainfo and the original image) gives a :class:`CropView`; every caller hands it boxes in ONE frame:
@@ -28,7 +28,8 @@ import torch
 from mmdet.structures.bbox import get_box_tensor, scale_boxes
 from torch import Tensor
 
-from .box_crops import InputNormalization, crop_boxes
+from .crop_boxes import crop_boxes
+from .normalization import InputNormalization
 
 #: Where crops come from (see the module docstring).
 CROP_SOURCES = ('input', 'original')
@@ -80,7 +81,7 @@ class CropView:
         pixels: ``(3, h, w)`` RGB image the crops are cut from: the valid region of the network input as float
             in [0, 255] (``'input'``), or the uint8 loaded image (``'original'``).
         to_pixels: ``(w_scale, h_scale)`` from original image pixels to ``pixels``' pixels.
-        resample: the resampler of :func:`~mmrec.models.box_crops.crop_boxes`.
+        resample: the resampler of :func:`~mmrec.models.crops.crop_boxes`.
         img_shape: ``(h, w)`` of the resized image inside the network input (mmdet's ``img_shape``).
         scale_factor: mmdet's ``(w_scale, h_scale)`` from original to input pixels.
         cache: where the encoders look up and keep this image's crop embeddings
@@ -97,7 +98,7 @@ class CropView:
     def crops(self, boxes: Tensor, size: int, mode: str = 'crop', context_ratio: float = 0.2,
               blur_sigma: float = 0.1) -> Tensor:
         """``(K, 3, size, size)`` float RGB crops in [0, 255] of ``(K, 4)`` xyxy boxes in **original image
-        pixels** (clipped to the image, thin ones grown to 1 px: :func:`~mmrec.models.box_crops.clip_boxes`)."""
+        pixels** (clipped to the image, thin ones grown to 1 px: :func:`~mmrec.models.crops.clip_boxes`)."""
         boxes = torch.as_tensor(boxes, dtype=torch.float32, device=self.pixels.device).reshape(-1, 4)
         if self.to_pixels != (1.0, 1.0):
             boxes = scale_boxes(boxes, self.to_pixels)
