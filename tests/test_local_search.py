@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from mmrec.models.crops import clip_boxes
-from mmrec.models.local_search import LocalSearchConfig, box_variants, local_search
+from mmrec.models.method1.local_search import LocalSearchConfig, box_variants, local_search
 
 
 def box_iou(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:

@@ -55,7 +55,7 @@ def tiny_config(options: dict) -> Config:
 
 def test_text_targets_follow_the_roi_heads_assignment():
     """The branch's targets come from the RoI head's assigner: one set of IoU thresholds."""
-    from mmrec.models.text_conditioned_roi_head import text_targets
+    from mmrec.models.method1.text_conditioned_roi_head import text_targets
     assigner = TASK_UTILS.build(dict(type='MaxIoUAssigner', pos_iou_thr=0.5, neg_iou_thr=0.3, min_pos_iou=0.5,
                                      match_low_quality=False))
     referred = torch.tensor([[0.0, 0.0, 10.0, 10.0], [20.0, 20.0, 40.0, 40.0]])

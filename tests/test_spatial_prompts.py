@@ -3,7 +3,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from mmrec.models.spatial_prompts import (LOCATION_LABELS, SpatialPromptBank, SpatialPromptExpander,
+from mmrec.models.method1.spatial_prompts import (LOCATION_LABELS, SpatialPromptBank, SpatialPromptExpander,
                                           has_words, location_cells, location_labels,
                                           mean_prompt_similarity)
 

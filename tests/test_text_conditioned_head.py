@@ -17,9 +17,9 @@ import mmrec.testing  # noqa: F401  (registers the MeanColorEncoder test double)
 from mmrec.models.crops import InputNormalization
 from mmrec.models.encoders.clip_encoder import BaseCLIPEncoder
 from mmrec.models.crops.crop_geometry import CropGeometry
-from mmrec.models.roi_text_branch import RoITextBranch
-from mmrec.models.spatial_prompts import SpatialPromptExpander, location_cells
-from mmrec.models.head_parts import blend_scores, objectness_distribution
+from mmrec.models.method1.roi_text_branch import RoITextBranch
+from mmrec.models.method1.spatial_prompts import SpatialPromptExpander, location_cells
+from mmrec.models.method1.head_parts import blend_scores, objectness_distribution
 
 RGB = InputNormalization()
 GEOMETRY = CropGeometry('input', RGB)
@@ -184,7 +184,7 @@ def test_prompt_embeddings_are_cached_across_images():
 
 def test_the_head_is_composed_of_parts_built_from_config_dicts():
     """Part configs and the former flat arguments build the same head."""
-    from mmrec.models.head_parts import (ObjectnessBlend, PromptLocalSearch, SpatialPromptScorer,
+    from mmrec.models.method1.head_parts import (ObjectnessBlend, PromptLocalSearch, SpatialPromptScorer,
                                          SpatialReasoningRescorer)
     templates = ('{query}', '{query}, {loc}')
     flat = build_head(clip_weight=0.7, temperature=0.05, prompt_templates=templates,

@@ -11,9 +11,9 @@ from .rec_detector import RECTwoStageDetector
 from .region_text_clip import RegionTextCLIP
 from .encoders.siglip_encoder import SigLIPEncoder
 from .spatial_reasoning import SpatialReasoner, parse_expression
-from .text_conditioned_head import CLIPTextConditionedHead
-from .text_conditioned_rcnn import TextConditionedRCNN
-from .text_conditioned_roi_head import TextConditionedRoIHead
+from .method1.text_conditioned_bbox_head import CLIPTextConditionedHead
+from .method1.text_conditioned_rcnn import TextConditionedRCNN
+from .method1.text_conditioned_roi_head import TextConditionedRoIHead
 from .tiny_clip import build_tiny_clip, build_word_tokenizer
 
 __all__ = [

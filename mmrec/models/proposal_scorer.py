@@ -15,7 +15,7 @@ from .crops import CROP_MODES, clip_boxes
 from .crops.crop_geometry import CropView
 from .score_subtraction import build_score_subtraction
 from .size_prior import check_min_box_fraction, large_enough
-from .spatial_prompts import has_words
+from .method1.spatial_prompts import has_words
 from .spatial_reasoning import build_reasoner, reason_rows
 
 

@@ -106,7 +106,7 @@ def _registered_default(parent: dict, leaf: str) -> Any:
 
 def _flat_argument_default(cls, parameters, parent: dict, leaf: str) -> Any:
     """A flat argument (``clip_weight`` on ``CLIPTextConditionedHead``: ``cls.FLAT_ARG_PARTS`` names the part
-    config that takes it, :mod:`mmrec.models.head_parts.flat_args`): its value in that part's config, else
+    config that takes it, :mod:`mmrec.models.method1.head_parts.flat_args`): its value in that part's config, else
     the part type's default; ``_MISSING`` for anything else."""
     part_name = getattr(cls, 'FLAT_ARG_PARTS', {}).get(leaf)
     if part_name is None:

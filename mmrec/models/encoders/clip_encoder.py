@@ -19,7 +19,7 @@ Then the image encoder's normalisation. Subclasses implement only ``_embed_pixel
 embeddings) and ``_embed_texts`` (strings -> embeddings): :class:`PretrainedEncoder` (one frozen pretrained
 network kept out of checkpoints) for :class:`CLIPEncoder` (HuggingFace ``transformers`` CLIP),
 :class:`~mmrec.models.encoders.open_clip_encoder.OpenCLIPEncoder` (``open_clip_torch``: RN50x16, ViT-L/14@336, LAION
-models) and :class:`~mmrec.models.encoders.siglip_encoder.SigLIPEncoder` (SigLIP / SigLIP 2 through ``transformers``), and
+models) and :class:`~.siglip_encoder.SigLIPEncoder` (SigLIP / SigLIP 2 through ``transformers``), and
 test doubles (``mmrec.testing.encoders``) with embeddings known in closed form, so the tests exercise the real
 crop path. :class:`~mmrec.models.encoders.encoder_ensemble.EncoderEnsemble` combines several encoders behind the same
 interface. An encoder's logits are ``logit_scale * cosine + logit_bias`` (:attr:`BaseCLIPEncoder.logit_scale`).

@@ -11,7 +11,7 @@ so ``encode_boxes(...) @ encode_texts(...).T`` is the weighted sum of the member
 length, and every consumer of one encoder takes an ensemble unchanged: method 2's
 :class:`~mmrec.models.proposal_scorer.CLIPProposalScorer` (its prompt-template means are renormalised member
 by member through :meth:`EncoderEnsemble.normalize`) and method 1's
-:class:`~mmrec.models.text_conditioned_head.CLIPTextConditionedHead` (its spatial prompts average cosines,
+:class:`~mmrec.models.method1.text_conditioned_bbox_head.CLIPTextConditionedHead` (its spatial prompts average cosines,
 which are linear in the embeddings; its trainable branch learns an embedding in the concatenated space). Equal
 weights give the plain sum of the members' cosines divided by their number: the same ranking as the sum.
 
@@ -93,7 +93,7 @@ class EncoderEnsemble(RecordsInitArguments, BaseModule):
     def encode_boxes(self, view: CropView, boxes: Tensor, **crop_options) -> Tensor:
         """``(K, sum D_i)`` unit-length embeddings of ``(K, 4)`` boxes in original image pixels: every member
         crops them from ``view`` at its own size and embeds them (``crop_options``: ``crop_mode``,
-        ``context_ratio``, ... as :meth:`~mmrec.models.encoders.clip_encoder.BaseCLIPEncoder.encode_boxes` takes them)."""
+        ``context_ratio``, ... as :meth:`~.clip_encoder.BaseCLIPEncoder.encode_boxes` takes them)."""
         return self._combine([member.encode_boxes(view, boxes, **crop_options) for member in self.encoders])
 
     def normalize(self, embeddings: Tensor) -> Tensor:

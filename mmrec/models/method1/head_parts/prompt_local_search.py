@@ -1,4 +1,4 @@
-"""Method 1's refinement of the chosen boxes: a discrete local search (:mod:`mmrec.models.local_search`)
+"""Method 1's refinement of the chosen boxes: a discrete local search (:mod:`mmrec.models.method1.local_search`)
 whose variants are scored by the spatial-prompt CLIP similarity, each distinct variant encoded once."""
 from typing import Callable, Dict, Sequence, Tuple
 
@@ -45,7 +45,7 @@ class PromptLocalSearch:
 
     Args:
         enable: ``False`` keeps the boxes as they are.
-        rounds, translations, scales, shrink, min_size: see :class:`~mmrec.models.local_search.LocalSearchConfig`
+        rounds, translations, scales, shrink, min_size: see :class:`~..local_search.LocalSearchConfig`
             (``min_size`` also bounds the head's clipped proposals).
     """
 

@@ -5,7 +5,7 @@ from typing import Optional, Sequence, Tuple
 from mmdet.registry import TASK_UTILS
 from torch import Tensor
 
-from ..spatial_reasoning import build_reasoner, reason_rows
+from ...spatial_reasoning import build_reasoner, reason_rows
 
 
 @TASK_UTILS.register_module()

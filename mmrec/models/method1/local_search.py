@@ -13,7 +13,7 @@ from typing import Callable, Sequence, Tuple
 import torch
 from torch import Tensor
 
-from .crops import clip_boxes
+from ..crops import clip_boxes
 
 ScoreFn = Callable[[Tensor], Tensor]
 

@@ -1,5 +1,5 @@
-"""The parts that :class:`~mmrec.models.text_conditioned_head.CLIPTextConditionedHead` is composed of, each
-registered in mmdet's ``TASK_UTILS`` and built from a config dict (importing registers them):
+"""The parts that :class:`~mmrec.models.method1.text_conditioned_bbox_head.CLIPTextConditionedHead` is composed
+of, each registered in mmdet's ``TASK_UTILS`` and built from a config dict (importing registers them):
 
 - ``SpatialPromptScorer`` (:mod:`.prompt_scorer`): CLIP similarity of crops to an expression's spatial prompts;
 - ``ObjectnessBlend`` (:mod:`.objectness_blend`): the CLIP / objectness / branch blend;

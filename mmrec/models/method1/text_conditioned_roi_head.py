@@ -2,7 +2,7 @@
 
 mmdet's ``StandardRoIHead`` classifies RoIs into fixed classes and never sees the text or the pixels; this
 head keeps its parts (RoI extractor, assigner, sampler) and hands the
-:class:`~mmrec.models.text_conditioned_head.CLIPTextConditionedHead` what it needs: in training the sampled
+:class:`~mmrec.models.method1.text_conditioned_bbox_head.CLIPTextConditionedHead` what it needs: in training the sampled
 RoIs' features, the expressions and their targets; in inference (:meth:`TextConditionedRoIHead.image_work`)
 per image the proposals with their objectness and, with the branch, its outputs. The detector then scores
 each image with the head's ``score_image`` and the image's :class:`~mmrec.models.crops.crop_geometry.CropView`.
@@ -71,7 +71,7 @@ class TextConditionedRoIHead(BaseModule):
     """RoI head whose box predictor is conditioned on the expressions (method 1).
 
     Args:
-        bbox_head: config of the :class:`~mmrec.models.text_conditioned_head.CLIPTextConditionedHead`.
+        bbox_head: config of the :class:`~mmrec.models.method1.text_conditioned_bbox_head.CLIPTextConditionedHead`.
         bbox_roi_extractor: RoI feature extractor (e.g. ``SingleRoIExtractor``); may be ``None`` when the
             head has no trainable branch.
         train_cfg: ``assigner`` and ``sampler`` of the RoIs the branch is trained on, sampled against the

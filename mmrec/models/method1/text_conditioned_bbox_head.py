@@ -3,26 +3,26 @@
 Per image, for the RPN's top-K proposals (boxes + objectness) and every expression of the image:
 
 1. (trained branch, optional) RoI features -> class-agnostic box refinement and a text-conditioned logit
-   (:class:`~mmrec.models.roi_text_branch.RoITextBranch`);
+   (:class:`~mmrec.models.method1.roi_text_branch.RoITextBranch`);
 2. every proposal is mapped to original image pixels and cropped where the image's
    :class:`~mmrec.models.crops.crop_geometry.CropView` says, and embedded by the frozen CLIP once; its CLIP
    similarity to an expression is the mean cosine to the expression's spatial prompts for the proposal's
-   3x3 location label (:class:`~mmrec.models.head_parts.SpatialPromptScorer`);
+   3x3 location label (:class:`~mmrec.models.method1.head_parts.SpatialPromptScorer`);
 3. the three scores become distributions over the K proposals (CLIP: ``softmax(similarity / tau)``;
    objectness: divided by its sum, or raw; branch: ``softmax(logits)``) and are blended::
 
        score = lambda * clip + (1 - lambda) * ((1 - w) * objectness + w * branch)
 
    (``w = branch_weight``, 0 without a branch), so ``lambda = 1`` is CLIP alone and ``lambda = 0`` the
-   detector alone (:class:`~mmrec.models.head_parts.ObjectnessBlend`); with spatial reasoning on, its
+   detector alone (:class:`~mmrec.models.method1.head_parts.ObjectnessBlend`); with spatial reasoning on, its
    probabilities replace the CLIP distribution of the expressions it handles
-   (:class:`~mmrec.models.head_parts.SpatialReasoningRescorer`);
+   (:class:`~mmrec.models.method1.head_parts.SpatialReasoningRescorer`);
 4. the best box of each expression is refined by a discrete local search whose variants are scored by
    the same CLIP similarity, all variants of a round in one batched forward
-   (:class:`~mmrec.models.head_parts.PromptLocalSearch`); with ``lambda = 0`` CLIP has no say and the search
+   (:class:`~mmrec.models.method1.head_parts.PromptLocalSearch`); with ``lambda = 0`` CLIP has no say and the search
    is skipped.
 
-Each step is a small part built from the head's config (:mod:`mmrec.models.head_parts`); the head wires them.
+Each step is a small part built from the head's config (:mod:`mmrec.models.method1.head_parts`); the head wires them.
 """
 import logging
 from typing import Callable, List, Optional, Sequence, Tuple, Union
@@ -37,10 +37,10 @@ from torch import Tensor
 
 from . import head_parts  # noqa: F401  (registers the parts)
 from . import roi_text_branch  # noqa: F401  (registers RoITextBranch)
-from .crops import clip_boxes
-from .crops.crop_geometry import CropView
+from ..crops import clip_boxes
+from ..crops.crop_geometry import CropView
 from .head_parts.flat_args import FLAT_ARG_PARTS, merge_flat_args
-from .size_prior import check_min_box_fraction, large_enough
+from ..size_prior import check_min_box_fraction, large_enough
 from .spatial_prompts import has_words
 
 
@@ -62,22 +62,22 @@ class CLIPTextConditionedHead(BaseModule):
 
     The head composes parts built from config dicts (as mmdet's Detic builds its zero-shot classifier):
     the encoder and the branch from ``MODELS``, the others from ``TASK_UTILS``
-    (:mod:`mmrec.models.head_parts`); the encoder is handed to the parts that need it.
+    (:mod:`mmrec.models.method1.head_parts`); the encoder is handed to the parts that need it.
 
     Args:
         encoder: config of a :class:`~mmrec.models.encoders.clip_encoder.BaseCLIPEncoder` (frozen CLIP), or an encoder
             already built (shared with other heads, e.g. by a sweep).
-        prompt_scorer: a :class:`~mmrec.models.head_parts.SpatialPromptScorer` (``prompt_templates``,
+        prompt_scorer: a :class:`~mmrec.models.method1.head_parts.SpatialPromptScorer` (``prompt_templates``,
             ``location_labels``, ``temperature``, ``max_cached_queries``).
-        blend: an :class:`~mmrec.models.head_parts.ObjectnessBlend` (``clip_weight``, ``branch_weight``,
+        blend: an :class:`~mmrec.models.method1.head_parts.ObjectnessBlend` (``clip_weight``, ``branch_weight``,
             ``normalize_objectness``).
-        local_search: a :class:`~mmrec.models.head_parts.PromptLocalSearch` (``enable``, ``rounds``,
+        local_search: a :class:`~mmrec.models.method1.head_parts.PromptLocalSearch` (``enable``, ``rounds``,
             ``translations``, ``scales``, ``shrink``, ``min_size``); ``None`` switches it off.
         reasoner: ``None`` (default: the report's method) or a
-            :class:`~mmrec.models.head_parts.SpatialReasoningRescorer` (``temperature``, ``size_spread``,
+            :class:`~mmrec.models.method1.head_parts.SpatialReasoningRescorer` (``temperature``, ``size_spread``,
             ``relation_softness``): for an expression with location, size or relation words, its
             probabilities over the K boxes (objectness as the prior) replace the spatial-prompt CLIP scores.
-        branch: the trainable :class:`~mmrec.models.roi_text_branch.RoITextBranch` (``in_channels``,
+        branch: the trainable :class:`~mmrec.models.method1.roi_text_branch.RoITextBranch` (``in_channels``,
             ``roi_feat_size``, ``num_shared_fcs``, ``fc_out_channels``, ``init_temperature``,
             ``init_prior``; ``embed_dim`` is the encoder's), or ``None``: the zero-shot baseline.
         crop_mode: how proposals are cropped for CLIP (``'crop'``, ``'context'``, ``'blur'``, ``'circle'``: the
@@ -96,7 +96,7 @@ class CLIPTextConditionedHead(BaseModule):
         loss_bbox: loss of the box deltas of positives.
         **flat_args: the former flat arguments (``clip_weight``, ``temperature``, ``prompt_templates``,
             ``with_branch``, ``spatial_reasoning``, ``in_channels``, ...), merged into the parts'
-            configs (:func:`~mmrec.models.head_parts.flat_args.merge_flat_args`).
+            configs (:func:`~mmrec.models.method1.head_parts.flat_args.merge_flat_args`).
     """
 
     #: the former flat arguments and the part config that takes each (``merge_flat_args``; a sweep reads it).
@@ -167,7 +167,7 @@ class CLIPTextConditionedHead(BaseModule):
             batch_texts: the ``E_i`` expressions of each image.
             batch_text_targets: ``(E_i, R_i)`` targets per image: 1 where the RoI is a positive assigned to
                 the expression's referred box, 0 elsewhere, -1 (ignored) where the assigner ignored the RoI
-                (:func:`~mmrec.models.text_conditioned_roi_head.text_targets`).
+                (:func:`~mmrec.models.method1.text_conditioned_roi_head.text_targets`).
 
         Returns:
             ``loss_text`` (sigmoid cross-entropy: is RoI r the object of expression e) and ``loss_bbox``

@@ -1,7 +1,7 @@
 """CLIP similarity of box crops to an expression's spatial prompts (method 1's CLIP score).
 
 A crop's similarity to an expression is its mean cosine to the expression's prompts for the crop's 3x3
-location label (:mod:`mmrec.models.spatial_prompts`); the prompt matrices are cached per expression.
+location label (:mod:`mmrec.models.method1.spatial_prompts`); the prompt matrices are cached per expression.
 """
 from typing import Optional, Sequence, Tuple
 
@@ -12,7 +12,7 @@ from torch import Tensor
 
 from ..spatial_prompts import (DEFAULT_TEMPLATES, LOCATION_LABELS, SpatialPromptBank, SpatialPromptExpander,
                                location_cells, mean_prompt_similarity, paired_prompt_similarity)
-from ..spatial_reasoning import clip_temperature
+from ...spatial_reasoning import clip_temperature
 
 
 @TASK_UTILS.register_module()
