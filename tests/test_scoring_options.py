@@ -18,8 +18,8 @@ from mmrec.engine import expression_bank_hook
 from mmrec.models import score_subtraction as subtraction_module
 from mmrec.models.crops import CIRCLE_COLOR, InputNormalization, ellipse_outlines
 from mmrec.models.crops.crop_geometry import CropGeometry
-from mmrec.models.score_subtraction import ScoreSubtraction
-from mmrec.models.size_prior import large_enough
+from mmrec.models.scoring.score_subtraction import ScoreSubtraction
+from mmrec.models.scoring.size_prior import large_enough
 from mmrec.testing import detector_input
 
 GREY = 128

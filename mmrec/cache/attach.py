@@ -17,7 +17,7 @@ def open_cache(directory: Optional[str], memory_entries: int = 512) -> Optional[
 
 
 def attach_cache(model: torch.nn.Module, cache: Optional[RECCache], model_cfg: dict) -> None:
-    """Make a REC detector (a :class:`~mmrec.models.cached_work.CachedWorkMixin`) built from ``model_cfg`` read
+    """Make a REC detector (a :class:`~mmrec.models.scoring.cached_work.CachedWorkMixin`) built from ``model_cfg`` read
     and keep its per-image work in ``cache``; ``None`` detaches it. Call after the checkpoint is loaded: the
     weights are part of the keys."""
     if not hasattr(model, 'image_work'):

@@ -13,8 +13,8 @@ from torch import Tensor
 
 from .crops import CROP_MODES, clip_boxes
 from .crops.crop_geometry import CropView
-from .score_subtraction import build_score_subtraction
-from .size_prior import check_min_box_fraction, large_enough
+from .scoring.score_subtraction import build_score_subtraction
+from .scoring.size_prior import check_min_box_fraction, large_enough
 from .method1.spatial_prompts import has_words
 from .spatial_reasoning import build_reasoner, reason_rows
 
@@ -73,7 +73,7 @@ class CLIPProposalScorer(BaseModule):
             image cannot be chosen and are left out of the returned candidates; when all are below it, all are
             kept. 0 (default) is off; ReCLIP uses 0.05.
         score_subtraction: ``None`` (default) or the arguments of a
-            :class:`~mmrec.models.score_subtraction.ScoreSubtraction`, e.g. ``dict(num_texts=500,
+            :class:`~mmrec.models.scoring.score_subtraction.ScoreSubtraction`, e.g. ``dict(num_texts=500,
             source='dataset', seed=0)`` (RedCircle / FGVP): every box's similarity to a text (expression or
             reasoner phrase) minus its mean similarity to a bank of the data set's expressions, drawn once and
             embedded once; by default the image's own expressions (the query among them) are left out of its

@@ -40,7 +40,7 @@ from . import roi_text_branch  # noqa: F401  (registers RoITextBranch)
 from ..crops import clip_boxes
 from ..crops.crop_geometry import CropView
 from .head_parts.flat_args import FLAT_ARG_PARTS, merge_flat_args
-from ..size_prior import check_min_box_fraction, large_enough
+from ..scoring.size_prior import check_min_box_fraction, large_enough
 from .spatial_prompts import has_words
 
 

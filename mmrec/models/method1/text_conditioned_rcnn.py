@@ -11,7 +11,7 @@ from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig
 from mmengine.structures import InstanceData
 from torch import Tensor
 
-from ..cached_work import CachedWorkMixin
+from ..scoring.cached_work import CachedWorkMixin
 from ..crops.crop_geometry import CropGeometry, to_input, to_original
 from ..gt_candidates import check_candidate_source, ground_truth_candidates
 from .text_conditioned_roi_head import pop_iou_thresholds, unique_referred_boxes
@@ -52,7 +52,7 @@ class TextConditionedRCNN(CachedWorkMixin, TwoStageDetector):
 
     Inference is :meth:`image_work` (proposals, objectness and the branch's outputs: cacheable) then
     :meth:`score_samples` (the head's CLIP scoring, blend, reasoning and local search), see
-    :mod:`mmrec.models.cached_work`.
+    :mod:`mmrec.models.scoring.cached_work`.
     """
 
     CACHE_SCORING_KEYS = tuple(f'roi_head.bbox_head.{name}' for name in HEAD_SCORING_ARGS)

@@ -28,7 +28,7 @@ from typing import Callable, Dict, List, Optional, Sequence
 import torch
 from torch import Tensor
 
-from .crops.crop_geometry import CropGeometry, CropView
+from ..crops.crop_geometry import CropGeometry, CropView
 
 
 class CachedWorkMixin:
