@@ -17,7 +17,7 @@ import mmrec.models  # noqa: F401
 from mmrec.datasets import REFERDataset, generate_synthetic_refer, synthetic_vocabulary
 from mmrec.datasets.region_crop import CropReferredRegion
 from mmrec.models.encoders.clip_encoder import CLIPEncoder
-from mmrec.models.region_text_clip import (RegionTextCLIP, contrastive_loss, retrieval_accuracy,
+from mmrec.models.clip_training.region_text_clip import (RegionTextCLIP, contrastive_loss, retrieval_accuracy,
                                            same_target_mask)
 
 TINY_CONFIG = 'configs/clip/tiny-clip_1xb64-30e_synthetic-regions.py'

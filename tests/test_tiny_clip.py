@@ -5,7 +5,7 @@ from transformers import (AutoTokenizer, CLIPModel, CLIPTextModelWithProjection,
                           CLIPVisionModelWithProjection)
 
 from mmrec.datasets.synthetic_language import vocabulary
-from mmrec.models.tiny_clip import build_tiny_clip, build_word_tokenizer
+from mmrec.models.clip_training.tiny_clip import build_tiny_clip, build_word_tokenizer
 
 TINY_VISION = dict(image_size=32, patch_size=8, hidden_size=32, intermediate_size=64, num_hidden_layers=1,
                    num_attention_heads=2)

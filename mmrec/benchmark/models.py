@@ -3,7 +3,7 @@
 Speed does not depend on the weights, so the benchmark needs no download: CLIP gets the ViT-B/32 geometry
 of ``transformers.CLIPConfig()`` (12-layer 768-wide vision tower on 224x224 crops in 32x32 patches, 12-layer
 512-wide text tower, 512-d projections) with random weights and a word tokenizer for the workload's
-vocabulary (:func:`mmrec.models.tiny_clip.build_word_tokenizer`), saved with ``save_pretrained`` where
+vocabulary (:func:`mmrec.models.clip_training.tiny_clip.build_word_tokenizer`), saved with ``save_pretrained`` where
 ``CLIPEncoder`` loads it; the detectors are the configs' Faster R-CNN R50-FPN without a pretrained backbone.
 ``tiny=True`` swaps in a 2-layer CLIP and a quarter-width ResNet-18 detector on small images (tests).
 
@@ -20,7 +20,7 @@ from typing import Dict, Optional, Sequence, Tuple
 import torch
 from mmengine.config import Config
 
-from mmrec.models.tiny_clip import build_word_tokenizer, tiny_clip_config
+from mmrec.models.clip_training.tiny_clip import build_word_tokenizer, tiny_clip_config
 from mmrec.paths import repo_path
 
 METHOD2_CONFIG = repo_path('configs', 'method2.py')

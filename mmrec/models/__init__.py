@@ -1,20 +1,21 @@
-"""Models: the frozen encoders (CLIP, OpenCLIP, SigLIP, ensembles) and their shared crop path, method 2's proposal
-scorer and REC detector, method 1's text-conditioned head and detector, and region-text CLIP training (importing
-registers them)."""
-from .crops import CROP_MODES, InputNormalization, crop_boxes, pil_crop_and_resize
-from .encoders.clip_encoder import BaseCLIPEncoder, CLIPEncoder, PretrainedEncoder, load_clip
-from .crops.crop_geometry import CropGeometry, CropView
-from .encoders.encoder_ensemble import EncoderEnsemble
-from .encoders.open_clip_encoder import OpenCLIPEncoder
+"""Models, by concern (importing registers them):
+
+- :mod:`.encoders`: the frozen encoders (CLIP, OpenCLIP, SigLIP, ensembles);
+- :mod:`.crops`: their shared crop path (crop geometry, box clipping, resampling, visual prompts);
+- :mod:`.method1`: the text-conditioned RoI head and its detector;
+- method 2: the proposal scorer and the REC detector (``proposal_scorer``, ``rec_detector``, ``gt_candidates``);
+- :mod:`.scoring`: score subtraction, the size prior and the cached image work both methods use;
+- :mod:`.spatial_reasoning`: the rule-based spatial reasoner;
+- :mod:`.clip_training`: region-text CLIP training and the tiny CLIPs.
+"""
+from .clip_training import RegionTextCLIP, build_tiny_clip, build_word_tokenizer
+from .crops import CROP_MODES, CropGeometry, CropView, InputNormalization, crop_boxes, pil_crop_and_resize
+from .encoders import (BaseCLIPEncoder, CLIPEncoder, EncoderEnsemble, OpenCLIPEncoder, PretrainedEncoder,
+                       SigLIPEncoder, load_clip)
+from .method1 import CLIPTextConditionedHead, TextConditionedRCNN, TextConditionedRoIHead
 from .proposal_scorer import CLIPProposalScorer
 from .rec_detector import RECTwoStageDetector
-from .region_text_clip import RegionTextCLIP
-from .encoders.siglip_encoder import SigLIPEncoder
 from .spatial_reasoning import SpatialReasoner, parse_expression
-from .method1.text_conditioned_bbox_head import CLIPTextConditionedHead
-from .method1.text_conditioned_rcnn import TextConditionedRCNN
-from .method1.text_conditioned_roi_head import TextConditionedRoIHead
-from .tiny_clip import build_tiny_clip, build_word_tokenizer
 
 __all__ = [
     'CROP_MODES', 'InputNormalization', 'crop_boxes', 'pil_crop_and_resize', 'CropGeometry', 'CropView',

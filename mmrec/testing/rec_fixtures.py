@@ -103,7 +103,7 @@ def save_tiny_clip(save_dir: str, texts: Iterable[str] = ('red', 'green', 'blue'
                    image_size: int = 32, seed: int = 0) -> str:
     """Save a randomly initialised tiny ``transformers`` CLIP (2 layers, width 32, 77 text tokens, patch 8) and
     its tokenizer to ``save_dir`` with ``save_pretrained``; returns ``save_dir``."""
-    from mmrec.models.tiny_clip import build_tiny_clip
+    from mmrec.models.clip_training.tiny_clip import build_tiny_clip
 
     torch.manual_seed(seed)
     layers = dict(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2)

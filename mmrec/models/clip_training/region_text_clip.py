@@ -16,7 +16,7 @@ from mmdet.registry import MODELS
 from mmdet.structures import DetDataSample
 from transformers import AutoTokenizer, CLIPImageProcessor, CLIPModel
 
-from .encoders.clip_encoder import CLIP_MEAN, CLIP_STD, clip_image_features, clip_text_features
+from ..encoders.clip_encoder import CLIP_MEAN, CLIP_STD, clip_image_features, clip_text_features
 from .tiny_clip import build_tiny_clip
 
 # CLIP clamps its learnt temperature so that logits stay below 100.
@@ -91,7 +91,7 @@ class RegionTextCLIP(BaseModel):
     - ``pretrained``: a hub name or local directory for ``CLIPModel`` / ``AutoTokenizer``
       ``.from_pretrained`` (fine-tuning, e.g. ``'openai/clip-vit-base-patch32'``);
     - ``tiny_clip``: ``dict(vocab=..., max_text_length=16, text_config=..., vision_config=...,
-      projection_dim=64)`` for :func:`mmrec.models.tiny_clip.build_tiny_clip`; ``vocab`` is a list of
+      projection_dim=64)`` for :func:`mmrec.models.clip_training.tiny_clip.build_tiny_clip`; ``vocab`` is a list of
       words or a dotted path to one (see :func:`resolve_vocabulary`).
 
     Each input sample is one crop (``CropReferredRegion``) with one expression (``texts[0]`` of its
