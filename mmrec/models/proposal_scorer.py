@@ -25,7 +25,7 @@ def _warn(message: str) -> None:
 
 def parse_crop_modes(crop_mode: Union[str, Sequence[str]]) -> Tuple[str, ...]:
     """``'crop'`` -> ``('crop',)``; ``'crop+blur'`` or ``['crop', 'blur']`` -> ``('crop', 'blur')`` (scores averaged;
-    any of :data:`~mmrec.models.crops.CROP_MODES`, e.g. ``'crop+circle'``)."""
+    any of :data:`~mmrec.models.box_crops.CROP_MODES`, e.g. ``'crop+circle'``)."""
     modes = tuple(crop_mode.split('+')) if isinstance(crop_mode, str) else tuple(crop_mode)
     unknown = [mode for mode in modes if mode not in CROP_MODES]
     if not modes or unknown:
@@ -39,7 +39,7 @@ class CLIPProposalScorer(BaseModule):
 
     For each image: keep the ``top_k`` detections by detector score (boxes clipped to the image; boxes with no
     area inside it are dropped, counted and logged), crop each where the detector's
-    :class:`~mmrec.models.crops.crop_geometry.CropGeometry` says (one batched call per crop mode), embed crops
+    :class:`~mmrec.models.crop_geometry.CropGeometry` says (one batched call per crop mode), embed crops
     and expressions, and answer each expression with the candidate of highest cosine similarity (averaged over
     the crop modes). All expressions of the image are scored in one matrix product. Fallbacks (counted and
     logged): no usable detection -> the whole image is the single candidate; an expression without words (empty,
@@ -51,7 +51,7 @@ class CLIPProposalScorer(BaseModule):
     other settings of the latter.
 
     Args:
-        encoder: config of a :class:`~mmrec.models.encoders.clip_encoder.BaseCLIPEncoder` (``CLIPEncoder`` by default),
+        encoder: config of a :class:`~mmrec.models.clip_encoder.BaseCLIPEncoder` (``CLIPEncoder`` by default),
             or an encoder already built (shared with other scorers, e.g. by a sweep).
         top_k: most detections scored per image; ``None`` scores them all (e.g. the annotated objects of the
             detectors' ``candidate_source='ground_truth'``, as ReCLIP does).
@@ -73,7 +73,7 @@ class CLIPProposalScorer(BaseModule):
             image cannot be chosen and are left out of the returned candidates; when all are below it, all are
             kept. 0 (default) is off; ReCLIP uses 0.05.
         score_subtraction: ``None`` (default) or the arguments of a
-            :class:`~mmrec.models.scoring.score_subtraction.ScoreSubtraction`, e.g. ``dict(num_texts=500,
+            :class:`~mmrec.models.score_subtraction.ScoreSubtraction`, e.g. ``dict(num_texts=500,
             source='dataset', seed=0)`` (RedCircle / FGVP): every box's similarity to a text (expression or
             reasoner phrase) minus its mean similarity to a bank of the data set's expressions, drawn once and
             embedded once; by default the image's own expressions (the query among them) are left out of its
@@ -113,7 +113,7 @@ class CLIPProposalScorer(BaseModule):
     def select_candidates(self, detections: InstanceData, ori_shape: Sequence[int],
                           img_id: object = None) -> InstanceData:
         """The top-K usable detections, best first (ties in their given order), boxes clipped to the image
-        (:func:`~mmrec.models.crops.clip_boxes` with ``min_size=0``); the selection rule then drops the boxes
+        (:func:`~mmrec.models.box_crops.clip_boxes` with ``min_size=0``); the selection rule then drops the boxes
         left with no area; the whole image if none."""
         height, width = float(ori_shape[0]), float(ori_shape[1])
         raw = get_box_tensor(detections.bboxes).reshape(-1, 4).float()
@@ -187,7 +187,7 @@ class CLIPProposalScorer(BaseModule):
 
         Args:
             view: the image as the crops see it (the detector's
-                :meth:`~mmrec.models.crops.crop_geometry.CropGeometry.view_of`).
+                :meth:`~mmrec.models.crop_geometry.CropGeometry.view_of`).
             detections: ``bboxes`` (M, 4) in original image pixels and ``scores`` (M,).
             texts: the image's N expressions.
             img_meta: mmdet metainfo with ``ori_shape`` (and ``img_id``, for the logs and ``score_subtraction``).

@@ -33,7 +33,7 @@ class RECTwoStageDetector(CachedWorkMixin, TwoStageDetector):
     Only the detector can be trained, and with its own config (``configs/detector/``): ``loss`` refuses.
 
     Inference is :meth:`image_work` (the candidates, cacheable) then :meth:`score_samples` (the scorer), see
-    :mod:`mmrec.models.scoring.cached_work`: everything in ``scorer`` is scoring, the rest decides the candidates.
+    :mod:`mmrec.models.cached_work`: everything in ``scorer`` is scoring, the rest decides the candidates.
 
     Args (besides mmdet's ``TwoStageDetector``'s):
         scorer: config of the :class:`~mmrec.models.CLIPProposalScorer`.
