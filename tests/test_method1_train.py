@@ -256,7 +256,7 @@ def test_ground_truth_proposals_replace_the_rpn(with_branch):
     """The ground-truth boxes config (tiny backbone, mean-colour encoder, CLIP alone in the blend): the annotated
     objects, mapped to the input (x2 wide, x1.5 high), are the proposals; the RPN never runs (nor the backbone
     without a branch), and each colour word gets its annotated box back in original pixels, unrefined."""
-    from mmrec.datasets.transforms import pack_candidates
+    from mmrec.structures import pack_candidates
     from mmrec.testing import TINY_DETECTOR_OPTIONS, colored_squares, detector_input
 
     cfg = Config.fromfile(GT_CONFIG)

@@ -14,8 +14,8 @@ from mmcv.transforms import BaseTransform
 from mmdet.datasets.transforms import PackDetInputs
 from mmdet.registry import TRANSFORMS
 from mmdet.structures.bbox import HorizontalBoxes
-from mmengine.structures import InstanceData
 
+from ..structures import GT_CANDIDATES_FIELD, pack_candidates
 
 
 @TRANSFORMS.register_module()
@@ -39,24 +39,6 @@ class LoadReferExpressions(BaseTransform):
         results['texts'] = [expr['text'] for expr in expressions]
         return results
 
-
-def pack_candidates(candidates: Sequence[dict]) -> InstanceData:
-    """``REFERDataset``'s ``candidates`` (``[dict(bbox=xyxy, ann_id, category_id), ...]``) as ``InstanceData``.
-
-    Returns:
-        ``bboxes`` (M, 4) float32 in original image pixels, ``ann_ids`` (M,) int64 and ``category_ids`` (M,)
-        int64 (-1 where the annotation has none), in the dataset's order.
-    """
-    boxes = np.array([c['bbox'] for c in candidates], dtype=np.float32).reshape(-1, 4)
-    return InstanceData(
-        bboxes=torch.from_numpy(boxes),
-        ann_ids=torch.tensor([int(c['ann_id']) for c in candidates], dtype=torch.long),
-        category_ids=torch.tensor([-1 if c.get('category_id') is None else int(c['category_id'])
-                                   for c in candidates], dtype=torch.long))
-
-
-#: The data sample field holding the image's annotated objects (``REFERDataset(with_candidates=True)``).
-GT_CANDIDATES_FIELD = 'gt_candidates'
 
 #: Where :class:`KeepOriginalImage` stores the loaded image in the pipeline's results.
 ORIGINAL_IMAGE_KEY = 'original_img'
@@ -110,7 +92,7 @@ class PackRECInputs(PackDetInputs):
     (:class:`KeepOriginalImage`), the data sample also carries it as ``original_image``: a ``(3, H, W)``
     uint8 RGB tensor (moved to the model's device with the data sample by the data preprocessor). When the
     dataset gave the image's annotated objects (``REFERDataset(with_candidates=True)``), it carries them as
-    ``gt_candidates`` (:func:`pack_candidates`: ``bboxes`` (M, 4) in **original** image pixels, untouched by
+    ``gt_candidates`` (:func:`~mmrec.structures.pack_candidates`: ``bboxes`` (M, 4) in **original** image pixels, untouched by
     the geometric transforms, ``ann_ids``, ``category_ids``), the candidates of the REC models'
     ``candidate_source='ground_truth'``; without them the field is absent.
     """
