@@ -6,7 +6,7 @@ import pytest
 import torch
 from PIL import Image
 
-from mmrec.benchmark import (NaiveMethod1, NaiveMethod2, VOCABULARY, box_agreement, build_inferencer,
+from mmrec.apps.benchmark import (NaiveMethod1, NaiveMethod2, VOCABULARY, box_agreement, build_inferencer,
                              calibrate_score_threshold, clip_vision_flops, make_workload, method_config,
                              run_mmrec, save_random_clip)
 
@@ -159,7 +159,7 @@ def test_benchmark_sweep_part_alone_measures_method_1_too(capsys, load_tool):
 
 
 def test_the_sweep_metric_difference_shows_a_missing_metric_and_a_one_sided_nan():
-    from mmrec.benchmark.sweep import max_metric_difference
+    from mmrec.apps.benchmark.sweep import max_metric_difference
 
     nan = float('nan')
     assert max_metric_difference([{'a': 0.5, 'b': nan}], [{'a': 0.25, 'b': nan}]) == 0.25

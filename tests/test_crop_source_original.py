@@ -14,7 +14,7 @@ from PIL import Image
 
 import mmrec  # noqa: F401  (registers the transforms and models)
 from mmrec.apis import RECInferencer
-from mmrec.benchmark import VOCABULARY, method_config
+from mmrec.apps.benchmark import VOCABULARY, method_config
 from mmrec.models.crops.crop_geometry import CropGeometry
 from mmrec.testing import detector_input, save_tiny_clip
 

@@ -10,7 +10,7 @@ from mmengine.config import ConfigDict
 from mmengine.runner import Runner
 
 import mmrec  # noqa: F401  (registers everything)
-from mmrec.benchmark import method_config
+from mmrec.apps.benchmark import method_config
 from mmrec.datasets import generate_synthetic_refer
 from mmrec.testing.tiny_encoders import save_tiny_open_clip, save_tiny_siglip
 

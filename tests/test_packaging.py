@@ -50,7 +50,7 @@ def test_product_registers_no_test_doubles() -> None:
     """``import mmrec`` (and importing any product module) neither imports ``mmrec.testing`` nor registers
     ``MeanColorEncoder``; importing ``mmrec.testing`` registers it (so the first checks can fail)."""
     state = _probe()
-    assert 'mmrec.benchmark.models' in state['product'] and 'mmrec.apis' in state['product']
+    assert 'mmrec.apps.benchmark.models' in state['product'] and 'mmrec.apis' in state['product']
     assert state['after_import'] == dict(registered=False, testing_imported=False)
     assert state['after_product'] == dict(registered=False, testing_imported=False)
     assert state['after_testing'] == dict(registered=True, testing_imported=True)

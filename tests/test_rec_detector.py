@@ -163,7 +163,7 @@ def test_plain_detector_checkpoint_loads_and_clip_stays_frozen(clip_dir, tmp_pat
 def test_tools_test_on_tiny_refer_data(clip_dir, tmp_path):
     """`tools/test.py configs/method2.py CKPT` offline: tiny CLIP and tiny detector swapped in by --cfg-options."""
     from mmrec.datasets import generate_synthetic_refer
-    from mmrec.quickstart import resize_step
+    from mmrec.apps.quickstart import resize_step
 
     summary = generate_synthetic_refer(str(tmp_path / 'data'), num_images={'val': 2, 'testA': 1, 'testB': 1},
                                        image_size=(96, 96), seed=0)

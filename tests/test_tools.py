@@ -16,7 +16,7 @@ import pytest
 import torch
 
 from mmrec.datasets.synthetic import generate_synthetic_refer, synthetic_vocabulary
-from mmrec.quickstart import scale_option
+from mmrec.apps.quickstart import scale_option
 from mmrec.testing import save_tiny_clip
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))

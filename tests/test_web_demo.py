@@ -1,4 +1,4 @@
-"""The web demo's logic without a browser (mmrec.webui): input checks, cue phrases, drawing, Try it over
+"""The web demo's logic without a browser (mmrec.apps.webui): input checks, cue phrases, drawing, Try it over
 RECInferencer, the browse tab's checks / filters / counts, and the CLI's offline default."""
 import json
 import os.path as osp
@@ -16,11 +16,11 @@ from mmrec.testing.rec_fixtures import REPO_ROOT
 from mmrec.testing.web_demo import (WRONG_EVERY, make_browse_fixture, png_chunk, png_header, write_black_png,
                                     write_data_config, write_predictions)
 from mmrec.visualization import CANDIDATE_COLOR, answer_color, draw_rec_answers
-from mmrec.webui import InputError, Limits, load_upload_image, parse_expressions
-from mmrec.webui.browse import (BrowseFilter, PredictionsMismatch, browse_page, draw_row, load_browse_set,
+from mmrec.apps.webui import InputError, Limits, load_upload_image, parse_expressions
+from mmrec.apps.webui.browse import (BrowseFilter, PredictionsMismatch, browse_page, draw_row, load_browse_set,
                                 metric_iou_threshold, read_predictions)
-from mmrec.webui.cues import expression_cues, ordinal
-from mmrec.webui.try_it import run_try_it
+from mmrec.apps.webui.cues import expression_cues, ordinal
+from mmrec.apps.webui.try_it import run_try_it
 
 
 # ------------------------------------------------------------------------------------------------ inputs
@@ -368,7 +368,7 @@ def test_a_binary_predictions_file_is_refused(tmp_path):
 
 # ------------------------------------------------------------------------------------------------ page, CLI
 def test_page_text_is_shown_literally_and_choices_are_fixed():
-    from mmrec.webui.app import _checked_choice, error_text, page_text
+    from mmrec.apps.webui.app import _checked_choice, error_text, page_text
 
     assert '<script>' not in page_text('<script>alert(1)</script> *bold*')
     assert page_text('a_b') == 'a\\_b'
@@ -380,7 +380,7 @@ def test_page_text_is_shown_literally_and_choices_are_fixed():
 
 
 def test_the_page_names_files_without_server_folders_and_takes_the_largest_upload():
-    from mmrec.webui.app import _label, upload_cap
+    from mmrec.apps.webui.app import _label, upload_cap
 
     assert _label('/srv/secret/models/eval/predictions.jsonl') == 'eval/predictions.jsonl'
     assert _label(osp.join(REPO_ROOT, 'configs', 'method2.py')) == osp.join('configs', 'method2.py')

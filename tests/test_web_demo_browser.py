@@ -24,7 +24,7 @@ from mmrec.testing.browser import (chromium_driver, chromium_missing, free_port,
                                    wait_for_http, wait_until)
 from mmrec.testing.rec_fixtures import REPO_ROOT
 from mmrec.testing.web_demo import WRONG_EVERY, make_browse_fixture, write_black_png
-from mmrec.webui.app import PER_PAGE
+from mmrec.apps.webui.app import PER_PAGE
 
 MISSING = chromium_missing()
 if MISSING and os.environ.get('CI'):
@@ -43,7 +43,7 @@ def demo_files(tmp_path_factory):
     shutil.copy(other.predictions, osp.join(osp.dirname(browse.predictions), 'zz_other_data.jsonl'))
     files = dict(root=root, browse=browse, image=osp.join(browse.data_root, 'images', 'val_00000.jpg'))
     if os.environ.get('MMREC_WEB_DEMO_QUICKSTART'):
-        from mmrec.webui.defaults import quickstart_sources
+        from mmrec.apps.webui.defaults import quickstart_sources
         sources = quickstart_sources()  # its message says how to make the models when they are missing
         return dict(files, config=sources.config, checkpoint=sources.checkpoint, options=sources.cfg_options,
                     model_args=[])

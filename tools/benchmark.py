@@ -6,7 +6,7 @@ method 2 and method 1 (local search on) as mmrec runs them and as the naive refe
 expression, PIL crops encoded box by box), checks that both choose the same boxes, and measures the CLIP
 image encoder against the machine's matmul peak; then (``--parts sweep``) an 8-point scoring sweep through
 tools/sweep.py's code path against 8 separate evaluations, and a second cached tools/test.py run against the
-first (mmrec/benchmark/sweep.py). The last line printed is JSON with all the figures.
+first (mmrec/apps/benchmark/sweep.py). The last line printed is JSON with all the figures.
 
     python tools/benchmark.py                                  # CPU, float32, 2 images (a few minutes)
     python tools/benchmark.py --device cuda --num-images 50    # on a GPU (CLIP under float16 autocast)
@@ -22,7 +22,7 @@ os.environ.setdefault('HF_HUB_OFFLINE', '1')  # everything is built locally; nev
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from mmrec.benchmark import BenchmarkSettings, run_benchmark  # noqa: E402
+from mmrec.apps.benchmark import BenchmarkSettings, run_benchmark  # noqa: E402
 
 REFCOCO_VAL_EXPRESSIONS = 10834
 
@@ -49,7 +49,7 @@ def parse_args(argv=None) -> BenchmarkSettings:
                              "or roi_align from the detector's resized input")
     parser.add_argument('--clip-init-factor', type=float, default=defaults.clip_init_factor,
                         help="initializer_factor of the random CLIP (1: transformers' default; see "
-                             'mmrec/benchmark/models.py): sets how far apart the candidates scores are, '
+                             'mmrec/apps/benchmark/models.py): sets how far apart the candidates scores are, '
                              'hence how robust the agreement is, not the speed')
     parser.add_argument('--parts', nargs='+', default=list(defaults.parts), choices=['speed', 'sweep'],
                         help='speed: mmrec against the naive pipelines; sweep: a scoring sweep against separate '

@@ -1,4 +1,4 @@
-"""Referring expressions in the browser: a Gradio app over RECInferencer (mmrec.webui).
+"""Referring expressions in the browser: a Gradio app over RECInferencer (mmrec.apps.webui).
 
 Without arguments it serves the quickstart's trained tiny models and synthetic images (make them offline with
 ``python tools/quickstart.py``) on http://127.0.0.1:7860; with ``--config`` / ``--checkpoint`` any REC config:
@@ -44,7 +44,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 def demo_sources(args: argparse.Namespace):
     """The models and files to serve: the quickstart's by default, else those of the arguments."""
     from mmrec.paths import REPO_ROOT
-    from mmrec.webui.defaults import DemoSources, find_predictions, quickstart_settings, quickstart_sources
+    from mmrec.apps.webui.defaults import DemoSources, find_predictions, quickstart_settings, quickstart_sources
 
     if args.config is None:
         settings = quickstart_settings() if args.quickstart_dir is None else quickstart_settings(args.quickstart_dir)
@@ -78,14 +78,14 @@ def require_gradio() -> None:
 def main(argv=None) -> None:
     args = parse_args(argv)
     require_gradio()
-    from mmrec.webui.defaults import QuickstartMissing
+    from mmrec.apps.webui.defaults import QuickstartMissing
     try:
         sources = demo_sources(args)
     except QuickstartMissing as missing:
         print(missing, file=sys.stderr)
         raise SystemExit(2)
     from mmrec.apis import RECInferencer
-    from mmrec.webui.app import build_app, launch
+    from mmrec.apps.webui.app import build_app, launch
 
     weights = sources.checkpoint or "the config's weights"
     print(f'loading {sources.config} ({weights})', flush=True)

@@ -412,7 +412,7 @@ def evaluation_stage(row: Row, settings: QuickstartSettings) -> Stage:
 def data_stage(settings: QuickstartSettings) -> Stage:
     """Generate both data roots and their detection files (``tools/prepare_refcoco.py``)."""
     def generate() -> str:
-        from .datasets.synthetic import generate_synthetic_refer
+        from ..datasets.synthetic import generate_synthetic_refer
         rec = generate_synthetic_refer(settings.data_root, seed=settings.seed, image_size=settings.image_size,
                                        num_images={'train': settings.num_train, 'val': settings.num_val},
                                        grayscale_fraction=GRAYSCALE_FRACTION)
@@ -443,7 +443,7 @@ GRAYSCALE_FRACTION = 0.05  # as tools/make_synthetic_refer.py: a few images with
 def chance_accuracy(data_root: str, split: str = 'val') -> float:
     """Accuracy of a uniform guess among a scene's objects: the mean over the split's expressions of one
     over the number of objects in the expression's image."""
-    from .datasets.refer_io import load_instances, load_refs
+    from ..datasets.refer_io import load_instances, load_refs
     objects: Dict[int, int] = {}
     for ann in load_instances(osp.join(data_root, 'synthetic', 'instances.json'))['annotations']:
         objects[ann['image_id']] = objects.get(ann['image_id'], 0) + 1

@@ -2,7 +2,7 @@
 
 Everything here runs offline and in a few seconds on a CPU: images are generated, the detector is a tiny
 ResNet-18/FPN Faster R-CNN built from ``configs/method2.py`` with ``TINY_DETECTOR_OPTIONS`` (defined with the
-benchmark's random-weight models, :mod:`mmrec.benchmark.models`, and re-exported here), and CLIP is a
+benchmark's random-weight models, :mod:`mmrec.apps.benchmark.models`, and re-exported here), and CLIP is a
 randomly initialised few-layer ``transformers`` CLIP saved with ``save_pretrained``.
 """
 from typing import Dict, Iterable, Optional, Sequence, Tuple
@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from mmengine.config import Config
 
-from mmrec.benchmark.models import TINY_DETECTOR_OPTIONS
+from mmrec.apps.benchmark.models import TINY_DETECTOR_OPTIONS
 from mmrec.paths import REPO_ROOT, repo_path
 
 __all__ = [
@@ -149,7 +149,7 @@ def save_tiny_detector(path: str, clip_dir: str, seed: int = 0) -> str:
 def tiny_method2_options(clip_dir: str, image_scale: Tuple[int, int] = (144, 96)) -> dict:
     """``--cfg-options`` of ``configs/method2.py`` for the tiny detector and CLIP, test images resized to
     ``image_scale``, and every detection kept (a random detector's scores are low)."""
-    from mmrec.quickstart import resize_step
+    from mmrec.apps.quickstart import resize_step
 
     resize = resize_step('configs/method2.py', 'test_dataloader.dataset')
     return dict(TINY_DETECTOR_OPTIONS, **{'model.scorer.encoder.name_or_path': clip_dir,

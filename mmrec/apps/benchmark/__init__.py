@@ -1,8 +1,9 @@
 """Speed benchmark of mmrec's REC inference against naive per-expression pipelines (``tools/benchmark.py``)."""
-from .models import build_inferencer, method_config, save_random_clip
+from .models import build_inferencer, calibrate_score_threshold, method_config, save_random_clip
 from .naive import NaiveCLIP, NaiveMethod1, NaiveMethod2
 from .roofline import clip_crops_per_second, clip_vision_flops, matmul_peak_flops
-from .runner import (BenchmarkSettings, box_agreement, calibrate_score_threshold, run_benchmark, run_mmrec)
+from .runner import box_agreement, run_benchmark, run_mmrec
+from .settings import BenchmarkSettings
 from .workload import VOCABULARY, WorkloadImage, make_workload
 
 __all__ = [

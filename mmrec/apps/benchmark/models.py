@@ -19,9 +19,13 @@ from typing import Dict, Optional, Sequence, Tuple
 
 import torch
 from mmengine.config import Config
+from mmengine.dataset import pseudo_collate
+from transformers import CLIPConfig, CLIPModel
 
+from mmrec.apis import RECInferencer
 from mmrec.models.clip_training.tiny_clip import build_word_tokenizer, tiny_clip_config
 from mmrec.paths import repo_path
+from .workload import WorkloadImage
 
 METHOD2_CONFIG = repo_path('configs', 'method2.py')
 #: Method 1 as evaluated without training (CLIP + spatial prompts + objectness + local search).
@@ -57,8 +61,6 @@ def save_random_clip(save_dir: str, words: Sequence[str], tiny: bool = False, se
                      init_factor: float = CLIP_INIT_FACTOR) -> str:
     """Save a randomly initialised CLIP (ViT-B/32 geometry, or a 2-layer one with ``tiny``; weights drawn with
     ``initializer_factor=init_factor``) and a tokenizer knowing ``words`` to ``save_dir``; returns it."""
-    from transformers import CLIPConfig, CLIPModel
-
     reference = CLIPConfig()
     if tiny:
         text, vision = dict(_TINY_LAYERS), dict(_TINY_LAYERS, image_size=32, patch_size=8)
@@ -118,7 +120,28 @@ def method_config(method: int, clip_dir: str, top_k: int = 10, tiny: bool = Fals
 def build_inferencer(cfg: Config, device: str = 'cpu', seed: int = 0):
     """mmrec's :class:`~mmrec.apis.RECInferencer` for ``cfg`` (the path users run), with seeded random
     detector weights."""
-    from mmrec.apis import RECInferencer
-
     torch.manual_seed(seed)
     return RECInferencer(cfg, checkpoint=None, device=device)
+
+
+@torch.no_grad()
+def calibrate_score_threshold(inferencer, image: WorkloadImage, pairs: int) -> float:
+    """Set the random detector's score threshold so that about ``pairs`` class-box pairs of ``image`` pass it.
+
+    A randomly initialised classifier scores every class of every RoI near 1/81: with the configs' threshold
+    of 0.05 nothing survives, with 0 all 80,000 pairs go to NMS, which then costs seconds. A trained detector
+    passes a few hundred pairs; the threshold is set so that the random one does too. Returns the threshold.
+    """
+    model = inferencer.model
+    captured = []
+    handle = model.roi_head.bbox_head.register_forward_hook(lambda module, args, output: captured.append(output[0]))
+    try:
+        data = dict(img=image.image_bgr, img_id=image.img_id, img_path=None, texts=list(image.texts),
+                    expressions=[dict(text=text) for text in image.texts])
+        model.test_step(pseudo_collate([inferencer.pipeline(data)]))
+    finally:
+        handle.remove()
+    scores = torch.softmax(captured[0].float(), dim=-1)[:, :-1].flatten()  # the last column is background
+    threshold = float(scores.topk(min(pairs, scores.numel())).values[-1]) * (1 - 1e-6)
+    model.roi_head.test_cfg.score_thr = threshold
+    return threshold

@@ -3,7 +3,7 @@
 :func:`run_benchmark` builds the workload and the models, runs for each method mmrec's pipeline (the
 :class:`~mmrec.apis.RECInferencer` path users run: data pipeline, detector once per image, all crops of an
 image in one CLIP batch, cached text, one matrix product per image) and the naive reference
-(:mod:`mmrec.benchmark.naive`) on the same images with the same model, and returns throughputs, speed-ups,
+(:mod:`mmrec.apps.benchmark.naive`) on the same images with the same model, and returns throughputs, speed-ups,
 the agreement of their answers, the CLIP encoder's efficiency against the matmul peak and the peak memory.
 """
 import os
@@ -12,75 +12,21 @@ import shutil
 import tempfile
 import time
 from contextlib import nullcontext
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from functools import partial
-from typing import Callable, ContextManager, Dict, List, Optional, Sequence
+from typing import Callable, ContextManager, Dict, List, Sequence
 
 import numpy as np
 import torch
 from mmengine.dataset import pseudo_collate
 
 from mmrec.evaluation.iou import box_iou_pairwise
-from .models import CLIP_INIT_FACTOR, build_inferencer, method_config, save_random_clip
+from .models import build_inferencer, calibrate_score_threshold, method_config, save_random_clip
 from .naive import NaiveMethod1, NaiveMethod2
 from .roofline import clip_crops_per_second, clip_vision_flops, matmul_peak_flops
+from .settings import DTYPES, BenchmarkSettings
+from .sweep import run_sweep_benchmark
 from .workload import VOCABULARY, WorkloadImage, make_workload
-
-DTYPES = {'float32': torch.float32, 'bfloat16': torch.bfloat16, 'float16': torch.float16}
-
-
-@dataclass
-class BenchmarkSettings:
-    """What :func:`run_benchmark` measures (the options of ``tools/benchmark.py``).
-
-    Attributes:
-        device: torch device of every model.
-        dtype: ``'float32'``, or ``'bfloat16'`` / ``'float16'`` to run both pipelines under autocast (on CUDA
-            mmrec's CLIP uses float16 autocast by itself).
-        num_images: timed images per method (one more, not timed, warms the models up).
-        expressions_per_image: RefCOCO val has about 7.
-        top_k: candidates per image (method 2: detections, method 1: RPN proposals).
-        image_batch: images per model call in mmrec's pipeline.
-        clip_batch: crops per call when measuring the CLIP encoder's throughput.
-        threads: torch threads (``None`` keeps torch's default).
-        methods: which methods to run, from ``(1, 2)``.
-        detector_pairs: class-box pairs per image the random detector keeps for NMS (see
-            :func:`calibrate_score_threshold`).
-        resample: resampler of the naive crops: PIL's ``'bicubic'`` (OpenAI CLIP's preprocessing) or
-            ``'bilinear'``, or ``'roi_align'`` (mmrec's input-path resampler applied to the original image).
-        crop_source: where mmrec's CLIP crops come from: ``'original'`` (PIL-exact bicubic from the loaded image,
-            as the RefCOCO configs) or ``'input'`` (``roi_align`` from the detector's resized input).
-        agreement_iou: two answers agree when their IoU is at least this (the same box; ``*_agreement_iou50``
-            also reports the share at IoU >= 0.5, the same object as the REC metric counts it).
-        clip_init_factor: ``initializer_factor`` of the random CLIP (see :mod:`mmrec.benchmark.models`).
-        tiny: tiny models and small images (a smoke run for tests; the timings mean nothing).
-        seed: of the workload and the random weights.
-        parts: ``'speed'`` (mmrec against the naive pipelines, the CLIP roofline) and / or ``'sweep'`` (a
-            scoring sweep against separate evaluations and a cached test run, :mod:`mmrec.benchmark.sweep`).
-        sweep_methods: methods of the sweep measurement (the cached test run uses method 2).
-        sweep_images: images of the sweep measurement's data set.
-    """
-
-    device: str = 'cpu'
-    dtype: str = 'float32'
-    num_images: int = 2
-    expressions_per_image: int = 7
-    top_k: int = 10
-    image_batch: int = 1
-    clip_batch: int = 32
-    threads: Optional[int] = None
-    methods: Sequence[int] = (2, 1)
-    detector_pairs: int = 300
-    resample: str = 'bicubic'
-    crop_source: str = 'original'
-    agreement_iou: float = 0.99
-    clip_init_factor: float = CLIP_INIT_FACTOR
-    tiny: bool = False
-    seed: int = 0
-    parts: Sequence[str] = ('speed', 'sweep')
-    sweep_methods: Sequence[int] = (2, )
-    sweep_images: int = 3
-
 
 def autocast_factory(device: str, dtype: str) -> Callable[[], ContextManager]:
     """A callable returning the autocast context for ``dtype`` on ``device`` (a no-op for float32)."""
@@ -99,29 +45,6 @@ def box_agreement(boxes_a: Sequence, boxes_b: Sequence, iou_thr: float = 0.99) -
     if len(a) == 0:
         return 1.0
     return float((box_iou_pairwise(a, b) >= iou_thr).mean())
-
-
-@torch.no_grad()
-def calibrate_score_threshold(inferencer, image: WorkloadImage, pairs: int) -> float:
-    """Set the random detector's score threshold so that about ``pairs`` class-box pairs of ``image`` pass it.
-
-    A randomly initialised classifier scores every class of every RoI near 1/81: with the configs' threshold
-    of 0.05 nothing survives, with 0 all 80,000 pairs go to NMS, which then costs seconds. A trained detector
-    passes a few hundred pairs; the threshold is set so that the random one does too. Returns the threshold.
-    """
-    model = inferencer.model
-    captured = []
-    handle = model.roi_head.bbox_head.register_forward_hook(lambda module, args, output: captured.append(output[0]))
-    try:
-        data = dict(img=image.image_bgr, img_id=image.img_id, img_path=None, texts=list(image.texts),
-                    expressions=[dict(text=text) for text in image.texts])
-        model.test_step(pseudo_collate([inferencer.pipeline(data)]))
-    finally:
-        handle.remove()
-    scores = torch.softmax(captured[0].float(), dim=-1)[:, :-1].flatten()  # the last column is background
-    threshold = float(scores.topk(min(pairs, scores.numel())).values[-1]) * (1 - 1e-6)
-    model.roi_head.test_cfg.score_thr = threshold
-    return threshold
 
 
 @torch.no_grad()
@@ -249,7 +172,6 @@ def run_benchmark(settings: BenchmarkSettings) -> Dict[str, object]:
     if 'speed' in settings.parts:
         results.update(measure_speed(settings))
     if 'sweep' in settings.parts:
-        from .sweep import run_sweep_benchmark
         results.update(run_sweep_benchmark(settings))
     results['peak_memory_mb'] = peak_memory_mb(settings.device)
     results['load_average_end'] = list(os.getloadavg())

@@ -24,8 +24,8 @@ import torch
 from mmengine.config import Config
 
 from mmrec.datasets.synthetic import generate_synthetic_refer, synthetic_vocabulary
-from .models import build_inferencer, method_config, save_random_clip
-from .runner import BenchmarkSettings, calibrate_score_threshold
+from .models import build_inferencer, calibrate_score_threshold, method_config, save_random_clip
+from .settings import BenchmarkSettings
 from .workload import VOCABULARY, WorkloadImage
 
 #: The 8-point scoring grids (cartesian products), per method: settings that change only the scoring step.

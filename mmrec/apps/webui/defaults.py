@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 
 from mmrec.paths import REPO_ROOT
-from mmrec.quickstart import CONFIG_DIR, QuickstartSettings, clip_dir, last_checkpoint
+from mmrec.apps.quickstart import CONFIG_DIR, QuickstartSettings, clip_dir, last_checkpoint
 
 #: The quickstart row the demo serves by default: method 2 with the fine-tuned detector and spatial reasoning.
 DEFAULT_CONFIG = f'{CONFIG_DIR}/method2_tiny-clip_r18-tiny_fpn_synthetic.py'
