@@ -92,8 +92,8 @@ class PackRECInputs(PackDetInputs):
     (:class:`KeepOriginalImage`), the data sample also carries it as ``original_image``: a ``(3, H, W)``
     uint8 RGB tensor (moved to the model's device with the data sample by the data preprocessor). When the
     dataset gave the image's annotated objects (``REFERDataset(with_candidates=True)``), it carries them as
-    ``gt_candidates`` (:func:`~mmrec.structures.pack_candidates`: ``bboxes`` (M, 4) in **original** image pixels, untouched by
-    the geometric transforms, ``ann_ids``, ``category_ids``), the candidates of the REC models'
+    ``gt_candidates`` (:func:`~mmrec.structures.pack_candidates`: ``bboxes`` (M, 4) in **original** image
+    pixels, untouched by the geometric transforms, ``ann_ids``, ``category_ids``), the candidates of the REC models'
     ``candidate_source='ground_truth'``; without them the field is absent.
     """
 
