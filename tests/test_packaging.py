@@ -1,11 +1,14 @@
-"""The product registers no test doubles, and pyproject.toml carries mmrec's real dependency metadata."""
+"""The product registers no test doubles, its layout has no import cycle, no upward import from models to datasets
+and keeps the apps apart (``import mmrec`` loads none of them, nor Gradio), and pyproject.toml / setup.py carry
+mmrec's real package metadata."""
+import ast
 import json
 import os
 import re
 import subprocess
 import sys
 import tomllib
-from typing import Dict, List
+from typing import Dict, List, Set, Tuple
 
 from mmrec.paths import REPO_ROOT
 
@@ -98,3 +101,116 @@ def test_version_comes_from_version_py() -> None:
     except importlib.metadata.PackageNotFoundError:
         return
     assert installed == mmrec.__version__
+
+
+def _module_imports(root: str, package: str = 'mmrec') -> Dict[str, Set[str]]:
+    """``module -> the package's modules it imports`` for every module under ``root/package``, read with ``ast``
+    (imports inside functions too; relative ones resolved; ``from pkg import sub`` counts ``pkg`` and, when it is
+    a module, ``pkg.sub``). A module's own parent packages are left out: Python imports them first anyway."""
+    modules: Dict[str, Tuple[str, bool]] = {}
+    for folder, _, names in os.walk(os.path.join(root, package)):
+        for name in names:
+            if name.endswith('.py'):
+                path = os.path.join(folder, name)
+                dotted = os.path.relpath(path, root)[:-3].replace(os.sep, '.')
+                is_package = dotted.endswith('.__init__')
+                modules[dotted[:-len('.__init__')] if is_package else dotted] = (path, is_package)
+    graph: Dict[str, Set[str]] = {}
+    for module, (path, is_package) in modules.items():
+        parent = module if is_package else module.rsplit('.', 1)[0]
+        targets = set()
+        with open(path) as f:
+            tree = ast.parse(f.read(), path)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                targets.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom):
+                if node.level:
+                    base = parent.split('.')[:len(parent.split('.')) - node.level + 1]
+                    target = '.'.join(base + ([node.module] if node.module else []))
+                else:
+                    target = node.module or ''
+                targets.add(target)
+                targets.update(f'{target}.{alias.name}' for alias in node.names)
+        graph[module] = {t for t in targets if t in modules and not module.startswith(t + '.') and t != module}
+    return graph
+
+
+def _cycles(graph: Dict[str, Set[str]]) -> List[List[str]]:
+    """The strongly connected components of more than one module (each an import cycle), sorted."""
+    index: Dict[str, int] = {}
+    low: Dict[str, int] = {}
+    stack: List[str] = []
+    found: List[List[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for other in sorted(graph[node]):
+            if other not in index:
+                visit(other)
+                low[node] = min(low[node], low[other])
+            elif other in stack:
+                low[node] = min(low[node], index[other])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return sorted(found)
+
+
+def test_no_import_cycle_and_no_upward_import() -> None:
+    """No import cycle among mmrec's modules (function-level imports included); no module under
+    ``mmrec.models`` imports ``mmrec.datasets`` (shared structures live in ``mmrec.structures``); the library
+    (all of mmrec but ``mmrec.apps`` and ``mmrec.testing``) never imports an app."""
+    graph = _module_imports(REPO_ROOT)
+    assert 'mmrec.models.method1.text_conditioned_bbox_head' in graph and 'mmrec.apps.benchmark.runner' in graph
+    assert _cycles(graph) == []
+    upward = sorted((m, t) for m, targets in graph.items() if m.startswith('mmrec.models')
+                    for t in targets if t.startswith('mmrec.datasets'))
+    assert upward == []
+    library_to_apps = sorted((m, t) for m, targets in graph.items()
+                             if not m.startswith(('mmrec.apps', 'mmrec.testing'))
+                             for t in targets if t.startswith('mmrec.apps'))
+    assert library_to_apps == []
+
+
+def test_import_checker_finds_cycles_hidden_in_functions(tmp_path) -> None:
+    """The checker above sees a cycle closed by a function-level relative import, and the parent-package rule
+    does not hide a cycle between siblings."""
+    package = tmp_path / 'mmrec'
+    (package / 'apps').mkdir(parents=True)
+    (package / '__init__.py').write_text('from . import apps\n')
+    (package / 'apps' / '__init__.py').write_text('')
+    (package / 'apps' / 'runner.py').write_text('def run():\n    from .sweep import go\n')
+    (package / 'apps' / 'sweep.py').write_text('from mmrec.apps.runner import run\n')
+    graph = _module_imports(str(tmp_path))
+    assert graph['mmrec.apps.runner'] == {'mmrec.apps.sweep'}
+    assert 'mmrec' not in graph['mmrec.apps.sweep'] and 'mmrec.apps' not in graph['mmrec.apps.sweep']
+    assert _cycles(graph) == [['mmrec.apps.runner', 'mmrec.apps.sweep']]
+
+
+def test_import_mmrec_loads_no_app_and_no_gradio() -> None:
+    """``import mmrec`` in a fresh interpreter registers everything but imports no ``mmrec.apps`` module and no
+    Gradio; importing them afterwards shows up (so the check can fail)."""
+    probe = ('import json, sys\nimport mmrec\n'
+             'before = [m for m in sys.modules if m.startswith("mmrec.apps") or m.split(".")[0] == "gradio"]\n'
+             'import gradio, mmrec.apps.webui.app  # noqa: E401,F401\n'
+             'after = [m for m in sys.modules if m.startswith("mmrec.apps") or m.split(".")[0] == "gradio"]\n'
+             'print(json.dumps(dict(before=before, after=after)))\n')
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (REPO_ROOT, os.environ.get('PYTHONPATH')) if p))
+    result = subprocess.run([sys.executable, '-c', probe], cwd=REPO_ROOT, env=env, capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    state = json.loads(result.stdout.strip().splitlines()[-1])
+    assert state['before'] == []
+    assert 'mmrec.apps.webui.app' in state['after'] and 'gradio' in state['after']
