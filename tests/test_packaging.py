@@ -214,3 +214,14 @@ def test_import_mmrec_loads_no_app_and_no_gradio() -> None:
     state = json.loads(result.stdout.strip().splitlines()[-1])
     assert state['before'] == []
     assert 'mmrec.apps.webui.app' in state['after'] and 'gradio' in state['after']
+
+
+def test_setup_py_is_a_shim_over_pyproject() -> None:
+    """``setup.py`` exists (``python setup.py develop`` works, as mmdet's docs install) and reads its metadata
+    from pyproject.toml: ``python setup.py --name --version`` gives pyproject's name and mmrec's version."""
+    import mmrec
+
+    result = subprocess.run([sys.executable, 'setup.py', '--name', '--version'], cwd=REPO_ROOT, capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.split()[-2:] == [_pyproject()['project']['name'], mmrec.__version__]
