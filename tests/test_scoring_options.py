@@ -15,7 +15,7 @@ from mmengine.structures import InstanceData
 import mmrec.models  # noqa: F401  (registers the modules)
 import mmrec.testing  # noqa: F401  (registers MeanColorEncoder)
 from mmrec.engine import expression_bank_hook
-from mmrec.models import score_subtraction as subtraction_module
+from mmrec.models.scoring import score_subtraction as subtraction_module
 from mmrec.models.crops import CIRCLE_COLOR, InputNormalization, ellipse_outlines
 from mmrec.models.crops.crop_geometry import CropGeometry
 from mmrec.models.scoring.score_subtraction import ScoreSubtraction
