@@ -8,3 +8,8 @@ __all__ = [
     'synthetic_vocabulary'
 ]
 from .region_crop import CropReferredRegion  # noqa: F401,E402  (region-text CLIP training crops)
+# Other benchmarks than REFER's and the user's own data (docs/datasets.md).
+from .grec_transforms import LoadGRECExpressions  # noqa: F401,E402
+from .grefcoco import GRefCOCODataset  # noqa: F401,E402
+from .rec_jsonl import RECJsonlDataset  # noqa: F401,E402
+from .ref_l4 import RefL4Dataset  # noqa: F401,E402
