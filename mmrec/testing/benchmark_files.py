@@ -46,7 +46,7 @@ def write_ref_l4(path: str, rows: List[Dict[str, Any]], images_dir: str = '') ->
     pq.write_table(pa.Table.from_pylist(rows), path)
     if images_dir:
         for row in rows:
-            if isinstance(row.get('file_name'), str):
+            if isinstance(row.get('file_name'), str) and row['file_name']:
                 write_image(osp.join(images_dir, row['file_name']),
                             (row.get('width') or 64, row.get('height') or 48))
 
