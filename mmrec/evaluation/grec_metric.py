@@ -4,7 +4,8 @@ The definition follows gRefCOCO's evaluator, ``RefExpEvaluator.summarize`` in ``
 github.com/henghuiding/gRefCOCO, which mmdet 3.3's ``gRefCOCOMetric`` (``mmdet/evaluation/metrics/
 grefcoco_metric.py``) re-implements. Per expression:
 
-1. keep the predicted boxes whose score is ``>= score_thr`` (``thresh_score``, 0.7 there);
+1. keep the predicted boxes whose score is ``>= score_thr`` (``thresh_score``, 0.7 there), compared in the
+   scores' own precision as torch compares there (a float32 score 0.7 is kept at 0.7);
 2. a no-target expression is right when no box is kept (N-acc counts those: "TP" / ("TP" + "FN") there) and
    then has F1 = 1, else F1 = 0;
 3. otherwise boxes are matched greedily: repeatedly the pair with the highest overlap, if ``>= iou_thr``
@@ -112,21 +113,33 @@ def _gt_of(expression: dict, where: str) -> np.ndarray:
                      '(GRefCOCODataset, RECJsonlDataset)')
 
 
+def _numpy(value: Any) -> np.ndarray:
+    """A tensor (any device) or array-like as a numpy array of its own dtype."""
+    return np.asarray(value.detach().cpu().numpy() if hasattr(value, 'detach') else value)
+
+
+def kept(scores: np.ndarray, score_thr: float) -> np.ndarray:
+    """``scores >= score_thr`` compared in the scores' own precision, as torch compares a float32 tensor with a
+    Python number (mmdet's metric): a float32 score of 0.7 is kept at ``score_thr=0.7``."""
+    return scores >= scores.dtype.type(score_thr)
+
+
 def _predictions_per_expression(sample: Any, num_expressions: int, where: str) -> List[tuple]:
     """``[(boxes (P_i, 4), scores (P_i,)), ...]`` for each expression of the sample."""
     pred = sample.get('pred_instances')
     if pred is None or pred.get('bboxes') is None or pred.get('scores') is None:
         raise ValueError(f'{where} has no pred_instances.bboxes and .scores; GRECMetric needs both')
     boxes = as_boxes(pred.get('bboxes'))
-    scores = np.asarray(pred.get('scores').detach().cpu() if hasattr(pred.get('scores'), 'detach')
-                        else pred.get('scores'), dtype=np.float64).reshape(-1)
+    scores = _numpy(pred.get('scores')).reshape(-1)
+    if not np.issubdtype(scores.dtype, np.floating):
+        scores = scores.astype(np.float64)
     index = pred.get(EXPRESSION_INDEX_FIELD)
     if index is None:
         if len(boxes) != num_expressions:
             raise ValueError(f'{where} has {len(boxes)} predicted boxes for {num_expressions} expressions and no '
                              f'pred_instances.{EXPRESSION_INDEX_FIELD} saying which box answers which')
         index = np.arange(len(boxes))
-    index = np.asarray(index.detach().cpu() if hasattr(index, 'detach') else index, dtype=np.int64).reshape(-1)
+    index = _numpy(index).astype(np.int64).reshape(-1)
     if not len(boxes) == len(scores) == len(index):
         raise ValueError(f'{where}: pred_instances has {len(boxes)} boxes, {len(scores)} scores and '
                          f'{len(index)} {EXPRESSION_INDEX_FIELD} values')
@@ -167,7 +180,7 @@ class GRECMetric(BaseMetric):
             rows = []
             for number, (expression, (boxes, scores)) in enumerate(zip(expressions, predictions)):
                 gt = _gt_of(expression, f'expression {number} of {where}')
-                row = grec_row(gt, boxes[scores >= self.score_thr], self.iou_thr, self.overlap)
+                row = grec_row(gt, boxes[kept(scores, self.score_thr)], self.iou_thr, self.overlap)
                 row.update(split=expression.get('split'), sent_id=expression.get('sent_id'))
                 rows.append(row)
             self.results.append(rows)
