@@ -27,8 +27,9 @@ def _refs(splits, offset):
 def root(tmp_path_factory):
     root = tmp_path_factory.mktemp('refclef')
     images = [dict(id=1000 + i, file_name=f'{i:02d}/images/{1000 + i}.jpg', height=30, width=40) for i in range(5)]
-    annotations = [dict(id=f'{1000 + i}_1', image_id=1000 + i, category_id=3, bbox=[0, 0, 40, 12], area=480,
-                        iscrowd=0, mask_name=f'{1000 + i}_1.mat') for i in range(5)]
+    annotations = [dict(id=f'{1000 + i}_{k}', image_id=1000 + i, category_id=category, bbox=box, area=480,
+                        iscrowd=0, mask_name=f'{1000 + i}_{k}.mat')
+                   for i in range(5) for k, category, box in ((1, 3, [0, 0, 40, 12]), (2, 7, [0, 18, 40, 12]))]
     coco = coco_file(images, annotations, [dict(id=3, name='sky'), dict(id=7, name='grass')])
     write_refclef(str(root), dict(unc=_refs(UNC_SPLITS, 0), berkeley=_refs(BERKELEY_SPLITS, 100)), coco)
     return root
@@ -64,3 +65,11 @@ def test_configs_build_their_splits_and_pack_samples(root, name, test_splits):
     assert len(test) == len(test_splits) and test[0]['data_samples'].texts == ['sky']
     val = DATASETS.build(dict(cfg.val_dataloader.dataset, data_root=str(root)))
     assert [e['split'] for e in val.get_data_info(0)['expressions']] == ['val']
+
+
+def test_analyze_language_reads_refclef(root, load_tool, capsys):
+    """tools/analyze_language.py on RefClef's files as published (a folder with instances.json + refs(unc).p)."""
+    result = load_tool('analyze_language').main([str(root), '--dataset', 'refclef', '--split-by', 'unc',
+                                                 '--split', 'testA', '--split', 'testC'])
+    assert result['expressions'] == 2 and result['left_out'] == 0
+    assert 'refclef (unc)' in capsys.readouterr().out
