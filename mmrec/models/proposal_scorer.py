@@ -13,6 +13,7 @@ from torch import Tensor
 
 from .crops import CROP_MODES, clip_boxes
 from .crops.crop_geometry import CropView
+from .generalized_answers import answers_above
 from .scoring.score_subtraction import build_score_subtraction
 from .scoring.size_prior import check_min_box_fraction, large_enough
 from .method1.spatial_prompts import has_words
@@ -80,6 +81,11 @@ class CLIPProposalScorer(BaseModule):
             mean (``exclude_same_image``). With ``source='dataset'`` the
             :class:`~mmrec.engine.ExpressionBankHook` (in mmrec's default runtime config) hands the evaluated
             data set's expressions over before the val/test loop.
+        generalized_score_thr: ``None`` (default: one box per expression) or a score from which every candidate
+            answers the expression (generalised REC, gRefCOCO: several boxes or none per expression): the
+            predictions then carry ``expression_index`` (:func:`~mmrec.models.generalized_answers.answers_above`;
+            evaluate with ``GRECMetric``). The scores compared are the final ones (similarity, fused, or the
+            reasoner's probability); an expression without words gets no box.
     """
 
     def __init__(self, encoder: Union[dict, torch.nn.Module] = dict(type='CLIPEncoder'), top_k: Optional[int] = 10,
@@ -87,7 +93,7 @@ class CLIPProposalScorer(BaseModule):
                  blur_sigma: float = 0.1, detector_score_weight: float = 0.0,
                  prompt_templates: Sequence[str] = ('{}',), spatial_reasoning: Optional[dict] = None,
                  min_box_fraction: float = 0.0, score_subtraction: Optional[dict] = None,
-                 init_cfg: Optional[dict] = None) -> None:
+                 generalized_score_thr: Optional[float] = None, init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         if top_k is not None and top_k < 1:
             raise ValueError(f'top_k must be >= 1 or None, got {top_k}')
@@ -106,6 +112,7 @@ class CLIPProposalScorer(BaseModule):
         self.reasoner = build_reasoner(spatial_reasoning, self.encoder)
         self.min_box_fraction = check_min_box_fraction(min_box_fraction, type(self).__name__)
         self.score_subtraction = build_score_subtraction(score_subtraction)
+        self.generalized_score_thr = None if generalized_score_thr is None else float(generalized_score_thr)
         self.num_images_without_detections = 0
         self.num_dropped_boxes = 0
         self.num_empty_expressions = 0
@@ -228,6 +235,10 @@ class CLIPProposalScorer(BaseModule):
                                            lambda phrases: self.clip_scores(crop_embeddings, phrases, img_id).T,
                                            tuple(img_meta['ori_shape'][:2]), prior=candidates.scores)
             scores = scores.T
+        if self.generalized_score_thr is not None:
+            answerable = torch.tensor([has_words(text) for text in texts], dtype=torch.bool)
+            return answers_above(scores, candidates.bboxes, self.generalized_score_thr, reasoned,
+                                 answerable), candidates
         best_scores, best = scores.max(dim=0)
         empty = torch.tensor([not has_words(text) for text in texts], device=best.device)
         if bool(empty.any()):
