@@ -1,6 +1,7 @@
 """RefL4Dataset on Parquet files in Ref-L4's published columns; RefL4Metric against hand-computed values and
 against Ref-L4's evaluator's definition (ref_l4/evaluation.py of github.com/JierunChen/Ref-L4), re-derived here."""
 import math
+import sys
 import os.path as osp
 from statistics import mean
 
@@ -185,3 +186,11 @@ def test_agrees_with_ref_l4s_evaluator_on_random_boxes():
 
 def test_summary_of_nothing_is_zeros_without_sizes():
     assert ref_l4_summary([], []) == dict(acc_50=0.0, acc_75=0.0, acc_90=0.0, macc=0.0)
+
+
+def test_without_pyarrow_the_error_says_what_to_install(tmp_path, monkeypatch):
+    write_ref_l4(str(tmp_path / 'v.parquet'), [_row(0)], images_dir=str(tmp_path / 'images'))
+    monkeypatch.setitem(sys.modules, 'pyarrow.parquet', None)  # "import pyarrow.parquet" fails
+    with pytest.raises(ImportError, match=r"RefL4Dataset reads Parquet with pyarrow, which is not installed: "
+                                          r"pip install 'mmrec\[benchmarks\]'"):
+        RefL4Dataset(data_root=str(tmp_path), ann_file='v.parquet')
