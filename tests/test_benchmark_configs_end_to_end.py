@@ -64,7 +64,8 @@ def test_json_lines_evaluate_and_dump_one_row_per_expression(models, tmp_path):
     assert rows[2]['img_id'] == 'b.jpg' and rows[2]['sent_id'] == 3
 
 
-def test_grefcoco_with_generalised_answers(models, tmp_path):
+def _write_grefcoco(data: str) -> None:
+    """One image with two squares' annotations; a two-target and a no-target expression (val)."""
     images = [dict(id=1, file_name='COCO_train2014_000000000001.jpg', height=64, width=96)]
     annotations = [dict(id=11, image_id=1, category_id=1, bbox=[10, 10, 30, 30], area=900, iscrowd=0),
                    dict(id=12, image_id=1, category_id=1, bbox=[50, 10, 40, 40], area=1600, iscrowd=0)]
@@ -72,10 +73,31 @@ def test_grefcoco_with_generalised_answers(models, tmp_path):
                   sentences=[dict(sent='both squares', sent_id=1)]),
              dict(ref_id=2, image_id=1, ann_id=[-1], category_id=[-1], split='val',
                   sentences=[dict(sent='a giraffe', sent_id=2)])]
-    write_grefcoco(str(tmp_path / 'data' / 'grefcoco'), grefs, coco_file(images, annotations, [dict(id=1, name='x')]),
-                   images_dir=str(tmp_path / 'data' / 'train2014'))
+    write_grefcoco(osp.join(data, 'grefcoco'), grefs, coco_file(images, annotations, [dict(id=1, name='x')]),
+                   images_dir=osp.join(data, 'train2014'))
+
+
+def test_grefcoco_with_generalised_answers(models, tmp_path):
+    _write_grefcoco(str(tmp_path / 'data'))
     options = _common(models, str(tmp_path / 'data'), _config('grefcoco')) + ['model.scorer.generalized_score_thr=2.0',
                                                              'test_evaluator.score_thr=2.0']
     metrics = _test(_config('grefcoco'), models['detector'], str(tmp_path / 'work'), *options)
     # cosines never reach 2: nothing is returned, so the no-target expression is right and the other is not
     assert metrics['grec/pr_f1'] == 0.5 and metrics['grec/n_acc'] == 1.0 and metrics['grec/t_acc'] == 0.0
+
+
+def test_sweep_over_the_generalised_threshold(models, tmp_path):
+    """tools/sweep.py picks the threshold on a val split: one pass, one row per threshold with GRECMetric's
+    figures (-1: every candidate answers every expression; 2: nothing answers any)."""
+    _write_grefcoco(str(tmp_path / 'data'))
+    options = _common(models, str(tmp_path / 'data'), _config('grefcoco')) + ['test_evaluator.score_thr=-1.0']
+    args = [sys.executable, 'tools/sweep.py', _config('grefcoco'), models['detector'], '--work-dir',
+            str(tmp_path / 'work'), '--grid', 'model.scorer.generalized_score_thr=-1.0,2.0', '--cfg-options', *options]
+    proc = subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-5000:]
+    assert 'pr_f1' in proc.stdout + proc.stderr  # the printed table has GRECMetric's columns
+    sweep_json, = [osp.join(d, 'sweep.json') for d, _, names in os.walk(tmp_path / 'work') if 'sweep.json' in names]
+    with open(sweep_json) as f:
+        everything, nothing = [entry['metrics'] for entry in json.load(f)]
+    assert everything['grec/n_acc'] == 0.0 and everything['grec/t_acc'] == 1.0
+    assert nothing['grec/pr_f1'] == 0.5 and nothing['grec/n_acc'] == 1.0 and nothing['grec/t_acc'] == 0.0

@@ -8,7 +8,9 @@ from typing import Dict, List, Sequence
 from .grid import Point
 
 #: Columns of the printed table (percent), when the metric reports them; CSV and JSON hold every metric.
-TABLE_METRICS = ('rec/accuracy', 'rec/mean_iou', 'rec/accuracy_50_95', 'rec/upper_bound')
+TABLE_METRICS = ('rec/accuracy', 'rec/mean_iou', 'rec/accuracy_50_95', 'rec/upper_bound',
+                 'grec/pr_f1', 'grec/n_acc', 'grec/t_acc',  # GRECMetric (gRefCOCO)
+                 'refl4/acc_50', 'refl4/acc_75', 'refl4/acc_90', 'refl4/macc')  # RefL4Metric
 
 
 def _split_accuracies(metrics: Dict[str, float]) -> List[str]:
@@ -19,7 +21,7 @@ def format_table(keys: Sequence[str], points: Sequence[Point], metrics: Sequence
     """A text table: one row per point, its settings then its metrics in percent."""
     columns = [key for key in TABLE_METRICS if any(key in m for m in metrics)]
     columns += _split_accuracies(metrics[0]) if metrics else []
-    headers = ['#'] + [key.split('.')[-1] for key in keys] + [column[len('rec/'):] for column in columns]
+    headers = ['#'] + [key.split('.')[-1] for key in keys] + [column.split('/', 1)[1] for column in columns]
     rows = [[str(index)] + [repr(point[key]) for key in keys]
             + [f'{100 * values[column]:.2f}' if column in values else '-' for column in columns]
             for index, (point, values) in enumerate(zip(points, metrics))]
