@@ -73,3 +73,15 @@ def test_analyze_language_reads_refclef(root, load_tool, capsys):
                                                  '--split', 'testA', '--split', 'testC'])
     assert result['expressions'] == 2 and result['left_out'] == 0
     assert 'refclef (unc)' in capsys.readouterr().out
+
+
+def test_annotated_candidates_pack_with_string_ids(root):
+    """The ground-truth-boxes setting (with_candidates) on RefClef: its string annotation ids pack as -1, the
+    boxes as they are."""
+    dataset = REFERDataset(data_root=str(root), ann_file='instances.json', split_file='refs(unc).p', split='val',
+                           data_prefix=dict(img_path='saiapr_tc-12/'), with_candidates=True,
+                           pipeline=[dict(type='LoadImageFromFile'), dict(type='LoadReferExpressions'),
+                                     dict(type='PackRECInputs')])
+    candidates = dataset[0]['data_samples'].gt_candidates
+    assert candidates.bboxes.tolist() == [[0, 0, 40, 12], [0, 18, 40, 30]]
+    assert candidates.ann_ids.tolist() == [-1, -1] and candidates.category_ids.tolist() == [3, 7]
