@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from mmrec.quickstart import scale_option
+from mmrec.apps.quickstart import scale_option
 from mmrec.testing import TINY_DETECTOR_OPTIONS, cli_options, save_tiny_clip, save_tiny_detector
 from mmrec.testing.benchmark_files import coco_file, write_grefcoco, write_image, write_jsonl
 
