@@ -43,8 +43,9 @@ def parse_runner_arguments(parser: argparse.ArgumentParser, argv=None) -> argpar
 
 def load_tool_config(config: str, launcher: str, cfg_options: Optional[dict] = None,
                      work_dir: Optional[str] = None) -> Config:
-    """Read ``config`` (YAML as plain data, :func:`~mmrec.utils.safe_config.load_config`), apply ``--cfg-options``, and pick the work dir as mmdet's tools do: ``--work-dir``,
-    else the config's ``work_dir``, else ``./work_dirs/<config name>``."""
+    """Read ``config`` (YAML as plain data: :func:`~mmrec.utils.safe_config.load_config`), apply
+    ``--cfg-options``, and pick the work dir as mmdet's tools do: ``--work-dir``, else the config's
+    ``work_dir``, else ``./work_dirs/<config name>``."""
     cfg = load_config(config)
     cfg.launcher = launcher
     if cfg_options:

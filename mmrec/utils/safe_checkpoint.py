@@ -17,8 +17,8 @@ loads without any opt-in.
 A checkpoint that needs anything else is refused with :class:`UntrustedCheckpointError`, which names the
 file, the globals and the opt-in; nothing of it is returned, so no model is loaded half-way. Full unpickling
 (``weights_only=False``) happens only when the user asks for it for the run: ``--trust-checkpoint`` on the
-tools (:func:`trust_checkpoints`) or ``MMREC_TRUST_CHECKPOINTS=1`` in the environment the process starts
-with. The variable is read once, when this module is imported (``import mmrec``, before a tool or
+train / test / sweep tools (:func:`trust_checkpoints`) or ``MMREC_TRUST_CHECKPOINTS=1`` in the environment
+the process starts with. The variable is read once, when this module is imported (``import mmrec``, before a tool or
 ``RECInferencer`` reads any config), and that value is kept: a ``.py`` config that sets it later does not
 switch the check off (:func:`read_trust_environment` re-reads it on purpose). Each full unpickling logs a
 warning.
@@ -41,7 +41,8 @@ Source = Union[str, io.BytesIO]
 
 TRUST_ENV = 'MMREC_TRUST_CHECKPOINTS'
 TRUST_FLAG = '--trust-checkpoint'
-OPT_IN = f'pass {TRUST_FLAG} to the tool, or start it with {TRUST_ENV}=1 in the environment'
+OPT_IN = (f'pass {TRUST_FLAG} (tools/train.py, test.py, sweep.py), or start the process with {TRUST_ENV}=1 in '
+          'its environment')
 _TRUE_VALUES = ('1', 'true', 'yes', 'on')
 
 

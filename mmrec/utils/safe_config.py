@@ -57,7 +57,7 @@ class SafeYamlHandler(YamlHandler):
 
 
 def register_safe_config_loading() -> None:
-    """Make :class:`SafeYamlHandler` mmengine's handler for ``.yaml`` / ``.yml``. Idempotent; run by ``import mmrec``."""
+    """Make :class:`SafeYamlHandler` mmengine's handler for ``.yaml`` / ``.yml``; run by ``import mmrec``."""
     register_handler(['yaml', 'yml'])(SafeYamlHandler)
 
 
