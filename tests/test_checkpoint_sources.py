@@ -160,3 +160,22 @@ def test_a_download_happens_once_then_the_cached_copy_is_read(tmp_path, monkeypa
         for _ in range(2):
             assert CheckpointLoader.load_checkpoint(f'{base}/w.pth')['w'].tolist() == [1.0, 1.0]
     assert downloads == [f'{base}/w.pth']
+
+
+def test_a_file_planted_under_a_shipped_load_from_name_is_refused_by_the_inferencer(tmp_path, repo_root):
+    """The shipped configs' ``load_from`` URL, already "downloaded" by an attacker: RECInferencer, offline."""
+    from mmengine.config import Config
+
+    from mmrec.apis import RECInferencer
+    from mmrec.testing import tiny_method2_config
+    url = Config.fromfile(osp.join(repo_root, 'configs', 'method2_clip-vit-b32_r50_fpn_coco_refcoco.py')).load_from
+    assert url.startswith('https://')
+    planted, marker = hub_checkpoint_path(url), tmp_path / 'marker'
+    os.makedirs(osp.dirname(planted))
+    save_malicious_checkpoint(planted, str(marker))
+    cfg = tiny_method2_config(encoder=dict(type='MeanColorEncoder'))
+    cfg.load_from = url
+    with pytest.raises(UntrustedCheckpointError) as refused:
+        RECInferencer(cfg)
+    _assert_refused(refused, planted, url)
+    assert not marker.exists()
