@@ -179,3 +179,24 @@ def test_a_file_planted_under_a_shipped_load_from_name_is_refused_by_the_inferen
         RECInferencer(cfg)
     _assert_refused(refused, planted, url)
     assert not marker.exists()
+
+
+def test_a_legacy_zip_download_is_unpacked_and_read_weights_only(tmp_path):
+    """torch < 1.6 weights published as a zip holding one pickle: unpacked as torch.hub does, same reader."""
+    import zipfile
+    served, marker = tmp_path / 'served', tmp_path / 'marker'
+    served.mkdir()
+    for name, malicious in (('clean', False), ('evil', True)):
+        inner = str(tmp_path / f'{name}.pth')
+        if malicious:
+            save_malicious_checkpoint(inner, str(marker))
+        else:
+            torch.save({'w': torch.full((2,), 3.0)}, inner, _use_new_zipfile_serialization=False)
+        with zipfile.ZipFile(str(served / f'{name}.zip'), 'w') as archive:
+            archive.write(inner, f'{name}.pth')
+    with serve_directory(str(served)) as base:
+        assert CheckpointLoader.load_checkpoint(f'{base}/clean.zip')['w'].tolist() == [3.0, 3.0]
+        with pytest.raises(UntrustedCheckpointError) as refused:
+            CheckpointLoader.load_checkpoint(f'{base}/evil.zip')
+    _assert_refused(refused, osp.join(str(tmp_path / 'hub'), 'checkpoints', 'evil.pth'))
+    assert not marker.exists()

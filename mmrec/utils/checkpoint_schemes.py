@@ -16,6 +16,7 @@ import functools
 import io
 import os
 import os.path as osp
+import zipfile
 from tempfile import TemporaryDirectory
 from typing import Any, Callable, Optional
 from urllib.parse import urlparse
@@ -45,6 +46,18 @@ def _fetch(url: str, model_dir: Optional[str]) -> str:
     return path
 
 
+def _unpack_legacy_zip(path: str) -> str:
+    """The checkpoint inside a zip of exactly one file (how torch < 1.6 weights were published, e.g. on some
+    model zoos), unpacked next to it as ``torch.hub`` does; any other file is returned as it is."""
+    if not zipfile.is_zipfile(path):
+        return path
+    with zipfile.ZipFile(path) as archive:
+        members = archive.infolist()
+        if len(members) != 1 or members[0].is_dir():
+            return path  # torch's own zip format: several members
+        return archive.extract(members[0], osp.dirname(path))  # extract() drops absolute and '..' parts
+
+
 def load_from_http(url: str, map_location: MapLocation = None, model_dir: Optional[str] = None) -> Any:
     """``http://`` / ``https://``: download into the hub cache (unless the file is there), read weights-only.
 
@@ -58,6 +71,7 @@ def load_from_http(url: str, map_location: MapLocation = None, model_dir: Option
         torch.distributed.barrier()
         if rank > 0:
             path = _fetch(url, model_dir)
+    path = _unpack_legacy_zip(path)
     return load_local_checkpoint(path, map_location, label=f'{path} (the torch hub cache\'s copy of {url})')
 
 
