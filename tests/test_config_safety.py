@@ -119,3 +119,45 @@ def test_a_json_config_is_data(tmp_path):
     config.write_text('{"note": "!!python/object/apply:os.system [\\"touch x\\"]", "n": 1}')
     loaded = load_config(str(config))
     assert loaded.note.startswith('!!python/object/apply') and loaded.n == 1
+
+
+def _bomb(levels: int) -> str:
+    """A few hundred bytes of YAML whose aliases expand to 9**levels strings ("billion laughs")."""
+    lines = ['l0: &l0 [' + ', '.join(['"lol"'] * 9) + ']']
+    lines += [f'l{i}: &l{i} [' + ', '.join([f'*l{i - 1}'] * 9) + ']' for i in range(1, levels)]
+    return '\n'.join(lines) + '\n'
+
+
+@pytest.mark.parametrize('text, culprit', [
+    (_bomb(9), 'more than 100000 values through aliases'),  # 9**9 strings: would not finish
+    ('a: &a [1, *a]\n', 'contains itself'),
+    ('a: ' + '[' * 65 + ']' * 65 + '\n', 'deeper than 64 levels'),  # one past the limit
+])
+def test_yaml_that_expands_without_bound_is_refused(tmp_path, text, culprit):
+    config = tmp_path / 'bomb.yaml'
+    config.write_text(text)
+    with pytest.raises(UnsafeConfigError, match=culprit) as refused:
+        load_config(str(config))
+    assert f'config {config}' in str(refused.value)
+
+
+def test_yaml_size_limit_counts_aliases_at_each_use(tmp_path, monkeypatch):
+    from mmrec.utils import safe_config
+    monkeypatch.setattr(safe_config, 'MAX_YAML_NODES', 9)
+    config = tmp_path / 'aliases.yaml'
+    config.write_text('x: &x [1, 2]\ny: *x\n')  # mapping, 2 keys, the list and its 2 values twice: 9
+    assert load_config(str(config)).y == [1, 2]
+    config.write_text('x: &x [1, 2]\ny: *x\nz: 0\n')  # 11
+    with pytest.raises(UnsafeConfigError, match='more than 9 values'):
+        load_config(str(config))
+    monkeypatch.undo()
+    config.write_text('a: ' + '[' * 64 + ']' * 64 + '\n')  # the deepest allowed: the innermost list 64 below the root
+    load_config(str(config))
+
+
+@pytest.mark.parametrize('depth', [900, 100_000])  # deep for mmengine's conversion / for the JSON parser
+def test_a_json_config_nested_too_deeply_is_refused_naming_it(tmp_path, depth):
+    config = tmp_path / 'deep.json'
+    config.write_text('{"a": ' + '[' * depth + ']' * depth + '}')
+    with pytest.raises(UnsafeConfigError, match=f'config {config}: refused: nested too deeply'):
+        load_config(str(config))
