@@ -144,8 +144,15 @@ def test_a_scheme_registered_by_another_package_needs_the_opt_in(tmp_path, monke
     assert not marker.exists()
     register_scheme_loaders()  # idempotent: not wrapped twice
     assert CheckpointLoader._schemes['other://'].__wrapped__ is load_from_other
+
+    CheckpointLoader.register_scheme('late://', load_from_other)  # a package imported after mmrec
+    with pytest.raises(UntrustedCheckpointError, match='late://x.pth.*load_from_other'):
+        CheckpointLoader.load_checkpoint('late://x.pth')
+    assert not marker.exists()
     trust_checkpoints()
     assert CheckpointLoader.load_checkpoint('other://x.pth') == 'unpickled in full' and marker.exists()
+    marker.unlink()
+    assert CheckpointLoader.load_checkpoint('late://x.pth') == 'unpickled in full' and marker.exists()
 
 
 def test_a_download_happens_once_then_the_cached_copy_is_read(tmp_path, monkeypatch):

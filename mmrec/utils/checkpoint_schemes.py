@@ -6,7 +6,8 @@ to a URL and go the same way, ``pavi://`` and ``s3://`` / ``petrel://`` call ``t
 bytes. :func:`register_scheme_loaders` (run by ``import mmrec``) registers a loader of this module over each
 of those prefixes; each resolves and fetches as mmengine does, then reads the file with
 :func:`~mmrec.utils.safe_checkpoint.load_weights_only`. A prefix some other package registered that this
-module does not know is wrapped so that it refuses without the opt-in (its loader could unpickle anything).
+module does not know, registered before or after ``import mmrec``, is wrapped so that it refuses without
+the opt-in (its loader could unpickle anything).
 
 Downloads go where torch puts them (``<torch hub dir>/checkpoints/<file name of the URL>``) and a file
 already there is reused without a hash check, as torch and mmengine do; it is read weights-only like any
@@ -163,10 +164,25 @@ def refuse_unless_trusted(loader: Callable) -> Callable:
     return guarded
 
 
+def _guarded_loader_lookup(lookup: Callable) -> classmethod:
+    """``CheckpointLoader._get_checkpoint_loader`` that guards a loader registered after ``import mmrec``."""
+    def get_checkpoint_loader(cls, path: str) -> Callable:
+        loader = lookup(cls, path)
+        known = loader in SCHEME_LOADERS.values() or getattr(loader, 'mmrec_guarded', False)
+        return loader if known else refuse_unless_trusted(loader)
+
+    get_checkpoint_loader.mmrec_lookup = lookup
+    return classmethod(get_checkpoint_loader)
+
+
 def register_scheme_loaders() -> None:
-    """Register :data:`SCHEME_LOADERS` over mmengine's, and guard every other registered prefix. Idempotent."""
+    """Register :data:`SCHEME_LOADERS` over mmengine's and guard every other prefix, those registered now and
+    (through the loader lookup, which dispatches every ``CheckpointLoader.load_checkpoint``) later. Idempotent."""
     for prefix, loader in SCHEME_LOADERS.items():
         CheckpointLoader.register_scheme(prefixes=prefix, loader=loader, force=True)
     for prefix, loader in list(CheckpointLoader._schemes.items()):
         if prefix not in SCHEME_LOADERS:
             CheckpointLoader.register_scheme(prefixes=prefix, loader=refuse_unless_trusted(loader), force=True)
+    lookup = CheckpointLoader._get_checkpoint_loader.__func__
+    if not hasattr(lookup, 'mmrec_lookup'):
+        CheckpointLoader._get_checkpoint_loader = _guarded_loader_lookup(lookup)
