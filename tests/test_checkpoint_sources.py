@@ -207,3 +207,29 @@ def test_a_legacy_zip_download_is_unpacked_and_read_weights_only(tmp_path):
             CheckpointLoader.load_checkpoint(f'{base}/evil.zip')
     _assert_refused(refused, osp.join(str(tmp_path / 'hub'), 'checkpoints', 'evil.pth'))
     assert not marker.exists()
+
+
+def test_tools_test_py_with_a_malicious_url_refuses_before_any_metric(tmp_path, repo_root):
+    """Issue 17's attack as run: ``tools/test.py CONFIG URL`` with a served .pth whose unpickling runs code."""
+    import subprocess
+    import sys
+
+    from mmrec.datasets.synthetic import generate_synthetic_refer
+    from mmrec.testing import save_tiny_clip
+    data_root, served, marker = str(tmp_path / 'data'), tmp_path / 'served', tmp_path / 'marker'
+    generate_synthetic_refer(data_root, num_images={'train': 1, 'val': 2, 'testA': 1, 'testB': 1},
+                             image_size=(96, 96), seed=3)
+    served.mkdir()
+    save_malicious_checkpoint(str(served / 'detector.pth'), str(marker))
+    clip_dir = save_tiny_clip(str(tmp_path / 'clip'))
+    with serve_directory(str(served)) as base:
+        proc = subprocess.run(
+            [sys.executable, 'tools/test.py', 'configs/method2_tiny-clip_r18-tiny_fpn_synthetic.py',
+             f'{base}/detector.pth', '--work-dir', str(tmp_path / 'work'), '--cfg-options',
+             f'test_dataloader.dataset.data_root={data_root}/', f'model.scorer.encoder.name_or_path={clip_dir}'],
+            cwd=repo_root, capture_output=True, text=True, timeout=600,
+            env=dict(os.environ, TORCH_HOME=str(tmp_path / 'torch_home')))
+    output = proc.stdout + proc.stderr
+    assert proc.returncode != 0 and not marker.exists()
+    assert f'Refused to load checkpoint {tmp_path}/torch_home/hub/checkpoints/detector.pth' in output
+    assert f'{base}/detector.pth' in output and 'rec/accuracy' not in output
