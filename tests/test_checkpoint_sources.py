@@ -16,7 +16,7 @@ import mmrec  # noqa: F401  (registers the loaders)
 from mmrec.testing.malicious_files import (MARKER_GLOBAL, save_malicious_checkpoint, serve_directory, small_model,
                                            touch_marker)
 from mmrec.utils import checkpoint_schemes
-from mmrec.utils.checkpoint_schemes import SCHEME_LOADERS, hub_checkpoint_path, register_scheme_loaders
+from mmrec.utils.checkpoint_schemes import SCHEME_LOADERS, hub_checkpoint_path, register_safe_checkpoint_loader
 from mmrec.utils.safe_checkpoint import TRUST_ENV, UntrustedCheckpointError, read_trust_environment, trust_checkpoints
 
 
@@ -138,11 +138,11 @@ def test_a_scheme_registered_by_another_package_needs_the_opt_in(tmp_path, monke
         return touch_marker(str(marker))
 
     CheckpointLoader.register_scheme('other://', load_from_other)
-    register_scheme_loaders()  # what import mmrec did for the schemes known then
+    register_safe_checkpoint_loader()  # what import mmrec did for the schemes known then
     with pytest.raises(UntrustedCheckpointError, match='other://x.pth.*load_from_other.*--trust-checkpoint'):
         CheckpointLoader.load_checkpoint('other://x.pth')
     assert not marker.exists()
-    register_scheme_loaders()  # idempotent: not wrapped twice
+    register_safe_checkpoint_loader()  # idempotent: not wrapped twice
     assert CheckpointLoader._schemes['other://'].__wrapped__ is load_from_other
 
     CheckpointLoader.register_scheme('late://', load_from_other)  # a package imported after mmrec

@@ -3,7 +3,7 @@
 mmengine 0.10.7 reads local files with ``torch.load`` and URLs with ``torch.hub.load_state_dict_from_url``,
 neither with ``weights_only=True``; ``torchvision://``, ``open-mmlab://`` and ``mmcls://`` resolve a name
 to a URL and go the same way, ``pavi://`` and ``s3://`` / ``petrel://`` call ``torch.load`` on the fetched
-bytes. :func:`register_scheme_loaders` (run by ``import mmrec``) registers a loader of this module over each
+bytes. :func:`register_safe_checkpoint_loader` (run by ``import mmrec``) registers a loader of this module over each
 of those prefixes; each resolves and fetches as mmengine does, then reads the file with
 :func:`~mmrec.utils.safe_checkpoint.load_weights_only`. A prefix some other package registered that this
 module does not know, registered before or after ``import mmrec``, is wrapped so that it refuses without
@@ -175,7 +175,7 @@ def _guarded_loader_lookup(lookup: Callable) -> classmethod:
     return classmethod(get_checkpoint_loader)
 
 
-def register_scheme_loaders() -> None:
+def register_safe_checkpoint_loader() -> None:
     """Register :data:`SCHEME_LOADERS` over mmengine's and guard every other prefix, those registered now and
     (through the loader lookup, which dispatches every ``CheckpointLoader.load_checkpoint``) later. Idempotent."""
     for prefix, loader in SCHEME_LOADERS.items():

@@ -171,11 +171,3 @@ def load_local_checkpoint(filename: str, map_location: MapLocation = None, label
         raise FileNotFoundError(f'checkpoint {label or filename} can not be found')
     return load_weights_only(filename, label or filename, map_location)
 
-
-def register_safe_checkpoint_loader() -> None:
-    """Route every scheme of mmengine's ``CheckpointLoader`` through :func:`load_weights_only`.
-
-    Idempotent; called once by ``import mmrec``. See :func:`mmrec.utils.checkpoint_schemes.register_scheme_loaders`.
-    """
-    from .checkpoint_schemes import register_scheme_loaders
-    register_scheme_loaders()
