@@ -8,7 +8,6 @@ states) loads without any opt-in.
 """
 import logging
 import os.path as osp
-import pathlib
 from typing import List
 
 import numpy as np
@@ -20,24 +19,10 @@ from mmengine.runner import load_checkpoint
 from mmengine.runner.checkpoint import CheckpointLoader
 
 import mmrec  # noqa: F401  (registers the weights-only loader)
+from mmrec.testing.malicious_files import MARKER_GLOBAL, save_malicious_checkpoint, small_model
 from mmrec.utils import launch, safe_checkpoint
-from mmrec.utils.safe_checkpoint import TRUST_ENV, UntrustedCheckpointError, trust_checkpoints
-
-
-def _touch(path: str) -> str:
-    """What the malicious checkpoint runs when unpickled: create ``path``."""
-    pathlib.Path(path).touch()
-    return 'unpickled in full'
-
-
-class Payload:
-    """Unpickles to ``_touch(path)``, i.e. creates a file as a side effect of loading."""
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-
-    def __reduce__(self):
-        return _touch, (self.path,)
+from mmrec.utils.safe_checkpoint import (TRUST_ENV, UntrustedCheckpointError, read_trust_environment,
+                                         trust_checkpoints)
 
 
 class HistoryBufferAttribute:
@@ -50,15 +35,29 @@ class HistoryBufferAttribute:
         return getattr, (HistoryBuffer, self.name)
 
 
-PAYLOAD_GLOBAL = f'{_touch.__module__}._touch'
+def forged_history_buffer(state: dict) -> HistoryBuffer:
+    """A HistoryBuffer that pickles as mmengine's do (NEWOBJ of HistoryBuffer, then its state), with ``state``."""
+    buffer = HistoryBuffer()
+    buffer.__getstate__ = lambda: state
+    return buffer
+
+
+class HistoryBufferCall:
+    """Unpickles to ``HistoryBuffer(*args)``: a class call, which mmengine never writes."""
+
+    def __reduce__(self):
+        return HistoryBuffer, ([1.0], [1])
 
 
 @pytest.fixture(autouse=True)
 def untrusted(monkeypatch):
     """Every test starts without an opt-in and leaves none behind."""
     monkeypatch.delenv(TRUST_ENV, raising=False)
+    read_trust_environment()
     trust_checkpoints(False)
     yield
+    monkeypatch.delenv(TRUST_ENV, raising=False)
+    read_trust_environment()
     trust_checkpoints(False)
 
 
@@ -75,19 +74,11 @@ def warnings_logged(monkeypatch) -> List[str]:
     return logged
 
 
-def small_model(fill: float) -> torch.nn.Linear:
-    model = torch.nn.Linear(3, 2)
-    torch.nn.init.constant_(model.weight, fill)
-    torch.nn.init.constant_(model.bias, fill)
-    return model
-
-
 @pytest.fixture
 def malicious(tmp_path) -> dict:
     """A checkpoint with real weights (all 1) whose meta unpickles to a file being created."""
     marker = tmp_path / 'created_by_unpickling'
-    path = str(tmp_path / 'malicious.pth')
-    torch.save({'state_dict': small_model(1.0).state_dict(), 'meta': {'note': Payload(str(marker))}}, path)
+    path = save_malicious_checkpoint(str(tmp_path / 'malicious.pth'), str(marker))
     return dict(path=path, marker=marker)
 
 
@@ -97,7 +88,7 @@ def test_a_checkpoint_that_runs_code_is_refused_and_nothing_runs_or_loads(malici
         load_checkpoint(model, malicious['path'], map_location='cpu')
     message = str(refused.value)
     assert malicious['path'] in message
-    assert PAYLOAD_GLOBAL in message
+    assert MARKER_GLOBAL in message
     assert '--trust-checkpoint' in message and f'{TRUST_ENV}=1' in message
     assert not malicious['marker'].exists()
     assert torch.all(model.weight == 0) and torch.all(model.bias == 0)  # nothing loaded half-way
@@ -109,6 +100,7 @@ def test_the_opt_in_unpickles_in_full_and_warns(malicious, opt_in, monkeypatch, 
         trust_checkpoints()
     else:
         monkeypatch.setenv(TRUST_ENV, '1')
+        read_trust_environment()  # what importing mmrec does at start-up
     model = small_model(0.0)
     checkpoint = load_checkpoint(model, malicious['path'], map_location='cpu')
     assert malicious['marker'].exists()
@@ -120,6 +112,7 @@ def test_the_opt_in_unpickles_in_full_and_warns(malicious, opt_in, monkeypatch, 
 @pytest.mark.parametrize('value', ['0', 'false', '', 'no'])
 def test_other_environment_values_do_not_opt_in(malicious, monkeypatch, value):
     monkeypatch.setenv(TRUST_ENV, value)
+    assert not read_trust_environment()
     with pytest.raises(UntrustedCheckpointError):
         CheckpointLoader.load_checkpoint(malicious['path'], map_location='cpu')
     assert not malicious['marker'].exists()
@@ -199,3 +192,63 @@ def test_numpy_1_checkpoints_load_too(tmp_path):
 def test_a_missing_file_is_reported_as_such(tmp_path):
     with pytest.raises(FileNotFoundError):
         CheckpointLoader.load_checkpoint(osp.join(str(tmp_path), 'absent.pth'))
+
+
+def _history_state(**changes) -> dict:
+    """The state mmengine pickles for ``HistoryBuffer([1, 2, 3], [1, 1, 1])``, with ``changes`` applied."""
+    buffer = HistoryBuffer([1.0, 2.0, 3.0], [1, 1, 1])
+    state = dict(buffer.__getstate__())
+    state.update(changes)
+    return state
+
+
+def test_loaded_history_buffers_are_mmengines_class_and_save_as_such(tmp_path):
+    path, again = str(tmp_path / 'hub.pth'), str(tmp_path / 'again.pth')
+    torch.save({'loss': forged_history_buffer(_history_state())}, path)
+    loaded = CheckpointLoader.load_checkpoint(path, map_location='cpu')['loss']
+    assert type(loaded) is HistoryBuffer
+    assert loaded.statistics('mean') == pytest.approx(2.0) and loaded.max_length == 1000000
+    torch.save({'loss': loaded}, again)  # the next checkpoint names only mmengine's class
+    names = torch.serialization.get_unsafe_globals_in_checkpoint(again)
+    assert 'mmengine.logging.history_buffer.HistoryBuffer' in names
+    assert not [name for name in names if 'mmrec' in name]
+
+
+@pytest.mark.parametrize('changes, culprit', [
+    (dict(statistics_methods={'mean': HistoryBuffer.max}), "'mean'"),  # every later mean would be a max
+    (dict(statistics_methods={'mean': HistoryBuffer.mean, 'median': HistoryBuffer.mean}), "'median'"),
+    (dict(statistics_methods=['mean']), 'must be a dict'),
+    (dict(_statistics_methods={}), '_statistics_methods'),  # would shadow the class table on the instance
+    (dict(mean=None), 'keys mmengine does not write: mean'),
+    (dict(max_length=True), 'max_length'),
+    (dict(max_length=2), 'at most max_length (2)'),  # three values, one past the limit
+    (dict(_count_history=np.array([1, 1])), 'lengths 3 and 2'),
+    (dict(_log_history=np.array([[1.0, 2.0, 3.0]])), '_log_history must be a 1-d'),
+])
+def test_history_buffer_state_is_limited_to_what_mmengine_writes(tmp_path, changes, culprit):
+    table_before = dict(HistoryBuffer._statistics_methods)
+    path = str(tmp_path / 'forged_hub.pth')
+    torch.save({'message_hub': {'log_scalars': {'loss': forged_history_buffer(_history_state(**changes))}}}, path)
+    with pytest.raises(UntrustedCheckpointError) as refused:
+        CheckpointLoader.load_checkpoint(path, map_location='cpu')
+    message = str(refused.value)
+    assert culprit in message and path in message and f'{TRUST_ENV}=1' in message
+    assert HistoryBuffer._statistics_methods == table_before  # no process state changed
+    assert HistoryBuffer([1.0, 3.0], [1, 1]).statistics('mean') == pytest.approx(2.0)
+
+
+def test_history_buffer_state_at_the_limits_loads(tmp_path):
+    """max_length equal to the history's length, and a state without the statistics table, both load."""
+    path = str(tmp_path / 'limits.pth')
+    state = _history_state(max_length=3)
+    del state['statistics_methods']
+    torch.save({'loss': forged_history_buffer(state)}, path)
+    loaded = CheckpointLoader.load_checkpoint(path, map_location='cpu')['loss']
+    assert type(loaded) is HistoryBuffer and loaded.statistics('current') == 3.0
+
+
+def test_calling_history_buffer_from_a_checkpoint_is_refused(tmp_path):
+    path = str(tmp_path / 'call.pth')
+    torch.save({'loss': HistoryBufferCall()}, path)
+    with pytest.raises(UntrustedCheckpointError, match='only be rebuilt from its pickled state'):
+        CheckpointLoader.load_checkpoint(path, map_location='cpu')

@@ -86,8 +86,9 @@ class RECInferencer:
         from mmengine.runner import load_checkpoint
 
         import mmrec  # noqa: F401  (registers the models and transforms)
+        from mmrec.utils.safe_config import load_config
 
-        cfg = Config.fromfile(config) if isinstance(config, str) else config.copy()
+        cfg = load_config(config) if isinstance(config, str) else config.copy()
         if cfg_options:
             cfg.merge_from_dict(cfg_options)
         checkpoint = checkpoint or cfg.get('load_from')

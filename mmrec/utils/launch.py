@@ -14,6 +14,7 @@ from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 
 from .safe_checkpoint import TRUST_ENV, TRUST_FLAG, trust_checkpoints
+from .safe_config import load_config
 from .slurm import export_slurm_rendezvous
 
 
@@ -42,9 +43,10 @@ def parse_runner_arguments(parser: argparse.ArgumentParser, argv=None) -> argpar
 
 def load_tool_config(config: str, launcher: str, cfg_options: Optional[dict] = None,
                      work_dir: Optional[str] = None) -> Config:
-    """Read ``config``, apply ``--cfg-options``, and pick the work dir as mmdet's tools do: ``--work-dir``,
-    else the config's ``work_dir``, else ``./work_dirs/<config name>``."""
-    cfg = Config.fromfile(config)
+    """Read ``config`` (YAML as plain data: :func:`~mmrec.utils.safe_config.load_config`), apply
+    ``--cfg-options``, and pick the work dir as mmdet's tools do: ``--work-dir``, else the config's
+    ``work_dir``, else ``./work_dirs/<config name>``."""
+    cfg = load_config(config)
     cfg.launcher = launcher
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
@@ -96,8 +98,11 @@ def finish_distributed() -> None:
 def build_runner(cfg: Config, trust_checkpoint: bool = False) -> Runner:
     """The runner named by the config (``runner_type``), MMEngine's ``Runner`` by default.
 
-    ``trust_checkpoint`` (``--trust-checkpoint``) makes the checkpoints this process loads unpickle in full;
-    it is an argument rather than a config key so that a config file cannot switch the check off.
+    ``trust_checkpoint`` (``--trust-checkpoint``) makes the checkpoints this process loads unpickle in full.
+    It is a command-line flag, not a config key, and ``MMREC_TRUST_CHECKPOINTS`` is read once when mmrec is
+    imported, before any config: setting either in a config does not switch the check off. A ``.py``
+    config is still a program that can do anything its user can (docs/security.md): run only configs you
+    trust.
     """
     from mmengine.registry import RUNNERS
     if trust_checkpoint:

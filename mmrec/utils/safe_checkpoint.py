@@ -1,64 +1,82 @@
 """Load checkpoints without running code from them: weights-only unpickling with a short allow-list.
 
 A ``.pth`` file is a pickle, and unpickling a pickle can call any function it names. mmengine 0.10.7 calls
-``torch.load`` without ``weights_only``; ``import mmrec`` re-registers mmengine's loader for local paths
-(the ``''`` scheme of ``CheckpointLoader``, used by ``load_from``, ``--resume``, the checkpoint argument of
-tools/test.py and ``mmengine.runner.load_checkpoint``) with :func:`load_local_checkpoint`, which loads with
-``weights_only=True``: tensors, containers and plain values, plus the globals in
-:func:`checkpoint_safe_globals`, which are exactly what the resumable checkpoints that mmengine 0.10.7 saves
-for this project hold besides those (the message hub's ``HistoryBuffer`` objects and the numpy arrays and
-scalars inside them). Every mmrec checkpoint, resumable or not, loads without any opt-in.
+``torch.load`` without ``weights_only`` for local files, and ``torch.hub.load_state_dict_from_url`` (whose
+``weights_only`` defaults to False) for ``http(s)://``, ``torchvision://``, ``open-mmlab://`` and
+``mmcls://``. ``import mmrec`` registers its own loaders over every scheme of mmengine's
+``CheckpointLoader`` (:mod:`mmrec.utils.checkpoint_schemes`; used by ``load_from``, ``--resume``, the
+checkpoint argument of the tools, ``init_cfg=dict(type='Pretrained', ...)`` and
+``mmengine.runner.load_checkpoint``), and every one of them reads the file through
+:func:`load_weights_only`: ``torch.load(weights_only=True)`` with tensors, containers and plain values plus
+the globals of :func:`~mmrec.utils.checkpoint_allow_list.checkpoint_safe_globals` (mmengine's message hub
+history, rebuilt only from the state mmengine writes, and numpy values). A download is kept in the torch hub
+cache and a file already there under the URL's file name is reused unchecked, as torch does; it is read the
+same way, so a file planted there is refused like any other. Every mmrec checkpoint, resumable or not,
+loads without any opt-in.
 
 A checkpoint that needs anything else is refused with :class:`UntrustedCheckpointError`, which names the
 file, the globals and the opt-in; nothing of it is returned, so no model is loaded half-way. Full unpickling
-(``weights_only=False``) happens only when the user asks for it for the run: ``--trust-checkpoint`` on
-tools/train.py and tools/test.py (:func:`trust_checkpoints`) or ``MMREC_TRUST_CHECKPOINTS=1`` in the
-environment; each such load logs a warning.
-
-Other schemes (``http://``, ``torchvision://``, ...) keep mmengine's loaders, whose ``torch.load`` already
-defaults to ``weights_only=True`` on torch >= 2.6 (without this allow-list).
+(``weights_only=False``) happens only when the user asks for it for the run: ``--trust-checkpoint`` on the
+train / test / sweep tools (:func:`trust_checkpoints`) or ``MMREC_TRUST_CHECKPOINTS=1`` in the environment
+the process starts with. The variable is read once, when this module is imported (``import mmrec``, before a tool or
+``RECInferencer`` reads any config), and that value is kept: a ``.py`` config that sets it later does not
+switch the check off (:func:`read_trust_environment` re-reads it on purpose). Each full unpickling logs a
+warning.
 """
+import io
 import logging
 import os
 import os.path as osp
 import pickle
 import re
-from typing import Any, Callable, List, Optional, Tuple, Union
+from typing import Any, Callable, List, Optional, Union
 
 import torch
 from mmengine.logging import print_log
-from mmengine.runner.checkpoint import CheckpointLoader
+
+from .checkpoint_allow_list import checkpoint_safe_globals, safe_global_names
 
 MapLocation = Optional[Union[str, torch.device, Callable, dict]]
-SafeGlobal = Union[Callable, Tuple[Callable, str]]
+Source = Union[str, io.BytesIO]
 
 TRUST_ENV = 'MMREC_TRUST_CHECKPOINTS'
 TRUST_FLAG = '--trust-checkpoint'
-OPT_IN = f'pass {TRUST_FLAG} to tools/train.py or tools/test.py, or set {TRUST_ENV}=1'
+OPT_IN = (f'pass {TRUST_FLAG} (tools/train.py, test.py, sweep.py), or start the process with {TRUST_ENV}=1 in '
+          'its environment')
 _TRUE_VALUES = ('1', 'true', 'yes', 'on')
-
-# The statistics HistoryBuffer registers itself; pickled (protocol 2) as getattr(HistoryBuffer, name).
-_HISTORY_BUFFER_STATISTICS = ('min', 'max', 'current', 'mean')
-# numpy dtypes whose arrays and scalars a checkpoint may carry (HistoryBuffer holds float64 and int64).
-_NUMERIC_DTYPES = ('bool', 'int8', 'int16', 'int32', 'int64', 'uint8', 'uint16', 'uint32', 'uint64',
-                   'float16', 'float32', 'float64', 'complex64', 'complex128')
 
 
 class UntrustedCheckpointError(RuntimeError):
     """A checkpoint needs globals outside the weights-only allow-list and the user has not opted in."""
 
 
+def _environment_trusts() -> bool:
+    return os.environ.get(TRUST_ENV, '').strip().lower() in _TRUE_VALUES
+
+
 class _Trust:
-    """Whether ``--trust-checkpoint`` was given in this process (see :func:`trust_checkpoints`)."""
+    """The opt-ins of this process: ``--trust-checkpoint`` (:func:`trust_checkpoints`) and
+    ``MMREC_TRUST_CHECKPOINTS`` as it was when this module was imported (:func:`read_trust_environment`)."""
 
     by_flag: bool = False
+    by_env: bool = _environment_trusts()
+
+
+def read_trust_environment() -> bool:
+    """Read ``MMREC_TRUST_CHECKPOINTS`` now and keep that value for the process; returns it.
+
+    Done once when this module is imported. Call it again only from code that runs before any config is
+    read (a tool's start-up, a test); a config is a program and must not be the one deciding.
+    """
+    _Trust.by_env = _environment_trusts()
+    return _Trust.by_env
 
 
 def trust_checkpoints(enabled: bool = True) -> None:
-    """Unpickle local checkpoints in full for the rest of this process (what ``--trust-checkpoint`` does).
+    """Unpickle checkpoints in full for the rest of this process (what ``--trust-checkpoint`` does).
 
     Logs a warning when enabling; ``enabled=False`` goes back to weights-only loading (the environment
-    variable :data:`TRUST_ENV` still applies).
+    variable's start-up value, :data:`TRUST_ENV`, still applies).
     """
     _Trust.by_flag = enabled
     if enabled:
@@ -68,67 +86,30 @@ def trust_checkpoints(enabled: bool = True) -> None:
 
 
 def checkpoints_trusted() -> bool:
-    """True when :func:`trust_checkpoints` was called or ``MMREC_TRUST_CHECKPOINTS`` is 1/true/yes/on."""
-    return _Trust.by_flag or os.environ.get(TRUST_ENV, '').strip().lower() in _TRUE_VALUES
+    """True when :func:`trust_checkpoints` was called or ``MMREC_TRUST_CHECKPOINTS`` was 1/true/yes/on at
+    start-up (a later change of the variable is ignored, with a warning at the next load)."""
+    return _Trust.by_flag or _Trust.by_env
 
 
-def _history_buffer_statistic(owner: Any, name: str) -> Callable:
-    """Stand-in for ``builtins.getattr`` during weights-only loads.
-
-    A ``HistoryBuffer`` pickles its statistics methods (``HistoryBuffer.mean``, ...) as
-    ``getattr(HistoryBuffer, 'mean')``. Allow-listing ``getattr`` itself would let a checkpoint read any
-    attribute of any allow-listed object, so this resolves only those methods and refuses the rest.
-    """
-    from mmengine.logging.history_buffer import HistoryBuffer
-    if owner is HistoryBuffer and name in _HISTORY_BUFFER_STATISTICS:
-        return getattr(HistoryBuffer, name)
-    raise pickle.UnpicklingError(
-        f'builtins.getattr({owner!r}, {name!r}) is not allowed: getattr may only resolve HistoryBuffer\'s '
-        f'statistics methods ({", ".join(_HISTORY_BUFFER_STATISTICS)})')
+def _warn_if_environment_changed() -> None:
+    if _environment_trusts() and not _Trust.by_env:
+        print_log(f'{TRUST_ENV} was set after start-up (by a config or other code run in this process); it is '
+                  'ignored: set it in the environment the tool starts with.', logger='current',
+                  level=logging.WARNING)
 
 
-def checkpoint_safe_globals() -> List[SafeGlobal]:
-    """The globals besides torch's own that weights-only loading of mmengine checkpoints may use.
-
-    Found by listing the globals (``torch.serialization.get_unsafe_globals_in_checkpoint``) of checkpoints
-    that mmengine 0.10.7 saved for the detector, method 1 and CLIP fine-tuning configs:
-
-    * ``mmengine.logging.history_buffer.HistoryBuffer``: the message hub's logged scalars;
-    * ``builtins.getattr``, replaced by a resolver of HistoryBuffer's statistics methods only;
-    * ``numpy.ndarray``, ``numpy.core.multiarray._reconstruct``: the arrays inside a HistoryBuffer;
-    * ``numpy.core.multiarray.scalar``: numpy scalars (e.g. the message hub's ``eta``);
-    * ``numpy.dtype`` and the numeric dtype classes (``numpy.dtypes.Float64DType``, ...), which the
-      unpickler needs to rebuild a dtype's state.
-
-    numpy 2 pickles ``numpy._core.multiarray``, numpy 1 ``numpy.core.multiarray``: both names are listed so
-    checkpoints written with either load.
-    """
-    import numpy
-    from mmengine.logging.history_buffer import HistoryBuffer
+def _globals_outside_allow_list(source: Source, error: Exception) -> List[str]:
+    """The globals of ``source`` that weights-only loading refuses (read statically, nothing run)."""
     try:
-        from numpy._core import multiarray
-    except ImportError:  # numpy < 1.26 has no numpy._core
-        from numpy.core import multiarray
-
-    entries: List[SafeGlobal] = [HistoryBuffer, (_history_buffer_statistic, 'builtins.getattr'),
-                                 numpy.ndarray, numpy.dtype]
-    for name in ('_reconstruct', 'scalar'):
-        for module in ('numpy.core.multiarray', 'numpy._core.multiarray'):
-            entries.append((getattr(multiarray, name), f'{module}.{name}'))
-    dtype_classes = {type(numpy.dtype(name)) for name in _NUMERIC_DTYPES}
-    entries.extend(sorted(dtype_classes, key=lambda cls: cls.__name__))
-    return entries
-
-
-def _globals_outside_allow_list(filename: str, error: Exception) -> List[str]:
-    """The globals of ``filename`` that weights-only loading refuses (read statically, nothing run)."""
-    try:
-        names = torch.serialization.get_unsafe_globals_in_checkpoint(filename)
+        if isinstance(source, io.BytesIO):
+            source.seek(0)
+        names = torch.serialization.get_unsafe_globals_in_checkpoint(source)
     except (ValueError, RuntimeError, OSError, pickle.UnpicklingError):  # e.g. the legacy (non-zip) format
         names = []
     if not names:
         names = re.findall(r'GLOBAL ([\w.]+) was not an allowed global', str(error))
-    return sorted(set(names))
+    allowed = set(safe_global_names())
+    return sorted(set(names) - allowed)
 
 
 def _unpickler_reason(error: Exception) -> str:
@@ -140,44 +121,53 @@ def _unpickler_reason(error: Exception) -> str:
     return ' '.join(text.split())
 
 
-def _refusal(filename: str, error: Exception) -> UntrustedCheckpointError:
-    names = _globals_outside_allow_list(filename, error)
+def _refusal(label: str, source: Source, error: Exception) -> UntrustedCheckpointError:
+    names = _globals_outside_allow_list(source, error)
     if names:
         reason = f'it needs {", ".join(names)}, not on mmrec\'s weights-only allow-list'
     else:
         reason = f'torch refused it ({_unpickler_reason(error)})'
     return UntrustedCheckpointError(
-        f'Refused to load checkpoint {filename}: {reason}. Unpickling it in full could run code from the file. '
+        f'Refused to load checkpoint {label}: {reason}. Unpickling it in full could run code from the file. '
         f'If you trust this file, {OPT_IN} (mmrec.utils.safe_checkpoint).')
 
 
-def load_local_checkpoint(filename: str, map_location: MapLocation = None) -> Any:
-    """Load a local checkpoint with ``weights_only=True`` and the allow-list, or in full when trusted.
+def load_weights_only(source: Source, label: str, map_location: MapLocation = None) -> Any:
+    """Unpickle ``source`` (a file path or an in-memory copy) weights-only with the allow-list, or in full
+    when the user opted in; the one reader every checkpoint scheme goes through.
+
+    Args:
+        source: a local file path or a ``BytesIO`` with the file's bytes.
+        label: how messages name the file (its path, URL, cached copy...).
+        map_location: as for ``torch.load``.
 
     Raises:
-        FileNotFoundError: no such file.
-        UntrustedCheckpointError: the file needs a global outside the allow-list and the user has not opted
-            in; the message names the file, the globals and the opt-in.
+        UntrustedCheckpointError: the file needs a global outside the allow-list, or a state the allow-list
+            refuses, and the user has not opted in; the message names the file, the globals and the opt-in.
     """
-    filename = osp.expanduser(filename)
-    if not osp.isfile(filename):
-        raise FileNotFoundError(f'checkpoint {filename} can not be found')
+    _warn_if_environment_changed()
     if checkpoints_trusted():
-        print_log(f'Unpickling checkpoint {filename} in full (weights_only=False) because of {TRUST_FLAG} or '
+        print_log(f'Unpickling checkpoint {label} in full (weights_only=False) because of {TRUST_FLAG} or '
                   f'{TRUST_ENV}: it can run code from the file.', logger='current', level=logging.WARNING)
-        return torch.load(filename, map_location=map_location, weights_only=False)
+        return torch.load(source, map_location=map_location, weights_only=False)
     present = torch.serialization.get_safe_globals()
     missing = [entry for entry in checkpoint_safe_globals() if entry not in present]
     with torch.serialization.safe_globals(missing):  # scoped: other torch.load calls are not widened
         try:
-            return torch.load(filename, map_location=map_location, weights_only=True)
+            return torch.load(source, map_location=map_location, weights_only=True)
         except pickle.UnpicklingError as error:
-            raise _refusal(filename, error) from error
+            raise _refusal(label, source, error) from error
 
 
-def register_safe_checkpoint_loader() -> None:
-    """Route mmengine's local-file checkpoint loading through :func:`load_local_checkpoint`.
+def load_local_checkpoint(filename: str, map_location: MapLocation = None, label: Optional[str] = None) -> Any:
+    """Load a local checkpoint through :func:`load_weights_only` (``label`` names it in messages).
 
-    Idempotent; called once by ``import mmrec``.
+    Raises:
+        FileNotFoundError: no such file.
+        UntrustedCheckpointError: see :func:`load_weights_only`.
     """
-    CheckpointLoader.register_scheme(prefixes='', loader=load_local_checkpoint, force=True)
+    filename = osp.expanduser(filename)
+    if not osp.isfile(filename):
+        raise FileNotFoundError(f'checkpoint {label or filename} can not be found')
+    return load_weights_only(filename, label or filename, map_location)
+

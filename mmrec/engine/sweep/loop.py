@@ -151,7 +151,7 @@ class SweepEvaluation:
     def _load_model(self, cfg: Config, base: torch.nn.Module, device: torch.device) -> torch.nn.Module:
         """A model of another detector-side config, loaded as ``tools/test.py``'s runner loads one: built, no
         ``init_weights`` (which would fetch ``Pretrained`` init weights the checkpoint replaces anyway), then
-        the base config's checkpoint through mmengine's loader (mmrec's weights-only one for local files, see
+        the base config's checkpoint through mmengine's loader (mmrec's weights-only one for every source, see
         :mod:`mmrec.utils.safe_checkpoint`). Its scoring encoder is the base model's when their configs are
         equal (the one it built is dropped)."""
         from mmdet.registry import MODELS
