@@ -95,3 +95,21 @@ def test_missing_and_non_refer_files_are_named(tool, root, tmp_path):
                 REFS, split_by='unc')
     with pytest.raises(ValueError, match='splits present'):
         tool.main([root, '--split', 'testA'])
+
+
+def test_explain_prints_the_wrong_answers_before_the_json(tool, root, capsys):
+    result = tool.main([root, '--dataset', 'refcoco', '--explain', '5'])
+    out = capsys.readouterr().out
+    # one wrong answer exists ("second from left" about C): it alone is explained, the JSON line stays last
+    assert out.count('WRONG') == 1 and '"second from left"' in out
+    assert "parse: subject 'the object' [#2 from left]" in out
+    assert json.loads(out.strip().splitlines()[-1]) == json.loads(json.dumps(result))
+    rows = {line.split()[0]: line for line in out.splitlines() if line.startswith('  ') and line.split()[0].isdigit()}
+    # B (index 1) chosen and C (index 2) referred; C's factor for "#2 from left" is 0 (two boxes lie left of it)
+    assert rows['1'].split()[1] == '*' and rows['2'].split()[1] == 'R'
+    assert float(rows['2'].split()[-2]) == 0.0
+
+
+def test_explain_cue_filter(tool, root, capsys):
+    tool.main([root, '--dataset', 'refcoco', '--explain', '5', '--explain-cue', 'extreme'])
+    assert 'WRONG' not in capsys.readouterr().out  # the only extreme expression ("left one") is answered right

@@ -3,6 +3,7 @@
     python tools/analyze_language.py data --dataset refcoco --split-by unc --split val
     python tools/analyze_language.py data --dataset refcocog --split-by umd --split val --split test \
         --candidates same-category --dump work_dirs/refcocog_language.jsonl
+    python tools/analyze_language.py data --dataset refcoco --explain 20 --explain-cue depth --explain-seed 0
 
 DATA_ROOT is a REFER root (``DATA_ROOT/<dataset>/instances.json`` and ``refs(<split-by>).p``; a folder that
 holds those two files itself works too). No images are needed or looked for.
@@ -16,6 +17,12 @@ uniform, the reasoner's argmax is the prediction, and a declined expression is c
 Expressions of images with fewer than two candidates are left out. The last line is one JSON object over all
 requested splits together: ``expressions``, ``chance``, ``geometry_accuracy``, ``answered``,
 ``answered_accuracy`` (fractions), the cue counts, ``left_out`` and ``per_split``.
+
+``--explain N`` first prints N expressions answered wrongly (``--explain-cue depth``: only those carrying a
+depth cue; ``--explain-seed S``: a random sample instead of the first N), each with its parse and a table of
+the candidate boxes: the box, its bottom edge and linear size as fractions of the image, every factor the
+reasoner applied (prior x CLIP, size, each location cue, the relation) and the resulting probabilities, the
+chosen box marked ``*`` and the referred one ``R``.
 """
 import argparse
 import json
@@ -30,6 +37,8 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from 
 from mmrec.datasets import REFERDataset  # noqa: E402
 from mmrec.evaluation.language_analysis import (CANDIDATE_MODES, LanguageSummary, analyze_samples,  # noqa: E402
                                                 format_table)
+from mmrec.evaluation.language_explain import format_explained, pick, wrong_answers  # noqa: E402
+from mmrec.models.spatial_reasoning import CUE_TYPES  # noqa: E402
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -43,6 +52,13 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--candidates', choices=CANDIDATE_MODES, default='all',
                         help="'all' annotations of the image, or 'same-category' as the referred object")
     parser.add_argument('--dump', help='write one JSON line per expression (text, split, cues, answered, credit)')
+    parser.add_argument('--explain', type=int, default=0, metavar='N',
+                        help='print N expressions answered wrongly: the parse, every factor per box, the chosen and '
+                             'the referred box')
+    parser.add_argument('--explain-cue', choices=CUE_TYPES[:-1],
+                        help='explain only wrong answers whose expression carries this cue type')
+    parser.add_argument('--explain-seed', type=int,
+                        help='explain a random sample of the wrong answers (this seed) instead of the first N')
     return parser.parse_args(argv)
 
 
@@ -67,6 +83,11 @@ def main(argv: Optional[List[str]] = None) -> dict:
     outcomes, left_out = analyze_samples(samples, candidates=args.candidates)
     print(f'{len(outcomes)} expressions of {len(dataset)} images analysed in {time.time() - start:.1f} s '
           f'({left_out} left out: fewer than two candidates, or the referred object not among them)', file=sys.stderr)
+    if args.explain:
+        samples = (dataset.get_data_info(index) for index in range(len(dataset)))
+        for item in pick(wrong_answers(samples, candidates=args.candidates, cue=args.explain_cue), args.explain,
+                         args.explain_seed):
+            print(format_explained(item) + '\n')
     per_split = {split: LanguageSummary.of([o for o in outcomes if o.split == split]) for split in splits}
     overall = LanguageSummary.of(outcomes)
     print(f'{args.dataset} ({args.split_by}), candidates: {args.candidates}')

@@ -1,7 +1,7 @@
 """The reasoner: CLIP similarities of K candidate boxes and the parsed expression's geometry, combined into one
 probability per box."""
 import math
-from typing import Callable, Optional, Sequence, Tuple
+from typing import Callable, List, Optional, Sequence, Tuple
 
 import torch
 from torch import Tensor
@@ -11,6 +11,8 @@ from .geometry import (between_scores, beyond_matrix, beyond_products, extreme_k
 from .parser import Extreme, ParsedExpression, Phrase, parse_expression
 
 SimilarityFn = Callable[[Sequence[str]], Tensor]  # texts -> (len(texts), K) similarities of the K boxes
+#: What :meth:`SpatialReasoner.reason` records when asked: ``(label, (K,) factor)`` per step, in order.
+Trace = List[Tuple[str, Tensor]]
 
 
 def _normalized(probs: Tensor) -> Tensor:
@@ -32,6 +34,20 @@ _DIRECTION_ORDER = ('left', 'right', 'top', 'bottom', 'middle', 'front', 'back')
 def _cue_order(cue: Extreme) -> Tuple[int, int]:
     """Rows first, then plain extremes (horizontal, vertical, middle, depth), then ordinals."""
     return (0 if cue.row else 2 if cue.rank is not None else 1, _DIRECTION_ORDER.index(cue.direction))
+
+
+def describe_cue(cue: Extreme) -> str:
+    """A location cue in words: ``left``, ``2nd from left``, ``bottom row``."""
+    if cue.row:
+        return f'{cue.direction} row'
+    if cue.rank is not None:
+        return f'#{cue.rank} from {cue.direction}'
+    return cue.direction
+
+
+def _record(trace: Optional[Trace], label: str, factor: Tensor) -> None:
+    if trace is not None:
+        trace.append((label, factor.detach().flatten().clone()))
 
 
 def identification(probs: Tensor) -> Tensor:
@@ -81,14 +97,21 @@ class SpatialReasoner:
         self.relation_softness = relation_softness
 
     def phrase_probs(self, phrase: Phrase, similarity: Tensor, boxes: Tensor, prior: Tensor,
-                     image_size: Tuple[int, int]) -> Tensor:
-        """``(K,)`` probability that each box is what ``phrase`` describes (sums to 1)."""
+                     image_size: Tuple[int, int], trace: Optional[Trace] = None, role: str = 'subject') -> Tensor:
+        """``(K,)`` probability that each box is what ``phrase`` describes (sums to 1); each factor applied is
+        appended to ``trace`` (if given) labelled with ``role``."""
         probs = prior * (torch.softmax(similarity / self.temperature, dim=0) if phrase.says_what else 1.0)
+        _record(trace, f'{role} prior x clip', probs)
         if phrase.size is not None:
-            probs = probs * size_factor(boxes, phrase.size, self.size_spread, image_size)
+            factor = size_factor(boxes, phrase.size, self.size_spread, image_size)
+            _record(trace, f'{role} size {phrase.size}', factor)
+            probs = probs * factor
         probs = _normalized(probs)
         for cue in sorted(phrase.extremes, key=_cue_order):
-            probs = _unless_empty(probs * self._cue_factor(cue, probs, boxes, image_size), probs)
+            factor = self._cue_factor(cue, probs, boxes, image_size)
+            _record(trace, f'{role} {describe_cue(cue)}', factor)
+            probs = _unless_empty(probs * factor, probs)
+        _record(trace, f'{role} probs', probs)
         return probs
 
     @staticmethod
@@ -119,34 +142,40 @@ class SpatialReasoner:
         return self.reason(parse_expression(text), boxes, similarity_fn, image_size, prior)
 
     def reason(self, parsed: ParsedExpression, boxes: Tensor, similarity_fn: SimilarityFn,
-               image_size: Tuple[int, int], prior: Optional[Tensor] = None) -> Optional[Tensor]:
-        """:meth:`__call__` of an expression already parsed with :func:`parse_expression`."""
+               image_size: Tuple[int, int], prior: Optional[Tensor] = None,
+               trace: Optional[Trace] = None) -> Optional[Tensor]:
+        """:meth:`__call__` of an expression already parsed with :func:`parse_expression`; with ``trace`` (a
+        list), every factor applied is appended to it as ``(label, (K,) tensor)`` (see ``--explain`` of
+        ``tools/analyze_language.py``)."""
         if not parsed.is_spatial or len(boxes) == 0:
             return None
         boxes = boxes.float()
         prior = boxes.new_ones(len(boxes)) if prior is None else prior.float().clamp(min=1e-6).to(boxes.device)
         similarity = similarity_fn([phrase.what for phrase in parsed.phrases]).float().to(boxes.device)
-        probs = self._expression_probs(parsed, similarity, boxes, prior, image_size)
+        probs = self._expression_probs(parsed, similarity, boxes, prior, image_size, trace)
         # a flat answer singles out nothing (e.g. "next to" an unidentified landmark): CLIP keeps the say
         return None if len(boxes) > 1 and bool(probs.max() - probs.min() <= 1e-6 * probs.max()) else probs
 
     def _expression_probs(self, parsed: ParsedExpression, similarity: Tensor, boxes: Tensor, prior: Tensor,
-                          image_size: Tuple[int, int]) -> Tensor:
+                          image_size: Tuple[int, int], trace: Optional[Trace] = None) -> Tensor:
         """``(K,)`` probabilities for a parsed expression, given ``(P, K)`` similarities of its phrases."""
-        subject = self.phrase_probs(parsed.subject, similarity[0], boxes, prior, image_size)
+        subject = self.phrase_probs(parsed.subject, similarity[0], boxes, prior, image_size, trace)
         if parsed.relation is None:
             return subject
-        landmark = self.phrase_probs(parsed.landmark, similarity[1], boxes, prior, image_size)
+        landmark = self.phrase_probs(parsed.landmark, similarity[1], boxes, prior, image_size, trace, 'landmark')
         if parsed.relation == 'between':
-            second = self.phrase_probs(parsed.second_landmark, similarity[2], boxes, prior, image_size)
-            return _unless_empty(subject * between_scores(boxes, image_size, landmark, second,
-                                                          self.relation_softness), subject)
+            second = self.phrase_probs(parsed.second_landmark, similarity[2], boxes, prior, image_size, trace,
+                                       'landmark 2')
+            factor = between_scores(boxes, image_size, landmark, second, self.relation_softness)
+            _record(trace, 'relation between', factor)
+            return _unless_empty(subject * factor, subject)
         rel = relation_matrix(boxes, parsed.relation, image_size, subject, self.relation_softness)
         related = rel @ landmark
         if parsed.relation in UNDIRECTED_RELATIONS:
             # every object is next to something: only an identified landmark says which box is meant
             confidence = identification(landmark)
             related = (1 - confidence) * related.mean() + confidence * related
+        _record(trace, f'relation {parsed.relation}', related)
         # no box relates to a likely landmark: the subject alone
         return _unless_empty(subject * related, subject)
 
