@@ -43,6 +43,15 @@ def extreme_key(boxes: Tensor, direction: str, image_size: Tuple[int, int]) -> T
     return {'left': cx, 'right': -cx, 'top': cy, 'bottom': -cy}[direction]
 
 
+def corner_key(boxes: Tensor, horizontal: str, vertical: str, image_size: Tuple[int, int]) -> Tensor:
+    """``(K,)`` smaller the further a box lies towards a corner (``horizontal`` ``left`` / ``right``, ``vertical``
+    ``top`` / ``bottom``): the sum of its two image-relative extreme keys, i.e. its projection on the corner's
+    diagonal. "Top left" names one place, the corner, not "the top one of the left ones": applying the two
+    extremes one after the other lets the first one decide whenever the boxes differ more along its axis."""
+    height, width = image_size
+    return (extreme_key(boxes, horizontal, image_size) / width + extreme_key(boxes, vertical, image_size) / height)
+
+
 def middle_key(boxes: Tensor, match: Tensor, image_size: Tuple[int, int]) -> Tensor:
     """``(K,)`` smaller the more a box is "the middle one": the imbalance between the matching boxes on its left
     and on its right (``match`` (K,): the chance that each box is of the kind counted), ties broken by the

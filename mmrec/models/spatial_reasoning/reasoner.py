@@ -6,7 +6,8 @@ from typing import Callable, List, Optional, Sequence, Tuple
 import torch
 from torch import Tensor
 
-from .geometry import (between_scores, beyond_matrix, beyond_products, extreme_key, middle_key, rank_probabilities,
+from .geometry import (between_scores, beyond_matrix, beyond_products, corner_key, extreme_key, middle_key,
+                       rank_probabilities,
                        relation_matrix, row_beyond_matrix, size_factor)
 from .parser import Extreme, ParsedExpression, Phrase, parse_expression
 
@@ -33,7 +34,24 @@ _DIRECTION_ORDER = ('left', 'right', 'top', 'bottom', 'middle', 'front', 'back')
 
 def _cue_order(cue: Extreme) -> Tuple[int, int]:
     """Rows first, then plain extremes (horizontal, vertical, middle, depth), then ordinals."""
-    return (0 if cue.row else 2 if cue.rank is not None else 1, _DIRECTION_ORDER.index(cue.direction))
+    return (0 if cue.row else 2 if cue.rank is not None else 1, _DIRECTION_ORDER.index(cue.direction.split()[-1]))
+
+
+_HORIZONTAL, _VERTICAL = ('left', 'right'), ('top', 'bottom')
+
+
+def _combined_cues(cues: Sequence[Extreme]) -> List[Extreme]:
+    """The phrase's cues in the order they apply (:func:`_cue_order`), a plain horizontal and a plain vertical
+    extreme merged into one corner cue (``Extreme('top left')``, ranked by :func:`~.geometry.corner_key`)."""
+    cues = sorted(cues, key=_cue_order)
+    plain = [c for c in cues if c.rank is None and not c.row]
+    side = next((c for c in plain if c.direction in _HORIZONTAL), None)
+    level = next((c for c in plain if c.direction in _VERTICAL), None)
+    if side is None or level is None:
+        return cues
+    merged = Extreme(f'{level.direction} {side.direction}')
+    rest = [c for c in cues if c is not side and c is not level]
+    return sorted(rest + [merged], key=_cue_order)
 
 
 def describe_cue(cue: Extreme) -> str:
@@ -70,8 +88,8 @@ class SpatialReasoner:
     - an extreme ("leftmost", "in front"): ``p(i) * prod_j (1 - p(j))`` over the boxes ``j`` beyond ``i``, with
       ``p`` the phrase's probabilities (shares of one, so that an unsure phrase gives a soft answer);
       several cues apply one after the other, each on the probabilities the previous ones left, in a fixed
-      order: rows, horizontal, vertical, middle, depth, then ordinals ("top left": the top one of the
-      left-leaning boxes);
+      order: rows, horizontal, vertical, middle, depth, then ordinals; a horizontal and a vertical side
+      together ("top left", "car lower right corner") are one cue, the corner (:func:`~.geometry.corner_key`);
     - an ordinal ("second from left"): the probability that exactly ``n - 1`` boxes beyond ``i`` match the
       phrase, each matching with ``p(j) / max_k p(k)`` (a count needs the chance that each box is of the kind,
       not its share of one).
@@ -107,7 +125,7 @@ class SpatialReasoner:
             _record(trace, f'{role} size {phrase.size}', factor)
             probs = probs * factor
         probs = _normalized(probs)
-        for cue in sorted(phrase.extremes, key=_cue_order):
+        for cue in _combined_cues(phrase.extremes):
             factor = self._cue_factor(cue, probs, boxes, image_size)
             _record(trace, f'{role} {describe_cue(cue)}', factor)
             probs = _unless_empty(probs * factor, probs)
@@ -122,6 +140,8 @@ class SpatialReasoner:
             return rank_probabilities(match, row_beyond_matrix(boxes, cue.direction), 1)
         if cue.direction == 'middle':
             key = middle_key(boxes, match, image_size)
+        elif ' ' in cue.direction:
+            key = corner_key(boxes, *reversed(cue.direction.split()), image_size)  # 'top left'
         else:
             key = extreme_key(boxes, cue.direction, image_size)
         if cue.rank is None:
