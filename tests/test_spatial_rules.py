@@ -29,3 +29,16 @@ def test_two_sides_name_one_corner():
     # one side alone is still that side's extreme
     assert _choice('left one', CORNER_BOXES) == 0
     assert _choice('top one', CORNER_BOXES) == 1
+
+
+def test_a_part_is_not_a_location_when_the_object_is_located_otherwise():
+    # "upper part" says where on the girl; "far left" says which girl
+    parsed = parse_expression('far left girl upper part')
+    assert [e.direction for e in parsed.subject.extremes] == ['left']
+    assert parsed.subject.what == 'girl upper part'  # CLIP still reads the part
+    # the only location word: the part locates the object
+    assert [e.direction for e in parse_expression('bottom left part of the bunch').subject.extremes] == [
+        'left', 'bottom']
+    # a half is an object of its own (cut food): its side counts
+    assert sorted(e.direction for e in parse_expression('right half of the left sandwich').subject.extremes) == [
+        'left', 'right']

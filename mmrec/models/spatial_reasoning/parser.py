@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import List, Optional, Tuple
 
 from .vocabulary import (DEFAULT_ORDINAL_AXIS, EXTREME_PHRASES, FACING, FILLER_WORDS, ORDINAL_AXES,
-                         ORDINAL_WORDS, RELATION_PHRASES, REVERSED_DEFAULT_AXIS, REWRITES, ROW_AXES, ROW_PHRASE,
+                         ORDINAL_WORDS, PART_PHRASE, RELATION_PHRASES, REVERSED_DEFAULT_AXIS, REWRITES, ROW_AXES, ROW_PHRASE,
                          SIZE_PHRASES, SPELLING, UNSUPPORTED, CLAUSE_MARKER, JOINER)
 
 #: The kinds of cue an expression can carry (``ParsedExpression.cue_types``): a location extreme ("left",
@@ -165,8 +165,18 @@ def parse_phrase(text: str) -> Phrase:
     return _parse_normalized_phrase(FACING.sub(' ', normalize(text)))
 
 
+def _join_parts(text: str) -> str:
+    """``text`` with its part phrases ("upper part", "right half") joined into names (JOINER) when another word
+    of it locates the object: then they say where on the object, not where the object is; "far left girl upper
+    part" is the far left girl. A part phrase that is the only location word is kept: "the top half of the
+    sandwich" is, among the halves, the top one."""
+    joined = PART_PHRASE.sub(lambda m: m.group(0).replace(' ', JOINER), text)
+    return joined if joined != text and _first_location(joined) is not None else text
+
+
 def _parse_normalized_phrase(text: str) -> Phrase:
     """:func:`parse_phrase` of a :func:`normalize` d text without facing directions."""
+    text = _join_parts(text)
     extremes = []
     for take in (_take_row, _take_ordinal):
         text, cue = take(text)

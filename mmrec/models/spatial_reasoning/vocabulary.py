@@ -140,6 +140,11 @@ ROW_AXES = {'top': 'top', 'upper': 'top', 'back': 'top', 'far': 'top', 'bottom':
 # Where the reasoner does not apply: a rank of rows ("second row") and distance from an object are not modelled.
 UNSUPPORTED = re.compile(r'\b(second|third|fourth|fifth|2nd|3rd|4th|5th|last|middle) (row|column|shelf|level|tier)\b'
                          r'|\b(farthest|furthest|far|further|farther)( away)? from\b')
+#: A region of an object named by its side ("upper part", "bottom left portion"): a place on the object. When
+#: the phrase locates the object by another word ("far left girl upper part") it is only that; alone ("bottom part
+#: of the oven") it may be the object (the parser decides). Halves are left out: a half is mostly an object of
+#: its own ("the right half of the left sandwich", cut food), which the location words pick out.
+PART_PHRASE = re.compile(r'\b(?:(?:upper|lower|top|bottom|left|right|far|very) )+(?:part|parts|portion|section)\b')
 #: Where a modifier clause starts: size words after it describe what the object has, wears or does ("a boy
 #: wearing a big hat", "a woman who has a big smile", "man in a big coat"), not the object.
 CLAUSE_MARKER = re.compile(r'\b(with|wearing|holding|has|having|carrying|eating|who|that|which|whose|in)\b')
