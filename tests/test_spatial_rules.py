@@ -42,3 +42,14 @@ def test_a_part_is_not_a_location_when_the_object_is_located_otherwise():
     # a half is an object of its own (cut food): its side counts
     assert sorted(e.direction for e in parse_expression('right half of the left sandwich').subject.extremes) == [
         'left', 'right']
+
+
+def test_closest_after_its_noun_takes_an_object():
+    for text in ('guy nearest woman', 'flip phone black nearest mug'):
+        parsed = parse_expression(text)
+        assert parsed.relation == 'next to' and not parsed.subject.extremes, text
+    # before its noun, or of the viewer, it is depth
+    for text in ('the closest girl', 'closest brown donut', 'man in nearest chair', 'pizza closest to us',
+                 'pizza on plate closest', 'closest one'):
+        parsed = parse_expression(text)
+        assert parsed.relation is None and [e.direction for e in parsed.subject.extremes] == ['front'], text

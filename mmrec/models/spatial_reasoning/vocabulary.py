@@ -41,6 +41,9 @@ SPELLING = {
 
 #: Phrases rewritten before parsing, so that one meaning has one spelling: depth said as distance to the
 #: viewer ("closest to the camera" is "front", not "next to" the camera) and order said from its far end.
+#: Words after which "closest" / "nearest" is an adjective of the next noun ("the closest girl", "in nearest chair").
+_BEFORE_ADJECTIVE = frozenset('the a an this that these those two three four both his her its their our my your '
+                              'in on at of to from by with and or but not next very second third'.split())
 _VIEWER = r'(the )?(camera|us|you|viewer|photographer|picture taker|person taking the picture|me|lens|screen)'
 REWRITES: Tuple[Tuple['re.Pattern[str]', str], ...] = tuple((re.compile(pattern), replacement) for pattern, replacement in (
     (r'\bcloset to\b', 'closest to'),
@@ -50,6 +53,10 @@ REWRITES: Tuple[Tuple['re.Pattern[str]', str], ...] = tuple((re.compile(pattern)
     (rf'\b(furthest|farthest|further|farther|far)( away)? from {_VIEWER}\b', 'back'),
     (rf'\baway from {_VIEWER}\b', 'back'),
     (r'\b(closest|nearest) (the|a|an)\b', r'next to \2'),
+    # after its noun, "closest" / "nearest" takes an object: "guy nearest woman" is next to her, as "closest
+    # to" is ("closest one", "closest on the left", "closest sheep" at the start stay depth words)
+    (r'\b([a-z]+) (closest|nearest) (?!(one|ones|side|of|in|on|at|and|with|to|us|you|me|camera|viewer)\b)(?=[a-z])',
+     lambda m: m.group(0) if m.group(1) in _BEFORE_ADJECTIVE else f'{m.group(1)} next to '),
     (r'\bin (the )?front of (the )?(picture|photo|image|pic)\b', 'front'),
     (r'\bin (the )?back of (the )?(picture|photo|image|pic)\b', 'back'),
     (r'\b(second|2nd) ((to|from) )?(the )?last\b', 'second from right'),
