@@ -53,3 +53,15 @@ def test_closest_after_its_noun_takes_an_object():
                  'pizza on plate closest', 'closest one'):
         parsed = parse_expression(text)
         assert parsed.relation is None and [e.direction for e in parsed.subject.extremes] == ['front'], text
+
+
+# one box on the left; a column of three on the right, in the lower half of the image
+COLUMNS = [[10., 40., 50., 60.], [150., 40., 190., 60.], [150., 60., 190., 80.], [150., 80., 190., 100.]]
+
+
+def test_middle_with_a_side_is_the_middle_along_the_other_axis():
+    # among the boxes on the right, the one between the others vertically (not the one nearest the centre, 1)
+    assert _choice('middle bowl on right', COLUMNS) == 2
+    assert _choice('right one in the middle', COLUMNS) == 2
+    # no side: between the others horizontally
+    assert _choice('middle one', [[10., 40., 50., 60.], [80., 0., 120., 20.], [150., 40., 190., 60.]]) == 1

@@ -52,15 +52,16 @@ def corner_key(boxes: Tensor, horizontal: str, vertical: str, image_size: Tuple[
     return (extreme_key(boxes, horizontal, image_size) / width + extreme_key(boxes, vertical, image_size) / height)
 
 
-def middle_key(boxes: Tensor, match: Tensor, image_size: Tuple[int, int]) -> Tensor:
+def middle_key(boxes: Tensor, match: Tensor, image_size: Tuple[int, int], axis: str = 'x') -> Tensor:
     """``(K,)`` smaller the more a box is "the middle one": the imbalance between the matching boxes on its left
-    and on its right (``match`` (K,): the chance that each box is of the kind counted), ties broken by the
-    distance to the image centre. Of three people the middle one is the one between the others, wherever the
-    group stands in the frame."""
-    cx, _ = centres(boxes)
-    left = (match[None, :] * (cx[None, :] < cx[:, None]).to(match.dtype)).sum(dim=1)
-    right = (match[None, :] * (cx[None, :] > cx[:, None]).to(match.dtype)).sum(dim=1)
-    return (left - right).abs() + extreme_key(boxes, 'middle', image_size)
+    and on its right (``axis='y'``: above and below it; ``match`` (K,): the chance that each box is of the kind
+    counted), ties broken by the distance to the image centre. Of three people the middle one is the one between
+    the others, wherever the group stands in the frame."""
+    cx, cy = centres(boxes)
+    along = cx if axis == 'x' else cy
+    before = (match[None, :] * (along[None, :] < along[:, None]).to(match.dtype)).sum(dim=1)
+    after = (match[None, :] * (along[None, :] > along[:, None]).to(match.dtype)).sum(dim=1)
+    return (before - after).abs() + extreme_key(boxes, 'middle', image_size)
 
 
 def beyond_matrix(key: Tensor) -> Tensor:

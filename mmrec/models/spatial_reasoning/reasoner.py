@@ -29,7 +29,7 @@ def _unless_empty(scores: Tensor, fallback: Tensor) -> Tensor:
 
 #: Relations without a direction: being next to *some* box says nothing about which box one is.
 UNDIRECTED_RELATIONS = ('next to',)
-_DIRECTION_ORDER = ('left', 'right', 'top', 'bottom', 'middle', 'front', 'back')
+_DIRECTION_ORDER = ('left', 'right', 'top', 'bottom', 'middle', 'middle-x', 'middle-y', 'front', 'back')
 
 
 def _cue_order(cue: Extreme) -> Tuple[int, int]:
@@ -38,6 +38,9 @@ def _cue_order(cue: Extreme) -> Tuple[int, int]:
 
 
 _HORIZONTAL, _VERTICAL = ('left', 'right'), ('top', 'bottom')
+#: The middle across a side's axis: between the boxes above and below (a side named left or right), or between
+#: those to the left and right (top or bottom).
+_ACROSS = {'left': 'middle-y', 'right': 'middle-y', 'top': 'middle-x', 'bottom': 'middle-x'}
 
 
 def _combined_cues(cues: Sequence[Extreme]) -> List[Extreme]:
@@ -47,8 +50,13 @@ def _combined_cues(cues: Sequence[Extreme]) -> List[Extreme]:
     plain = [c for c in cues if c.rank is None and not c.row]
     side = next((c for c in plain if c.direction in _HORIZONTAL), None)
     level = next((c for c in plain if c.direction in _VERTICAL), None)
+    middle = next((c for c in plain if c.direction == 'middle'), None)
+    if middle is not None and (side is None) != (level is None):
+        # "middle bowl on the right": the side names one axis, so the middle is along the other one, among the
+        # boxes on that side (the middle of a column on the right, of a row at the top)
+        cues = [Extreme(_ACROSS[(side or level).direction]) if c is middle else c for c in cues]
     if side is None or level is None:
-        return cues
+        return sorted(cues, key=_cue_order)
     merged = Extreme(f'{level.direction} {side.direction}')
     rest = [c for c in cues if c is not side and c is not level]
     return sorted(rest + [merged], key=_cue_order)
@@ -138,8 +146,8 @@ class SpatialReasoner:
         match = probs / probs.max().clamp(min=1e-12)  # chance that each box is of the kind the phrase names
         if cue.row:
             return rank_probabilities(match, row_beyond_matrix(boxes, cue.direction), 1)
-        if cue.direction == 'middle':
-            key = middle_key(boxes, match, image_size)
+        if cue.direction.startswith('middle'):
+            key = middle_key(boxes, match, image_size, axis='y' if cue.direction == 'middle-y' else 'x')
         elif ' ' in cue.direction:
             key = corner_key(boxes, *reversed(cue.direction.split()), image_size)  # 'top left'
         else:
