@@ -65,3 +65,22 @@ def test_middle_with_a_side_is_the_middle_along_the_other_axis():
     assert _choice('right one in the middle', COLUMNS) == 2
     # no side: between the others horizontally
     assert _choice('middle one', [[10., 40., 50., 60.], [80., 0., 120., 20.], [150., 40., 190., 60.]]) == 1
+
+
+# an adult on the left reaching high, a child in the middle, a seated adult on the right (all on one floor)
+PEOPLE = [[10., 10., 50., 100.], [80., 60., 110., 100.], [150., 45., 190., 100.]]
+
+
+def test_age_and_posture_words_say_how_high_a_person_reaches():
+    assert _choice('the kid', PEOPLE) == 1
+    assert _choice('baby elephant', PEOPLE) == 1
+    assert _choice('standing woman', PEOPLE) == 0
+    assert _choice('mother', PEOPLE) == 0
+    assert parse_expression('man sitting on a bench').subject.size == 'short'
+    assert parse_expression('the kid').subject.what == 'the kid'  # CLIP still reads the word
+    # only the head counts: the woman holds the baby
+    assert _choice('woman holding a baby', PEOPLE) is None
+    # a location word singles the object out; the age word only names its kind
+    assert parse_expression('left kid').subject.size is None and _choice('left kid', PEOPLE) == 0
+    # an explicit size word wins
+    assert parse_expression('tall kid').subject.size == 'tall'

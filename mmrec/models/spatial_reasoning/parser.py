@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import List, Optional, Tuple
 
 from .vocabulary import (DEFAULT_ORDINAL_AXIS, EXTREME_PHRASES, FACING, FILLER_WORDS, ORDINAL_AXES,
-                         ORDINAL_WORDS, PART_PHRASE, RELATION_PHRASES, REVERSED_DEFAULT_AXIS, REWRITES, ROW_AXES, ROW_PHRASE,
+                         HEIGHT_WORDS, ORDINAL_WORDS, PART_PHRASE, RELATION_PHRASES, REVERSED_DEFAULT_AXIS, REWRITES, ROW_AXES, ROW_PHRASE,
                          SIZE_PHRASES, SPELLING, UNSUPPORTED, CLAUSE_MARKER, JOINER)
 
 #: The kinds of cue an expression can carry (``ParsedExpression.cue_types``): a location extreme ("left",
@@ -153,6 +153,18 @@ def _take_row(text: str) -> Tuple[str, Optional[Extreme]]:
     return _without(text, match), Extreme(ROW_AXES[match.group(1)], row=True)
 
 
+def _implied_height(head: str) -> Optional[str]:
+    """``'short'`` / ``'tall'`` when the phrase's head names an age or a posture that sets how high the object
+    reaches (:data:`~.vocabulary.HEIGHT_WORDS`: "the kid", "man sitting", "standing woman", "mother elephant"),
+    else ``None``. The words stay in what CLIP reads. Used only for a phrase without size or location words: in
+    "left kid" the kid is one of several, and "left" says which (read there too, it lost more than it won)."""
+    words = set(head.split())
+    for kind, names in HEIGHT_WORDS.items():
+        if words & names:
+            return kind
+    return None
+
+
 def _split_clause(text: str) -> Tuple[str, str]:
     """``text`` split before its first modifier clause ("with ...", "wearing ...", "who ..."), which describes
     something the object has or does: ``(head, clause)``; ``clause`` is '' when there is none."""
@@ -195,6 +207,8 @@ def _parse_normalized_phrase(text: str) -> Phrase:
         for phrase in phrases:
             head, found = _remove(head, phrase)
             size = size or (kind if found else None)
+    if size is None and not extremes:  # a location word, where there is one, is what singles the object out
+        size = _implied_height(head)
     what = ' '.join(f'{head} {clause}'.replace(JOINER, ' ').split()) or 'the object'
     if what in ('the', 'a', 'an'):
         what = 'the object'

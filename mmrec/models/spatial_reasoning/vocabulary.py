@@ -121,6 +121,16 @@ SIZE_PHRASES = longest_first({
     'tall': ('tallest', 'taller', 'tall'),
     'short': ('shortest', 'shorter'),
 })
+#: Words of age and posture that say how high a thing reaches next to others of its kind, read as "short" / "tall"
+#: (:func:`~.geometry.size_factor` by reach) when the phrase has no size word of its own: a child or a young
+#: animal is shorter than the adults around it ("baby elephant", "kid"), a sitting, kneeling or crouching person
+#: shorter than standing ones, a standing one or a parent taller. Only the head of the phrase counts ("woman
+#: holding a baby" is not short).
+HEIGHT_WORDS = {
+    'short': frozenset('baby babies calf calves cub cubs toddler toddlers infant child children kid kids sitting '
+                       'seated sits kneeling kneels squatting squats crouching crouched crouches'.split()),
+    'tall': frozenset('standing stands adult adults mother mom mommy mama momma parent dad father daddy'.split()),
+}
 # Relations between a subject and a landmark ("X to the left of Y"); checked before the extremes.
 RELATION_PHRASES = longest_first({
     'left of': ('to the left of', 'on the left of', 'on the left side of', 'on left side of', 'left side of',
