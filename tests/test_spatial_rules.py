@@ -84,3 +84,9 @@ def test_age_and_posture_words_say_how_high_a_person_reaches():
     assert parse_expression('left kid').subject.size is None and _choice('left kid', PEOPLE) == 0
     # an explicit size word wins
     assert parse_expression('tall kid').subject.size == 'tall'
+
+
+def test_the_first_size_word_is_the_objects():
+    assert parse_expression('a small zebra being nibbled on by a larger zebra').subject.size == 'small'
+    assert parse_expression('tiny girl throwing to the huge guy').subject.size == 'small'
+    assert parse_expression('huge guy next to a tiny girl').subject.size == 'large'

@@ -203,10 +203,13 @@ def _parse_normalized_phrase(text: str) -> Phrase:
                 break
     size = None
     head, clause = _split_clause(text)  # "a little boy wearing a big hat": the hat's size is not the boy's
-    for kind, phrases in SIZE_PHRASES.items():
+    # the first size word is the object's: "a small zebra being nibbled on by a larger zebra"
+    found = [(match.start(), kind) for kind, phrases in SIZE_PHRASES.items() for phrase in phrases
+             for match in [_phrase_pattern(phrase).search(head)] if match]
+    size = min(found)[1] if found else None
+    for phrases in SIZE_PHRASES.values():
         for phrase in phrases:
-            head, found = _remove(head, phrase)
-            size = size or (kind if found else None)
+            head, _ = _remove(head, phrase)
     if size is None and not extremes:  # a location word, where there is one, is what singles the object out
         size = _implied_height(head)
     what = ' '.join(f'{head} {clause}'.replace(JOINER, ' ').split()) or 'the object'
