@@ -90,3 +90,9 @@ def test_the_first_size_word_is_the_objects():
     assert parse_expression('a small zebra being nibbled on by a larger zebra').subject.size == 'small'
     assert parse_expression('tiny girl throwing to the huge guy').subject.size == 'small'
     assert parse_expression('huge guy next to a tiny girl').subject.size == 'large'
+
+
+def test_posture_counts_after_a_modifier_but_age_does_not():
+    assert parse_expression('a man in a blue shirt sitting on a bench').subject.size == 'short'
+    assert parse_expression('a woman in red standing').subject.size == 'tall'
+    assert parse_expression('a woman with a baby').subject.size is None

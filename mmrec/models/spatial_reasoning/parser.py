@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import List, Optional, Tuple
 
 from .vocabulary import (DEFAULT_ORDINAL_AXIS, EXTREME_PHRASES, FACING, FILLER_WORDS, ORDINAL_AXES,
-                         HEIGHT_WORDS, ORDINAL_WORDS, PART_PHRASE, RELATION_PHRASES, REVERSED_DEFAULT_AXIS, REWRITES, ROW_AXES, ROW_PHRASE,
+                         HEIGHT_WORDS, ORDINAL_WORDS, PART_PHRASE, POSTURE_WORDS, RELATION_PHRASES, REVERSED_DEFAULT_AXIS, REWRITES, ROW_AXES, ROW_PHRASE,
                          SIZE_PHRASES, SPELLING, UNSUPPORTED, CLAUSE_MARKER, JOINER)
 
 #: The kinds of cue an expression can carry (``ParsedExpression.cue_types``): a location extreme ("left",
@@ -153,14 +153,20 @@ def _take_row(text: str) -> Tuple[str, Optional[Extreme]]:
     return _without(text, match), Extreme(ROW_AXES[match.group(1)], row=True)
 
 
-def _implied_height(head: str) -> Optional[str]:
-    """``'short'`` / ``'tall'`` when the phrase's head names an age or a posture that sets how high the object
-    reaches (:data:`~.vocabulary.HEIGHT_WORDS`: "the kid", "man sitting", "standing woman", "mother elephant"),
-    else ``None``. The words stay in what CLIP reads. Used only for a phrase without size or location words: in
-    "left kid" the kid is one of several, and "left" says which (read there too, it lost more than it won)."""
+def _implied_height(head: str, clause: str = '') -> Optional[str]:
+    """``'short'`` / ``'tall'`` when the phrase names an age or a posture that sets how high the object reaches
+    (:data:`~.vocabulary.HEIGHT_WORDS`: "the kid", "man sitting", "standing woman", "mother elephant"), else
+    ``None``; age words count in the ``head`` only ("woman holding a baby" is not short), posture words in the
+    modifier ``clause`` too ("a man in a blue shirt sitting on a bench"). The words stay in what CLIP reads.
+    Used only for a phrase without size or location words: in "left kid" the kid is one of several, and "left"
+    says which (read there too, it lost more than it won)."""
     words = set(head.split())
     for kind, names in HEIGHT_WORDS.items():
         if words & names:
+            return kind
+    clause_words = set(clause.split())
+    for kind, names in POSTURE_WORDS.items():
+        if clause_words & names:
             return kind
     return None
 
@@ -211,7 +217,7 @@ def _parse_normalized_phrase(text: str) -> Phrase:
         for phrase in phrases:
             head, _ = _remove(head, phrase)
     if size is None and not extremes:  # a location word, where there is one, is what singles the object out
-        size = _implied_height(head)
+        size = _implied_height(head, clause)
     what = ' '.join(f'{head} {clause}'.replace(JOINER, ' ').split()) or 'the object'
     if what in ('the', 'a', 'an'):
         what = 'the object'

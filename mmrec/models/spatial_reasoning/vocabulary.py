@@ -126,10 +126,15 @@ SIZE_PHRASES = longest_first({
 #: animal is shorter than the adults around it ("baby elephant", "kid"), a sitting, kneeling or crouching person
 #: shorter than standing ones, a standing one or a parent taller. Only the head of the phrase counts ("woman
 #: holding a baby" is not short).
+POSTURE_WORDS = {
+    'short': frozenset('sitting seated sits kneeling kneels squatting squats crouching crouched crouches'.split()),
+    'tall': frozenset('standing stands'.split()),
+}
 HEIGHT_WORDS = {
-    'short': frozenset('baby babies calf calves cub cubs toddler toddlers infant child children kid kids sitting '
-                       'seated sits kneeling kneels squatting squats crouching crouched crouches'.split()),
-    'tall': frozenset('standing stands adult adults mother mom mommy mama momma parent dad father daddy'.split()),
+    'short': frozenset('baby babies calf calves cub cubs toddler toddlers infant child children kid kids'.split())
+    | POSTURE_WORDS['short'],
+    'tall': frozenset('adult adults mother mom mommy mama momma parent dad father daddy'.split())
+    | POSTURE_WORDS['tall'],
 }
 # Relations between a subject and a landmark ("X to the left of Y"); checked before the extremes.
 RELATION_PHRASES = longest_first({
