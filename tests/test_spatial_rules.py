@@ -96,3 +96,22 @@ def test_posture_counts_after_a_modifier_but_age_does_not():
     assert parse_expression('a man in a blue shirt sitting on a bench').subject.size == 'short'
     assert parse_expression('a woman in red standing').subject.size == 'tall'
     assert parse_expression('a woman with a baby').subject.size is None
+
+
+def test_verb_relations_where_the_boxes_say_something():
+    parsed = parse_expression('man sitting on a bench')
+    assert (parsed.relation, parsed.subject.what, parsed.subject.size) == ('on', 'man sitting on a bench', 'short')
+    assert parse_expression('woman holding an umbrella').relation == 'holding'
+    # a spatial relation comes first; a place after the verb is no object
+    assert parse_expression('man holding a cup left of the car').relation == 'left of'
+    assert parse_expression('soldier standing on the right').relation is None
+    assert parse_expression('man looking at a dog').relation is None  # no geometry: left to CLIP
+    # two horses (0 left, 1 right), a rider over each (2 on 0, 3 on 1)
+    riders = [[0., 50., 60., 100.], [120., 50., 190., 100.], [20., 20., 50., 75.], [130., 20., 170., 75.]]
+    assert _choice('person riding the left horse', riders) == 2
+    assert _choice('person riding the right horse', riders) == 3
+    # a small bag inside the left woman's box, a large one against the right woman's
+    bags = [[10., 10., 60., 100.], [30., 50., 45., 65.], [120., 10., 170., 100.], [100., 40., 160., 100.]]
+    assert _choice('woman holding the small bag', bags) == 0
+    # an unidentified object: every box holds or overlaps something, geometry says nothing
+    assert _choice('woman holding a bag', bags) is None

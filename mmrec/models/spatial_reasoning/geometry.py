@@ -144,12 +144,14 @@ def relation_matrix(boxes: Tensor, relation: str, image_size: Tuple[int, int], s
     ``relation`` is one of ``left of``, ``right of``, ``above``, ``below`` (soft steps on the centres, ``softness``
     a fraction of the image side), ``in front of``, ``behind`` (a soft step on the bottom edges: a subject and its
     landmark are mostly different kinds of object, whose sizes say nothing of their distance, unlike the
-    same-kind candidates of a depth extreme, where :func:`closeness` also counts size) or ``next to`` (no other
-    likely subject is closer to the landmark).
+    same-kind candidates of a depth extreme, where :func:`closeness` also counts size), ``next to`` (no other
+    likely subject is closer to the landmark), ``holding`` or ``on`` (:func:`_contact_matrix`).
     """
     cx, cy = centres(boxes)
     height, width = image_size
-    if relation == 'next to':
+    if relation in ('holding', 'on'):
+        rel = _contact_matrix(boxes, relation, height * softness)
+    elif relation == 'next to':
         gaps = edge_gaps(boxes)  # [i, j]
         rel = torch.stack([_nearest_to(gaps[:, j], j, subject_probs) for j in range(len(boxes))], dim=1)
     else:
@@ -159,6 +161,25 @@ def relation_matrix(boxes: Tensor, relation: str, image_size: Tuple[int, int], s
                  'in front of': near[:, None] - near[None, :], 'behind': near[None, :] - near[:, None]}
         rel = torch.sigmoid(delta[relation] / softness)
     return rel * (1 - torch.eye(len(boxes), dtype=rel.dtype, device=rel.device))
+
+
+def _contact_matrix(boxes: Tensor, relation: str, step: float) -> Tensor:
+    """``(K, K)`` in [0, 1], ``[i, j]``: ``holding``: the share of ``j``'s area inside ``i``'s box (a thing held,
+    carried or worn lies within or against its holder's box); ``on``: ``i`` rides or sits on ``j``: their
+    horizontal overlap (a share of the narrower box) times soft steps (``step`` pixels) for ``i``'s top and
+    bottom edges lying above ``j``'s (a rider's box rises above the horse's and ends above its hooves)."""
+    x_overlap = (torch.minimum(boxes[:, None, 2], boxes[None, :, 2])
+                 - torch.maximum(boxes[:, None, 0], boxes[None, :, 0])).clamp(min=0)
+    if relation == 'holding':
+        y_overlap = (torch.minimum(boxes[:, None, 3], boxes[None, :, 3])
+                     - torch.maximum(boxes[:, None, 1], boxes[None, :, 1])).clamp(min=0)
+        areas = ((boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])).clamp(min=1e-6)
+        return x_overlap * y_overlap / areas[None, :]
+    widths = (boxes[:, 2] - boxes[:, 0]).clamp(min=1e-6)
+    overlap = x_overlap / torch.minimum(widths[:, None], widths[None, :])
+    top_above = torch.sigmoid((boxes[None, :, 1] - boxes[:, None, 1]) / step)
+    bottom_above = torch.sigmoid((boxes[None, :, 3] - boxes[:, None, 3]) / step)
+    return overlap * top_above * bottom_above
 
 
 def between_scores(boxes: Tensor, image_size: Tuple[int, int], first: Tensor, second: Tensor,

@@ -7,12 +7,12 @@ the word tables are in :mod:`.vocabulary`.
 """
 import functools
 import re
-from dataclasses import dataclass, field
-from typing import List, Optional, Tuple
+from dataclasses import dataclass, field, replace
+from typing import Dict, List, Optional, Tuple
 
 from .vocabulary import (DEFAULT_ORDINAL_AXIS, EXTREME_PHRASES, FACING, FILLER_WORDS, ORDINAL_AXES,
                          HEIGHT_WORDS, ORDINAL_WORDS, PART_PHRASE, POSTURE_WORDS, RELATION_PHRASES, REVERSED_DEFAULT_AXIS, REWRITES, ROW_AXES, ROW_PHRASE,
-                         SIZE_PHRASES, SPELLING, UNSUPPORTED, CLAUSE_MARKER, JOINER)
+                         SIZE_PHRASES, SPELLING, UNSUPPORTED, VERB_RELATIONS, CLAUSE_MARKER, JOINER)
 
 #: The kinds of cue an expression can carry (``ParsedExpression.cue_types``): a location extreme ("left",
 #: "top", "middle", "bottom row"), an ordinal ("second from left", "last"), depth ("front", "behind X"), size
@@ -244,24 +244,42 @@ def _attach_trailing_location(subject: str, landmark: str) -> Tuple[str, str]:
     return f'{subject} {landmark[start:]}', head
 
 
-def parse_expression(text: str) -> ParsedExpression:
-    """Split ``text`` at its first relation phrase (if any) and parse both sides."""
-    text = FACING.sub(' ', normalize(text))
-    if UNSUPPORTED.search(text):
-        return ParsedExpression(_parse_normalized_phrase(text), supported=False)
+def _first_relation(text: str, table: Dict[str, Tuple[str, ...]]) -> Optional[Tuple[int, int, str]]:
+    """``(start, end, relation)`` of the first (then longest) phrase of ``table`` in ``text``, or ``None``."""
     first: Optional[Tuple[int, int, str]] = None
-    for relation, phrases in RELATION_PHRASES.items():
+    for relation, phrases in table.items():
         for phrase in phrases:
             match = _phrase_pattern(phrase).search(text)
             if match and (first is None or match.start() < first[0]
                           or (match.start() == first[0] and match.end() > first[1])):
                 first = (match.start(), match.end(), relation)
+    return first
+
+
+def parse_expression(text: str) -> ParsedExpression:
+    """Split ``text`` at its first relation phrase (if any) and parse both sides.
+
+    A spatial relation ("left of", "behind") comes first; without one, a verb whose geometry says something
+    (:data:`~.vocabulary.VERB_RELATIONS`: "holding", "riding", "sitting on") relates the subject to its object.
+    Then the subject's CLIP text stays the whole expression ("man holding an umbrella"), since the object may
+    not be among the boxes; its location, size and posture words are the subject's own."""
+    text = FACING.sub(' ', normalize(text))
+    if UNSUPPORTED.search(text):
+        return ParsedExpression(_parse_normalized_phrase(text), supported=False)
+    first = _first_relation(text, RELATION_PHRASES)
+    verb = first is None and _first_relation(text, VERB_RELATIONS)
+    first = first or verb or None
     if first is not None:
         subject, landmark = text[:first[0]], text[first[1]:]
         subject, landmark = _attach_trailing_location(subject, landmark)
         # "behind the car": something behind it; but "front of the bus" is a part of the bus
         keeps_relation = subject.split() or text[first[0]:first[1]] != 'front of'
-        if keeps_relation and landmark.split():
+        # "sitting on the right" is where one sits, not on what: no object, no relation
+        if verb and subject.split() and _parse_normalized_phrase(landmark).says_what:
+            whole = _parse_normalized_phrase(f'{subject} {text[first[0]:first[1]]} {landmark}').what
+            own = _parse_normalized_phrase(f'{subject} {text[first[0]:first[1]]}')  # "man sitting on": posture
+            return ParsedExpression(replace(own, what=whole), first[2], _parse_normalized_phrase(landmark))
+        if not verb and keeps_relation and landmark.split():
             parse = _parse_normalized_phrase
             if first[2] == 'between':
                 one, _, other = landmark.partition(' and ')

@@ -27,8 +27,9 @@ def _unless_empty(scores: Tensor, fallback: Tensor) -> Tensor:
     return torch.where(total > 1e-12, scores / total.clamp(min=1e-12), fallback)
 
 
-#: Relations without a direction: being next to *some* box says nothing about which box one is.
-UNDIRECTED_RELATIONS = ('next to',)
+#: Relations that every box has to *some* box (next to something, holding or on something that overlaps it): only
+#: an identified landmark says which box is meant.
+UNDIRECTED_RELATIONS = ('next to', 'holding', 'on')
 _DIRECTION_ORDER = ('left', 'right', 'top', 'bottom', 'middle', 'middle-x', 'middle-y', 'front', 'back')
 
 

@@ -149,6 +149,14 @@ RELATION_PHRASES = longest_first({
     'behind': ('behind',),
     'between': ('in between', 'between', 'betweem', 'inbetween'),
 })
+#: Verbs relating a subject to an object where the boxes say something: a thing held, carried or worn lies within
+#: or against its holder's box (``'holding'``); a rider or sitter is on its mount or seat, above its middle and
+#: over it (``'on'``). Other verbs ("looking at", "eating", "talking to") are left to CLIP.
+VERB_RELATIONS = longest_first({
+    'holding': ('holding', 'holds', 'carrying', 'carries', 'wearing', 'wears', 'holding up', 'holding onto'),
+    'on': ('riding', 'rides', 'riding on', 'sitting on', 'sits on', 'seated on', 'sitting in', 'sits in',
+           'seated in', 'standing on', 'stands on', 'lying on', 'laying on', 'sitting atop', 'perched on'),
+})
 #: A direction someone faces or looks in, or a back turned to the viewer, is not where they are.
 FACING = re.compile(r'\b(facing|looking|pointing|turned|turning|headed|heading|walking|leaning|bending|bent|sitting)( to| towards)?'
                     r'( the)? (left|right|up|down|front|back|away|forward|camera)\b'
