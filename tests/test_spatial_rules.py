@@ -115,3 +115,11 @@ def test_verb_relations_where_the_boxes_say_something():
     assert _choice('woman holding the small bag', bags) == 0
     # an unidentified object: every box holds or overlaps something, geometry says nothing
     assert _choice('woman holding a bag', bags) is None
+
+
+def test_a_side_of_the_picture_without_preposition_is_a_location():
+    for text, direction in (('standing girl in pink left of photo', 'left'),
+                            ('bottomright of picture the space', 'right'), ('man right side of the image', 'right')):
+        parsed = parse_expression(text)
+        assert parsed.relation is None and direction in [e.direction for e in parsed.subject.extremes], text
+    assert parse_expression('cup left of the plate').relation == 'left of'  # another object: a relation

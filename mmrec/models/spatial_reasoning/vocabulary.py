@@ -69,6 +69,9 @@ REWRITES: Tuple[Tuple['re.Pattern[str]', str], ...] = tuple((re.compile(pattern)
     # a side of the frame is a location, not a landmark: "to the left of the photo" is "on the left"
     (r'\b(to|on|at|in) the (left|right|top|bottom|middle|center) (side |part |edge |corner )?of (the )?'
      r'(photo|picture|image|pic|frame|screen|shot|scene)\b', r'on the \2'),
+    # ... and so is a side "of the picture" said without a preposition ("girl in pink left of photo")
+    (r'\b(left|right|top|bottom|middle|center)( side| part| edge| corner| end)? of (the |this )?'
+     r'(photo|picture|image|pic|frame|screen|shot|scene|photograph)\b', r'\1\2'),
     # a body part is not a place: "birds on its back", "numbers printed on his back"
     (r'\b(on|in|across|over) (his|her|its|their) backs?\b', ' '),
     (r'\bmiddle ?- ?aged\b', 'aged'),
