@@ -123,3 +123,12 @@ def test_a_side_of_the_picture_without_preposition_is_a_location():
         parsed = parse_expression(text)
         assert parsed.relation is None and direction in [e.direction for e in parsed.subject.extremes], text
     assert parse_expression('cup left of the plate').relation == 'left of'  # another object: a relation
+
+
+def test_visibility_words_say_how_much_of_the_object_the_box_holds():
+    boxes = [[0., 0., 100., 100.], [120., 40., 150., 70.], [160., 20., 200., 80.]]
+    assert parse_expression('partially hidden giraffe').subject.size == 'small'
+    assert _choice('giraffe cut off by the frame', boxes) == 1
+    assert _choice('the whole pizza', boxes) == 0
+    # a location word decides where there is one
+    assert parse_expression('right half of the pizza').subject.size is None

@@ -10,9 +10,10 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Dict, List, Optional, Tuple
 
-from .vocabulary import (DEFAULT_ORDINAL_AXIS, EXTREME_PHRASES, FACING, FILLER_WORDS, ORDINAL_AXES,
-                         HEIGHT_WORDS, ORDINAL_WORDS, PART_PHRASE, POSTURE_WORDS, RELATION_PHRASES, REVERSED_DEFAULT_AXIS, REWRITES, ROW_AXES, ROW_PHRASE,
-                         SIZE_PHRASES, SPELLING, UNSUPPORTED, VERB_RELATIONS, CLAUSE_MARKER, JOINER)
+from .vocabulary import (CLAUSE_MARKER, DEFAULT_ORDINAL_AXIS, EXTREME_PHRASES, FACING, FILLER_WORDS, HEIGHT_WORDS,
+                         JOINER, ORDINAL_AXES, ORDINAL_WORDS, PART_PHRASE, POSTURE_WORDS, RELATION_PHRASES,
+                         REVERSED_DEFAULT_AXIS, REWRITES, ROW_AXES, ROW_PHRASE, SIZE_PHRASES, SPELLING, UNSUPPORTED,
+                         VERB_RELATIONS, VISIBILITY_WORDS)
 
 #: The kinds of cue an expression can carry (``ParsedExpression.cue_types``): a location extreme ("left",
 #: "top", "middle", "bottom row"), an ordinal ("second from left", "last"), depth ("front", "behind X"), size
@@ -157,7 +158,9 @@ def _implied_height(head: str, clause: str = '') -> Optional[str]:
     """``'short'`` / ``'tall'`` when the phrase names an age or a posture that sets how high the object reaches
     (:data:`~.vocabulary.HEIGHT_WORDS`: "the kid", "man sitting", "standing woman", "mother elephant"), else
     ``None``; age words count in the ``head`` only ("woman holding a baby" is not short), posture words in the
-    modifier ``clause`` too ("a man in a blue shirt sitting on a bench"). The words stay in what CLIP reads.
+    modifier ``clause`` too ("a man in a blue shirt sitting on a bench"); then visibility words, anywhere
+    (:data:`~.vocabulary.VISIBILITY_WORDS`: "partially hidden giraffe" is ``'small'``). The words stay in what
+    CLIP reads.
     Used only for a phrase without size or location words: in "left kid" the kid is one of several, and "left"
     says which (read there too, it lost more than it won)."""
     words = set(head.split())
@@ -167,6 +170,9 @@ def _implied_height(head: str, clause: str = '') -> Optional[str]:
     clause_words = set(clause.split())
     for kind, names in POSTURE_WORDS.items():
         if clause_words & names:
+            return kind
+    for kind, phrases in VISIBILITY_WORDS.items():
+        if any(_phrase_pattern(phrase).search(f'{head} {clause}') for phrase in phrases):
             return kind
     return None
 

@@ -133,6 +133,13 @@ POSTURE_WORDS = {
     'short': frozenset('sitting seated sits kneeling kneels squatting squats crouching crouched crouches'.split()),
     'tall': frozenset('standing stands'.split()),
 }
+#: Words of visibility: a thing partly out of the frame or hidden shows less of itself, so its box is smaller than
+#: whole ones of its kind ("partially hidden giraffe", "car cut off"); "whole" / "entire" the reverse. Read as
+#: "small" / "large" (by area) under the same conditions as the height words, anywhere in the phrase.
+VISIBILITY_WORDS = {
+    'small': ('partial', 'partially', 'half', 'cut off', 'cutoff', 'hidden', 'obscured', 'barely'),
+    'large': ('whole', 'entire'),
+}
 HEIGHT_WORDS = {
     'short': frozenset('baby babies calf calves cub cubs toddler toddlers infant child children kid kids'.split())
     | POSTURE_WORDS['short'],
