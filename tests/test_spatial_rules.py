@@ -132,3 +132,11 @@ def test_visibility_words_say_how_much_of_the_object_the_box_holds():
     assert _choice('the whole pizza', boxes) == 0
     # a location word decides where there is one
     assert parse_expression('right half of the pizza').subject.size is None
+
+
+def test_where_someone_sits_is_a_location_and_leftest_is_leftmost():
+    assert [e.direction for e in parse_expression('woman sitting right').subject.extremes] == ['right']
+    assert parse_expression('man sitting to the left of a woman').relation == 'left of'
+    assert not parse_expression('man sitting up').subject.extremes  # a posture
+    assert [e.direction for e in parse_expression('leftest man').subject.extremes] == ['left']
+    assert [e.direction for e in parse_expression('rightest chair').subject.extremes] == ['right']

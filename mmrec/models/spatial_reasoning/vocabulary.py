@@ -36,7 +36,8 @@ SPELLING = {
     'leftside': 'left side', 'rightside': 'right side', 'topleft': 'top left', 'topright': 'top right',
     'bottomleft': 'bottom left', 'bottomright': 'bottom right', 'upperleft': 'upper left',
     'upperright': 'upper right', 'lowerleft': 'lower left', 'lowerright': 'lower right',
-    'frontmost': 'front most', 'backmost': 'back most', 'furtherest': 'furthest',
+    'frontmost': 'front most', 'backmost': 'back most', 'furtherest': 'furthest', 'leftest': 'leftmost',
+    'rightest': 'rightmost',
 }
 
 #: Phrases rewritten before parsing, so that one meaning has one spelling: depth said as distance to the
@@ -168,8 +169,9 @@ VERB_RELATIONS = longest_first({
            'seated in', 'standing on', 'stands on', 'lying on', 'laying on', 'sitting atop', 'perched on'),
 })
 #: A direction someone faces or looks in, or a back turned to the viewer, is not where they are.
-FACING = re.compile(r'\b(facing|looking|pointing|turned|turning|headed|heading|walking|leaning|bending|bent|sitting)( to| towards)?'
-                    r'( the)? (left|right|up|down|front|back|away|forward|camera)\b'
+#: ("sitting up / back" is a posture, but "sitting right", "sitting to the left" say where someone sits.)
+FACING = re.compile(r'\b(facing|looking|pointing|turned|turning|headed|heading|walking|leaning|bending|bent)( to| towards)?'
+                    r'( the)? (left|right|up|down|front|back|away|forward|camera)\b|\bsitting (up|down|back|forward)\b'
                     r'|\b(with )?(his |her |their |its )?backs? (is |are )?(turned )?(to|towards|facing) '
                     rf'{_VIEWER}\b|\bbacks?( is| are)? turned\b|\bback to back\b|\bbackwards?\b')
 #: A row named by its place ("bottom row", "front row"): the boxes no other box lies wholly beyond, on that
