@@ -140,3 +140,11 @@ def test_where_someone_sits_is_a_location_and_leftest_is_leftmost():
     assert not parse_expression('man sitting up').subject.extremes  # a posture
     assert [e.direction for e in parse_expression('leftest man').subject.extremes] == ['left']
     assert [e.direction for e in parse_expression('rightest chair').subject.extremes] == ['right']
+
+
+def test_depth_of_a_sized_phrase_is_read_from_the_ground_line():
+    # both stand at the bottom edge: without a size word the larger box is the nearer one
+    boxes = [[10., 50., 40., 100.], [100., 10., 160., 100.]]
+    assert _choice('person in front', boxes) == 1
+    # "shortest" asks for the small one; depth may not count the size again, against it
+    assert _choice('shortest person in front', boxes) == 0

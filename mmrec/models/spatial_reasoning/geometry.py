@@ -30,15 +30,17 @@ def closeness(boxes: Tensor, image_size: Tuple[int, int]) -> Tensor:
     return boxes[:, 3] / height + (areas / (height * width)).sqrt()
 
 
-def extreme_key(boxes: Tensor, direction: str, image_size: Tuple[int, int]) -> Tensor:
+def extreme_key(boxes: Tensor, direction: str, image_size: Tuple[int, int], sized: bool = False) -> Tensor:
     """A ``(K,)`` key that is smaller the further a box lies towards ``direction`` (``left right top bottom
-    middle front back``)."""
+    middle front back``). ``sized``: the phrase also names a size ("the shortest person in front"); depth is then
+    read from the ground line alone, since :func:`closeness` would count the box's size a second time, against
+    the size word when it asks for a small one."""
     cx, cy = centres(boxes)
     height, width = image_size
     if direction == 'middle':
         return torch.hypot((cx - width / 2) / width, (cy - height / 2) / height)
     if direction in ('front', 'back'):
-        near = closeness(boxes, image_size)
+        near = boxes[:, 3] / height if sized else closeness(boxes, image_size)
         return -near if direction == 'front' else near
     return {'left': cx, 'right': -cx, 'top': cy, 'bottom': -cy}[direction]
 

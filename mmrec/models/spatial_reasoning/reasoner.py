@@ -135,14 +135,15 @@ class SpatialReasoner:
             probs = probs * factor
         probs = _normalized(probs)
         for cue in _combined_cues(phrase.extremes):
-            factor = self._cue_factor(cue, probs, boxes, image_size)
+            factor = self._cue_factor(cue, probs, boxes, image_size, phrase.size is not None)
             _record(trace, f'{role} {describe_cue(cue)}', factor)
             probs = _unless_empty(probs * factor, probs)
         _record(trace, f'{role} probs', probs)
         return probs
 
     @staticmethod
-    def _cue_factor(cue: Extreme, probs: Tensor, boxes: Tensor, image_size: Tuple[int, int]) -> Tensor:
+    def _cue_factor(cue: Extreme, probs: Tensor, boxes: Tensor, image_size: Tuple[int, int],
+                    sized: bool = False) -> Tensor:
         """``(K,)`` the chance that each box satisfies one location cue, given the phrase's ``probs``."""
         match = probs / probs.max().clamp(min=1e-12)  # chance that each box is of the kind the phrase names
         if cue.row:
@@ -152,7 +153,7 @@ class SpatialReasoner:
         elif ' ' in cue.direction:
             key = corner_key(boxes, *reversed(cue.direction.split()), image_size)  # 'top left'
         else:
-            key = extreme_key(boxes, cue.direction, image_size)
+            key = extreme_key(boxes, cue.direction, image_size, sized)
         if cue.rank is None:
             return beyond_products(probs, key)
         return rank_probabilities(match, beyond_matrix(key), cue.rank)
