@@ -148,3 +148,10 @@ def test_depth_of_a_sized_phrase_is_read_from_the_ground_line():
     assert _choice('person in front', boxes) == 1
     # "shortest" asks for the small one; depth may not count the size again, against it
     assert _choice('shortest person in front', boxes) == 0
+
+
+def test_a_relation_to_the_subject_itself_says_nothing_about_where_it_is():
+    parsed = parse_expression('a couch with a table in front of it')
+    assert parsed.relation is None and not parsed.subject.extremes
+    assert parse_expression('a white car with two cats underneath it').relation is None
+    assert parse_expression('chair under her').relation == 'below'  # her: someone else

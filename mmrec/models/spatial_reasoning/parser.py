@@ -250,6 +250,10 @@ def _attach_trailing_location(subject: str, landmark: str) -> Tuple[str, str]:
     return f'{subject} {landmark[start:]}', head
 
 
+_HAS = re.compile(r'\b(with|has|having|have)\b')
+_PRONOUN_LANDMARK = re.compile(r'\s*(it|him|her|them|itself|himself|herself|themselves)\s*$')
+
+
 def _first_relation(text: str, table: Dict[str, Tuple[str, ...]]) -> Optional[Tuple[int, int, str]]:
     """``(start, end, relation)`` of the first (then longest) phrase of ``table`` in ``text``, or ``None``."""
     first: Optional[Tuple[int, int, str]] = None
@@ -285,6 +289,9 @@ def parse_expression(text: str) -> ParsedExpression:
             whole = _parse_normalized_phrase(f'{subject} {text[first[0]:first[1]]} {landmark}').what
             own = _parse_normalized_phrase(f'{subject} {text[first[0]:first[1]]}')  # "man sitting on": posture
             return ParsedExpression(replace(own, what=whole), first[2], _parse_normalized_phrase(landmark))
+        # "a couch with a table in front of it": the landmark is the subject itself, the relation belongs to
+        # what the subject has, and says nothing about where the subject is ("chair under her" keeps it)
+        keeps_relation = keeps_relation and not (_PRONOUN_LANDMARK.match(landmark) and _HAS.search(subject))
         if not verb and keeps_relation and landmark.split():
             parse = _parse_normalized_phrase
             if first[2] == 'between':
