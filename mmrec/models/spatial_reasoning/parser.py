@@ -291,7 +291,9 @@ def parse_expression(text: str) -> ParsedExpression:
             return ParsedExpression(replace(own, what=whole), first[2], _parse_normalized_phrase(landmark))
         # "a couch with a table in front of it": the landmark is the subject itself, the relation belongs to
         # what the subject has, and says nothing about where the subject is ("chair under her" keeps it)
-        keeps_relation = keeps_relation and not (_PRONOUN_LANDMARK.match(landmark) and _HAS.search(subject))
+        if _PRONOUN_LANDMARK.match(landmark) and _HAS.search(subject):
+            own = _parse_normalized_phrase(subject)  # its words are no cues of the subject either; CLIP reads them
+            return ParsedExpression(replace(own, what=f'{own.what} {text[first[0]:]}'.replace(JOINER, ' ')))
         if not verb and keeps_relation and landmark.split():
             parse = _parse_normalized_phrase
             if first[2] == 'between':
