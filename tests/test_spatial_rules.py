@@ -7,10 +7,6 @@ from mmrec.models.spatial_reasoning import SpatialReasoner, parse_expression
 IMAGE_SIZE = (100, 200)  # height, width
 
 
-def _uniform(phrases):
-    return torch.zeros(len(phrases), 3)
-
-
 def _choice(text, boxes, image_size=IMAGE_SIZE):
     probs = SpatialReasoner()(text, torch.tensor(boxes, dtype=torch.float32),
                               lambda phrases: torch.zeros(len(phrases), len(boxes)), image_size)
