@@ -175,7 +175,8 @@ def test_unknown_split_lists_the_splits_present(synthetic):
 
 @pytest.mark.parametrize('content, message', [
     ({'refs': []}, 'must hold a list'),
-    ([{'ref_id': 7, 'ann_id': 1}], r"ref #0 \(ref_id=7\) lacks keys \['image_id'"),
+    ([{'ref_id': 7, 'ann_id': 1}], r"nothing to evaluate.*1 refs missing fields \(e\.g\. \[\{'ref_index': 0, "
+                                   r"'ref_id': 7, 'missing': \['image_id'"),
     (['a string'], 'ref #0 is a str'),
 ])
 def test_pickle_that_is_not_refs_is_named(synthetic, tmp_path, content, message):
