@@ -10,6 +10,7 @@ import pytest
 
 from mmrec.datasets import REFERDataset
 from mmrec.datasets.refer_io import load_refs, write_refer
+from mmrec.datasets.refer_records import BORDER_TOLERANCE
 from mmrec.evaluation import RECMetric
 from test_refer_dataset import _copy_root, _dataset, _load_val_with_warnings, _read_coco, synthetic  # noqa: F401
 
@@ -36,7 +37,7 @@ def set_box(index: int, value):
 
 def past_border(coco, refs, ref):
     ann, img = ann_of(coco, ref), img_of(coco, ref)
-    ann['bbox'][0] = img['width'] - ann['bbox'][2] + 0.5
+    ann['bbox'][0] = img['width'] - ann['bbox'][2] + BORDER_TOLERANCE + 0.01  # the right edge just past it
 
 
 def delete(where: str, key: str):
@@ -88,7 +89,7 @@ def test_two_bad_records_are_skipped_counted_and_named(synthetic, tmp_path, reas
 
     dataset, warning = _load_val_with_warnings(synthetic, root)
 
-    skipped = [ref for ref in val if ref['image_id'] in {r['image_id'] for r in bad}] if 'image' in reason else bad
+    skipped = [ref for ref in val if ref['image_id'] in {r['image_id'] for r in bad}] if 'image lacks' in reason else bad
     lost = sum(len(ref['sentences']) for ref in skipped)
     assert dataset.num_expressions == synthetic['num_expressions']['val'] - lost
     kept = {e['ref_id'] for i in range(len(dataset)) for e in dataset.get_data_info(i)['expressions']}
@@ -110,6 +111,10 @@ def test_a_box_exactly_on_the_border_is_kept(synthetic, tmp_path):  # noqa: F811
     boxes = [e['bbox'] for i in range(len(dataset)) for e in dataset.get_data_info(i)['expressions']
              if e['ref_id'] == val[0]['ref_id']]
     assert boxes[0] == [img['width'] - 10.0, img['height'] - 10.0, img['width'], img['height']]
+    ann['bbox'] = [img['width'] - 10.0, 0.0, 10.0 + BORDER_TOLERANCE, 10.0]  # within the rounding tolerance
+    write_refer(osp.join(root, 'synthetic'), coco, refs)
+    dataset, warning = _load_val_with_warnings(synthetic, root)
+    assert dataset.num_expressions == synthetic['num_expressions']['val'] and warning == ''
 
 
 def test_a_duplicated_ref_is_counted_once(synthetic, tmp_path):  # noqa: F811
