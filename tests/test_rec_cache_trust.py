@@ -1,7 +1,6 @@
 """The evaluation cache trusted like code: entries signed with the user's key, only the user's private
 directory, entries only as regular files, shard folders only as real directories, no non-finite tensors."""
 import json
-import logging
 import os
 import os.path as osp
 import signal
@@ -9,42 +8,24 @@ import stat
 
 import pytest
 import torch
-from mmengine.logging import MMLogger
 from safetensors.torch import load as load_tensors
 
 from mmrec.cache import RECCache, open_cache
 from mmrec.cache import private_files, secret
 from mmrec.cache.rec_cache import embeddings_check
 from mmrec.cache.store import MAC_FIELD, EntryStore, UnauthenticatedEntry, decode_entry, encode_entry
+from mmrec.testing import logged_warnings
 from test_rec_cache import METHOD2_CONFIG, answers, entry_files, evaluate, setup  # noqa: F401  (fixture)
 
 KEY = dict(kind='crops', boxes='abc')
 NAME = 'ab' * 32
 
 
-class _Warnings(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(level=logging.WARNING)
-        self.messages = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
-
-    @property
-    def out(self) -> str:
-        text = '\n'.join(self.messages)
-        self.messages = []
-        return text
-
-
 @pytest.fixture
 def warnings():
     """The warnings of mmrec's current logger while the test runs (``warnings.out`` reads and clears them)."""
-    logger = MMLogger.get_current_instance()
-    handler = _Warnings()
-    logger.addHandler(handler)
-    yield handler
-    logger.removeHandler(handler)
+    with logged_warnings() as logged:
+        yield logged
 
 
 def header_of(path: str) -> dict:

@@ -89,7 +89,8 @@ def test_two_bad_records_are_skipped_counted_and_named(synthetic, tmp_path, reas
 
     dataset, warning = _load_val_with_warnings(synthetic, root)
 
-    skipped = [ref for ref in val if ref['image_id'] in {r['image_id'] for r in bad}] if 'image lacks' in reason else bad
+    bad_images = {ref['image_id'] for ref in bad}
+    skipped = [ref for ref in val if ref['image_id'] in bad_images] if 'image lacks' in reason else bad
     lost = sum(len(ref['sentences']) for ref in skipped)
     assert dataset.num_expressions == synthetic['num_expressions']['val'] - lost
     kept = {e['ref_id'] for i in range(len(dataset)) for e in dataset.get_data_info(i)['expressions']}

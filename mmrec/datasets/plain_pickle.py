@@ -220,7 +220,8 @@ def load_plain_pickle(path: str) -> Any:
     except RecursionError:
         raise PickleRefused(f'{path}: nested too deeply to read (RecursionError); refusing it') from None
     except Exception as error:  # any unpickling failure means "not a plain-data pickle"
-        raise PickleRefused(f'{path} is not a readable pickle of plain data: {type(error).__name__}: {error}') from error
+        raise PickleRefused(f'{path} is not a readable pickle of plain data: {type(error).__name__}: '
+                            f'{error}') from error
     try:
         return _Walk(path, MIN_OBJECT_BUDGET + len(data), len(data)).copy(loaded)
     except RecursionError:
