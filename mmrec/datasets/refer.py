@@ -268,9 +268,10 @@ class REFERDataset(BaseDataset):
         id: ``[dict(bbox=xyxy, ann_id, category_id), ...]``; the others counted in ``skips``."""
         per_image: Dict[Any, List[dict]] = defaultdict(list)
         for ann in annotations:
-            if not isinstance(ann, dict) or ann.get('image_id') not in images:
+            image_id = ann.get('image_id') if isinstance(ann, dict) else None
+            if not isinstance(image_id, (int, str)) or image_id not in images:
                 continue
-            img = images[ann['image_id']]
+            img = images[image_id]
             problem = image_problem(img)
             if problem is None:
                 problem, box = box_problem(ann, img)
