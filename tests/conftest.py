@@ -5,6 +5,10 @@ import os
 os.environ['HF_HUB_OFFLINE'] = '1'
 os.environ['TRANSFORMERS_OFFLINE'] = '1'
 os.environ.setdefault('OMP_NUM_THREADS', '2')
+# The evaluation cache's per-user key (mmrec.cache.secret): a private folder of this session, not the home's.
+if not os.environ.get('MMREC_CACHE_KEY_FILE'):
+    import tempfile
+    os.environ['MMREC_CACHE_KEY_FILE'] = os.path.join(tempfile.mkdtemp(prefix='mmrec-test-key-'), 'cache-key')
 
 import pytest  # noqa: E402
 

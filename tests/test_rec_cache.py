@@ -24,6 +24,7 @@ METHOD2_CONFIG = 'configs/method2_tiny-clip_r18-tiny_fpn_synthetic.py'
 METHOD1_CONFIG = 'configs/method1_tiny-clip_r18_fpn_2e_synthetic.py'
 NUM_IMAGES = {'train': 1, 'val': 3, 'testA': 1, 'testB': 1}
 SCALE = (96, 96)
+SECRET = b'a test key'
 
 
 def _set_scale(pipeline, scale) -> None:
@@ -182,13 +183,13 @@ def test_a_truncated_entry_is_detected_logged_and_recomputed(setup, tmp_path, ca
 def test_entry_checks_refuse_damaged_and_foreign_bytes():
     key = dict(kind='crops', boxes='abc')
     tensors = dict(embeddings=torch.arange(12, dtype=torch.float32).view(3, 4))
-    blob = encode_entry(tensors, key)
-    torch.testing.assert_close(decode_entry(blob, key)['embeddings'], tensors['embeddings'], rtol=0, atol=0)
+    blob = encode_entry(tensors, key, SECRET)
+    torch.testing.assert_close(decode_entry(blob, key, SECRET)['embeddings'], tensors['embeddings'], rtol=0, atol=0)
     for damaged in (blob[:-1], blob[:5], blob[:-4] + b'\x00\x00\x80\x7f'):
         with pytest.raises(CorruptEntry):
-            decode_entry(damaged, key)
+            decode_entry(damaged, key, SECRET)
     with pytest.raises(KeyError, match='another key'):
-        decode_entry(blob, dict(key, boxes='abd'))
+        decode_entry(blob, dict(key, boxes='abd'), SECRET)
 
 
 def edit_header(blob: bytes, old: str, new: str) -> bytes:
@@ -203,9 +204,9 @@ def edit_header(blob: bytes, old: str, new: str) -> bytes:
 @pytest.mark.parametrize('old, new', [('F32', 'I32'), ('F32', 'F16'), ('[3,4]', '[4,3]'), ('[3,4]', '[6,2]')])
 def test_an_edited_tensor_table_is_corrupt(old, new):
     key = dict(kind='crops', boxes='abc')
-    blob = encode_entry(dict(embeddings=torch.arange(12, dtype=torch.float32).view(3, 4)), key)
+    blob = encode_entry(dict(embeddings=torch.arange(12, dtype=torch.float32).view(3, 4)), key, SECRET)
     with pytest.raises(CorruptEntry):
-        decode_entry(edit_header(blob, old, new), key)
+        decode_entry(edit_header(blob, old, new), key, SECRET)
 
 
 def test_an_edited_header_on_disk_is_refused_and_recomputed(tmp_path):
@@ -218,10 +219,10 @@ def test_an_edited_header_on_disk_is_refused_and_recomputed(tmp_path):
     with open(path, 'wb') as file:
         file.write(edit_header(blob, 'F32', 'I32'))
     fresh = RECCache(EntryStore.open(str(tmp_path / 'cache')))
-    assert fresh.get('crops', key, embeddings_check(3)) is None and fresh.store.stats['corrupt'] == 1
+    assert fresh.get('crops', key, embeddings_check(3)) is None and fresh.store.stats['unauthenticated'] == 1
     fresh.put('crops', key, dict(embeddings=torch.ones(3, 4)))  # recomputed: the file is whole again
     again = RECCache(EntryStore.open(str(tmp_path / 'cache')))
-    assert again.get('crops', key, embeddings_check(3)) is not None and again.store.stats['corrupt'] == 0
+    assert again.get('crops', key, embeddings_check(3)) is not None and again.store.stats['unauthenticated'] == 0
 
 
 def test_entries_of_the_wrong_shape_for_their_kind_are_corrupt(tmp_path):
@@ -318,10 +319,10 @@ def test_a_full_disk_stops_writing_and_the_evaluation_goes_on(setup, tmp_path, m
 
     replace = os.replace
 
-    def no_space(source, destination):
+    def no_space(source, destination, **dir_fds):
         if destination.endswith('.safetensors'):  # the disk fills up after the manifest was written
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-        replace(source, destination)
+        replace(source, destination, **dir_fds)
 
     monkeypatch.setattr('mmrec.cache.store.os.replace', no_space)
     capsys.readouterr()
@@ -338,7 +339,7 @@ def test_entries_are_written_atomically(tmp_path, monkeypatch):
     store = EntryStore.open(str(tmp_path / 'cache'))
     key = dict(kind='detections', image=1)
 
-    def killed(*args):
+    def killed(*args, **kwargs):
         raise KeyboardInterrupt  # the run dies between writing the temporary file and moving it into place
 
     monkeypatch.setattr('mmrec.cache.store.os.replace', killed)

@@ -1,6 +1,5 @@
 """REFERDataset: samples, fields and counts against the generator, legacy pickles, bad inputs."""
 import json
-import logging
 import os
 import os.path as osp
 import pickle
@@ -8,10 +7,10 @@ import shutil
 import struct
 
 import pytest
-from mmengine.logging import MMLogger
 
 from mmrec.datasets import REFERDataset, generate_synthetic_refer
 from mmrec.datasets.refer_io import load_refs, write_refer
+from mmrec.testing import logged_warnings
 from mmdet.registry import DATASETS
 
 NUM_IMAGES = {'train': 4, 'val': 3, 'testA': 2, 'testB': 2}
@@ -175,7 +174,8 @@ def test_unknown_split_lists_the_splits_present(synthetic):
 
 @pytest.mark.parametrize('content, message', [
     ({'refs': []}, 'must hold a list'),
-    ([{'ref_id': 7, 'ann_id': 1}], r"ref #0 \(ref_id=7\) lacks keys \['image_id'"),
+    ([{'ref_id': 7, 'ann_id': 1}], r"nothing to evaluate.*1 refs missing fields \(e\.g\. \[\{'ref_index': 0, "
+                                   r"'ref_id': 7, 'missing': \['image_id'"),
     (['a string'], 'ref #0 is a str'),
 ])
 def test_pickle_that_is_not_refs_is_named(synthetic, tmp_path, content, message):
@@ -217,25 +217,11 @@ def test_split_file_that_would_run_code_is_refused(synthetic, tmp_path):
     assert marker.exists()
 
 
-class _Records(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(level=logging.WARNING)
-        self.messages = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
-
-
 def _load_val_with_warnings(synthetic: dict, root: str):
     """The val split of the data root at ``root`` and the warnings logged while loading it (one string)."""
-    logger = MMLogger.get_current_instance()
-    records = _Records()
-    logger.addHandler(records)
-    try:
+    with logged_warnings() as logged:
         dataset = _dataset(synthetic['dataset_kwargs'], data_root=root, split='val')
-    finally:
-        logger.removeHandler(records)
-    return dataset, ' '.join(records.messages)
+    return dataset, ' '.join(logged.messages)
 
 
 def test_bad_records_are_skipped_counted_and_logged(synthetic, tmp_path):

@@ -1,36 +1,17 @@
 """``REFERDataset``: RefCOCO / RefCOCO+ / RefCOCOg (and the synthetic data) in the REFER layout."""
 import os.path as osp
 from collections import defaultdict
-from typing import Any, Dict, List, Optional, Sequence, Union
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 from mmengine.dataset import BaseDataset
 from mmengine.logging import MMLogger
 from mmengine.registry import DefaultScope
 from mmdet.registry import DATASETS
 
-from .refer_io import load_instances, load_refs, sentence_text, xywh_to_xyxy
-
-# How many example ids a skip warning or a missing-files error names.
-_NUM_EXAMPLES = 5
-
-
-class _SkipLog:
-    """Counts skipped records per reason and keeps a few example ids, for one warning at the end."""
-
-    def __init__(self) -> None:
-        self.counts: Dict[str, int] = defaultdict(int)
-        self.examples: Dict[str, List[Any]] = defaultdict(list)
-
-    def add(self, reason: str, example: Any) -> None:
-        self.counts[reason] += 1
-        if len(self.examples[reason]) < _NUM_EXAMPLES:
-            self.examples[reason].append(example)
-
-    def report(self, source: str) -> None:
-        if not self.counts:
-            return
-        parts = [f'{count} {reason} (e.g. {self.examples[reason]})' for reason, count in self.counts.items()]
-        MMLogger.get_current_instance().warning(f'REFERDataset: skipped in {source}: ' + '; '.join(parts))
+from .image_files import decode_problem, image_file_problem
+from .refer_io import REQUIRED_REF_KEYS, load_instances, load_refs, sentence_text
+from .refer_records import (DUPLICATE, MISSING_REF_FIELDS, NUM_EXAMPLES, SkipLog, box_problem, image_problem,
+                            ref_problem)
 
 
 @DATASETS.register_module()
@@ -55,16 +36,27 @@ class REFERDataset(BaseDataset):
     Images are ordered by id, expressions by ref order in the pickle then sentence order.
 
     Errors (raised at init, unless ``lazy_init``):
-        FileNotFoundError: ``data_root``, ``ann_file``, ``split_file`` or image files are missing (the
-            message names the path, or the first few missing images and how many there are).
-        ValueError: ``split_file`` is not a pickle of REFER ref dicts (names the file), ``ann_file`` is
-            not COCO, or a requested split is not in the pickle (lists the splits present).
+        FileNotFoundError: ``data_root``, ``ann_file``, ``split_file`` or image files are missing or
+            unreadable (the message names the path, or the first few bad images, why, and how many there are;
+            ``skip_missing_images=True`` skips and counts them instead).
+        ValueError: ``split_file`` is not a pickle of REFER ref dicts or goes past a reading limit (names the
+            file), ``ann_file`` is not COCO, a requested split is not in the pickle (lists the splits
+            present), or every ref of the split(s) was skipped (nothing left to evaluate).
 
-    Skipped with one warning that gives counts and example ids (REFER data has such records, and one
-    bad record should not stop an evaluation):
-        a ref whose ``ann_id`` is not in ``instances.json``, or whose ``image_id`` is not;
-        a ref whose box has zero area; an empty or whitespace-only expression (the sentence only;
-        a ref left without expressions is dropped).
+    Skipped and counted per reason, with one warning that names the split file and gives the counts and the
+    first ref ids of each reason (REFER data has such records, and one bad record should neither stop an
+    evaluation nor count as a wrong answer; :mod:`~mmrec.datasets.refer_records` has the checks):
+        a ref missing a required field, with a non-scalar id, a ``split`` that is not a string or
+        ``sentences`` that are not a list; a ref whose ``ref_id`` was seen before (the later one);
+        a ref whose ``ann_id`` or ``image_id`` is not in ``instances.json``, whose image lacks
+        ``file_name`` / ``height`` / ``width`` or has a non-positive size, or whose box is missing, null,
+        not 4 numbers, NaN / infinite, negative, of zero area or past the image's border (a box exactly on
+        the border is valid); an empty or whitespace-only expression (the sentence only; a ref left without
+        expressions is dropped). With ``with_candidates``, annotations with such a box are left out of the
+        candidates (counted too).
+
+    An image that passes the up-front check but cannot be decoded when the evaluation reaches it ends the run
+    with one line naming it (:meth:`prepare_data`).
 
     Outside a runner (no default registry scope set) the pipeline is built in mmdet's scope, so that
     ``REFERDataset(..., pipeline=[dict(type='LoadReferExpressions'), ...])`` works in scripts and tests.
@@ -79,8 +71,12 @@ class REFERDataset(BaseDataset):
         data_prefix: ``dict(img_path=...)``, the image folder, e.g. ``train2014/``.
         one_expression_per_sample: One sample per expression instead of per image.
         with_candidates: Add each image's annotated objects as ``candidates`` (see above).
-        check_images: Check that every image file exists (``False`` for annotation-only use, such as
-            ``tools/analyze_language.py`` on a REFER root without images).
+        check_images: Check that every image file exists, is a non-empty regular file and, for JPEG / PNG,
+            is not cut short (:func:`~mmrec.datasets.image_files.image_file_problem`; ``False`` for
+            annotation-only use, such as ``tools/analyze_language.py`` on a REFER root without images).
+        skip_missing_images: Skip the images that fail that check, with a warning naming them and counting
+            their expressions (``metainfo['skipped_expressions']``, reported by ``RECMetric``), instead of
+            refusing the data set.
         **kwargs: The rest of :class:`mmengine.dataset.BaseDataset` (``pipeline``, ``test_mode``, ...).
     """
 
@@ -96,6 +92,7 @@ class REFERDataset(BaseDataset):
                  one_expression_per_sample: bool = False,
                  with_candidates: bool = False,
                  check_images: bool = True,
+                 skip_missing_images: bool = False,
                  **kwargs) -> None:
         if data_root and not osp.isdir(data_root):
             raise FileNotFoundError(f'REFERDataset data_root not found: {data_root}')
@@ -106,7 +103,9 @@ class REFERDataset(BaseDataset):
         self.one_expression_per_sample = one_expression_per_sample
         self.with_candidates = with_candidates
         self.check_images = check_images
+        self.skip_missing_images = skip_missing_images
         self.num_expressions = 0
+        self.skipped_expressions = 0
         # Outside a runner (scripts, tests) no default scope is set, and the pipeline's transform names
         # would be looked up in MMEngine's root registry, which lacks mmdet's and ours.
         scope = 'mmdet' if DefaultScope.get_current_instance() is None else None
@@ -122,14 +121,18 @@ class REFERDataset(BaseDataset):
     def load_data_list(self) -> List[dict]:
         """Read the two annotation files and build the samples (see the class docstring)."""
         coco = load_instances(self.ann_file)
-        refs = load_refs(self.split_file)
+        skips = SkipLog()
+        images = _by_id(coco['images'], 'images', skips)
+        anns = _by_id(coco['annotations'], 'annotations', skips)
+        self._metainfo['category_names'] = {cat.get('id'): cat.get('name') for cat in coco['categories']
+                                            if isinstance(cat, dict)}
+        refs = self._usable_refs(load_refs(self.split_file, check_refs=False), skips)
+        if not refs:
+            raise ValueError(f'REFERDataset: {self.split_file}: nothing to evaluate, every ref was skipped '
+                             f'({skips.summary() or "it holds no refs"})')
         self._check_splits(refs)
-        images = {img['id']: img for img in coco['images']}
-        anns = {ann['id']: ann for ann in coco['annotations']}
-        self._metainfo['category_names'] = {cat['id']: cat['name'] for cat in coco['categories']}
 
-        skips = _SkipLog()
-        expressions_per_image: Dict[int, List[dict]] = defaultdict(list)
+        expressions_per_image: Dict[Any, List[dict]] = defaultdict(list)
         wanted = set(self.splits)
         for ref in refs:
             if ref['split'] not in wanted:
@@ -137,12 +140,15 @@ class REFERDataset(BaseDataset):
             expressions = self._ref_expressions(ref, images, anns, skips)
             if expressions:  # an image whose refs were all skipped is no sample
                 expressions_per_image[ref['image_id']].extend(expressions)
+        candidates = self._candidates_per_image(coco['annotations'], images, skips) if self.with_candidates else {}
         skips.report(self.split_file)
+        if not expressions_per_image:
+            raise ValueError(f'REFERDataset: {self.split_file}: nothing to evaluate in split(s) {self.splits}, '
+                             f'every ref of them was skipped ({skips.summary()})')
 
-        img_infos = [images[img_id] for img_id in sorted(expressions_per_image)]
+        img_infos = [images[img_id] for img_id in sorted(expressions_per_image, key=_id_order)]
         if self.check_images:
-            self._check_images_exist(img_infos)
-        candidates = _candidates_per_image(coco['annotations']) if self.with_candidates else {}
+            img_infos = self._check_image_files(img_infos, expressions_per_image)
         data_list = []
         for img in img_infos:
             expressions = expressions_per_image[img['id']]
@@ -152,34 +158,58 @@ class REFERDataset(BaseDataset):
                 if self.with_candidates:
                     sample['candidates'] = candidates.get(img['id'], [])
                 data_list.append(sample)
-        self.num_expressions = sum(len(exprs) for exprs in expressions_per_image.values())
+        self.num_expressions = sum(len(expressions_per_image[img['id']]) for img in img_infos)
+        self._metainfo['skipped_expressions'] = self.skipped_expressions
         MMLogger.get_current_instance().info(
             f'REFERDataset {self.split_file} {self.splits}: {len(img_infos)} images, '
             f'{self.num_expressions} expressions, {len(data_list)} samples')
         return data_list
 
+    @staticmethod
+    def _usable_refs(refs: List[dict], skips: SkipLog) -> List[dict]:
+        """The refs that pass :func:`~mmrec.datasets.refer_records.ref_problem`, first occurrence of each
+        ``ref_id`` only (the others are counted in ``skips``)."""
+        usable, seen = [], set()
+        for index, ref in enumerate(refs):
+            problem = ref_problem(ref)
+            ref_id = ref.get('ref_id') if isinstance(ref.get('ref_id'), (int, str)) else None
+            if problem == MISSING_REF_FIELDS:
+                skips.add(problem, dict(ref_index=index, ref_id=ref_id,
+                                        missing=[key for key in REQUIRED_REF_KEYS if key not in ref]))
+            elif problem is not None:
+                skips.add(problem, dict(ref_index=index, ref_id=ref_id))
+            elif ref_id in seen:
+                skips.add(DUPLICATE, dict(ref_index=index, ref_id=ref_id))
+            else:
+                seen.add(ref_id)
+                usable.append(ref)
+        return usable
+
     def _check_splits(self, refs: List[dict]) -> None:
-        present = sorted({str(ref['split']) for ref in refs})
+        present = sorted({ref['split'] for ref in refs})
         unknown = [name for name in self.splits if name not in present]
         if unknown:
             raise ValueError(f'split(s) {unknown} not in {self.split_file}; the splits present are {present}')
 
     @staticmethod
-    def _ref_expressions(ref: dict, images: Dict[int, dict], anns: Dict[int, dict],
-                         skips: _SkipLog) -> List[dict]:
+    def _ref_expressions(ref: dict, images: Dict[Any, dict], anns: Dict[Any, dict],
+                         skips: SkipLog) -> List[dict]:
         """The expression dicts of one ref, or [] if the ref is skipped (recorded in ``skips``)."""
         ann = anns.get(ref['ann_id'])
+        example = dict(ref_id=ref['ref_id'], ann_id=ref['ann_id'])
         if ann is None:
-            skips.add('refs whose ann_id is not in instances.json', dict(ref_id=ref['ref_id'],
-                                                                           ann_id=ref['ann_id']))
+            skips.add('refs whose ann_id is not in instances.json', example)
             return []
-        if ref['image_id'] not in images:
+        img = images.get(ref['image_id'])
+        if img is None:
             skips.add('refs whose image_id is not in instances.json', dict(ref_id=ref['ref_id'],
                                                                              image_id=ref['image_id']))
             return []
-        x1, y1, x2, y2 = xywh_to_xyxy(ann['bbox'])
-        if x2 <= x1 or y2 <= y1:
-            skips.add('refs with a zero-area box', dict(ref_id=ref['ref_id'], ann_id=ref['ann_id']))
+        problem = image_problem(img)
+        if problem is None:
+            problem, box = box_problem(ann, img)
+        if problem is not None:
+            skips.add(problem, dict(example, image_id=ref['image_id']))
             return []
         expressions = []
         for index, sentence in enumerate(ref['sentences']):
@@ -192,16 +222,67 @@ class REFERDataset(BaseDataset):
                 skips.add('empty expressions', dict(ref_id=ref['ref_id'], sent_id=sent_id))
                 continue
             expressions.append(dict(
-                text=text, bbox=[x1, y1, x2, y2], ref_id=ref['ref_id'], sent_id=sent_id,
+                text=text, bbox=list(box), ref_id=ref['ref_id'], sent_id=sent_id,
                 ann_id=ref['ann_id'], category_id=ref['category_id'], split=ref['split'],
                 kind=sentence.get('kind')))
         return expressions
 
-    def _check_images_exist(self, img_infos: List[dict]) -> None:
-        missing = [self._img_path(img) for img in img_infos if not osp.isfile(self._img_path(img))]
-        if missing:
-            raise FileNotFoundError(f'{len(missing)} of {len(img_infos)} images of REFERDataset are '
-                                    f'missing, e.g. {missing[:_NUM_EXAMPLES]}')
+    def _check_image_files(self, img_infos: List[dict], expressions_per_image: Dict[Any, List[dict]]) -> List[dict]:
+        """The images whose files pass :func:`~mmrec.datasets.image_files.image_file_problem`; the others
+        refused in one line (the count and the first few, with why), or with ``skip_missing_images`` skipped
+        with a warning and their expressions counted in ``skipped_expressions``."""
+        bad = [(img, problem) for img in img_infos
+               for problem in [image_file_problem(self._img_path(img))] if problem is not None]
+        if not bad:
+            return img_infos
+        named = [f'{self._img_path(img)} ({problem})' for img, problem in bad[:NUM_EXAMPLES]]
+        if not self.skip_missing_images:
+            raise FileNotFoundError(
+                f'{len(bad)} of {len(img_infos)} images of REFERDataset are missing or unreadable, e.g. {named}; '
+                'restore them, or set skip_missing_images=True in the dataset config to skip and count their '
+                'expressions')
+        skipped = {id(img) for img, _ in bad}
+        self.skipped_expressions = sum(len(expressions_per_image[img['id']]) for img, _ in bad)
+        MMLogger.get_current_instance().warning(
+            f'REFERDataset: skipping {len(bad)} of {len(img_infos)} images that are missing or unreadable '
+            f'(skip_missing_images=True), with their {self.skipped_expressions} expressions, e.g. {named}')
+        return [img for img in img_infos if id(img) not in skipped]
+
+    def prepare_data(self, idx: int) -> Any:
+        """The sample's pipeline output; an image that cannot be read or decoded ends in one error naming it
+        (a :class:`FileNotFoundError`), not in the loader's bare assertion."""
+        try:
+            return super().prepare_data(idx)
+        except Exception as error:
+            path = self.get_data_info(idx).get('img_path')
+            problem = decode_problem(path) if isinstance(path, str) else None
+            if problem is None:
+                raise
+            raise FileNotFoundError(f'REFERDataset: the image {path} is {problem}; restore it (or set '
+                                    'skip_missing_images=True and rerun: the up-front check skips files '
+                                    'that are missing or cut short)') from error
+
+    def _candidates_per_image(self, annotations: List[Any], images: Dict[Any, dict],
+                              skips: SkipLog) -> Dict[Any, List[dict]]:
+        """Every annotation with a usable box (:func:`~mmrec.datasets.refer_records.box_problem`), per image
+        id: ``[dict(bbox=xyxy, ann_id, category_id), ...]``; the others counted in ``skips``."""
+        per_image: Dict[Any, List[dict]] = defaultdict(list)
+        for ann in annotations:
+            image_id = ann.get('image_id') if isinstance(ann, dict) else None
+            if not isinstance(image_id, (int, str)) or image_id not in images:
+                continue
+            img = images[image_id]
+            problem = image_problem(img)
+            if problem is None:
+                problem, box = box_problem(ann, img)
+            if problem is not None:
+                if problem != 'refs with a zero-area box':
+                    skips.add('annotations left out of the candidates: ' + problem.replace('refs ', ''),
+                              dict(ann_id=ann.get('id'), image_id=ann['image_id']))
+                continue
+            per_image[ann['image_id']].append(dict(bbox=box, ann_id=ann.get('id'),
+                                                   category_id=ann.get('category_id')))
+        return per_image
 
     def _img_path(self, img: dict) -> str:
         return osp.join(self.data_prefix.get('img_path', ''), img['file_name'])
@@ -211,15 +292,22 @@ class REFERDataset(BaseDataset):
                     width=img['width'], expressions=expressions)
 
 
-def _candidates_per_image(annotations: List[dict]) -> Dict[Any, List[dict]]:
-    """Every annotation with a positive area, per image id: ``[dict(bbox=xyxy, ann_id, category_id), ...]``."""
-    per_image: Dict[Any, List[dict]] = defaultdict(list)
-    for ann in annotations:
-        x1, y1, x2, y2 = xywh_to_xyxy(ann['bbox'])
-        if x2 > x1 and y2 > y1:
-            per_image[ann['image_id']].append(dict(bbox=[x1, y1, x2, y2], ann_id=ann['id'],
-                                                   category_id=ann.get('category_id')))
-    return per_image
+def _by_id(records: Any, what: str, skips: SkipLog) -> Dict[Any, dict]:
+    """``{id: record}`` of instances.json's ``images`` or ``annotations``; a record that is not a dict with
+    an integer or string ``id`` is counted in ``skips``."""
+    by_id = {}
+    for index, record in enumerate(records if isinstance(records, list) else []):
+        record_id = record.get('id') if isinstance(record, dict) else None
+        if isinstance(record_id, (int, str)) and not isinstance(record_id, bool):
+            by_id[record_id] = record
+        else:
+            skips.add(f'{what} of instances.json without an integer or string id', dict(index=index))
+    return by_id
+
+
+def _id_order(value: Any) -> Tuple[int, Any]:
+    """Sort key of ids that may mix integers and strings: integers first, in order."""
+    return (0, value, '') if isinstance(value, int) else (1, 0, str(value))
 
 
 def _nth(values: Optional[Sequence[Any]], index: int) -> Optional[Any]:

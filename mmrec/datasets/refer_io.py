@@ -3,45 +3,16 @@
 Shared by :class:`~mmrec.datasets.REFERDataset`, ``tools/prepare_refcoco.py`` and the synthetic data
 generator, so that the three agree on one format and one set of checks.
 """
-import codecs
 import json
 import os
 import os.path as osp
 import pickle
 from typing import Any, Dict, List
 
+from .plain_pickle import load_plain_pickle
+
 # Keys every REFER ref dict carries (the loaders need these; 'file_name' and 'sent_ids' are optional).
 REQUIRED_REF_KEYS = ('ref_id', 'ann_id', 'image_id', 'split', 'sentences', 'category_id')
-
-
-def _decode_bytes(obj: Any) -> Any:
-    """Turn every ``bytes`` inside ``obj`` (dict keys, values, list items) into ``str``.
-
-    Pickles written by Python 2 hold byte strings; ``encoding='latin1'`` turns most of them into ``str``
-    already, but pickles written by Python 3 with ``bytes`` objects still load as ``bytes``.
-    """
-    if isinstance(obj, bytes):
-        try:
-            return obj.decode('utf-8')
-        except UnicodeDecodeError:
-            return obj.decode('latin1')
-    if isinstance(obj, dict):
-        return {_decode_bytes(k): _decode_bytes(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return type(obj)(_decode_bytes(v) for v in obj)
-    return obj
-
-
-class _PlainDataUnpickler(pickle.Unpickler):
-    """Unpickles plain data only (dicts, lists, tuples, strings, numbers, bytes): a REFER split file is nothing
-    else, and refusing every class and function means a file from elsewhere cannot run code when it is read.
-    The one function allowed, ``codecs.encode``, is how protocol-2 pickles of Python 3 rebuild ``bytes``."""
-
-    def find_class(self, module: str, name: str) -> Any:
-        if (module, name) in (('_codecs', 'encode'), ('codecs', 'encode')):
-            return codecs.encode
-        raise pickle.UnpicklingError(f'it needs {module}.{name}, and a REFER split file holds plain data only '
-                                     '(dicts, lists, strings, numbers); refusing to load it')
 
 
 def require_file(path: str, what: str) -> None:
@@ -50,29 +21,32 @@ def require_file(path: str, what: str) -> None:
         raise FileNotFoundError(f'{what} not found: {path}')
 
 
-def load_refs(split_file: str) -> List[Dict[str, Any]]:
+def load_refs(split_file: str, check_refs: bool = True) -> List[Dict[str, Any]]:
     """Load a REFER ``refs(<split_by>).p`` pickle as a list of ref dicts with ``str`` strings.
 
-    Reads Python 3 pickles and legacy Python 2 ones (``encoding='latin1'``). Only plain data is unpickled: a
-    file that needs any class or function (which could run code when loaded) is refused.
+    Reads Python 3 pickles and legacy Python 2 ones through :func:`~mmrec.datasets.plain_pickle.load_plain_pickle`:
+    plain data only (a file that needs any class or function, which could run code when loaded, is refused),
+    with bounded size, object count and nesting (a "billion laughs" or a self-referencing list is refused).
+
+    Args:
+        check_refs: also require every ref to carry :data:`REQUIRED_REF_KEYS` and a list of ``sentences``
+            (``REFERDataset`` passes ``False`` and skips and counts such refs itself).
 
     Raises:
         FileNotFoundError: the file does not exist.
-        ValueError: the file is not a pickle of a list of REFER ref dicts, or needs a class or function (the
-            message names the file and the global, or for a malformed ref, its index and the missing keys).
+        ValueError: the file is not a pickle of a list of dicts, needs a class or function, goes past a limit
+            (the message names the file and the global or limit), or with ``check_refs`` a ref is malformed
+            (its index and the missing keys are named).
     """
     require_file(split_file, 'REFER split file')
-    try:
-        with open(split_file, 'rb') as f:
-            refs = _PlainDataUnpickler(f, encoding='latin1').load()
-    except Exception as err:  # any unpickling failure means "not a REFER pickle"
-        raise ValueError(f'{split_file} is not a readable pickle of plain data: {err}') from err
-    refs = _decode_bytes(refs)
+    refs = load_plain_pickle(split_file)
     if not isinstance(refs, list):
         raise ValueError(f'{split_file} must hold a list of REFER ref dicts, got {type(refs).__name__}')
     for index, ref in enumerate(refs):
         if not isinstance(ref, dict):
             raise ValueError(f'{split_file}: ref #{index} is a {type(ref).__name__}, not a REFER ref dict')
+        if not check_refs:
+            continue
         missing = [key for key in REQUIRED_REF_KEYS if key not in ref]
         if missing:
             raise ValueError(f'{split_file}: ref #{index} (ref_id={ref.get("ref_id")}) lacks keys {missing}')

@@ -15,7 +15,8 @@ class RECCacheHook(Hook):
     """Before the test loop (after the checkpoint is loaded), attach a :class:`~mmrec.cache.RECCache` on
     ``dir`` to the REC detector; after it, log what was read and computed and detach it.
 
-    A directory that cannot be used (not writable, written by another mmrec version) is warned about and the
+    A directory that cannot be used (not writable, not yours or writable by others, written by another mmrec
+    version, or the per-user cache key cannot be trusted) is warned about and the
     evaluation runs without the cache. After the test, ``cache`` is the run's cache (with its counts), or
     ``None`` when none was used.
 

@@ -201,6 +201,12 @@ class RECMetric(BaseMetric):
 
         self._warn_partial_candidates(rows)
         metrics = summarise_rows(rows, self.iou_thr)
+        skipped = int((self.dataset_meta or {}).get('skipped_expressions') or 0)
+        if skipped:  # REFERDataset(skip_missing_images=True) left out the expressions of unreadable images
+            metrics['skipped_expressions'] = skipped
+            print_log(f'RECMetric: the metrics are over {len(rows)} evaluated expressions; {skipped} more were '
+                      'skipped with their missing or unreadable images (skip_missing_images=True)',
+                      logger='current', level=logging.WARNING)
         groups = OrderedDict()
         for row in rows:
             if row.get('split') is not None:

@@ -5,10 +5,11 @@ Nothing in the product imports this package. Importing it registers the test dou
 (:class:`~mmrec.testing.encoders.MeanColorEncoder`) in mmdet's ``MODELS`` registry.
 """
 from .encoders import COLOR_WORDS, MeanColorEncoder
+from .logs import LoggedWarnings, logged_warnings
 from .rec_fixtures import (TINY_DETECTOR_OPTIONS, cli_options, colored_squares, detector_input, save_tiny_clip,
                            save_tiny_detector, squares_view, tiny_method2_config, tiny_method2_options)
 
 __all__ = [
-    'COLOR_WORDS', 'MeanColorEncoder', 'TINY_DETECTOR_OPTIONS', 'cli_options', 'colored_squares', 'detector_input',
-    'save_tiny_clip', 'save_tiny_detector', 'squares_view', 'tiny_method2_config', 'tiny_method2_options'
+    'COLOR_WORDS', 'LoggedWarnings', 'MeanColorEncoder', 'TINY_DETECTOR_OPTIONS', 'cli_options', 'colored_squares', 'detector_input',
+    'save_tiny_clip', 'save_tiny_detector', 'squares_view', 'tiny_method2_config', 'tiny_method2_options', 'logged_warnings'
 ]
