@@ -6,6 +6,7 @@ import pickle
 import pytest
 
 from mmrec.datasets.refer_io import write_refer
+from mmrec.utils import UserError
 
 # Image 1 (200 x 100): A on the left and B in the middle (category 1), C on the right (category 2).
 # Image 2: a single object, so its expression is left out (nothing to choose from).
@@ -83,9 +84,9 @@ def test_a_folder_holding_the_files_itself_works(tool, root, capsys):
 
 
 def test_missing_and_non_refer_files_are_named(tool, root, tmp_path):
-    with pytest.raises(FileNotFoundError, match='DATA_ROOT'):
+    with pytest.raises(UserError, match='data root'):
         tool.main([str(tmp_path / 'nowhere')])
-    with pytest.raises(FileNotFoundError, match=r'refs\(google\)\.p'):
+    with pytest.raises(UserError, match=r'refs\(google\)\.p'):
         tool.main([root, '--split-by', 'google'])
     with open(osp.join(root, 'refcoco', 'refs(unc).p'), 'wb') as f:
         pickle.dump({'not': 'a list'}, f)

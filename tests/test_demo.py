@@ -9,6 +9,7 @@ import pytest
 
 from mmrec.testing import cli_options, colored_squares, save_tiny_clip, save_tiny_detector, tiny_method2_options
 from mmrec.testing.rec_fixtures import REPO_ROOT
+from mmrec.utils import UserError
 from mmrec.visualization import PRED_COLOR
 
 
@@ -64,7 +65,48 @@ def test_demo_reports_a_missing_clip_directory(tiny_weights, tmp_path):
     _, ckpt = tiny_weights
     image_path = str(tmp_path / 'img.png')
     cv2.imwrite(image_path, colored_squares()[0])
-    with pytest.raises(FileNotFoundError, match='save_pretrained'):
+    with pytest.raises(UserError, match="missing_clip' not found.*save_pretrained"):  # before the model is built
         load_demo().main([image_path, 'red', '--config', osp.join(REPO_ROOT, 'configs', 'method2.py'),
                           '--checkpoint', ckpt, '--cfg-options',
                           f'model.scorer.encoder.name_or_path={tmp_path / "missing_clip"}'])
+
+
+def test_demo_without_arguments_answers_the_quickstart_example_with_its_own_expressions(tiny_weights, tmp_path,
+                                                                                          monkeypatch, capsys):
+    """No argument at all: the quickstart's model, first example image and that image's expressions."""
+    from mmrec.apps.webui import defaults
+    clip_dir, ckpt = tiny_weights
+    image = str(tmp_path / 'val_00000.jpg')
+    cv2.imwrite(image, colored_squares(size=(96, 64))[0])
+    options = tiny_method2_options(clip_dir, image_scale=(144, 96))
+    sources = defaults.DemoSources(config=osp.join(REPO_ROOT, 'configs', 'method2.py'), checkpoint=ckpt,
+                                   cfg_options=options, examples=[image],
+                                   example_expressions={image: 'the red square\nthe blue square'})
+    monkeypatch.setattr(defaults, 'quickstart_sources', lambda settings=None: sources)
+    predictions = load_demo().main(['--out', str(tmp_path / 'out.jpg')])
+    assert [p.text for p in predictions] == ['the red square', 'the blue square']
+    assert "'the red square': box [" in capsys.readouterr().out and osp.isfile(tmp_path / 'out.jpg')
+
+
+def test_demo_without_the_quickstart_models_says_how_to_make_them(tmp_path, capsys):
+    from mmrec.utils import run_tool
+    with pytest.raises(SystemExit) as stop:
+        run_tool(load_demo().main, ['--quickstart-dir', str(tmp_path / 'nothing')])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert stop.value.code == 2 and len(err) == 1 and 'python tools/quickstart.py' in err[0]
+
+
+def test_an_image_that_is_not_one_is_named_before_the_model_is_built(tiny_weights, tmp_path, monkeypatch, capsys):
+    from mmrec.utils import run_tool
+    clip_dir, ckpt = tiny_weights
+    fake = tmp_path / 'photo.jpg'
+    fake.write_text('not pixels')
+    monkeypatch.setattr('mmrec.apis.RECInferencer.__init__', lambda *a, **k: pytest.fail('the model was built'))
+    with pytest.raises(SystemExit) as stop:
+        run_tool(load_demo().main, [str(fake), 'red', '--config', osp.join(REPO_ROOT, 'configs', 'method2.py'),
+                                    '--checkpoint', ckpt])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert stop.value.code == 2 and len(err) == 1
+    assert f"{str(fake)!r} is not an image OpenCV can read" in err[0]
+    with pytest.raises(UserError, match=r"image '.*phot\.jpg' not found; close names: .*photo\.jpg"):
+        load_demo().main([str(tmp_path / 'phot.jpg'), 'red'])

@@ -7,6 +7,7 @@ import pytest
 
 from mmrec.datasets import generate_synthetic_refer
 from mmrec.datasets.refer_io import write_refer
+from mmrec.utils import UserError
 
 CATEGORIES = [dict(id=1, name='person'), dict(id=2, name='bicycle'), dict(id=3, name='car')]
 
@@ -109,9 +110,9 @@ def test_synthetic_root(tool, tmp_path):
 def test_bad_arguments_name_the_culprit(tool, tmp_path):
     root = str(tmp_path)
     _write_root(root)
-    with pytest.raises(FileNotFoundError, match=r"refcoco\+.*found: \['refcoco', 'refcocog'\]"):
+    with pytest.raises(UserError, match=r"refcoco\+.*found: \['refcoco', 'refcocog'\]"):
         tool.main([root, '--dataset', 'refcoco+'])
-    with pytest.raises(FileNotFoundError, match=r"refs\(google\)\.p not found; split files there: \['unc'\]"):
+    with pytest.raises(UserError, match=r"refs\(google\)\.p not found; split files there: \['unc'\]"):
         tool.main([root, '--split-by', 'google'])
-    with pytest.raises(FileNotFoundError, match='no_such_root'):
+    with pytest.raises(UserError, match='no_such_root'):
         tool.main([str(tmp_path / 'no_such_root')])

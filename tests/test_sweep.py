@@ -11,6 +11,7 @@ import pytest
 from mmengine.config import Config
 
 from mmrec.engine.sweep import load_points, parse_grid, parse_value, split_top_level
+from mmrec.utils import UserError
 from test_rec_cache import METHOD1_CONFIG, METHOD2_CONFIG, evaluate, rec_config, setup  # noqa: F401 (fixture)
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -193,3 +194,41 @@ def test_the_zero_shot_scoring_options_are_sweepable(load_tool, setup):
         separate, _, _ = evaluate(setup, METHOD2_CONFIG, **point)
         assert metrics == separate, point
     assert results['cache'].stats['detections']['computed'] == 5
+
+
+def test_the_grid_size_is_bounded_before_any_point_is_made(setup, monkeypatch):
+    from mmrec.engine.sweep import grid as grid_module
+
+    cfg = Config.fromfile(config_file(setup, METHOD2_CONFIG, 'huge'))
+    values = ','.join(str(v) for v in range(1, 101))
+    monkeypatch.setattr(grid_module, 'grid_points', lambda *a, **k: pytest.fail('points were made'))
+    with pytest.raises(UserError, match=r'--grid makes 1,000,000 points \(100 x 100 x 100\); a sweep evaluates at '
+                                         r'most 10,000'):
+        load_points(cfg, [f'model.scorer.top_k={values}', f'model.scorer.context_ratio={values}',
+                          f'model.test_cfg.rcnn.max_per_img={values}'])
+    monkeypatch.undo()
+    assert grid_module.grid_size({'a': list(range(100)), 'b': list(range(100))}) == grid_module.MAX_POINTS  # at it
+    with pytest.raises(UserError, match='10,100 points'):
+        grid_module.grid_size({'a': list(range(101)), 'b': list(range(100))})
+    assert grid_module.grid_size({'a': list(range(10_000)), 'b': list(range(10_000))}, zip_values=True) == 10_000
+
+
+@pytest.mark.parametrize('key', ['model.backbone.depth=18,34', 'model.neck.out_channels=8,16',
+                                 'model.rpn_head.feat_channels=8,16'])
+def test_a_grid_over_the_detector_architecture_is_refused(setup, key):
+    cfg = Config.fromfile(config_file(setup, METHOD2_CONFIG, 'architecture'))
+    with pytest.raises(UserError, match=f"--grid {key.split('=')[0]}: changes the detector's architecture"):
+        load_points(cfg, [key])
+
+
+def test_a_point_whose_model_the_checkpoint_leaves_partly_random_is_refused(load_tool, setup, capsys):
+    """num_classes is not under the refused subtrees but changes the shape of the box head's weights."""
+    from mmrec.utils import run_tool
+
+    arguments = [config_file(setup, METHOD2_CONFIG, 'classes'), setup['checkpoints'][METHOD2_CONFIG][0],
+                 '--work-dir', str(setup['root'] / 'classes'), '--grid', 'model.roi_head.bbox_head.num_classes=3,5']
+    with pytest.raises(SystemExit) as stop:
+        run_tool(load_tool('sweep').main, arguments)
+    assert stop.value.code == 2
+    line = capsys.readouterr().err.strip().splitlines()[-1]
+    assert 'sweep point (num_classes=5)' in line and 'uninitialised' in line and 'fc_cls' in line

@@ -61,7 +61,8 @@ def test_test_out_and_show_dir(test_tool):
 def test_test_out_needs_a_rec_metric(test_tool):
     args = test_tool.parse_args([TEST_CONFIG, '--out', 'rows.jsonl', '--cfg-options',
                                  'test_evaluator.type=CocoMetric'])
-    with pytest.raises(ValueError, match='RECMetric'):
+    from mmrec.utils import UserError
+    with pytest.raises(UserError, match='RECMetric'):
         test_tool.build_config(args)
 
 

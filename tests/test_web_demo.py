@@ -372,7 +372,7 @@ def test_page_text_is_shown_literally_and_choices_are_fixed():
 
     assert '<script>' not in page_text('<script>alert(1)</script> *bold*')
     assert page_text('a_b') == 'a\\_b'
-    assert _checked_choice('/fixed/a.jsonl', ['/fixed/a.jsonl'], 'file') == '/fixed/a.jsonl'
+    assert _checked_choice('fixed/a.jsonl', ['/fixed/a.jsonl'], 'file') == '/fixed/a.jsonl'  # by its label
     with pytest.raises(InputError, match='choose a predictions file from the list'):
         _checked_choice('../../etc/passwd', ['/fixed/a.jsonl'], 'predictions file')
     assert 'Traceback' not in error_text(RuntimeError('internal detail')) and 'RuntimeError' in error_text(
@@ -380,7 +380,8 @@ def test_page_text_is_shown_literally_and_choices_are_fixed():
 
 
 def test_the_page_names_files_without_server_folders_and_takes_the_largest_upload():
-    from mmrec.apps.webui.app import _label, upload_cap
+    from mmrec.apps.webui.app import upload_cap
+    from mmrec.apps.webui.browse import display_path as _label
 
     assert _label('/srv/secret/models/eval/predictions.jsonl') == 'eval/predictions.jsonl'
     assert _label(osp.join(REPO_ROOT, 'configs', 'method2.py')) == osp.join('configs', 'method2.py')
@@ -390,16 +391,18 @@ def test_the_page_names_files_without_server_folders_and_takes_the_largest_uploa
 
 def test_without_gradio_the_cli_says_how_to_install_it(load_tool, monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, 'gradio', None)  # "import gradio" raises ModuleNotFoundError
+    from mmrec.utils import run_tool
     with pytest.raises(SystemExit) as stop:
-        load_tool('web_demo').main([])
+        run_tool(load_tool('web_demo').main, [])
     assert stop.value.code == 2
     assert 'pip install -e ".[demo]"' in capsys.readouterr().err
 
 
 def test_without_the_quickstart_models_the_cli_says_how_to_make_them(load_tool, tmp_path, capsys):
     web_demo = load_tool('web_demo')
+    from mmrec.utils import run_tool
     with pytest.raises(SystemExit) as stop:
-        web_demo.main(['--quickstart-dir', str(tmp_path / 'nothing')])
+        run_tool(web_demo.main, ['--quickstart-dir', str(tmp_path / 'nothing')])
     assert stop.value.code == 2
     assert 'python tools/quickstart.py' in capsys.readouterr().err
 

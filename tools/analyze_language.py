@@ -39,6 +39,8 @@ from mmrec.evaluation.language_analysis import (CANDIDATE_MODES, LanguageSummary
                                                 format_table)
 from mmrec.evaluation.language_explain import format_explained, pick, wrong_answers  # noqa: E402
 from mmrec.models.spatial_reasoning import CUE_TYPES  # noqa: E402
+from mmrec.utils.tool_checks import check_data_root, check_file  # noqa: E402
+from mmrec.utils.user_errors import add_debug_argument, run_tool  # noqa: E402
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -59,6 +61,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help='explain only wrong answers whose expression carries this cue type')
     parser.add_argument('--explain-seed', type=int,
                         help='explain a random sample of the wrong answers (this seed) instead of the first N')
+    add_debug_argument(parser)
     return parser.parse_args(argv)
 
 
@@ -72,9 +75,10 @@ def annotation_files(data_root: str, dataset: str, split_by: str) -> Tuple[str, 
 
 def main(argv: Optional[List[str]] = None) -> dict:
     args = parse_args(argv)
-    if not osp.isdir(args.data_root):
-        raise FileNotFoundError(f'DATA_ROOT not found: {args.data_root}')
+    check_data_root(args.data_root)
     ann_file, split_file = annotation_files(args.data_root, args.dataset, args.split_by)
+    check_file(ann_file, 'annotation file', f'check DATA_ROOT and --dataset {args.dataset}')
+    check_file(split_file, 'split file', f'check --split-by {args.split_by} (refs(<split-by>).p)')
     splits = args.split or ['val']
     dataset = REFERDataset(ann_file=ann_file, split_file=split_file, split=splits, data_prefix=dict(img_path=''),
                            with_candidates=True, check_images=False, test_mode=True)
@@ -105,4 +109,4 @@ def main(argv: Optional[List[str]] = None) -> dict:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main, also=(FileNotFoundError, ValueError))  # unreadable REFER files: one line naming the file

@@ -25,6 +25,8 @@ from typing import Dict, List, Optional, Set
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a source checkout
 
 from mmrec.datasets.refer_io import load_instances, load_refs, sentence_text  # noqa: E402
+from mmrec.utils.tool_checks import check_data_root  # noqa: E402
+from mmrec.utils.user_errors import UserError, add_debug_argument, did_you_mean, run_tool  # noqa: E402
 
 TRAIN_SPLIT = 'train'
 NUM_EXAMPLES = 5
@@ -83,23 +85,24 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help='image folder under DATA_ROOT (default: images/ for synthetic, else train2014/)')
     parser.add_argument('--out', default=None,
                         help='output file (default: DATA_ROOT/<dataset>/instances_train_<split-by>_det.json)')
+    add_debug_argument(parser)
     return parser.parse_args(argv)
 
 
 def main(argv: Optional[List[str]] = None) -> dict:
     """Run the check and write the file; returns a summary (paths, counts, excluded image ids)."""
     args = parse_args(argv)
-    if not osp.isdir(args.data_root):
-        raise FileNotFoundError(f'data root not found: {args.data_root}')
+    check_data_root(args.data_root)
     img_dir = osp.join(args.data_root, args.img_dir or ('images' if args.dataset == 'synthetic'
                                                          else 'train2014'))
     datasets = discover_datasets(args.data_root)
     if args.dataset not in datasets:
-        raise FileNotFoundError(f'no {args.dataset}/instances.json with refs(*).p under {args.data_root}; '
-                                f'data sets found: {sorted(datasets)}')
+        raise UserError(f'--dataset {args.dataset}: no {args.dataset}/instances.json with refs(*).p under '
+                        f'{args.data_root}; data sets found: {sorted(datasets)}{did_you_mean(args.dataset, datasets)}')
     if args.split_by not in datasets[args.dataset]:
-        raise FileNotFoundError(f'{osp.join(args.data_root, args.dataset, f"refs({args.split_by}).p")} '
-                                f'not found; split files there: {sorted(datasets[args.dataset])}')
+        split_file = osp.join(args.data_root, args.dataset, f'refs({args.split_by}).p')
+        raise UserError(f'--split-by {args.split_by}: {split_file} '
+                        f'not found; split files there: {sorted(datasets[args.dataset])}')
 
     held_out: Set[int] = set()  # images of any non-train split of any data set in the root
     chosen_coco, chosen_train = None, set()
@@ -137,7 +140,4 @@ def main(argv: Optional[List[str]] = None) -> dict:
 
 
 if __name__ == '__main__':
-    try:
-        main()
-    except (FileNotFoundError, ValueError) as err:
-        sys.exit(f'error: {err}')
+    run_tool(main, also=(FileNotFoundError, ValueError))  # unreadable REFER files: one line naming the file

@@ -14,7 +14,9 @@ import argparse
 from typing import List, Optional
 
 from mmrec.engine.sweep import load_points, run_sweep
-from mmrec.utils import add_runner_arguments, finish_distributed, load_tool_config, parse_runner_arguments
+from mmrec.utils import (add_evaluation_arguments, add_runner_arguments, finish_distributed, load_tool_config,
+                         parse_runner_arguments, run_tool)
+from mmrec.utils.tool_checks import check_checkpoint_path, check_dataset_files
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -28,6 +30,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help="pair the grids' values (i-th with i-th) instead of their cartesian product")
     parser.add_argument('--cache-dir', help='read and keep the detections and crop embeddings in this directory '
                         '(as tools/test.py --cache-dir); default: the config\'s rec_cache.dir, else memory only')
+    add_evaluation_arguments(parser)
     add_runner_arguments(parser, 'model.scorer.encoder.name_or_path=/models/clip')
     return parse_runner_arguments(parser, argv)
 
@@ -38,11 +41,14 @@ def main(argv: Optional[List[str]] = None) -> dict:
     if args.checkpoint is not None:
         cfg.load_from = args.checkpoint
     points, keys = load_points(cfg, args.grid, args.zip)  # bad keys and values fail here, before any work
+    check_checkpoint_path(cfg.get('load_from'))
+    check_dataset_files(cfg, ('test_dataloader', ))
     cache_dir = args.cache_dir or (cfg.get('rec_cache') or {}).get('dir')
-    results = run_sweep(cfg, points, keys, cache_dir, trust_checkpoint=args.trust_checkpoint)
+    results = run_sweep(cfg, points, keys, cache_dir, trust_checkpoint=args.trust_checkpoint,
+                        allow_missing_keys=args.allow_missing_keys, cfg_options=args.cfg_options)
     finish_distributed()
     return results
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

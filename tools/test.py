@@ -13,8 +13,9 @@ from typing import List, Optional
 from mmengine.config import Config, ConfigDict
 
 from mmrec.engine import add_rec_cache_hook
-from mmrec.utils import (add_runner_arguments, build_runner, finish_distributed, load_tool_config,
-                         parse_runner_arguments)  # importing mmrec registers its modules
+from mmrec.utils import (UserError, add_evaluation_arguments, add_runner_arguments,  # importing mmrec registers
+                         build_runner, finish_distributed, load_tool_config, parse_runner_arguments, run_tool)
+from mmrec.utils.tool_checks import check_checkpoint_path, check_dataset_files
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -30,6 +31,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--cache-dir', help='read and keep the detector candidates and CLIP crop embeddings of each '
                         'image in this directory, so that a later run differing only in scoring settings skips the '
                         'detector and the image encoder (the config key rec_cache=dict(dir=...) does the same)')
+    add_evaluation_arguments(parser)
     add_runner_arguments(parser, 'model.scorer.encoder.name_or_path=/models/clip test_dataloader.dataset.split=val')
     return parse_runner_arguments(parser, argv)
 
@@ -50,7 +52,7 @@ def build_config(args: argparse.Namespace) -> Config:
     if args.out is not None:
         metric_cfgs = _rec_metric_cfgs(cfg.test_evaluator)
         if not metric_cfgs:
-            raise ValueError('--out needs a RECMetric in test_evaluator')
+            raise UserError('--out needs a RECMetric in test_evaluator (the config has none)')
         for metric_cfg in metric_cfgs:
             metric_cfg['dump_file'] = args.out
     add_rec_cache_hook(cfg, args.cache_dir)
@@ -61,13 +63,19 @@ def build_config(args: argparse.Namespace) -> Config:
     return cfg
 
 
-def main() -> None:
-    args = parse_args()
+def main(argv: Optional[List[str]] = None) -> dict:
+    """Evaluate; returns the metrics. A user's mistake (paths, keys, a checkpoint that leaves weights
+    uninitialised) is a :class:`~mmrec.utils.UserError`, checked before the model is built where it can be."""
+    args = parse_args(argv)
     cfg = build_config(args)
-    runner = build_runner(cfg, trust_checkpoint=args.trust_checkpoint)
-    runner.test()
+    check_checkpoint_path(cfg.get('load_from'))
+    check_dataset_files(cfg, ('test_dataloader', ))
+    runner = build_runner(cfg, trust_checkpoint=args.trust_checkpoint, evaluation=True,
+                          allow_missing_keys=args.allow_missing_keys, cfg_options=args.cfg_options)
+    metrics = runner.test()
     finish_distributed()
+    return metrics
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

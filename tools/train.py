@@ -11,8 +11,9 @@ from typing import List, Optional
 import torch
 from mmengine.config import Config
 
-from mmrec.utils import (add_runner_arguments, build_runner, finish_distributed, load_tool_config,
-                         parse_runner_arguments)  # importing mmrec registers its modules
+from mmrec.utils import (UserError, add_runner_arguments, build_runner,  # importing mmrec registers its modules
+                         finish_distributed, load_tool_config, parse_runner_arguments, run_tool)
+from mmrec.utils.tool_checks import check_checkpoint_path, check_dataset_files
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -36,13 +37,13 @@ def build_config(args: argparse.Namespace) -> Config:
         if optim_wrapper_type == 'AmpOptimWrapper':
             print('AMP is already enabled in the config.')
         elif optim_wrapper_type != 'OptimWrapper':
-            raise ValueError(f'--amp needs an OptimWrapper, the config has {optim_wrapper_type}')
+            raise UserError(f'--amp needs an OptimWrapper, the config has {optim_wrapper_type}')
         else:
             cfg.optim_wrapper.type = 'AmpOptimWrapper'
             cfg.optim_wrapper.loss_scale = 'dynamic'
     if args.auto_scale_lr:
         if 'auto_scale_lr' not in cfg or 'base_batch_size' not in cfg.auto_scale_lr:
-            raise RuntimeError('--auto-scale-lr needs auto_scale_lr.base_batch_size in the config')
+            raise UserError('--auto-scale-lr needs auto_scale_lr.base_batch_size in the config')
         cfg.auto_scale_lr.enable = True
     if args.resume == 'auto':
         cfg.resume = True
@@ -53,15 +54,19 @@ def build_config(args: argparse.Namespace) -> Config:
     return cfg
 
 
-def main() -> None:
-    args = parse_args()
+def main(argv: Optional[List[str]] = None) -> None:
+    """Train. A user's mistake (paths, keys) is a :class:`~mmrec.utils.UserError`, checked before the model is
+    built."""
+    args = parse_args(argv)
     if args.amp and not torch.cuda.is_available():
-        raise SystemExit('--amp needs a CUDA GPU: mmengine\'s AmpOptimWrapper does not run on the CPU')
+        raise UserError('--amp needs a CUDA GPU: mmengine\'s AmpOptimWrapper does not run on the CPU')
     cfg = build_config(args)
-    runner = build_runner(cfg, trust_checkpoint=args.trust_checkpoint)
+    check_checkpoint_path(cfg.get('load_from'))
+    check_dataset_files(cfg, ('train_dataloader', ) + (('val_dataloader', ) if cfg.get('val_cfg') else ()))
+    runner = build_runner(cfg, trust_checkpoint=args.trust_checkpoint, cfg_options=args.cfg_options)
     runner.train()
     finish_distributed()
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

@@ -14,9 +14,10 @@ Tabs: *Try it* (upload an image, type expressions, see each chosen box) and *Bro
 import argparse
 import os
 import os.path as osp
-import sys
 
 from mmengine.config import DictAction
+
+from mmrec.utils import ALLOW_MISSING_FLAG, UserError, add_debug_argument, run_tool
 
 os.environ.setdefault('GRADIO_ANALYTICS_ENABLED', 'False')
 
@@ -38,6 +39,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--examples', nargs='+', default=[], help='example images for the Try it tab')
     parser.add_argument('--quickstart-dir', default=None,
                         help='where the quickstart wrote its models (default: work_dirs/quickstart)')
+    parser.add_argument(ALLOW_MISSING_FLAG, action='store_true',
+                        help='serve a checkpoint that leaves weights of the model uninitialised (refused otherwise)')
+    add_debug_argument(parser)
     return parser.parse_args(argv)
 
 
@@ -66,13 +70,22 @@ def demo_sources(args: argparse.Namespace):
 
 
 def require_gradio() -> None:
-    """Exit with status 2 and the install command when Gradio (the ``demo`` extra) is not installed."""
+    """:class:`UserError` (exit status 2) with the install command when Gradio (the ``demo`` extra) is missing."""
     try:
         import gradio  # noqa: F401
     except ModuleNotFoundError as error:
-        print(f'the web demo needs Gradio, which is not installed ({error}); install the demo extra:\n'
-              '    pip install -e ".[demo]"', file=sys.stderr)
-        raise SystemExit(2)
+        raise UserError(f'the web demo needs Gradio, which is not installed ({error}); install the demo extra: '
+                        'pip install -e ".[demo]"') from None
+
+
+def check_sources(sources) -> None:
+    """Every file the app serves exists (the data configs, example images), before the model is built."""
+    from mmrec.utils.tool_checks import check_file
+
+    for path in sources.data_configs:
+        check_file(path, 'data config')
+    for path in sources.examples:
+        check_file(path, 'example image')
 
 
 def main(argv=None) -> None:
@@ -82,18 +95,23 @@ def main(argv=None) -> None:
     try:
         sources = demo_sources(args)
     except QuickstartMissing as missing:
-        print(missing, file=sys.stderr)
-        raise SystemExit(2)
+        raise UserError(' '.join(str(missing).split())) from None
     from mmrec.apis import RECInferencer
+    from mmrec.utils.config_keys import keyword_errors_named
+    from mmrec.utils.tool_checks import load_model_config
     from mmrec.apps.webui.app import build_app, launch
 
+    cfg = load_model_config(sources.config, sources.checkpoint, sources.cfg_options)
+    check_sources(sources)
     weights = sources.checkpoint or "the config's weights"
     print(f'loading {sources.config} ({weights})', flush=True)
-    inferencer = RECInferencer(sources.config, sources.checkpoint, device=args.device, cfg_options=sources.cfg_options)
+    with keyword_errors_named(sources.cfg_options):
+        inferencer = RECInferencer(cfg, sources.checkpoint, device=args.device,
+                                   allow_missing_keys=args.allow_missing_keys)
     print(f'serving on http://{args.host}:{args.port} ({len(sources.examples)} example images, '
           f'{len(sources.predictions)} predictions files); Ctrl+C stops', flush=True)
     launch(build_app(inferencer, sources), host=args.host, port=args.port, sources=sources)
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

@@ -76,17 +76,19 @@ class RECInferencer:
         checkpoint: weights for the model (for method 2: the detector's); ``None`` keeps the config's.
         device: torch device string.
         cfg_options: overrides merged into the config, as ``--cfg-options`` does.
+        allow_missing_keys: use a checkpoint that leaves weights of the model uninitialised (random); by default
+            it is refused (:class:`~mmrec.utils.UninitialisedWeightsError` names the keys).
     """
 
     def __init__(self, config: Union[str, Config], checkpoint: Optional[str] = None, device: str = 'cpu',
-                 cfg_options: Optional[dict] = None) -> None:
+                 cfg_options: Optional[dict] = None, allow_missing_keys: bool = False) -> None:
         from mmdet.registry import MODELS
         from mmdet.utils import get_test_pipeline_cfg
         from mmengine.registry import init_default_scope
-        from mmengine.runner import load_checkpoint
 
         import mmrec  # noqa: F401  (registers the models and transforms)
         from mmrec.utils.safe_config import load_config
+        from mmrec.utils import load_checked_checkpoint
 
         cfg = load_config(config) if isinstance(config, str) else config.copy()
         if cfg_options:
@@ -99,7 +101,7 @@ class RECInferencer:
         self.model = MODELS.build(cfg.model)
         check_expression_bank(self.model)
         if checkpoint:
-            load_checkpoint(self.model, checkpoint, map_location='cpu')
+            load_checked_checkpoint(self.model, checkpoint, allow_missing_keys)
         self.model.to(device).eval()
         # the dataset's loading steps are replaced: an image in memory, expressions without annotations
         steps = [step for step in get_test_pipeline_cfg(cfg)
@@ -110,13 +112,27 @@ class RECInferencer:
 
     @staticmethod
     def load_image(image: ImageInput) -> np.ndarray:
-        """A BGR uint8 ``(H, W, 3)`` image from a path or an array (BGR, grayscale or BGRA, as mmcv reads)."""
+        """A BGR uint8 ``(H, W, 3)`` image from a path or an array (BGR, grayscale or BGRA, as mmcv reads).
+
+        Raises:
+            FileNotFoundError: no such file. UserError: the file is not an image OpenCV decodes (named).
+        """
         if isinstance(image, (str, bytes)) or hasattr(image, '__fspath__'):
             import mmcv
+
+            from mmrec.utils import UserError
             path = str(image)
             if not osp.isfile(path):
                 raise FileNotFoundError(f'image {path!r} does not exist')
-            return mmcv.imread(path, flag='color', channel_order='bgr')
+            try:
+                decoded = mmcv.imread(path, flag='color', channel_order='bgr')
+            except (TypeError, ValueError, OSError) as error:  # mmcv's EXIF step on an undecodable file
+                raise UserError(f'{path!r} is not an image OpenCV can read ({type(error).__name__}); give a '
+                                'PNG, JPEG, BMP, TIFF or WebP file') from None
+            if decoded is None:
+                raise UserError(f'{path!r} is not an image OpenCV can read; give a PNG, JPEG, BMP, TIFF or WebP '
+                                'file')
+            return decoded
         return to_bgr_uint8(np.asarray(image))
 
     @torch.no_grad()

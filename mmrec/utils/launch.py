@@ -1,6 +1,8 @@
-"""What tools/train.py and tools/test.py share: building the config from the command line, the
-checkpoint trust opt-in (``--trust-checkpoint``, see :mod:`mmrec.utils.safe_checkpoint`), and starting the
-distributed environment on machines without CUDA."""
+"""What tools/train.py and tools/test.py share: building the config from the command line (the config path and
+``--cfg-options`` keys checked first, :mod:`mmrec.utils.config_keys`), the checkpoint trust opt-in
+(``--trust-checkpoint``, see :mod:`mmrec.utils.safe_checkpoint`), the missing-weights check of evaluations
+(``--allow-missing-keys``, :mod:`mmrec.utils.weight_check`), and starting the distributed environment on
+machines without CUDA."""
 import argparse
 import os
 import os.path as osp
@@ -13,9 +15,13 @@ from mmengine.config import Config, DictAction
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 
+from .config_keys import check_cfg_options, keyword_errors_named
 from .safe_checkpoint import TRUST_ENV, TRUST_FLAG, trust_checkpoints
 from .safe_config import load_config
 from .slurm import export_slurm_rendezvous
+from .tool_checks import check_config_path
+from .user_errors import add_debug_argument
+from .weight_check import ALLOW_MISSING_FLAG, guard_runner_checkpoint
 
 
 def add_runner_arguments(parser: argparse.ArgumentParser, cfg_options_example: str) -> None:
@@ -32,6 +38,14 @@ def add_runner_arguments(parser: argparse.ArgumentParser, cfg_options_example: s
                         help='unpickle checkpoints in full (torch.load weights_only=False) for this run, for '
                         'files that need more than weights-only loading allows; only for files you trust, as a '
                         f'checkpoint can then run code ({TRUST_ENV}=1 does the same)')
+    add_debug_argument(parser)
+
+
+def add_evaluation_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--allow-missing-keys``: evaluate even when the checkpoint leaves weights of the model uninitialised."""
+    parser.add_argument(ALLOW_MISSING_FLAG, action='store_true',
+                        help='evaluate even when the checkpoint leaves weights of the model uninitialised (random); '
+                        'without it such a checkpoint is refused with the missing keys')
 
 
 def parse_runner_arguments(parser: argparse.ArgumentParser, argv=None) -> argparse.Namespace:
@@ -45,10 +59,14 @@ def load_tool_config(config: str, launcher: str, cfg_options: Optional[dict] = N
                      work_dir: Optional[str] = None) -> Config:
     """Read ``config`` (YAML as plain data: :func:`~mmrec.utils.safe_config.load_config`), apply
     ``--cfg-options``, and pick the work dir as mmdet's tools do: ``--work-dir``, else the config's
-    ``work_dir``, else ``./work_dirs/<config name>``."""
+    ``work_dir``, else ``./work_dirs/<config name>``. A missing config file or a ``--cfg-options`` key the
+    config does not have is a :class:`~mmrec.utils.user_errors.UserError` naming close names
+    (:mod:`mmrec.utils.config_keys`)."""
+    check_config_path(config)
     cfg = load_config(config)
     cfg.launcher = launcher
     if cfg_options:
+        check_cfg_options(cfg, cfg_options)
         cfg.merge_from_dict(cfg_options)
     if work_dir is not None:
         cfg.work_dir = work_dir
@@ -95,7 +113,8 @@ def finish_distributed() -> None:
         torch_dist.destroy_process_group()
 
 
-def build_runner(cfg: Config, trust_checkpoint: bool = False) -> Runner:
+def build_runner(cfg: Config, trust_checkpoint: bool = False, evaluation: bool = False,
+                 allow_missing_keys: bool = False, cfg_options: Optional[dict] = None) -> Runner:
     """The runner named by the config (``runner_type``), MMEngine's ``Runner`` by default.
 
     ``trust_checkpoint`` (``--trust-checkpoint``) makes the checkpoints this process loads unpickle in full.
@@ -103,12 +122,19 @@ def build_runner(cfg: Config, trust_checkpoint: bool = False) -> Runner:
     imported, before any config: setting either in a config does not switch the check off. A ``.py``
     config is still a program that can do anything its user can (docs/security.md): run only configs you
     trust.
+    For an ``evaluation`` the runner refuses a checkpoint that leaves weights uninitialised unless
+    ``allow_missing_keys`` (:func:`~mmrec.utils.weight_check.guard_runner_checkpoint`). A builder's "unexpected
+    keyword argument" caused by one of ``cfg_options`` becomes a one-line error naming the key.
     """
     from mmengine.registry import RUNNERS
     if trust_checkpoint:
         trust_checkpoints()
     init_distributed_without_cuda(cfg)
-    return Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+    with keyword_errors_named(cfg_options):
+        runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+    if evaluation:
+        guard_runner_checkpoint(runner, allow_missing_keys)
+    return runner
 
 
 def unwrap_model(model: torch.nn.Module) -> torch.nn.Module:

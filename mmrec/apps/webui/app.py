@@ -8,20 +8,18 @@ Predictions files are chosen from a list fixed at start-up or uploaded: no typed
 import html
 import logging
 import os
-import os.path as osp
-from typing import Callable, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 os.environ.setdefault('GRADIO_ANALYTICS_ENABLED', 'False')  # before gradio is imported
 
 from mmrec.apis import RECInferencer  # noqa: E402
-from mmrec.paths import REPO_ROOT  # noqa: E402
-from .browse import ALL, OUTCOMES, BrowseFilter, BrowseSet, browse_page, draw_row, load_browse_set  # noqa: E402
+from .browse import (ALL, OUTCOMES, BrowseFilter, BrowseSet, browse_page, display_path, draw_row,  # noqa: E402
+                     load_browse_set)
 from .defaults import DemoSources  # noqa: E402
 from .inputs import DEFAULT_LIMITS, InputError, Limits  # noqa: E402
 from .try_it import TABLE_HEADERS, run_try_it  # noqa: E402
 
 logger = logging.getLogger(__name__)
-EXAMPLE_EXPRESSIONS = 'the big red circle\nthe leftmost square\nthe triangle left of the blue circle'
 PER_PAGE = 8
 
 
@@ -39,26 +37,30 @@ def error_text(error: Exception) -> str:
     return f'**Error:** the request failed ({page_text(type(error).__name__)}); the server log has the details.'
 
 
-def _label(path: str) -> str:
-    """A short label of a served file that tells nothing of the server's folders: the path relative to the
-    repository when inside it, else its folder's name and its own (``eval/predictions.jsonl``: two files of the
-    same name in different folders stay apart)."""
-    relative = osp.relpath(osp.abspath(path), REPO_ROOT)
-    if not relative.startswith('..'):
-        return relative
-    folder = osp.basename(osp.dirname(osp.abspath(path)))
-    return osp.join(folder, osp.basename(path)) if folder else osp.basename(path)
-
-
 def _choices(paths: Sequence[str]) -> List[Tuple[str, str]]:
-    return [(_label(path), path) for path in paths]
+    """Dropdown choices whose values are the labels too: the page (and Gradio's ``/config``) never holds a path;
+    :func:`_checked_choice` maps a label back to its file."""
+    return [(label, label) for label in _labels(paths)]
+
+
+def _labels(paths: Sequence[str]) -> Dict[str, str]:
+    """label -> path for ``paths`` (:func:`.browse.display_path`; a repeated label gets ``#2``, ``#3``, ...)."""
+    labels: Dict[str, str] = {}
+    seen: Dict[str, int] = {}
+    for path in paths:
+        label = display_path(path)
+        seen[label] = seen.get(label, 0) + 1
+        labels[label if seen[label] == 1 else f'{label} #{seen[label]}'] = path
+    return labels
 
 
 def _checked_choice(value: Optional[str], allowed: Sequence[str], what: str) -> str:
-    """``value`` when it is one of the start-up choices ``allowed`` (the page cannot name any other file)."""
-    if value not in allowed:
+    """The file of ``value``, a label of one of the start-up choices ``allowed`` (the page cannot name any
+    other file)."""
+    labels = _labels(allowed)
+    if value not in labels:
         raise InputError(f'choose a {what} from the list')
-    return value
+    return labels[value]
 
 
 def system_font_theme():
@@ -73,8 +75,8 @@ def build_app(inferencer: RECInferencer, sources: DemoSources, limits: Limits = 
     import gradio as gr
 
     with gr.Blocks(title='mmrec: referring expressions', analytics_enabled=False) as demo:
-        gr.Markdown(f'## mmrec: find the box an expression refers to\nModel: {page_text(_label(sources.config))}'
-                    + (f', weights {page_text(_label(sources.checkpoint))}' if sources.checkpoint else ''))
+        gr.Markdown(f'## mmrec: find the box an expression refers to\nModel: {page_text(display_path(sources.config))}'
+                    + (f', weights {page_text(display_path(sources.checkpoint))}' if sources.checkpoint else ''))
         with gr.Tabs():
             with gr.Tab('Try it', id='try'):
                 _try_it_tab(inferencer, sources, limits)
@@ -103,7 +105,8 @@ def _try_it_tab(inferencer: RECInferencer, sources: DemoSources, limits: Limits)
             candidates_in = gr.Checkbox(label='Show the candidate boxes (grey)', value=False, elem_id='try-candidates')
             submit = gr.Button('Find', variant='primary', elem_id='try-submit')
             if sources.examples:
-                gr.Examples([[path, EXAMPLE_EXPRESSIONS] for path in sources.examples], inputs=[image_in, text_in],
+                gr.Examples([[path, sources.example_expressions.get(path, '')] for path in sources.examples],
+                            inputs=[image_in, text_in],
                             label='Examples')
         with gr.Column(scale=3):
             message = gr.Markdown('Upload an image, type expressions, press *Find*.', elem_id='try-message')
@@ -151,13 +154,12 @@ def _browse_tab(sources: DemoSources, limits: Limits) -> None:
     browse_set = gr.State(None)
     with gr.Row():
         choice = gr.Dropdown(_choices(sources.predictions), label='Predictions file (tools/test.py --out)',
-                             value=sources.predictions[0] if sources.predictions else None, elem_id='browse-file',
-                             scale=3)
+                             value=next(iter(_labels(sources.predictions)), None), elem_id='browse-file', scale=3)
         upload = gr.File(label='or upload one', type='filepath', file_types=['.jsonl', '.json'],
                          elem_id='browse-upload', scale=2)
         data_config = gr.Dropdown(_choices(sources.data_configs), label='Data config',
-                                  value=sources.data_configs[0] if sources.data_configs else None,
-                                  elem_id='browse-config', scale=3)
+                                  value=next(iter(_labels(sources.data_configs)), None), elem_id='browse-config',
+                                  scale=3)
         load_button = gr.Button('Load', variant='primary', elem_id='browse-load', scale=1)
     with gr.Row():
         split = gr.Dropdown([ALL], value=ALL, label='Split', elem_id='browse-split')

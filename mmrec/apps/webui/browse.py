@@ -5,7 +5,10 @@ counted and paged, each expression drawn with its ground truth and prediction.
 A file that does not match the config's data set (another data root, split, or a different file) is refused
 with a :class:`PredictionsMismatch` that names the first row that differs and how; so is a file whose ``iou``
 or ``correct`` disagree with its boxes (IoU recomputed, correct at the config's ``RECMetric`` threshold). A file
-that holds only part of the data set's expressions loads, and its summary says how many are present.
+that holds only part of the data set's expressions loads, and its summary says how many are present. A row
+repeated word for word (same ``sent_id`` and prediction) is counted once and the summary says how many were
+dropped; two rows of one ``sent_id`` that differ are refused. Messages name files by :func:`display_path`,
+never by a server path.
 """
 import json
 import math
@@ -68,6 +71,25 @@ def read_predictions(path: Optional[str], limits: Limits = DEFAULT_LIMITS) -> Li
     return rows
 
 
+def display_path(path: str) -> str:
+    """A short name of a served file or folder that tells nothing of the server's folders: the path relative to
+    the repository when inside it, else its folder's name and its own (``eval/predictions.jsonl``: two files of
+    the same name in different folders stay apart)."""
+    path = osp.abspath(path)
+    relative = osp.relpath(path, REPO_ROOT)
+    if not relative.startswith('..'):
+        return relative
+    folder = osp.basename(osp.dirname(path))
+    return osp.join(folder, osp.basename(path)) if folder else osp.basename(path)
+
+
+def _hide_paths(text: str, *paths: str) -> str:
+    """``text`` with each of ``paths`` (absolute or as given) replaced by its :func:`display_path`."""
+    for path in sorted({p for path in paths if path for p in (path, osp.abspath(path))}, key=len, reverse=True):
+        text = text.replace(path, display_path(path))
+    return text
+
+
 def _resolve(path: str) -> str:
     """``path`` as given when it exists from here, else relative to the repository (configs say ``data/...``)."""
     return path if osp.isabs(path) or osp.exists(path) else osp.join(REPO_ROOT, path)
@@ -93,12 +115,14 @@ def load_data_expressions(data_config: str, splits: Sequence[str]) -> Tuple[Dict
     dataset_cfg.update(split=list(splits), pipeline=[], one_expression_per_sample=False, with_candidates=False,
                        serialize_data=False)  # keeps data_list readable
     dataset_cfg['data_root'] = _resolve(dataset_cfg.get('data_root', ''))
-    described = f'{osp.basename(data_config)} (data_root {dataset_cfg["data_root"]}, split(s) {", ".join(splits)})'
+    described = (f'{osp.basename(data_config)} (data_root {display_path(dataset_cfg["data_root"])}, split(s) '
+                 f'{", ".join(splits)})')
     try:
         with DefaultScope.overwrite_default_scope('mmdet'):
             dataset = DATASETS.build(dataset_cfg)
     except (FileNotFoundError, ValueError) as error:
-        raise PredictionsMismatch(f'the predictions do not match the data config {described}: {error}') from None
+        reason = _hide_paths(str(error), dataset_cfg['data_root'], REPO_ROOT + osp.sep, data_config)
+        raise PredictionsMismatch(f'the predictions do not match the data config {described}: {reason}') from None
     expressions = {}
     for info in dataset.data_list:
         for expression in info['expressions']:
@@ -106,6 +130,26 @@ def load_data_expressions(data_config: str, splits: Sequence[str]) -> Tuple[Dict
                                                       text=expression['text'], bbox=expression['bbox'],
                                                       split=expression['split'])
     return expressions, described
+
+
+def drop_repeated_rows(rows: List[dict]) -> Tuple[List[dict], int]:
+    """``rows`` with each ``sent_id`` once and how many repeats were dropped: a repeat that says the same
+    (text, boxes, outcome) is dropped; one that differs is a :class:`PredictionsMismatch` naming both lines.
+    Rows without a ``sent_id`` are kept (:func:`match_rows` refuses them)."""
+    first: Dict[object, dict] = {}
+    kept = []
+    for row in rows:
+        sent_id = row.get('sent_id')
+        if sent_id is None or sent_id not in first:
+            first.setdefault(sent_id, row)
+            kept.append(row)
+            continue
+        same = all(row.get(key) == first[sent_id].get(key) for key in REQUIRED_KEYS + ('score', ))
+        if not same:
+            raise PredictionsMismatch(f'the predictions file has sent_id {sent_id} twice with different answers '
+                                      f'(lines {first[sent_id]["line"]} and {row["line"]}): which one counts is '
+                                      'unknown; write the file again with tools/test.py --out')
+    return kept, len(rows) - len(kept)
 
 
 def _row_mismatch(row: dict, expected: Optional[dict]) -> Optional[str]:
@@ -196,7 +240,7 @@ def check_outcomes(rows: List[dict], iou_thr: float) -> None:
 def load_browse_set(predictions: Optional[str], data_config: str, limits: Limits = DEFAULT_LIMITS) -> BrowseSet:
     """Read ``predictions``, check every row against ``data_config``'s data set (see :func:`match_rows`) and
     its outcomes against its boxes (:func:`check_outcomes`), and count the data set's expressions present."""
-    rows = read_predictions(predictions, limits)
+    rows, repeated = drop_repeated_rows(read_predictions(predictions, limits))
     expressions, described = load_data_expressions(data_config, sorted({str(row['split']) for row in rows}))
     match_rows(rows, expressions, described)
     check_outcomes(rows, metric_iou_threshold(data_config))
@@ -205,7 +249,10 @@ def load_browse_set(predictions: Optional[str], data_config: str, limits: Limits
     present = len({row['sent_id'] for row in rows})
     coverage = (f'{present} of {len(expressions)} data-set expressions present'
                 + ('' if present == len(expressions) else ' (a partial predictions file)'))
-    return BrowseSet(rows=rows, description=f'{len(rows)} expressions checked against {described}; {coverage}')
+    dropped = (f'; {repeated} repeated row(s) of the file counted once (warning: the file holds the same '
+               'expression more than once)') if repeated else ''
+    return BrowseSet(rows=rows, description=f'{len(rows)} expressions checked against {described}; {coverage}'
+                                            f'{dropped}')
 
 
 @dataclass
@@ -266,7 +313,7 @@ def draw_row(row: dict) -> np.ndarray:
 
     image = mmcv.imread(row['img_path'], flag='color', channel_order='bgr')
     if image is None:
-        raise InputError(f'the image {row["img_path"]} could not be read')
+        raise InputError(f'the image {display_path(row["img_path"])} could not be read')
     drawing = draw_rec_prediction(image, row['text'], gt_bbox=row['gt_bbox'], pred_bbox=row['pred_bbox'],
                                   score=row.get('score'), iou=row['iou'])
     return np.ascontiguousarray(drawing[:, :, ::-1])

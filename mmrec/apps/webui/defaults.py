@@ -15,6 +15,8 @@ from mmrec.apps.quickstart import CONFIG_DIR, QuickstartSettings, clip_dir, last
 DEFAULT_CONFIG = f'{CONFIG_DIR}/method2_tiny-clip_r18-tiny_fpn_synthetic.py'
 DEFAULT_DETECTOR_STAGE = 'detector_finetuned'
 MAX_EXAMPLES = 4
+#: Expressions shown with each example image: its own, one per ref (the generator's wordings of its objects).
+EXPRESSIONS_PER_EXAMPLE = 3
 
 
 class QuickstartMissing(FileNotFoundError):
@@ -24,11 +26,13 @@ class QuickstartMissing(FileNotFoundError):
 @dataclass
 class DemoSources:
     """What the app serves: the model (config, checkpoint, config overrides), example images for *Try it*, and
-    predictions files and data configs for *Browse results*."""
+    predictions files and data configs for *Browse results*. ``example_expressions``: per example image (path), the
+    expressions the page offers with it (one per line); an image without an entry gets none."""
     config: str
     checkpoint: Optional[str]
     cfg_options: Dict[str, object] = field(default_factory=dict)
     examples: List[str] = field(default_factory=list)
+    example_expressions: Dict[str, str] = field(default_factory=dict)
     predictions: List[str] = field(default_factory=list)
     data_configs: List[str] = field(default_factory=list)
 
@@ -55,15 +59,39 @@ def quickstart_sources(settings: Optional[QuickstartSettings] = None) -> DemoSou
     if not osp.isfile(osp.join(clip, 'config.json')):
         raise QuickstartMissing(_how_to_make(settings, f'no tiny CLIP in {clip}'))
     examples = sorted(glob.glob(osp.join(settings.data_root, 'images', 'val_*')))[:MAX_EXAMPLES]
+    expressions = image_expressions(osp.join(settings.data_root, 'synthetic', 'refs(unc).p'),
+                                    [osp.basename(path) for path in examples])
     predictions = sorted(glob.glob(settings.path('eval', '*', 'predictions.jsonl')))
     config = osp.join(REPO_ROOT, DEFAULT_CONFIG)
     return DemoSources(config=config, checkpoint=checkpoint,
                        cfg_options={'model.scorer.encoder.name_or_path': clip},
-                       examples=examples, predictions=predictions, data_configs=[config])
+                       examples=[path for path in examples if expressions.get(osp.basename(path))],
+                       example_expressions={path: '\n'.join(expressions[osp.basename(path)]) for path in examples
+                                            if expressions.get(osp.basename(path))},
+                       predictions=predictions, data_configs=[config])
+
+
+def image_expressions(split_file: str, file_names: List[str],
+                      per_image: int = EXPRESSIONS_PER_EXAMPLE) -> Dict[str, List[str]]:
+    """Per image file name, up to ``per_image`` of its own expressions from a REFER split file: the first
+    wording of each of its refs (different objects), in the file's order; ``{}`` when the file is missing."""
+    from mmrec.datasets.refer_io import load_refs, sentence_text
+
+    if not osp.isfile(split_file):
+        return {}
+    wanted = set(file_names)
+    found: Dict[str, List[str]] = {}
+    for ref in load_refs(split_file):
+        name = ref.get('file_name')
+        texts = [sentence_text(s) for s in ref['sentences'] if isinstance(s, dict) and sentence_text(s)]
+        if name in wanted and texts and len(found.setdefault(name, [])) < per_image and texts[0] not in found[name]:
+            found[name].append(texts[0])
+    return found
 
 
 def _how_to_make(settings: QuickstartSettings, reason: str) -> str:
-    return (f'The quickstart models the web demo starts on by default are not there ({reason}).\n'
+    return (f'The quickstart models the demos (tools/demo.py, tools/web_demo.py) use by default are not there '
+            f'({reason}).\n'
             f'Make them offline in 4-8 minutes with:\n    python tools/quickstart.py\n'
             f'(they go to {settings.work_dir}), or pass your own: '
             f'python tools/web_demo.py --config CONFIG --checkpoint CHECKPOINT')

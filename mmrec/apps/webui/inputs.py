@@ -22,6 +22,9 @@ class Limits:
     max_file_bytes: int = 20 * 1024 * 1024
     max_pixels: int = 4096 * 4096
     max_side: int = 8192
+    #: the detector resizes the short side up to its scale: a 8192 x 1 strip would shrink to 0 pixels
+    min_side: int = 16
+    max_aspect_ratio: float = 32.0
     max_expressions: int = 10
     max_expression_chars: int = 200
     max_predictions_bytes: int = 50 * 1024 * 1024
@@ -46,6 +49,32 @@ def check_file_size(path: str, max_bytes: int, what: str) -> int:
     return size
 
 
+_BOMB_MESSAGE = ('the image carries a compressed PNG chunk (zTXt / iTXt text or an iCCP colour profile) that '
+                 'inflates past the safety limit, as a decompression bomb does; save the image again without '
+                 'its metadata (e.g. export as a plain PNG or JPEG) and upload that')
+
+
+def _is_metadata_bomb(error: Exception) -> bool:
+    """Pillow's refusal of a text or colour-profile chunk that decompresses past its limit."""
+    return isinstance(error, ValueError) and 'decompressed data too large' in str(error).lower()
+
+
+def check_image_shape(width: int, height: int, limits: 'Limits') -> None:
+    """:class:`InputError` saying what is accepted when ``width`` x ``height`` is too large, empty, too thin or
+    too elongated for the model."""
+    if width > limits.max_side or height > limits.max_side or width * height > limits.max_pixels:
+        raise InputError(
+            f'the image is {width} x {height} pixels; the demo takes at most {limits.max_pixels:,} pixels '
+            f'and {limits.max_side} on a side: downscale it first')
+    if width == 0 or height == 0:
+        raise InputError(f'the image is {width} x {height} pixels: nothing to look at')
+    if min(width, height) < limits.min_side or max(width, height) > limits.max_aspect_ratio * min(width, height):
+        raise InputError(
+            f'the image is {width} x {height} pixels; the demo takes images at least {limits.min_side} pixels '
+            f'on a side and at most {limits.max_aspect_ratio:g} times as long as wide (the detector resizes '
+            'the short side): crop or pad it first')
+
+
 def load_upload_image(path: Optional[str], limits: Limits = DEFAULT_LIMITS) -> np.ndarray:
     """A BGR uint8 ``(H, W, 3)`` image from an uploaded file, after checking its size and header; turned upright
     by its EXIF orientation as :func:`mmcv.imread` turns it (``tools/demo.py``, ``RECInferencer(path)``), so
@@ -53,8 +82,9 @@ def load_upload_image(path: Optional[str], limits: Limits = DEFAULT_LIMITS) -> n
 
     Raises:
         InputError: nothing uploaded, the file is too large, not an image Pillow reads, larger than
-            ``limits.max_pixels`` / ``limits.max_side`` (said with its size, read from the header, before
-            decoding), or truncated / corrupt.
+            ``limits.max_pixels`` / ``limits.max_side`` or thinner than ``limits.min_side`` /
+            ``limits.max_aspect_ratio`` (said with its size, read from the header, before decoding), a PNG
+            whose compressed metadata is a decompression bomb (said so), or truncated / corrupt.
     """
     from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -67,19 +97,17 @@ def load_upload_image(path: Optional[str], limits: Limits = DEFAULT_LIMITS) -> n
         raise InputError(f'the image has too many pixels for the demo ({error})') from None
     except UnidentifiedImageError:
         raise InputError('the uploaded file is not an image (accepted: PNG, JPEG, BMP, GIF, WebP, TIFF)') from None
-    except OSError as error:
-        raise InputError(f'the image could not be read ({error})') from None
+    except (OSError, ValueError, SyntaxError) as error:
+        raise InputError(_BOMB_MESSAGE if _is_metadata_bomb(error) else f'the image could not be read ({error})') \
+            from None
     with image:
         width, height = image.size  # before the EXIF rotation, which swaps the sides: the limits are symmetric
-        if width > limits.max_side or height > limits.max_side or width * height > limits.max_pixels:
-            raise InputError(
-                f'the image is {width} x {height} pixels; the demo takes at most {limits.max_pixels:,} pixels '
-                f'and {limits.max_side} on a side: downscale it first')
-        if width == 0 or height == 0:
-            raise InputError(f'the image is {width} x {height} pixels: nothing to look at')
+        check_image_shape(width, height, limits)
         try:
             rgb = np.asarray(ImageOps.exif_transpose(image).convert('RGB'))  # the first frame of an animation
         except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
+            if _is_metadata_bomb(error):
+                raise InputError(_BOMB_MESSAGE) from None
             raise InputError(f'the image could not be decoded ({type(error).__name__}: {error})') from None
     return np.ascontiguousarray(rgb[:, :, ::-1])
 

@@ -6,19 +6,32 @@ registered type of its parent dict (left at its default there; a head's flat arg
 config's value (an int where an int is, a float or an int where a float is, a string, a bool, a list or
 tuple, a dict; ``None`` is allowed, and anything where the config holds ``None``). Errors name the key, before
 any work starts.
+
+Every point is evaluated with the base config's checkpoint, so a key that changes which weights the detector has
+(its backbone, neck or RPN head: :data:`ARCHITECTURE_PREFIXES`) is refused; any other key whose point leaves
+weights uninitialised is refused when the point's model is loaded (:mod:`mmrec.utils.weight_check`). The grid's
+size (the product of the value counts, or the common count with ``--zip``) is bounded by :data:`MAX_POINTS`
+before any point is made.
 """
 import ast
 import copy
-import inspect
 import itertools
+import math
 from typing import Any, Dict, List, Sequence, Tuple
 
 from mmengine.config import Config
 
+from ...utils.config_keys import MISSING, registered_default
+from ...utils.user_errors import UserError
+
+#: The most points one sweep evaluates (each holds a scoring module and an evaluator).
+MAX_POINTS = 10_000
+#: Config subtrees whose settings change the detector's weights: the checkpoint would not fit them.
+ARCHITECTURE_PREFIXES = ('model.backbone.', 'model.neck.', 'model.rpn_head.')
+
 #: A grid point: dotted config key -> value.
 Point = Dict[str, Any]
 
-_MISSING = object()
 _WORDS = {'none': None, 'true': True, 'false': False}
 
 
@@ -59,85 +72,58 @@ def parse_grid(arguments: Sequence[str]) -> Dict[str, List[Any]]:
         key, equals, values = argument.partition('=')
         key = key.strip()
         if not equals or not key or not values.strip():
-            raise ValueError(f'--grid {argument!r}: expected KEY=V1,V2,... (e.g. model.scorer.top_k=5,10,20)')
+            raise UserError(f'--grid {argument!r}: expected KEY=V1,V2,... (e.g. model.scorer.top_k=5,10,20)')
         if key in grid:
-            raise ValueError(f'--grid {key}: given twice')
+            raise UserError(f'--grid {key}: given twice')
         grid[key] = [parse_value(piece) for piece in split_top_level(values)]
     if not grid:
-        raise ValueError('a sweep needs at least one --grid KEY=V1,V2,...')
+        raise UserError('a sweep needs at least one --grid KEY=V1,V2,...')
     return grid
+
+
+def grid_size(grid: Dict[str, List[Any]], zip_values: bool = False) -> int:
+    """How many points ``grid`` makes (the product of the value counts; with ``zip_values`` the common count),
+    computed without making them; :class:`UserError` above :data:`MAX_POINTS`."""
+    lengths = {key: len(values) for key, values in grid.items()}
+    if zip_values and len(set(lengths.values())) > 1:
+        raise UserError(f'--zip needs as many values for every --grid key, got {lengths}')
+    size = max(lengths.values()) if zip_values else math.prod(lengths.values())
+    if size > MAX_POINTS:
+        raise UserError(f'--grid makes {size:,} points ({" x ".join(str(n) for n in lengths.values())}); a sweep '
+                        f'evaluates at most {MAX_POINTS:,}: use fewer values, --zip, or several sweeps')
+    return size
 
 
 def grid_points(grid: Dict[str, List[Any]], zip_values: bool = False) -> List[Point]:
     """The cartesian product of the values (first key slowest), or with ``zip_values`` the i-th value of
     every key together (all keys must have as many values)."""
     keys = list(grid)
+    grid_size(grid, zip_values)
     if zip_values:
-        lengths = {key: len(values) for key, values in grid.items()}
-        if len(set(lengths.values())) > 1:
-            raise ValueError(f'--zip needs as many values for every --grid key, got {lengths}')
         combos = zip(*grid.values())
     else:
         combos = itertools.product(*grid.values())
     return [dict(zip(keys, combo)) for combo in combos]
 
 
-def _registered_default(parent: dict, leaf: str) -> Any:
-    """The default of ``leaf`` in the constructor of ``parent['type']`` (mmdet's MODELS / TASK_UTILS), or
-    ``_MISSING`` when the type or the argument is unknown."""
-    from mmdet.registry import MODELS, TASK_UTILS
-
-    type_name = parent.get('type')
-    if not isinstance(type_name, str):
-        return _MISSING
-    for registry in (MODELS, TASK_UTILS):
-        cls = registry.get(type_name)
-        if cls is None:
-            continue
-        parameters = inspect.signature(cls.__init__).parameters
-        parameter = parameters.get(leaf)
-        if parameter is None:
-            return _flat_argument_default(cls, parameters, parent, leaf)
-        if parameter.kind in (parameter.VAR_KEYWORD, parameter.VAR_POSITIONAL):
-            return _MISSING
-        return None if parameter.default is parameter.empty else parameter.default
-    return _MISSING
-
-
-def _flat_argument_default(cls, parameters, parent: dict, leaf: str) -> Any:
-    """A flat argument (``clip_weight`` on ``CLIPTextConditionedHead``: ``cls.FLAT_ARG_PARTS`` names the part
-    config that takes it, :mod:`mmrec.models.method1.head_parts.flat_args`): its value in that part's config, else
-    the part type's default; ``_MISSING`` for anything else."""
-    part_name = getattr(cls, 'FLAT_ARG_PARTS', {}).get(leaf)
-    if part_name is None:
-        return _MISSING
-    part = parent.get(part_name)
-    if part is None and part_name in parameters:
-        default = parameters[part_name].default
-        part = None if default is inspect.Parameter.empty else default
-    if not isinstance(part, dict):
-        return _MISSING  # the part is switched off (e.g. no branch): the flat argument would be dropped
-    return part[leaf] if leaf in part else _registered_default(part, leaf)
-
-
 def config_value(cfg: Config, key: str) -> Any:
     """The config's value at a dotted ``key`` (or the registered constructor's default of a missing leaf);
-    ``ValueError`` naming the key when it is not a setting of the config."""
+    ``UserError`` (a ``ValueError``) naming the key when it is not a setting of the config."""
     *parents, leaf = key.split('.')
     node: Any = cfg.to_dict() if isinstance(cfg, Config) else cfg
     for depth, part in enumerate(parents):
         if not isinstance(node, dict) or part not in node:
             where = '.'.join(parents[:depth]) or 'the config'
-            raise ValueError(f'--grid {key}: not in the config ({where} has no {part!r})')
+            raise UserError(f'--grid {key}: not in the config ({where} has no {part!r})')
         node = node[part]
     if not isinstance(node, dict):
-        raise ValueError(f'--grid {key}: not in the config ({".".join(parents)} is not a dict)')
+        raise UserError(f'--grid {key}: not in the config ({".".join(parents)} is not a dict)')
     if leaf in node:
         return node[leaf]
-    default = _registered_default(node, leaf)
-    if default is _MISSING:
+    default = registered_default(node, leaf)
+    if default is MISSING:
         known = ', '.join(sorted(str(name) for name in node)) or 'nothing'
-        raise ValueError(f'--grid {key}: not in the config, nor an argument of {node.get("type", "its parent")} '
+        raise UserError(f'--grid {key}: not in the config, nor an argument of {node.get("type", "its parent")} '
                          f'({".".join(parents)} has: {known})')
     return default
 
@@ -147,7 +133,8 @@ def _type_name(value: Any) -> str:
 
 
 def check_value(key: str, current: Any, value: Any) -> None:
-    """``ValueError`` naming ``key`` when ``value`` does not have the type of the config's ``current``."""
+    """``UserError`` (a ``ValueError``) naming ``key`` when ``value`` does not have the type of the config's
+    ``current``."""
     if value is None or current is None:
         return
     if isinstance(current, bool) or isinstance(value, bool):
@@ -165,7 +152,7 @@ def check_value(key: str, current: Any, value: Any) -> None:
     else:
         ok = isinstance(value, type(current))
     if not ok:
-        raise ValueError(f'--grid {key}: value {value!r} is a {_type_name(value)}, but the config\'s {key} is a '
+        raise UserError(f'--grid {key}: value {value!r} is a {_type_name(value)}, but the config\'s {key} is a '
                          f'{_type_name(current)} ({current!r})')
 
 
@@ -173,8 +160,12 @@ def check_grid(cfg: Config, grid: Dict[str, List[Any]]) -> None:
     """Check every key and value of ``grid`` against ``cfg`` (see the module docstring)."""
     for key, values in grid.items():
         if not key.startswith('model.'):
-            raise ValueError(f'--grid {key}: a sweep varies model settings only (keys under model.); data and '
+            raise UserError(f'--grid {key}: a sweep varies model settings only (keys under model.); data and '
                              'evaluation settings need separate evaluations')
+        if key.startswith(ARCHITECTURE_PREFIXES):
+            raise UserError(f'--grid {key}: changes the detector\'s architecture, whose weights come from the one '
+                            'checkpoint of the sweep (the new ones would be random); evaluate each architecture '
+                            'with its own checkpoint (tools/test.py)')
         current = config_value(cfg, key)
         for value in values:
             check_value(key, current, value)
@@ -195,5 +186,6 @@ def describe(point: Point) -> str:
 def load_points(cfg: Config, grid_arguments: Sequence[str], zip_values: bool = False) -> Tuple[List[Point], List[str]]:
     """Parse and check ``--grid`` arguments against ``cfg``; returns the points and the grid's keys."""
     grid = parse_grid(grid_arguments)
+    grid_size(grid, zip_values)  # before anything else: a million points are refused, never made
     check_grid(cfg, grid)
     return grid_points(grid, zip_values), list(grid)

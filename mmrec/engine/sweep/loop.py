@@ -23,11 +23,11 @@ from typing import Dict, Iterator, List, Optional
 import torch
 from mmengine.config import Config
 from mmengine.logging import print_log
-from mmengine.runner import Runner, load_checkpoint
+from mmengine.runner import Runner
 
 from ...cache import RECCache, attach_cache, canonical, config_at, log_summary, open_cache, without_keys
 from ...models.encoders.clip_encoder import BaseCLIPEncoder
-from ...utils import unwrap_model
+from ...utils import UserError, load_checked_checkpoint, unwrap_model
 from ..expression_bank_hook import hand_expression_bank
 from .grid import Point, describe, point_config
 
@@ -80,10 +80,14 @@ class SweepEvaluation:
         points: the grid points (dotted ``model.…`` keys -> values).
         cache_dir: a :class:`~mmrec.cache.RECCache` directory to read and keep the work in; ``None`` keeps it in
             memory for the pass only.
+        allow_missing_keys: evaluate a point whose model the checkpoint leaves partly uninitialised (else refused,
+            :mod:`mmrec.utils.weight_check`).
     """
 
-    def __init__(self, runner: Runner, points: List[Point], cache_dir: Optional[str] = None) -> None:
+    def __init__(self, runner: Runner, points: List[Point], cache_dir: Optional[str] = None,
+                 allow_missing_keys: bool = False) -> None:
         self.runner = runner
+        self.allow_missing_keys = allow_missing_keys
         self.cfg = runner.cfg
         self.settings = points
         self.cache_dir = cache_dir
@@ -127,6 +131,8 @@ class SweepEvaluation:
                     encoders[canonical(encoder_cfg)] = encoder
                 self.cache.register_encoder(encoder, encoder_cfg)
                 point.scoring = group.model.build_scoring_module(point.cfg.model, encoder).to(device).eval()
+            except UserError as error:
+                raise UserError(f'sweep point ({describe(settings)}): {error}') from error
             except Exception as error:
                 raise ValueError(f'sweep point ({describe(settings)}): {type(error).__name__}: {error}') from error
             point.evaluator = runner.build_evaluator(copy.deepcopy(self.cfg.test_evaluator))
@@ -158,8 +164,7 @@ class SweepEvaluation:
 
         model = MODELS.build(copy.deepcopy(cfg.model))
         if cfg.get('load_from'):
-            load_checkpoint(model, cfg.load_from, map_location='cpu', strict=False, logger='current',
-                            revise_keys=[(r'^module\.', '')])
+            load_checked_checkpoint(model, cfg.load_from, self.allow_missing_keys)
         if canonical(config_at(cfg.model, base.SCORING_ENCODER)) == canonical(
                 config_at(self.cfg.model, base.SCORING_ENCODER)):
             owner = model.scoring_module
@@ -222,7 +227,8 @@ def refuse_dump_files(cfg: Config) -> None:
 
 
 def run_sweep(cfg: Config, points: List[Point], keys: List[str], cache_dir: Optional[str] = None,
-              trust_checkpoint: bool = False) -> dict:
+              trust_checkpoint: bool = False, allow_missing_keys: bool = False,
+              cfg_options: Optional[dict] = None) -> dict:
     """Build the runner of ``cfg`` (``tools/test.py``'s way), evaluate every point in one pass, and on the main
     process print the table and write ``sweep.csv`` / ``sweep.json`` in the run's log dir.
 
@@ -236,8 +242,9 @@ def run_sweep(cfg: Config, points: List[Point], keys: List[str], cache_dir: Opti
     from .report import format_table, write_results
 
     refuse_dump_files(cfg)
-    runner = build_runner(cfg, trust_checkpoint=trust_checkpoint)
-    evaluation = SweepEvaluation(runner, points, cache_dir)
+    runner = build_runner(cfg, trust_checkpoint=trust_checkpoint, evaluation=True,
+                          allow_missing_keys=allow_missing_keys, cfg_options=cfg_options)
+    evaluation = SweepEvaluation(runner, points, cache_dir, allow_missing_keys)
     results = evaluation.run()  # in grid order
     points = [point.settings for point in results]
     metrics = [point.metrics for point in results]
