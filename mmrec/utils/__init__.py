@@ -1,6 +1,7 @@
 from .checkpoint_schemes import register_safe_checkpoint_loader
 from .launch import (add_evaluation_arguments, add_runner_arguments, build_runner, finish_distributed,
-                     init_distributed_without_cuda, load_tool_config, parse_runner_arguments, unwrap_model)
+                     init_distributed_without_cuda, load_tool_config, parse_runner_arguments)
+from .model_wrappers import unwrap_model
 from .safe_checkpoint import (TRUST_ENV, TRUST_FLAG, UntrustedCheckpointError, checkpoint_safe_globals,
                               checkpoints_trusted, load_local_checkpoint, load_weights_only, read_trust_environment,
                               trust_checkpoints)

@@ -12,7 +12,6 @@ from typing import Optional
 import torch
 import torch.distributed as torch_dist
 from mmengine.config import Config, DictAction
-from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 
 from .config_keys import check_cfg_options, keyword_errors_named
@@ -135,8 +134,3 @@ def build_runner(cfg: Config, trust_checkpoint: bool = False, evaluation: bool =
     if evaluation:
         guard_runner_checkpoint(runner, allow_missing_keys)
     return runner
-
-
-def unwrap_model(model: torch.nn.Module) -> torch.nn.Module:
-    """The model inside an mmengine model wrapper (DDP and the like), or ``model`` itself."""
-    return model.module if is_model_wrapper(model) else model

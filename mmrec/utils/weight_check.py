@@ -16,6 +16,7 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 import torch
 from mmengine.logging import print_log
 
+from .model_wrappers import unwrap_model
 from .user_errors import UserError
 
 ALLOW_MISSING_FLAG = '--allow-missing-keys'
@@ -45,8 +46,6 @@ def checkpoint_shapes(checkpoint: dict,
 def uninitialised_keys(model: torch.nn.Module, loaded: Dict[str, Optional[tuple]]) -> List[str]:
     """The names in ``model``'s ``state_dict`` (frozen pretrained encoders leave theirs out) that ``loaded``
     (name -> shape) lacks or holds with another shape (mmengine skips those with a warning)."""
-    from .launch import unwrap_model
-
     missing = []
     for key, value in unwrap_model(model).state_dict().items():
         if key not in loaded:
