@@ -81,9 +81,15 @@ def test_grefcoco_with_generalised_answers(models, tmp_path):
     _write_grefcoco(str(tmp_path / 'data'))
     options = _common(models, str(tmp_path / 'data'), _config('grefcoco')) + ['model.scorer.generalized_score_thr=2.0',
                                                              'test_evaluator.score_thr=2.0']
-    metrics = _test(_config('grefcoco'), models['detector'], str(tmp_path / 'work'), *options)
+    out = str(tmp_path / 'predictions.jsonl')
+    metrics = _test(_config('grefcoco'), models['detector'], str(tmp_path / 'work'), *options, out=out)
     # cosines never reach 2: nothing is returned, so the no-target expression is right and the other is not
     assert metrics['grec/pr_f1'] == 0.5 and metrics['grec/n_acc'] == 1.0 and metrics['grec/t_acc'] == 0.0
+    with open(out) as f:  # --out: GRECMetric's rows, every target and no kept box
+        both, giraffe = [json.loads(line) for line in f]
+    assert both['text'] == 'both squares' and both['gt_bboxes'] == [[10, 10, 40, 40], [50, 10, 90, 50]]
+    assert both['pred_bboxes'] == [] and not both['correct'] and both['ann_id'] == [11, 12]
+    assert giraffe['no_target'] and giraffe['pred_bboxes'] == [] and giraffe['correct']
 
 
 def test_sweep_over_the_generalised_threshold(models, tmp_path):

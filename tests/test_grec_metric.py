@@ -151,3 +151,25 @@ def test_mmdets_metric_reads_only_the_first_of_several_targets(tmp_path):
     assert mmdet_metric.compute_metrics(mmdet_metric.results)['F1_score'] == 0.5
     expressions = [dict(text='ab', bboxes=[A, B]), dict(text='none', bboxes=[])]
     assert _run([_sample(expressions, [A, B], [0.9, 0.9], [0, 0])])['pr_f1'] == 1.0
+
+
+def test_dump_file_writes_every_kept_box_and_none_for_an_empty_answer(tmp_path):
+    """``--out`` rows of GRECMetric: several boxes, none (below score_thr), a no-target expression answered
+    right; one line per expression in dataset order, and the metrics unchanged by dumping."""
+    expressions = [dict(text='both', bboxes=[A, B], split='val', sent_id=7, ann_id=[1, 2]),
+                   dict(text='a', bboxes=[A], split='val', sent_id=8, ann_id=[1]),
+                   dict(text='none', bboxes=[], split='val', sent_id=9, ann_id=[-1])]
+    boxes, scores, index = [B, A, [50, 50, 60, 60], A], [0.9, 0.8, 0.95, 0.69], [0, 0, 0, 1]
+    dump = tmp_path / 'out' / 'rows.jsonl'
+    metric = GRECMetric(dump_file=str(dump))
+    metric.process({}, [_sample(expressions, boxes, scores, index, img_id=3)])
+    metrics = metric.compute_metrics(metric.results)
+    assert metrics == _run([_sample(expressions, boxes, scores, index, img_id=3)])
+    both, single, none = [json.loads(line) for line in dump.read_text().splitlines()]
+    assert both['pred_bboxes'] == [B, A, [50, 50, 60, 60]] and both['scores'] == pytest.approx([0.9, 0.8, 0.95])
+    assert both['gt_bboxes'] == [A, B] and both['true_positives'] == 2 and both['f1'] == pytest.approx(0.8)
+    assert not both['correct'] and both['ann_id'] == [1, 2] and both['img_id'] == 3
+    # the only box of 'a' scored 0.69 < 0.7: nothing kept, wrong; 'none' got no box: right
+    assert single['pred_bboxes'] == [] and single['scores'] == [] and not single['correct']
+    assert none['no_target'] and none['gt_bboxes'] == [] and none['pred_bboxes'] == [] and none['correct']
+    assert [row['sent_id'] for row in (both, single, none)] == [7, 8, 9] and none['text'] == 'none'

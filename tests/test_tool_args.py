@@ -74,3 +74,18 @@ def test_trust_checkpoint_is_off_unless_given(tool_name, train_tool, test_tool):
     args = tool.parse_args([config, '--trust-checkpoint'])
     assert args.trust_checkpoint is True
     assert 'trust' not in str(tool.build_config(args).to_dict())  # never a config key a file could set
+
+
+def test_test_out_on_a_grefcoco_config_dumps_from_grec_metric(test_tool):
+    config = osp.join(REPO, 'configs', 'benchmarks', 'method2_clip-vit-b32_r50_fpn_refcoco-ft_grefcoco.py')
+    cfg = test_tool.build_config(test_tool.parse_args([config, 'det.pth', '--out', 'rows.jsonl']))
+    assert cfg.test_evaluator.type == 'GRECMetric' and cfg.test_evaluator.dump_file == 'rows.jsonl'
+
+
+def test_test_out_refuses_two_metrics_that_would_write_the_same_file(test_tool, tmp_path):
+    config = tmp_path / 'two_metrics.py'
+    config.write_text(f"_base_ = [{TEST_CONFIG!r}]\n"
+                      "test_evaluator = [dict(type='RECMetric'), dict(type='GRECMetric')]\n")
+    args = test_tool.parse_args([str(config), '--out', 'rows.jsonl'])
+    with pytest.raises(ValueError, match='RECMetric, GRECMetric'):
+        test_tool.build_config(args)

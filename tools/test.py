@@ -23,7 +23,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('config', help='test config file path')
     parser.add_argument('checkpoint', nargs='?', default=None,
                         help='checkpoint file (optional when the config loads all its weights itself)')
-    parser.add_argument('--out', help='write one JSON row per expression (prediction, IoU, ids) to this file')
+    parser.add_argument('--out', help='write one JSON row per expression to this file: its ids, prediction and IoU '
+                        '(RECMetric), or its kept boxes (any number, none included), targets and F1 (GRECMetric)')
     parser.add_argument('--show-dir', help='draw ground truth (green) and prediction (red) with the '
                         'expression for every expression, into this dir (relative to the run dir)')
     parser.add_argument('--max-per-image', type=int, default=None,
@@ -36,12 +37,17 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     return parse_runner_arguments(parser, argv)
 
 
+#: The metrics that write ``--out`` rows: one box per expression (RECMetric), any number (GRECMetric).
+DUMPING_METRICS = ('RECMetric', 'GRECMetric')
+
+
 def _rec_metric_cfgs(evaluator_cfg) -> list:
-    """The RECMetric entries of a test_evaluator config (a dict, a list, or an Evaluator dict)."""
+    """The entries of a test_evaluator config (a dict, a list, or an Evaluator dict) that can write ``--out``
+    rows (``DUMPING_METRICS``)."""
     if isinstance(evaluator_cfg, dict) and 'metrics' in evaluator_cfg:
         evaluator_cfg = evaluator_cfg['metrics']
     metrics = evaluator_cfg if isinstance(evaluator_cfg, (list, tuple)) else [evaluator_cfg]
-    return [m for m in metrics if isinstance(m, dict) and m.get('type') == 'RECMetric']
+    return [m for m in metrics if isinstance(m, dict) and m.get('type') in DUMPING_METRICS]
 
 
 def build_config(args: argparse.Namespace) -> Config:
@@ -52,9 +58,12 @@ def build_config(args: argparse.Namespace) -> Config:
     if args.out is not None:
         metric_cfgs = _rec_metric_cfgs(cfg.test_evaluator)
         if not metric_cfgs:
-            raise UserError('--out needs a RECMetric in test_evaluator (the config has none)')
-        for metric_cfg in metric_cfgs:
-            metric_cfg['dump_file'] = args.out
+            raise UserError('--out needs a RECMetric or a GRECMetric (gRefCOCO, generalised JSON lines) in '
+                            'test_evaluator (the config has none)')
+        if len(metric_cfgs) > 1:  # each would overwrite the other's rows in the same file
+            raise UserError(f'--out: test_evaluator has {len(metric_cfgs)} metrics that write rows '
+                            f'({", ".join(m["type"] for m in metric_cfgs)}); keep one of them')
+        metric_cfgs[0]['dump_file'] = args.out
     add_rec_cache_hook(cfg, args.cache_dir)
     if args.show_dir is not None:
         cfg.default_hooks['visualization'] = ConfigDict(

@@ -36,7 +36,7 @@ from mmengine.logging import print_log
 from mmdet.registry import METRICS
 
 from .iou import as_boxes, box_iou_matrix
-from .rec_metric import _format_table, _key_part
+from .rec_metric import _ID_KEYS, _format_table, _key_part, _plain, write_rows
 
 #: The ``pred_instances`` field that maps each predicted box to its expression (generalised predictions).
 EXPRESSION_INDEX_FIELD = 'expression_index'
@@ -158,18 +158,24 @@ class GRECMetric(BaseMetric):
         iou_thr: Overlap from which a matched box is a true positive.
         f1_thr: F1 from which an expression counts as right.
         overlap: ``'iou'`` (mmdet's ``gRefCOCOMetric``) or ``'giou'`` (gRefCOCO's MDETR evaluator).
+        dump_file: Optional JSON-lines file (``tools/test.py --out``), one line per expression, written by rank 0:
+            its ids (``img_id``, ``ref_id``, ``sent_id``, ``ann_id``, ``split``, ``kind``), ``text``,
+            ``gt_bboxes`` (every target, ``[]`` for no target), ``no_target``, ``pred_bboxes`` and ``scores``
+            (the boxes kept at ``score_thr``, any number, ``[]`` when none is), ``true_positives``, ``f1`` and
+            ``correct`` (F1 >= ``f1_thr``).
         collect_device, prefix, collect_dir: See :class:`mmengine.evaluator.BaseMetric`.
     """
 
     default_prefix: Optional[str] = 'grec'
 
     def __init__(self, score_thr: float = 0.7, iou_thr: float = 0.5, f1_thr: float = 1.0, overlap: str = 'iou',
-                 collect_device: str = 'cpu', prefix: Optional[str] = None,
+                 dump_file: Optional[str] = None, collect_device: str = 'cpu', prefix: Optional[str] = None,
                  collect_dir: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix, collect_dir=collect_dir)
         if overlap not in OVERLAPS:
             raise ValueError(f"GRECMetric overlap must be 'iou' or 'giou', got {overlap!r}")
         self.score_thr, self.iou_thr, self.f1_thr, self.overlap = float(score_thr), float(iou_thr), f1_thr, overlap
+        self.dump_file = dump_file
 
     def process(self, data_batch: Any, data_samples: Sequence[Any]) -> None:
         """One result per sample: the rows of its expressions (see ``RECMetric.process`` for why per sample)."""
@@ -180,13 +186,28 @@ class GRECMetric(BaseMetric):
             rows = []
             for number, (expression, (boxes, scores)) in enumerate(zip(expressions, predictions)):
                 gt = _gt_of(expression, f'expression {number} of {where}')
-                row = grec_row(gt, boxes[kept(scores, self.score_thr)], self.iou_thr, self.overlap)
+                keep = kept(scores, self.score_thr)
+                row = grec_row(gt, boxes[keep], self.iou_thr, self.overlap)
                 row.update(split=expression.get('split'), sent_id=expression.get('sent_id'))
+                if self.dump_file is not None:
+                    row['dump'] = self._dump_row(sample, expression, gt, boxes[keep], scores[keep], row)
                 rows.append(row)
             self.results.append(rows)
 
+    def _dump_row(self, sample: Any, expression: dict, gt: np.ndarray, boxes: np.ndarray, scores: np.ndarray,
+                  row: dict) -> dict:
+        """The ``--out`` line of one expression (see ``dump_file``)."""
+        line = dict(img_id=_plain(sample.get('img_id')))
+        line.update({key: _plain(expression.get(key)) for key in _ID_KEYS})
+        line.update(text=expression.get('text'), gt_bboxes=gt.tolist(), no_target=row['no_target'],
+                    pred_bboxes=boxes.tolist(), scores=[float(score) for score in scores],
+                    true_positives=row['true_positives'], f1=row['f1'], correct=bool(row['f1'] >= self.f1_thr))
+        return line
+
     def compute_metrics(self, results: List[List[dict]]) -> Dict[str, float]:
         rows = [row for sample_rows in results for row in sample_rows]
+        if self.dump_file is not None:
+            write_rows(self.dump_file, [row.pop('dump') for row in rows], 'GRECMetric')
         if not rows:
             print_log('GRECMetric got no expressions to evaluate; reporting zeros.', logger='current',
                       level=logging.WARNING)

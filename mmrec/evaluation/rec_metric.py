@@ -116,6 +116,17 @@ def summarise_rows(rows: Sequence[dict], iou_thr: float = 0.5) -> Dict[str, floa
     return metrics
 
 
+def write_rows(path: str, rows: Sequence[dict], owner: str) -> None:
+    """Write one JSON line per row to ``path`` (rank 0 only; parent folders created) and log it."""
+    if not is_main_process():
+        return
+    mkdir_or_exist(osp.dirname(osp.abspath(path)))
+    with open(path, 'w', encoding='utf-8') as stream:
+        for row in rows:
+            stream.write(json.dumps(row, ensure_ascii=False) + '\n')
+    print_log(f'{owner}: wrote {len(rows)} per-expression predictions to {path}', logger='current')
+
+
 def _format_table(header: Sequence[str], body: Sequence[Sequence[str]]) -> str:
     """A plain fixed-width text table."""
     widths = [max(len(str(cell)) for cell in column) for column in zip(header, *body)]
@@ -263,14 +274,4 @@ class RECMetric(BaseMetric):
 
     def _dump(self, rows: List[dict]) -> None:
         """Write one JSON line per expression (rank 0 only)."""
-        if not is_main_process():
-            return
-        parent = osp.dirname(osp.abspath(self.dump_file))
-        mkdir_or_exist(parent)
-        with open(self.dump_file, 'w', encoding='utf-8') as stream:
-            for row in rows:
-                stream.write(json.dumps(row, ensure_ascii=False) + '\n')
-        print_log(
-            f'RECMetric: wrote {len(rows)} per-expression predictions to '
-            f'{self.dump_file}',
-            logger='current')
+        write_rows(self.dump_file, rows, 'RECMetric')
