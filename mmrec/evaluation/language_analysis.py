@@ -6,12 +6,16 @@ and the candidates are the annotated objects of the expression's image. The reas
 argmax is the prediction) or declines (the expression goes to CLIP, which here knows nothing: chance, 1/K, is
 credited). Images with a single candidate are left out: there is nothing to choose.
 
+An expression may refer to several objects (gRefCOCO, JSON lines with ``boxes``): the reasoner still picks one
+box, and the expression is right when that box is one of the referred objects (chance is then T/K for T referred
+among K). Expressions that refer to nothing are not scored (there is no box to pick) but counted.
+
 This separates the language and geometry part of a REC system from its detector and its CLIP, and runs on
 the annotation files alone, so it can be measured on real RefCOCO expressions without their images.
 """
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import torch
 
@@ -28,12 +32,15 @@ class ExpressionOutcome:
     split: str
     cues: Tuple[str, ...]
     answered: bool
-    credit: float  # 1 or 0 when answered; 1/K when declined
-    chance: float  # 1/K
+    credit: float  # 1 or 0 when answered; T/K when declined
+    chance: float  # T/K: T referred candidates (1 but in generalised data) among K
+    num_candidates: int = 0  # K (0: not recorded, read as 1 / chance)
+    num_targets: int = 1  # T
 
     def as_dict(self) -> dict:
         return dict(text=self.text, split=self.split, cues=list(self.cues), answered=self.answered,
-                    credit=round(self.credit, 4), candidates=round(1 / self.chance))
+                    credit=round(self.credit, 4), candidates=self.num_candidates or round(1 / self.chance),
+                    targets=self.num_targets)
 
 
 @dataclass
@@ -85,54 +92,99 @@ def uninformative_similarity(num_boxes: int):
     return lambda phrases: torch.zeros(len(phrases), num_boxes)
 
 
-def geometry_only_outcome(reasoner: SpatialReasoner, text: str, boxes: torch.Tensor, target: int,
+def geometry_only_outcome(reasoner: SpatialReasoner, text: str, boxes: torch.Tensor, target: Any,
                           image_size: Tuple[int, int], split: str = '') -> ExpressionOutcome:
-    """The reasoner's answer for ``text`` among ``boxes`` (K, 4) (xyxy, pixels), ``target`` the referred one.
+    """The reasoner's answer for ``text`` among ``boxes`` (K, 4) (xyxy, pixels); ``target`` is the index of the
+    referred box, or a sequence of indices when several are referred (right when the choice is any of them).
 
     Args:
         image_size: ``(height, width)`` of the image.
     """
-    chance = 1.0 / len(boxes)
+    targets = [int(t) for t in target] if isinstance(target, (list, tuple)) else [int(target)]
+    chance = len(targets) / len(boxes)
     parsed = parse_expression(text)
     cues = parsed.cue_types
     probs = reasoner.reason(parsed, boxes, uninformative_similarity(len(boxes)), image_size)
+    sizes = dict(num_candidates=len(boxes), num_targets=len(targets))
     if probs is None:
-        return ExpressionOutcome(text, split, cues, answered=False, credit=chance, chance=chance)
-    return ExpressionOutcome(text, split, cues, answered=True, credit=float(int(probs.argmax()) == target),
-                             chance=chance)
+        return ExpressionOutcome(text, split, cues, answered=False, credit=chance, chance=chance, **sizes)
+    return ExpressionOutcome(text, split, cues, answered=True, credit=float(int(probs.argmax()) in targets),
+                             chance=chance, **sizes)
 
 
-def image_candidates(sample: dict, expression: dict, mode: str) -> Tuple[torch.Tensor, int]:
-    """``(K, 4)`` candidate boxes of one expression and the index of its referred object among them (-1 when
-    the referred annotation is not a candidate)."""
+#: The ``ann_id`` of a gRefCOCO expression that refers to nothing.
+NO_TARGET_ID = -1
+
+
+def target_ids(expression: dict) -> List[Any]:
+    """The candidate ids an expression refers to: its ``target_ids`` (set by
+    :mod:`~mmrec.evaluation.language_sources` for box-derived candidates) or its ``ann_id`` (REFER: one id;
+    gRefCOCO: a list, ``[-1]`` for none); ``[]`` when it refers to nothing."""
+    if 'target_ids' in expression:
+        return list(expression['target_ids'])
+    ids = expression.get('ann_id')
+    ids = list(ids) if isinstance(ids, (list, tuple)) else [ids]
+    return [] if ids == [NO_TARGET_ID] else ids
+
+
+def image_candidates(sample: dict, expression: dict, mode: str) -> Tuple[torch.Tensor, List[int]]:
+    """``(K, 4)`` candidate boxes of one expression and the indices of its referred objects among them; an
+    empty list when one of them is not a candidate (or the expression refers to nothing)."""
     candidates = sample['candidates']
     if mode == 'same-category':
-        candidates = [c for c in candidates if c['category_id'] == expression['category_id']]
+        categories = expression.get('category_id')
+        categories = categories if isinstance(categories, (list, tuple)) else [categories]
+        candidates = [c for c in candidates if c['category_id'] in categories]
     elif mode != 'all':
         raise ValueError(f'candidates must be one of {CANDIDATE_MODES}, got {mode!r}')
     ann_ids = [c['ann_id'] for c in candidates]
-    target = ann_ids.index(expression['ann_id']) if expression['ann_id'] in ann_ids else -1
+    wanted = target_ids(expression)
+    targets = [ann_ids.index(ann_id) for ann_id in wanted if ann_id in ann_ids]
     boxes = torch.tensor([c['bbox'] for c in candidates], dtype=torch.float32).reshape(-1, 4)
-    return boxes, target
+    return boxes, targets if wanted and len(targets) == len(wanted) else []
 
 
-def analyze_samples(samples: Iterable[dict], reasoner: Optional[SpatialReasoner] = None,
-                    candidates: str = 'all') -> Tuple[List[ExpressionOutcome], int]:
-    """Geometry-only outcomes of every expression of ``samples`` (``REFERDataset`` data infos made with
-    ``with_candidates=True``), and how many expressions were left out (fewer than two candidates, or the
-    referred object not among them)."""
+#: Why an expression is not scored (``analyze_samples``' counts); all but ``no_target`` make ``left_out``.
+EXCLUSIONS = ('no_target', 'no_image_size', 'fewer_than_two_candidates', 'target_not_a_candidate',
+              'every_candidate_referred')
+
+
+def exclusion(sample: dict, expression: dict, boxes: torch.Tensor, targets: List[int]) -> Optional[str]:
+    """The reason (one of ``EXCLUSIONS``) why an expression cannot be scored, None when it can."""
+    if not target_ids(expression):
+        return 'no_target'
+    if not sample.get('height') or not sample.get('width'):
+        return 'no_image_size'
+    if len(boxes) < 2:
+        return 'fewer_than_two_candidates'
+    if not targets:
+        return 'target_not_a_candidate'
+    return 'every_candidate_referred' if len(targets) == len(boxes) else None
+
+
+def analyze_samples(samples: Iterable[dict], reasoner: Optional[SpatialReasoner] = None, candidates: str = 'all',
+                    counts: Optional[Counter] = None) -> Tuple[List[ExpressionOutcome], int]:
+    """Geometry-only outcomes of every expression of ``samples`` (data infos with ``candidates``:
+    ``REFERDataset(with_candidates=True)`` or :mod:`~mmrec.evaluation.language_sources`), and how many were left
+    out (fewer than two candidates, a referred object not among them, every candidate referred, or no image
+    size). ``counts`` (optional) receives every ``EXCLUSIONS`` reason, ``multi_target`` (scored expressions
+    with several referred objects) and ``with_two_candidates`` (expressions with a target and >= 2 candidates)."""
     reasoner = reasoner or SpatialReasoner()
-    outcomes, left_out = [], 0
+    counts = Counter() if counts is None else counts
+    outcomes = []
     for sample in samples:
-        image_size = (int(sample['height']), int(sample['width']))
         for expression in sample['expressions']:
-            boxes, target = image_candidates(sample, expression, candidates)
-            if len(boxes) < 2 or target < 0:
-                left_out += 1
+            boxes, targets = image_candidates(sample, expression, candidates)
+            counts['with_two_candidates'] += bool(target_ids(expression)) and len(boxes) >= 2
+            reason = exclusion(sample, expression, boxes, targets)
+            if reason is not None:
+                counts[reason] += 1
                 continue
-            outcomes.append(geometry_only_outcome(reasoner, expression['text'], boxes, target, image_size,
+            counts['multi_target'] += len(targets) > 1
+            image_size = (int(sample['height']), int(sample['width']))
+            outcomes.append(geometry_only_outcome(reasoner, expression['text'], boxes, targets, image_size,
                                                   split=str(expression['split'])))
-    return outcomes, left_out
+    return outcomes, sum(counts[reason] for reason in EXCLUSIONS[1:])
 
 
 def format_table(rows: Dict[str, LanguageSummary]) -> str:

@@ -13,7 +13,7 @@ import torch
 from mmrec.models.spatial_reasoning import ParsedExpression, Phrase, SpatialReasoner, parse_expression
 from mmrec.models.spatial_reasoning.reasoner import Trace, describe_cue
 
-from .language_analysis import image_candidates, uninformative_similarity
+from .language_analysis import exclusion, image_candidates, uninformative_similarity
 
 
 @dataclass
@@ -27,6 +27,11 @@ class Explained:
     image_size: Tuple[int, int]  # (height, width)
     parsed: ParsedExpression
     trace: Trace
+    targets: Tuple[int, ...] = ()  # every referred box when there are several (``target`` is the first)
+
+    @property
+    def right(self) -> bool:
+        return self.chosen in (self.targets or (self.target, ))
 
 
 def _phrase_words(phrase: Phrase) -> str:
@@ -61,9 +66,10 @@ def format_explained(item: Explained) -> str:
     """A block of text: the expression, its parse, then one row per box (its xyxy box, bottom edge and linear
     size as fractions of the image, and every factor of the trace), the chosen and referred boxes marked."""
     height, width = item.image_size
-    verdict = 'right' if item.chosen == item.target else 'WRONG'
+    verdict = 'right' if item.right else 'WRONG'
+    referred = ', '.join(str(t) for t in item.targets) if len(item.targets) > 1 else str(item.target)
     lines = [f'[{item.split}] "{item.text}"  K={len(item.boxes)}  image {width}x{height}  chosen {item.chosen}, '
-             f'referred {item.target}: {verdict}',
+             f'referred {referred}: {verdict}',
              f'  parse: {describe_parse(item.parsed)}']
     labels = [label for label, _ in item.trace]
     widths = [max(len(label), 6) for label in labels]
@@ -71,7 +77,7 @@ def format_explained(item: Explained) -> str:
                  + '  '.join(f'{label:>{w}}' for label, w in zip(labels, widths)))
     areas = (item.boxes[:, 2] - item.boxes[:, 0]) * (item.boxes[:, 3] - item.boxes[:, 1])
     for index, box in enumerate(item.boxes.tolist()):
-        mark = ('*' if index == item.chosen else ' ') + ('R' if index == item.target else ' ')
+        mark = ('*' if index == item.chosen else ' ') + ('R' if index in (item.targets or (item.target, )) else ' ')
         size = float((areas[index] / (height * width)).sqrt())
         cells = '  '.join(f'{float(factor[index]):>{w}.3f}' for (_, factor), w in zip(item.trace, widths))
         lines.append(f'  {index:<2}{mark} ' + ''.join(f'{v:>6.0f}' for v in box)
@@ -86,16 +92,18 @@ def wrong_answers(samples: Iterable[dict], reasoner: Optional[SpatialReasoner] =
     wrongly, optionally only those carrying the cue type ``cue``, explained, in the samples' order."""
     reasoner = reasoner or SpatialReasoner()
     for sample in samples:
-        image_size = (int(sample['height']), int(sample['width']))
         for expression in sample['expressions']:
             if cue is not None and cue not in parse_expression(expression['text']).cue_types:
                 continue
-            boxes, target = image_candidates(sample, expression, candidates)
-            if len(boxes) < 2 or target < 0:
+            boxes, targets = image_candidates(sample, expression, candidates)
+            if exclusion(sample, expression, boxes, targets) is not None:
                 continue
-            item = explain(reasoner, expression['text'], boxes, target, image_size, str(expression['split']))
-            if item is not None and item.chosen != item.target:
-                yield item
+            image_size = (int(sample['height']), int(sample['width']))
+            item = explain(reasoner, expression['text'], boxes, targets[0], image_size, str(expression['split']))
+            if item is not None:
+                item.targets = tuple(targets)
+                if not item.right:
+                    yield item
 
 
 def pick(items: Iterable[Explained], count: int, seed: Optional[int] = None) -> List[Explained]:
