@@ -234,6 +234,15 @@ class _ReferWriter:
                     annotations=self.annotations, categories=categories)
 
 
+def split_counts(num_images: Optional[Mapping[str, int]]) -> Dict[str, int]:
+    """Images per split (``DEFAULT_NUM_IMAGES`` for None); ValueError naming a split that is not synthetic's."""
+    num_images = dict(DEFAULT_NUM_IMAGES if num_images is None else num_images)
+    unknown = sorted(set(num_images) - set(SPLITS))
+    if unknown:
+        raise ValueError(f'unknown split(s) {unknown}; the synthetic splits are {list(SPLITS)}')
+    return num_images
+
+
 def generate_synthetic_refer(root: str,
                              num_images: Optional[Mapping[str, int]] = None,
                              image_size: Tuple[int, int] = (320, 240),
@@ -254,10 +263,7 @@ def generate_synthetic_refer(root: str,
         ``REFERDataset``), per split ``num_images``, ``num_refs``, ``num_expressions``, ``kinds``
         (Counter of sentence kinds) and ``grayscale_images`` (file names), and ``image_size``, ``seed``.
     """
-    num_images = dict(DEFAULT_NUM_IMAGES if num_images is None else num_images)
-    unknown = sorted(set(num_images) - set(SPLITS))
-    if unknown:
-        raise ValueError(f'unknown split(s) {unknown}; the synthetic splits are {list(SPLITS)}')
+    num_images = split_counts(num_images)
     if not 0.0 <= grayscale_fraction <= 1.0:
         raise ValueError(f'grayscale_fraction must be in [0, 1], got {grayscale_fraction}')
     width, height = (int(v) for v in image_size)

@@ -27,10 +27,9 @@ from typing import Dict, List, Mapping, Optional, Tuple
 import cv2
 import numpy as np
 
-from .synthetic import (DEFAULT_NUM_IMAGES, IMAGE_DIR, SPLITS, _describe_scene, _ReferWriter, draw_scene,
-                        sample_scene)
+from .synthetic import IMAGE_DIR, SPLITS, _describe_scene, _ReferWriter, draw_scene, sample_scene, split_counts
 from .synthetic_language import (COLOURS, GENERIC_NOUNS, SHAPES, SIZE_WORDS, SIZES, Query, Scene,
-                                 _attribute_queries, realise, referents, resolve)
+                                 _attribute_queries, _parse_noun_phrase, realise, referents, resolve)
 
 DATASET_DIR = 'grefcoco'
 #: Count words of plural descriptions: how many objects each says.
@@ -49,23 +48,16 @@ def realise_plural(query: Query, count: int, rng: np.random.Generator) -> str:
 
 
 def parse_plural(text: str) -> Tuple[Query, int]:
-    """Read a wording made by :func:`realise_plural` back into ``(query, count)``; ``ValueError`` otherwise."""
+    """Read a wording made by :func:`realise_plural` back into ``(query, count)``; ``ValueError`` otherwise
+    (the words between the count and the noun are read as the REFER generator's parser reads them)."""
     tokens = text.lower().split()
     tokens = tokens[1:] if tokens[:1] == ['the'] else tokens
     if len(tokens) < 2 or tokens[0] not in COUNT_WORDS or not tokens[-1].endswith('s'):
         raise ValueError(f'not a synthetic plural expression: {text!r}')
-    count, noun, colour, size = COUNT_WORDS[tokens[0]], tokens[-1][:-1], None, None
+    noun = tokens[-1][:-1]
     if noun not in SHAPES + GENERIC_NOUNS:
         raise ValueError(f'not a synthetic plural expression: {text!r} ({tokens[-1]!r} is not a noun)')
-    for word in tokens[1:-1]:
-        sizes = [s for s, words in SIZE_WORDS.items() if word in words]
-        if sizes and size is None:
-            size = sizes[0]
-        elif word in COLOURS and colour is None:
-            colour = word
-        else:
-            raise ValueError(f'not a synthetic plural expression: {text!r} (unexpected {word!r})')
-    return Query(shape=noun if noun in SHAPES else None, colour=colour, size=size), count
+    return _parse_noun_phrase(tokens[1:-1] + [noun], text), COUNT_WORDS[tokens[0]]
 
 
 def plural_referents(text: str, scene: Scene) -> List[int]:
@@ -164,10 +156,7 @@ def generate_synthetic_grefcoco(root: str, num_images: Optional[Mapping[str, int
         (Counter of sentence kinds: attribute / spatial / relational / multi / none), ``ann_file``,
         ``split_file``.
     """
-    num_images = dict(DEFAULT_NUM_IMAGES if num_images is None else num_images)
-    unknown = sorted(set(num_images) - set(SPLITS))
-    if unknown:
-        raise ValueError(f'unknown split(s) {unknown}; the synthetic splits are {list(SPLITS)}')
+    num_images = split_counts(num_images)
     if not 0.0 <= no_target_rate <= 1.0:
         raise ValueError(f'no_target_rate must be in [0, 1], got {no_target_rate}')
     width, height = (int(v) for v in image_size)
