@@ -21,8 +21,7 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 from mmengine.dataset import BaseDataset
 
 from mmrec.datasets import GRefCOCODataset, RECJsonlDataset, REFERDataset, RefL4Dataset
-from mmrec.datasets.expression_dataset import image_size
-from mmrec.datasets.refer import _candidates_per_image
+from mmrec.datasets.expression_dataset import image_size, parse_box
 from mmrec.datasets.refer_io import load_instances
 
 FORMATS = ('refer', 'grefcoco', 'ref-l4', 'jsonl')
@@ -69,6 +68,17 @@ def _fill_size(sample: dict) -> None:
         size = image_size(sample['img_path'])
         if size is not None:
             sample['width'], sample['height'] = size
+
+
+def annotations_per_image(coco: dict) -> Dict[Any, List[dict]]:
+    """Every annotation of ``instances.json`` with a box of positive area, as candidates, per image id."""
+    per_image: Dict[Any, List[dict]] = {}
+    for ann in coco.get('annotations') or []:
+        box = parse_box(ann.get('bbox'), 'xywh') if isinstance(ann, dict) else None
+        if box is not None:
+            per_image.setdefault(ann.get('image_id'), []).append(
+                dict(bbox=box, ann_id=ann.get('id'), category_id=ann.get('category_id')))
+    return per_image
 
 
 def _box_key(box: Sequence[float]) -> Tuple[float, ...]:
@@ -169,7 +179,7 @@ def load_source(path: str, fmt: str = 'auto', dataset: str = 'refcoco', split_by
         ann_file = osp.join(folder, 'instances.json')
         data = GRefCOCODataset(ann_file=ann_file, split_file=files[0], split=list(splits or ['val']),
                                data_prefix=dict(img_path=osp.join(folder, 'images', '')), **common)
-        annotations = _candidates_per_image(load_instances(ann_file)['annotations'])
+        annotations = annotations_per_image(load_instances(ann_file))
         return LanguageSource(fmt, f'gRefCOCO {osp.basename(files[0])}', [(None, data)], annotations)
     images = dict(img_path=osp.join(folder, 'images', ''))
     if fmt == 'ref-l4':
