@@ -137,3 +137,13 @@ def test_no_layout_found_or_several_named_in_one_line(tool, tmp_path, grefcoco):
     with pytest.raises(FileNotFoundError, match='not a ref-l4 annotation file'):
         tool.main([osp.join(grefcoco, 'grefcoco', 'expressions.jsonl'), '--format', 'ref-l4'])
     assert json.loads(json.dumps(tool.main([osp.join(grefcoco, 'grefcoco'), '--format', 'grefcoco'])))
+
+
+def test_the_command_line_ends_a_wrong_path_in_one_line(repo_root, tmp_path):
+    import subprocess
+    import sys
+    proc = subprocess.run([sys.executable, osp.join(repo_root, 'tools', 'analyze_language.py'), str(tmp_path)],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2 and proc.stdout == ''  # run_tool's exit status for a user's mistake
+    line, = proc.stderr.strip().splitlines()
+    assert line.startswith(f'error: no REC annotations in {tmp_path}: looked for refcoco/refs(unc).p')
