@@ -6,10 +6,13 @@ reasoner answers 'left one' with A and 'second from left' with B (among A, B, C)
 declines 'red thing' (chance credited)."""
 import json
 import os.path as osp
+import subprocess
+import sys
 
 import pytest
 
 from mmrec.testing.benchmark_files import coco_file, write_grefcoco, write_image, write_jsonl, write_ref_l4
+from mmrec.utils import UserError
 
 A, B, C = [10, 40, 30, 30], [80, 40, 30, 30], [150, 40, 30, 30]  # xywh
 
@@ -85,7 +88,7 @@ def test_ref_l4_candidates_are_the_distinct_boxes_of_the_image(tool, tmp_path, c
 
 def test_ref_l4_needs_the_file_of_every_split_asked(tool, tmp_path):
     write_ref_l4(str(tmp_path / 'ref-l4-val.parquet'), _ref_l4_rows())
-    with pytest.raises(FileNotFoundError, match=r'ref-l4-test\.parquet'):
+    with pytest.raises(UserError, match=r'ref-l4-test\.parquet'):
         tool.main([str(tmp_path), '--format', 'ref-l4', '--split', 'val', '--split', 'test'])
 
 
@@ -123,25 +126,23 @@ def test_json_lines_split_option_keeps_those_lines(tool, tmp_path):
 def test_no_layout_found_or_several_named_in_one_line(tool, tmp_path, grefcoco):
     folder = tmp_path / 'empty'
     folder.mkdir()
-    with pytest.raises(FileNotFoundError) as error:
+    with pytest.raises(UserError) as error:
         tool.main([str(folder)])
     message = str(error.value)
     assert '\n' not in message and 'no REC annotations' in message
     for name in ('refs(unc).p', 'grefs(unc).json', 'ref-l4-val.parquet', 'expressions.jsonl', '--format'):
         assert name in message
-    with pytest.raises(FileNotFoundError, match=r'no jsonl files .*expressions\.jsonl'):
+    with pytest.raises(UserError, match=r'no jsonl files .*expressions\.jsonl'):
         tool.main([osp.join(grefcoco, 'grefcoco'), '--format', 'jsonl'])
     write_jsonl(osp.join(grefcoco, 'grefcoco', 'expressions.jsonl'), _jsonl_lines())
-    with pytest.raises(FileNotFoundError, match=r'several layouts \(grefcoco, jsonl\)'):
+    with pytest.raises(UserError, match=r'several layouts \(grefcoco, jsonl\)'):
         tool.main([osp.join(grefcoco, 'grefcoco')])
-    with pytest.raises(FileNotFoundError, match='not a ref-l4 annotation file'):
+    with pytest.raises(UserError, match='not a ref-l4 annotation file'):
         tool.main([osp.join(grefcoco, 'grefcoco', 'expressions.jsonl'), '--format', 'ref-l4'])
     assert json.loads(json.dumps(tool.main([osp.join(grefcoco, 'grefcoco'), '--format', 'grefcoco'])))
 
 
 def test_the_command_line_ends_a_wrong_path_in_one_line(repo_root, tmp_path):
-    import subprocess
-    import sys
     proc = subprocess.run([sys.executable, osp.join(repo_root, 'tools', 'analyze_language.py'), str(tmp_path)],
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 2 and proc.stdout == ''  # run_tool's exit status for a user's mistake

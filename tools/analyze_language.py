@@ -59,7 +59,7 @@ from mmrec.evaluation.language_analysis import (CANDIDATE_MODES, EXCLUSIONS, Lan
 from mmrec.evaluation.language_sources import CANDIDATES_FROM, FORMATS, load_source  # noqa: E402
 from mmrec.evaluation.language_explain import format_explained, pick, wrong_answers  # noqa: E402
 from mmrec.models.spatial_reasoning import CUE_TYPES  # noqa: E402
-from mmrec.utils.user_errors import add_debug_argument, run_tool  # noqa: E402
+from mmrec.utils.user_errors import UserError, add_debug_argument, run_tool  # noqa: E402
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -93,7 +93,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
     args = parse_args(argv)
     source = load_source(args.data_root, args.format, args.dataset, args.split_by, args.split)
     if args.candidates == 'same-category' and source.format == 'jsonl':
-        raise ValueError('--candidates same-category needs object categories, which the JSON-lines format has not')
+        raise UserError('--candidates same-category needs object categories, which the JSON-lines format has not')
     start = time.time()
     counts: Counter = Counter()
     outcomes, left_out = analyze_samples(source.samples(), candidates=args.candidates, counts=counts)

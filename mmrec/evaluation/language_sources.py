@@ -23,6 +23,7 @@ from mmengine.dataset import BaseDataset
 from mmrec.datasets import GRefCOCODataset, RECJsonlDataset, REFERDataset, RefL4Dataset
 from mmrec.datasets.expression_dataset import image_size, parse_box
 from mmrec.datasets.refer_io import load_instances
+from mmrec.utils.user_errors import UserError
 
 FORMATS = ('refer', 'grefcoco', 'ref-l4', 'jsonl')
 #: Where each format's candidates come from (printed by the tool).
@@ -130,15 +131,17 @@ def _format_of_file(path: str) -> Optional[str]:
 
 def find_files(path: str, fmt: str, dataset: str, split_by: str, splits: Sequence[str]) -> Tuple[str, List[str]]:
     """``(format, files)`` of ``path`` (a file, or a folder in one of the published layouts) for ``fmt``
-    (``'auto'`` or one of ``FORMATS``); FileNotFoundError with one line naming what was looked for."""
+    (``'auto'`` or one of ``FORMATS``); :class:`~mmrec.utils.UserError` with one line naming what was looked
+    for."""
     if osp.isfile(path):
         found = _format_of_file(path)
         if found is None or fmt not in ('auto', found):
             want = 'refs(<split-by>).p, grefs(<split-by>).json, *.parquet or *.jsonl' if fmt == 'auto' else fmt
-            raise FileNotFoundError(f'{path} is not a {want} annotation file; give the data folder or --format')
+            raise UserError(f'{path} is not a {want} annotation file; give the data folder or --format')
         return found, [path]
     if not osp.isdir(path):
-        raise FileNotFoundError(f'DATA_ROOT not found: {path}')
+        raise UserError(f'data root {path!r} not found; give a benchmark folder or annotation file '
+                        '(docs/datasets.md, "Language analysis")')
     looked = {'refer': _refer_files(path, dataset, split_by), 'grefcoco': _grefcoco_files(path, dataset, split_by),
               'ref-l4': _ref_l4_files(path, splits or ['val']), 'jsonl': _jsonl_files(path)}
     wanted = FORMATS if fmt == 'auto' else (fmt, )
@@ -151,12 +154,11 @@ def find_files(path: str, fmt: str, dataset: str, split_by: str, splits: Sequenc
             found[name] = files if name == 'ref-l4' else files[:1]
     if not found:
         names = ', '.join(osp.relpath(f, path) for name in wanted for f in looked[name] if '*' not in f)
-        raise FileNotFoundError(f'no {"REC annotations" if fmt == "auto" else fmt + " files"} in {path}: looked '
-                                f'for {names}{", *.jsonl" if "jsonl" in wanted else ""} (--dataset, --split-by '
-                                f'and --split name them; --format picks the layout)')
+        raise UserError(f'no {"REC annotations" if fmt == "auto" else fmt + " files"} in {path}: looked '
+                        f'for {names}{", *.jsonl" if "jsonl" in wanted else ""} (--dataset, --split-by '
+                        f'and --split name them; --format picks the layout)')
     if len(found) > 1:
-        raise FileNotFoundError(f'{path} holds the files of several layouts ({", ".join(found)}); pick one with '
-                                '--format')
+        raise UserError(f'{path} holds the files of several layouts ({", ".join(found)}); pick one with --format')
     name, files = next(iter(found.items()))
     return name, files
 
