@@ -165,7 +165,8 @@ def test_detector_answers_known_boxes_in_original_pixels(tiny_setup):
 
     cfg = tiny_config(tiny_setup['options'])
     cfg.model.roi_head.bbox_roi_extractor = None
-    cfg.model.roi_head.bbox_head.update(with_branch=False, clip_weight=1.0, local_search=dict(enable=False))
+    cfg.model.roi_head.bbox_head.update(branch=None, local_search=dict(enable=False))
+    cfg.model.roi_head.bbox_head.blend.clip_weight = 1.0
     cfg.model.roi_head.bbox_head.encoder = dict(type='MeanColorEncoder')
     model = MODELS.build(cfg.model).eval()
     image, boxes = colored_squares((96, 64))
@@ -260,10 +261,13 @@ def test_ground_truth_proposals_replace_the_rpn(with_branch):
     from mmrec.testing import TINY_DETECTOR_OPTIONS, colored_squares, detector_input
 
     cfg = Config.fromfile(GT_CONFIG)
-    cfg.merge_from_dict(TINY_DETECTOR_OPTIONS)
-    cfg.model.roi_head.bbox_head.update(clip_weight=1.0, with_branch=with_branch)
+    # the box head's sizes are its branch's in method 1
+    cfg.merge_from_dict({key.replace('.bbox_head.', '.bbox_head.branch.'): value
+                         for key, value in TINY_DETECTOR_OPTIONS.items()})
+    cfg.model.roi_head.bbox_head.blend.clip_weight = 1.0
     cfg.model.roi_head.bbox_head.encoder = dict(type='MeanColorEncoder')
     if not with_branch:
+        cfg.model.roi_head.bbox_head.branch = None
         cfg.model.roi_head.bbox_roi_extractor = None
     model = MODELS.build(cfg.model).eval()
     assert model.candidate_source == 'ground_truth'

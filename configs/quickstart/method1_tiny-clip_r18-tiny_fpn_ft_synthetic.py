@@ -22,7 +22,8 @@ model = dict(
     roi_head=dict(
         bbox_roi_extractor=dict(roi_layer=dict(sampling_ratio=2)),  # as the detector trained
         # spatial reasoning as in method 2's quickstart rows (the zero-shot baseline has it too)
-        bbox_head=dict(encoder=dict(name_or_path=clip_dir), spatial_reasoning=dict(temperature=None))))
+        bbox_head=dict(encoder=dict(name_or_path=clip_dir),
+                       reasoner=dict(type='SpatialReasoningRescorer', temperature=None))))
 
 test_dataloader = dict(dataset=dict(split='val'))
 val_dataloader = None
