@@ -142,10 +142,10 @@ def test_config_is_at_most_two_base_levels_deep(config):
 
 
 def test_no_positional_pipeline_indices_in_configs_or_the_quickstart():
-    """Pipelines are overridden whole (configs) or their steps found by type (mmrec/apps/quickstart.py), never by
+    """Pipelines are overridden whole (configs) or their steps found by type (mmrec/apps/quickstart/), never by
     position: a step added to a pipeline must not silently move another one's settings."""
     files = glob.glob(osp.join(REPO, 'configs', '**', '*.py'), recursive=True)
-    files.append(osp.join(REPO, 'mmrec', 'apps', 'quickstart.py'))
+    files += glob.glob(osp.join(REPO, 'mmrec', 'apps', 'quickstart', '*.py'))
     offending = [f'{osp.relpath(path, REPO)}:{number}' for path in files
                  for number, line in enumerate(open(path), 1) if POSITIONAL_PIPELINE_INDEX.search(line)]
     assert not offending
