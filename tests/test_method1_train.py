@@ -70,14 +70,16 @@ def test_text_targets_follow_the_roi_heads_assignment():
     assert labels.tolist() == [[1, 1, -1, 0], [0, 0, -1, 1]]
 
 
-def test_head_iou_thresholds_must_agree_with_the_assigner(tiny_setup):
+def test_iou_thresholds_are_the_assigners_alone(tiny_setup):
+    """The branch trains on the RoI head's assigner: an IoU threshold on the head is refused, even one equal
+    to the assigner's, with the key that sets it."""
     cfg = tiny_config(tiny_setup['options'])
     roi_head = copy.deepcopy(cfg.model.roi_head)
     roi_head.train_cfg = cfg.model.train_cfg.rcnn
-    roi_head.bbox_head.update(pos_iou_thr=0.5, neg_iou_thr=0.5)  # the assigner's: dropped
     MODELS.build(roi_head)
-    roi_head.bbox_head.neg_iou_thr = 0.3
-    with pytest.raises(ValueError, match='neg_iou_thr'):
+    assert roi_head.train_cfg.assigner.pos_iou_thr == 0.5
+    roi_head.bbox_head.pos_iou_thr = 0.5
+    with pytest.raises(TypeError, match=r'pos_iou_thr .*model.train_cfg.rcnn.assigner.pos_iou_thr$'):
         MODELS.build(roi_head)
 
 
