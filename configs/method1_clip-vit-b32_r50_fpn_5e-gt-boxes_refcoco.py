@@ -5,7 +5,7 @@
 # local search are off, so every answer is one of the annotated boxes.
 #   python tools/test.py configs/method1_clip-vit-b32_r50_fpn_5e-gt-boxes_refcoco.py METHOD1_CHECKPOINT.pth
 # The zero-shot head (no branch; then neither the backbone nor the RPN runs, and no checkpoint is needed):
-#   --cfg-options model.roi_head.bbox_roi_extractor=None model.roi_head.bbox_head.with_branch=False load_from=None
+#   --cfg-options model.roi_head.bbox_roi_extractor=None model.roi_head.bbox_head.branch=None load_from=None
 _base_ = './method1_clip-vit-b32_r50_fpn_5e_refcoco.py'
 
 model = dict(

@@ -9,7 +9,7 @@ _base_ = './method1_clip-vit-b32_r50_fpn_5e_refcoco.py'
 model = dict(
     roi_head=dict(
         bbox_roi_extractor=None,  # no branch, no RoI features
-        bbox_head=dict(with_branch=False)))
+        bbox_head=dict(branch=None)))
 
 train_dataloader = None
 train_cfg = None

@@ -142,10 +142,10 @@ def test_config_is_at_most_two_base_levels_deep(config):
 
 
 def test_no_positional_pipeline_indices_in_configs_or_the_quickstart():
-    """Pipelines are overridden whole (configs) or their steps found by type (mmrec/apps/quickstart.py), never by
+    """Pipelines are overridden whole (configs) or their steps found by type (mmrec/apps/quickstart/), never by
     position: a step added to a pipeline must not silently move another one's settings."""
     files = glob.glob(osp.join(REPO, 'configs', '**', '*.py'), recursive=True)
-    files.append(osp.join(REPO, 'mmrec', 'apps', 'quickstart.py'))
+    files += glob.glob(osp.join(REPO, 'mmrec', 'apps', 'quickstart', '*.py'))
     offending = [f'{osp.relpath(path, REPO)}:{number}' for path in files
                  for number, line in enumerate(open(path), 1) if POSITIONAL_PIPELINE_INDEX.search(line)]
     assert not offending
@@ -170,7 +170,8 @@ def test_tiny_models_share_the_tiny_detectors_network():
             assert model[part] == detector[part], (config, part)
         assert model['roi_head']['bbox_roi_extractor']['out_channels'] == detector['neck']['out_channels']
         head = model['roi_head']['bbox_head']
-        assert (head['in_channels'], head['fc_out_channels']) == (32, 128), config
+        fcs = head.get('branch', head)  # method 1: its head's branch; else mmdet's Shared2FCBBoxHead
+        assert (fcs['in_channels'], fcs['fc_out_channels']) == (32, 128), config
     assert load('quickstart/method2_tiny-clip_r18-tiny_fpn_synthetic.py')['model']['roi_head']['bbox_head'][
         'num_classes'] == len(load('detector/faster-rcnn_r18-tiny_fpn_20e_synthetic.py')[
             'train_dataloader']['dataset']['metainfo']['classes'])
@@ -190,7 +191,7 @@ def test_quickstart_variants_differ_only_where_they_say():
     for cfg in (finetuned, zero_shot):
         cfg['model'].pop('frozen_modules')  # training only
         cfg['model']['roi_head'].pop('bbox_roi_extractor')  # the branch's
-        assert cfg['model']['roi_head']['bbox_head'].pop('with_branch') is (cfg is finetuned)
+        assert (cfg['model']['roi_head']['bbox_head'].pop('branch') is not None) is (cfg is finetuned)
     assert zero_shot['model'] == finetuned['model']
     for key in ('test_dataloader', 'test_evaluator', 'test_cfg', 'load_from', 'default_scope', 'custom_imports'):
         assert zero_shot[key] == finetuned[key], key

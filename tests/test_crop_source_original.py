@@ -121,7 +121,7 @@ def test_method1_head_maps_its_input_boxes_to_the_original_image(clip_dir):
     bgr = image_bgr(seed=1)
     rgb = np.ascontiguousarray(bgr[..., ::-1])
     inputs, meta, preprocessor = detector_input(bgr, scale=(240, 180))  # input pixels = 2 x original pixels
-    head = MODELS.build(dict(type='CLIPTextConditionedHead', with_branch=False,
+    head = MODELS.build(dict(type='CLIPTextConditionedHead', branch=None,
                              encoder=dict(type='CLIPEncoder', name_or_path=clip_dir, crop_source='original')))
     geometry = CropGeometry.for_detector(preprocessor, head.encoder)
     original = torch.from_numpy(rgb.transpose(2, 0, 1).copy())

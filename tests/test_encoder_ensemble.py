@@ -68,7 +68,7 @@ def test_method1_head_picks_what_the_sum_says(scene):
     for label, encoder in (('alone', MEMBERS[0]), ('other', MEMBERS[1]),
                            ('ensemble', dict(type='EncoderEnsemble', encoders=MEMBERS))):
         head = MODELS.build(dict(type='CLIPTextConditionedHead', encoder=encoder, local_search=dict(enable=False),
-                                 with_branch=False, clip_weight=1.0))
+                                 branch=None, blend=dict(clip_weight=1.0)))
         proposals = InstanceData(bboxes=boxes * torch.tensor([2.0, 1.5, 2.0, 1.5]),  # input pixels
                                  scores=torch.tensor([0.7, 0.6, 0.5]))
         pred, _ = head.predict_image(view, proposals, None, ['red'])

@@ -70,14 +70,16 @@ def test_text_targets_follow_the_roi_heads_assignment():
     assert labels.tolist() == [[1, 1, -1, 0], [0, 0, -1, 1]]
 
 
-def test_head_iou_thresholds_must_agree_with_the_assigner(tiny_setup):
+def test_iou_thresholds_are_the_assigners_alone(tiny_setup):
+    """The branch trains on the RoI head's assigner: an IoU threshold on the head is refused, even one equal
+    to the assigner's, with the key that sets it."""
     cfg = tiny_config(tiny_setup['options'])
     roi_head = copy.deepcopy(cfg.model.roi_head)
     roi_head.train_cfg = cfg.model.train_cfg.rcnn
-    roi_head.bbox_head.update(pos_iou_thr=0.5, neg_iou_thr=0.5)  # the assigner's: dropped
     MODELS.build(roi_head)
-    roi_head.bbox_head.neg_iou_thr = 0.3
-    with pytest.raises(ValueError, match='neg_iou_thr'):
+    assert roi_head.train_cfg.assigner.pos_iou_thr == 0.5
+    roi_head.bbox_head.pos_iou_thr = 0.5
+    with pytest.raises(TypeError, match=r'pos_iou_thr .*model.train_cfg.rcnn.assigner.pos_iou_thr$'):
         MODELS.build(roi_head)
 
 
@@ -165,7 +167,8 @@ def test_detector_answers_known_boxes_in_original_pixels(tiny_setup):
 
     cfg = tiny_config(tiny_setup['options'])
     cfg.model.roi_head.bbox_roi_extractor = None
-    cfg.model.roi_head.bbox_head.update(with_branch=False, clip_weight=1.0, local_search=dict(enable=False))
+    cfg.model.roi_head.bbox_head.update(branch=None, local_search=dict(enable=False))
+    cfg.model.roi_head.bbox_head.blend.clip_weight = 1.0
     cfg.model.roi_head.bbox_head.encoder = dict(type='MeanColorEncoder')
     model = MODELS.build(cfg.model).eval()
     image, boxes = colored_squares((96, 64))
@@ -260,10 +263,13 @@ def test_ground_truth_proposals_replace_the_rpn(with_branch):
     from mmrec.testing import TINY_DETECTOR_OPTIONS, colored_squares, detector_input
 
     cfg = Config.fromfile(GT_CONFIG)
-    cfg.merge_from_dict(TINY_DETECTOR_OPTIONS)
-    cfg.model.roi_head.bbox_head.update(clip_weight=1.0, with_branch=with_branch)
+    # the box head's sizes are its branch's in method 1
+    cfg.merge_from_dict({key.replace('.bbox_head.', '.bbox_head.branch.'): value
+                         for key, value in TINY_DETECTOR_OPTIONS.items()})
+    cfg.model.roi_head.bbox_head.blend.clip_weight = 1.0
     cfg.model.roi_head.bbox_head.encoder = dict(type='MeanColorEncoder')
     if not with_branch:
+        cfg.model.roi_head.bbox_head.branch = None
         cfg.model.roi_head.bbox_roi_extractor = None
     model = MODELS.build(cfg.model).eval()
     assert model.candidate_source == 'ground_truth'

@@ -75,7 +75,7 @@ def test_run_stages_stops_at_a_failing_tool_and_names_its_log(tmp_path):
 
 def test_untuned_detector_rows_are_evaluated_at_its_training_scale(tmp_path, monkeypatch):
     settings = QuickstartSettings(work_dir=str(tmp_path), image_size=(320, 240), source_image_size=(160, 120))
-    monkeypatch.setattr('mmrec.apps.quickstart.last_checkpoint', lambda work_dir: osp.join(work_dir, 'epoch_1.pth'))
+    monkeypatch.setattr('mmrec.apps.quickstart.stages.last_checkpoint', lambda work_dir: osp.join(work_dir, 'epoch_1.pth'))
     scales = {}
     for row in ROWS:
         argv = evaluation_stage(row, settings).make_argv()
@@ -90,7 +90,7 @@ def test_scale_options_set_the_resize_step_found_by_type(tmp_path, monkeypatch):
     """Every --cfg-options scale of the quickstart lands on a Resize step of the config it is given to."""
     from mmengine.config import Config, DictAction
     settings = QuickstartSettings(work_dir=str(tmp_path), image_size=(128, 96), source_image_size=(96, 72))
-    monkeypatch.setattr('mmrec.apps.quickstart.last_checkpoint', lambda work_dir: osp.join(work_dir, 'epoch_1.pth'))
+    monkeypatch.setattr('mmrec.apps.quickstart.stages.last_checkpoint', lambda work_dir: osp.join(work_dir, 'epoch_1.pth'))
     stages = training_stages(settings) + [evaluation_stage(row, settings) for row in ROWS]
     source_scale_rows = {f'eval_{row.key}': row.at_source_scale for row in ROWS}
     checked = 0

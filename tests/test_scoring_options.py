@@ -233,7 +233,7 @@ def test_large_enough_counts_the_threshold_as_large():
 
 def test_head_size_prior_drops_tiny_proposals_before_scoring():
     head = MODELS.build(dict(type='CLIPTextConditionedHead', encoder=dict(type='MeanColorEncoder'),
-                             local_search=dict(enable=False), with_branch=False, clip_weight=1.0,
+                             local_search=dict(enable=False), branch=None, blend=dict(clip_weight=1.0),
                              min_box_fraction=0.05))
     proposals = InstanceData(bboxes=torch.tensor([TINY, LARGE], dtype=torch.float32), scores=torch.tensor([0.5, 0.5]))
     image = SIZE_SCENE.float()
@@ -301,7 +301,7 @@ def test_circle_combines_with_crop_through_plus():
 
 def test_head_scores_circle_prompts():
     head = MODELS.build(dict(type='CLIPTextConditionedHead', encoder=dict(type='MeanColorEncoder', crop_size=60),
-                             local_search=dict(enable=False), with_branch=False, crop_mode='circle'))
+                             local_search=dict(enable=False), branch=None, crop_mode='circle'))
     crops = []
     head.encoder.encode_pixels = lambda pixels: crops.append(pixels) or torch.zeros(len(pixels), 3)
     proposals = InstanceData(bboxes=torch.tensor([[30.0, 20.0, 90.0, 60.0]]), scores=torch.tensor([1.0]))

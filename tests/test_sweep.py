@@ -90,7 +90,7 @@ def test_detector_side_points_are_reported_under_their_own_settings_without_init
 
 
 def test_every_point_equals_its_separate_evaluation_method1(load_tool, setup):
-    results = sweep(load_tool, setup, METHOD1_CONFIG, ['model.roi_head.bbox_head.clip_weight=0.3,0.9'],
+    results = sweep(load_tool, setup, METHOD1_CONFIG, ['model.roi_head.bbox_head.blend.clip_weight=0.3,0.9'],
                     name='sweep_m1')
     for point, metrics in zip(results['points'], results['metrics']):
         separate, _, _ = evaluate(setup, METHOD1_CONFIG, **point)
@@ -162,19 +162,18 @@ def test_a_dump_file_is_refused_before_any_work(load_tool, setup):
     assert not work_dir.exists()
 
 
-def test_a_flat_head_argument_can_be_swept_with_its_part_configs_value(setup):
-    cfg = Config.fromfile(config_file(setup, METHOD1_CONFIG, 'flat'))
-    head = cfg.model.roi_head.bbox_head
-    head.pop('clip_weight')
-    head.blend = dict(type='ObjectnessBlend', clip_weight=0.7)  # set in its part, not flat
-    points, _ = load_points(cfg, ['model.roi_head.bbox_head.clip_weight=0.3,0.9',
-                                  'model.roi_head.bbox_head.max_cached_queries=64'])  # a part's default
-    assert [p['model.roi_head.bbox_head.clip_weight'] for p in points] == [0.3, 0.9]
-    with pytest.raises(ValueError, match="value 'high' is a str, but the config's model.roi_head.bbox_head.clip_weight "
-                                         r'is a float \(0.7\)'):
-        load_points(cfg, ['model.roi_head.bbox_head.clip_weight=high'])
-    with pytest.raises(ValueError, match='clip_weigth: not in the config'):
-        load_points(cfg, ['model.roi_head.bbox_head.clip_weigth=0.3'])
+def test_a_head_part_setting_is_swept_by_its_part_key(setup):
+    cfg = Config.fromfile(config_file(setup, METHOD1_CONFIG, 'parts'))
+    cfg.model.roi_head.bbox_head.blend.clip_weight = 0.7
+    points, _ = load_points(cfg, ['model.roi_head.bbox_head.blend.clip_weight=0.3,0.9',
+                                  'model.roi_head.bbox_head.prompt_scorer.max_cached_queries=64'])  # a default
+    assert [p['model.roi_head.bbox_head.blend.clip_weight'] for p in points] == [0.3, 0.9]
+    with pytest.raises(ValueError, match="value 'high' is a str, but the config's "
+                                         r'model.roi_head.bbox_head.blend.clip_weight is a float \(0.7\)'):
+        load_points(cfg, ['model.roi_head.bbox_head.blend.clip_weight=high'])
+    # one config form: the flat key of before is no setting of the head
+    with pytest.raises(ValueError, match='clip_weight: not in the config, nor an argument of CLIPTextConditionedHead'):
+        load_points(cfg, ['model.roi_head.bbox_head.clip_weight=0.3'])
 
 
 def test_a_constructor_default_can_be_swept_and_zip_pairs_values(setup):

@@ -85,7 +85,7 @@ class HashTextColorEncoder(BaseCLIPEncoder):
 
 def build_head(**kwargs):
     cfg = dict(type='CLIPTextConditionedHead', encoder=dict(type='MeanColorEncoder'),
-               local_search=dict(enable=False), with_branch=False)
+               local_search=dict(enable=False), branch=None)
     cfg.update(kwargs)
     return MODELS.build(cfg)
 
@@ -102,7 +102,7 @@ PROPOSALS = [[10, 10, 30, 30], [55, 20, 80, 45], [35, 40, 50, 55]]  # red, blue,
 
 
 def test_blend_picks_the_proposal_that_clip_and_objectness_agree_on_best():
-    head = build_head(clip_weight=0.5)
+    head = build_head(blend=dict(clip_weight=0.5))
     predictions, candidates = predict(head, SCENE, PROPOSALS, [0.3, 0.9, 0.5], ['the red square', 'blue one'])
     torch.testing.assert_close(predictions.bboxes, torch.tensor([PROPOSALS[0], PROPOSALS[1]], dtype=torch.float))
     # red: CLIP softmax ~1 and objectness 0.3 / 1.7 of the mass
@@ -113,7 +113,7 @@ def test_blend_picks_the_proposal_that_clip_and_objectness_agree_on_best():
 
 def test_lambda_zero_is_objectness_alone_and_lambda_one_is_clip_alone():
     objectness = [0.3, 0.9, 0.5]
-    detector_only = build_head(clip_weight=0.0)
+    detector_only = build_head(blend=dict(clip_weight=0.0))
     predictions, _ = predict(detector_only, SCENE, PROPOSALS, objectness, ['the red square'])
     assert predictions.bboxes[0].tolist() == PROPOSALS[1]  # highest objectness, whatever the text
     assert predictions.scores[0].item() == pytest.approx(0.9 / 1.7)
@@ -121,7 +121,7 @@ def test_lambda_zero_is_objectness_alone_and_lambda_one_is_clip_alone():
     predictions, _ = predict(detector_only, SCENE, PROPOSALS, objectness, ['the blue square'])
     assert predictions.bboxes[0].tolist() == PROPOSALS[1]
 
-    clip_only = build_head(clip_weight=1.0, temperature=0.05)
+    clip_only = build_head(blend=dict(clip_weight=1.0), prompt_scorer=dict(temperature=0.05))
     predictions, _ = predict(clip_only, SCENE, PROPOSALS, [0.9, 0.05, 0.9], ['blue', 'red'])
     assert predictions.bboxes.tolist() == [PROPOSALS[1], PROPOSALS[0]]  # against the objectness
     # the score is the CLIP softmax over proposals of the mean cosine to the prompts: cos = 1, -1/3, 0
@@ -134,11 +134,12 @@ def test_spatial_reasoning_replaces_the_clip_scores_of_location_words():
     scene = make_image(60, 120, [(RED, (5, 20, 25, 40)), (BLUE, (50, 20, 70, 40)), (RED, (95, 20, 115, 40))])
     proposals = [[5, 20, 25, 40], [50, 20, 70, 40], [95, 20, 115, 40]]
     texts = ['the red square on the right', 'the red square left of the blue square', 'red']
-    head = build_head(clip_weight=1.0, temperature=0.05, spatial_reasoning=dict(temperature=0.05))
+    head = build_head(blend=dict(clip_weight=1.0), prompt_scorer=dict(temperature=0.05),
+                      reasoner=dict(temperature=0.05))
     predictions, _ = predict(head, scene, proposals, [0.5, 0.5, 0.5], texts)
     assert predictions.bboxes.tolist() == [proposals[2], proposals[0], proposals[0]]
     assert predictions.reasoned.tolist() == [True, True, False]  # "red": no geometry, CLIP's answer
-    plain = build_head(clip_weight=1.0, temperature=0.05)
+    plain = build_head(blend=dict(clip_weight=1.0), prompt_scorer=dict(temperature=0.05))
     predictions, _ = predict(plain, scene, proposals, [0.5, 0.5, 0.5], texts[:1])
     assert predictions.bboxes.tolist() == [proposals[0]]  # a tie between the red squares: the first wins
 
@@ -157,8 +158,8 @@ def test_blend_formula_and_objectness_normalisation():
 
 def test_each_crop_is_scored_against_the_prompts_of_its_own_location():
     templates = ('{query}', '{query}, {loc}', '{query} in the {loc} of the image')
-    head = build_head(encoder=dict(type='HashTextColorEncoder'), prompt_templates=templates, clip_weight=1.0,
-                      temperature=1.0)
+    head = build_head(encoder=dict(type='HashTextColorEncoder'), blend=dict(clip_weight=1.0),
+                      prompt_scorer=dict(prompt_templates=templates, temperature=1.0))
     image = make_image(60, 90, [(RED, (5, 5, 25, 25)), (BLUE, (60, 35, 85, 55)), (RED, (35, 22, 55, 38))])
     boxes = torch.tensor([[5, 5, 25, 25], [60, 35, 85, 55], [35, 22, 55, 38]], dtype=torch.float)
     predictions, _ = predict(head, image, boxes.tolist(), [1.0, 1.0, 1.0], ['red thing'])
@@ -175,7 +176,7 @@ def test_each_crop_is_scored_against_the_prompts_of_its_own_location():
 
 
 def test_prompt_embeddings_are_cached_across_images():
-    head = build_head(clip_weight=0.5)
+    head = build_head(blend=dict(clip_weight=0.5))
     predict(head, SCENE, PROPOSALS, [0.3, 0.9, 0.5], ['the red square'])
     calls = head.encoder.num_text_calls
     predict(head, SCENE, PROPOSALS, [0.3, 0.9, 0.5], ['the red square'])
@@ -183,12 +184,12 @@ def test_prompt_embeddings_are_cached_across_images():
 
 
 def test_the_head_is_composed_of_parts_built_from_config_dicts():
-    """Part configs and the former flat arguments build the same head."""
+    """Part configs with or without their ``type`` build the same head."""
     from mmrec.models.method1.head_parts import (ObjectnessBlend, PromptLocalSearch, SpatialPromptScorer,
                                          SpatialReasoningRescorer)
     templates = ('{query}', '{query}, {loc}')
-    flat = build_head(clip_weight=0.7, temperature=0.05, prompt_templates=templates,
-                      spatial_reasoning=dict(temperature=0.05))
+    untyped = build_head(prompt_scorer=dict(prompt_templates=templates, temperature=0.05),
+                         blend=dict(clip_weight=0.7), reasoner=dict(temperature=0.05))
     parts = MODELS.build(dict(
         type='CLIPTextConditionedHead', encoder=dict(type='MeanColorEncoder'),
         prompt_scorer=dict(type='SpatialPromptScorer', prompt_templates=templates, temperature=0.05),
@@ -197,18 +198,34 @@ def test_the_head_is_composed_of_parts_built_from_config_dicts():
         reasoner=dict(type='SpatialReasoningRescorer', temperature=0.05), branch=None))
     assert isinstance(parts.prompt_scorer, SpatialPromptScorer) and isinstance(parts.blend, ObjectnessBlend)
     assert isinstance(parts.local_search, PromptLocalSearch) and isinstance(parts.reasoner, SpatialReasoningRescorer)
-    assert parts.branch is None and flat.branch is None
+    assert parts.branch is None and untyped.branch is None
+    assert untyped.blend.clip_weight == 0.7 and untyped.prompt_scorer.temperature == 0.05
     texts = ['the red square', 'the square on the right']
-    expected, _ = predict(flat, SCENE, PROPOSALS, [0.3, 0.9, 0.5], texts)
+    expected, _ = predict(untyped, SCENE, PROPOSALS, [0.3, 0.9, 0.5], texts)
     answers, _ = predict(parts, SCENE, PROPOSALS, [0.3, 0.9, 0.5], texts)
     torch.testing.assert_close(answers.bboxes, expected.bboxes)
     torch.testing.assert_close(answers.scores, expected.scores)
-    with pytest.raises(TypeError, match='unexpected arguments'):
-        build_head(clip_wieght=0.5)
-    # a key set both flat and in its part: refused, so that an ablation of either one cannot do nothing
-    with pytest.raises(ValueError, match='clip_weight is set twice'):
-        build_head(clip_weight=0.5, blend=dict(clip_weight=0.0))
-    assert build_head(clip_weight=0.5, blend=dict(clip_weight=0.5)).blend.clip_weight == 0.5
+
+
+@pytest.mark.parametrize('kwargs, message', [
+    (dict(clip_weight=0.3),
+     r'clip_weight is a setting of blend=dict\(...\): model.roi_head.bbox_head.blend.clip_weight$'),
+    # temperature is a setting of the prompt scorer and of the reasoner: the first part that has it is named
+    (dict(temperature=0.05), r'prompt_scorer=dict\(...\): model.roi_head.bbox_head.prompt_scorer.temperature$'),
+    (dict(fc_out_channels=16), r'model.roi_head.bbox_head.branch.fc_out_channels$'),
+    (dict(shrink=0.5), r'model.roi_head.bbox_head.local_search.shrink$'),
+    # the part's default type is read when its config is None (no branch here)
+    (dict(in_channels=4), r'model.roi_head.bbox_head.branch.in_channels$'),
+    (dict(with_branch=False), r'model.roi_head.bbox_head.branch=None$'),
+    (dict(spatial_reasoning=dict()), r'model.roi_head.bbox_head.reasoner=dict'),
+    (dict(neg_iou_thr=0.5, pos_iou_thr=0.5), r'neg_iou_thr .*model.train_cfg.rcnn.assigner.neg_iou_thr$'),
+    (dict(clip_wieght=0.5), r"unexpected argument 'clip_wieght'$"),
+])
+def test_a_setting_outside_its_part_is_refused_naming_the_part_key(kwargs, message):
+    """One config form: a part's setting given to the head itself (a --cfg-options flat key) is a TypeError
+    whose one line names the key to set instead."""
+    with pytest.raises(TypeError, match=message):
+        build_head(**kwargs)
 
 
 # -- local search -------------------------------------------------------------------------------------------
@@ -217,7 +234,7 @@ TARGET = torch.tensor([40.0, 30.0, 60.0, 50.0])
 
 def search_head(enable: bool):
     return build_head(encoder=dict(type='RingContrastEncoder', context_ratio=0.25), crop_mode='context',
-                      context_ratio=0.25, clip_weight=1.0,
+                      context_ratio=0.25, blend=dict(clip_weight=1.0),
                       local_search=dict(enable=enable, rounds=2, translations=(-0.1, 0.0, 0.1),
                                         scales=(0.9, 1.0, 1.1), shrink=0.5))
 
@@ -269,7 +286,7 @@ def test_no_proposals_answers_the_whole_image():
 
 
 def test_expression_without_words_falls_back_to_objectness():
-    head = build_head(clip_weight=1.0, local_search=dict(enable=True))
+    head = build_head(blend=dict(clip_weight=1.0), local_search=dict(enable=True))
     predictions, _ = predict(head, SCENE, PROPOSALS, [0.3, 0.9, 0.5], ['', 'red', '  ?! '])
     assert predictions.bboxes[0].tolist() == PROPOSALS[1]
     assert predictions.bboxes[2].tolist() == PROPOSALS[1]
@@ -289,11 +306,10 @@ def test_image_smaller_than_the_crop_size():
 
 
 @pytest.mark.parametrize('kwargs, message', [
-    (dict(clip_weight=1.5), 'clip_weight'),
-    (dict(branch_weight=-0.1), 'branch_weight'),
-    (dict(temperature=0.0), 'temperature'),
-    (dict(pos_iou_thr=0.4, neg_iou_thr=0.5), 'neg_iou_thr'),
-    (dict(prompt_templates=['{loc}']), 'no {query}'),
+    (dict(blend=dict(clip_weight=1.5)), 'clip_weight'),
+    (dict(blend=dict(branch_weight=-0.1)), 'branch_weight'),
+    (dict(prompt_scorer=dict(temperature=0.0)), 'temperature'),
+    (dict(prompt_scorer=dict(prompt_templates=['{loc}'])), 'no {query}'),
     (dict(local_search=dict(shrink=2.0)), 'shrink'),
 ])
 def test_bad_settings_are_named(kwargs, message):
@@ -319,8 +335,8 @@ def test_branch_logits_follow_the_text_embedding():
 
 
 def test_branch_score_joins_the_blend_and_refines_boxes():
-    head = build_head(clip_weight=0.0, with_branch=True, in_channels=4, roi_feat_size=2, num_shared_fcs=1,
-                      fc_out_channels=16, branch_weight=1.0, refine_boxes=False)
+    head = build_head(blend=dict(clip_weight=0.0, branch_weight=1.0), refine_boxes=False,
+                      branch=dict(in_channels=4, roi_feat_size=2, num_shared_fcs=1, fc_out_channels=16))
     # a transparent branch: the fc passes the flat features on, the projection keeps the first three
     with torch.no_grad():
         head.branch.shared_fcs[0].weight.copy_(torch.eye(16))
@@ -357,8 +373,8 @@ def build_roi_head():
         bbox_roi_extractor=dict(type='SingleRoIExtractor', roi_layer=dict(type='RoIAlign', output_size=2,
                                                                             sampling_ratio=0),
                                 out_channels=4, featmap_strides=[4]),
-        bbox_head=dict(type='CLIPTextConditionedHead', encoder=dict(type='MeanColorEncoder'), in_channels=4,
-                       roi_feat_size=2, fc_out_channels=16),
+        bbox_head=dict(type='CLIPTextConditionedHead', encoder=dict(type='MeanColorEncoder'),
+                       branch=dict(in_channels=4, roi_feat_size=2, fc_out_channels=16)),
         train_cfg=dict(assigner=dict(type='MaxIoUAssigner', pos_iou_thr=0.5, neg_iou_thr=0.5, min_pos_iou=0.5,
                                      match_low_quality=False, ignore_iof_thr=-1),
                        sampler=dict(type='RandomSampler', num=64, pos_fraction=0.25, neg_pos_ub=-1,
@@ -392,7 +408,7 @@ def test_branch_loss_skips_expressions_without_words():
 
 
 def test_a_faster_rcnn_box_head_checkpoint_initialises_the_branch_fcs():
-    head = build_head(with_branch=True, in_channels=4, roi_feat_size=2, fc_out_channels=16)
+    head = build_head(branch=dict(in_channels=4, roi_feat_size=2, fc_out_channels=16))
     coco_like = {'shared_fcs.0.weight': torch.full((16, 16), 0.5), 'shared_fcs.0.bias': torch.ones(16),
                  'shared_fcs.1.weight': torch.eye(16), 'shared_fcs.1.bias': torch.zeros(16),
                  'fc_cls.weight': torch.zeros(81, 16)}

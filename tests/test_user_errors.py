@@ -76,6 +76,19 @@ def test_a_wrong_cfg_options_key_is_named_with_close_names_before_building(load_
         assert f'--cfg-options {option.split("=")[0]}' in line and expected in line
 
 
+def test_a_head_parts_setting_given_to_the_head_is_named_with_its_part_key(load_tool, capsys, monkeypatch):
+    """One config form: method 1's flat key of before ends in one line naming the part key, before building."""
+    method1 = osp.join(REPO, 'configs', 'method1_clip-vit-b32_r50_fpn_zeroshot_refcoco.py')
+    tool = load_tool('test')
+    monkeypatch.setattr(tool, 'build_runner', never_build)
+    line = one_line_exit(capsys, tool.main, [method1, '--cfg-options', 'model.roi_head.bbox_head.clip_weight=0.3'])
+    assert line.endswith('--cfg-options model.roi_head.bbox_head.clip_weight: CLIPTextConditionedHead: clip_weight '
+                         'is a setting of blend=dict(...): model.roi_head.bbox_head.blend.clip_weight'), line
+    cfg = tool.build_config(tool.parse_args([method1, '--cfg-options', 'model.roi_head.bbox_head.blend.clip_weight=0.3',
+                                             'model.roi_head.bbox_head.prompt_scorer.max_cached_queries=64']))
+    assert cfg.model.roi_head.bbox_head.blend.clip_weight == 0.3
+
+
 def test_keys_that_the_config_or_its_classes_take_are_accepted(load_tool):
     args = ['model.scorer.top_k=3', 'model.scorer.context_ratio=0.1',  # set, and a constructor default
             'model.scorer.score_subtraction.source=[a]', 'env_cfg.dist_cfg.backend=gloo', 'randomness.seed=1',

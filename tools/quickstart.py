@@ -6,7 +6,7 @@
 It generates the data (data/synthetic, data/synthetic_source), trains the untuned and the fine-tuned tiny
 detector, the tiny region-text CLIP and method 1's head with tools/train.py, evaluates method 1 (baseline and
 fine-tuned) and method 2 (untuned and fine-tuned detector) on the val split with tools/test.py, prints the
-table and writes WORK_DIR/results.json and WORK_DIR/pictures/. See mmrec/apps/quickstart.py for the stages.
+table and writes WORK_DIR/results.json and WORK_DIR/pictures/. See mmrec/apps/quickstart/ for the stages.
 """
 import argparse
 import os.path as osp

@@ -21,13 +21,9 @@ _base_ = [
 ]
 custom_imports = dict(imports=['mmrec'], allow_failed_imports=False)  # mmrec's weights-only checkpoint loader
 
-# CPU speed (same network, cheaper training): a fixed 2x2 RoIAlign sampling grid instead of the adaptive one
-# (whose cost grows with the box size, and dominated the step time), fewer RPN proposals and sampled RoIs for
-# scenes of 3-6 objects. The fine-tuned detector (faster-rcnn_r18-tiny_fpn_6e_synthetic-ft.py) has the same.
-model = dict(
-    roi_head=dict(bbox_roi_extractor=dict(roi_layer=dict(sampling_ratio=2))),
-    train_cfg=dict(rpn_proposal=dict(nms_pre=500, max_per_img=300), rcnn=dict(sampler=dict(num=128))),
-    test_cfg=dict(rpn=dict(nms_pre=500, max_per_img=300)))
+# CPU speed (same network, cheaper training; _base_/models/tiny_synthetic_network.py says which); the fine-tuned
+# detector (faster-rcnn_r18-tiny_fpn_6e_synthetic-ft.py) and the quickstart's REC models have the same.
+model = {{_base_.tiny_cpu_settings}}
 
 data_root = 'data/synthetic_source/'
 source_scale = (160, 120)

@@ -13,11 +13,8 @@ _base_ = [
 ]
 custom_imports = dict(imports=['mmrec'], allow_failed_imports=False)  # mmrec's weights-only checkpoint loader
 
-# the untuned detector's CPU settings (faster-rcnn_r18-tiny_fpn_12e_source-shapes.py)
-model = dict(
-    roi_head=dict(bbox_roi_extractor=dict(roi_layer=dict(sampling_ratio=2))),
-    train_cfg=dict(rpn_proposal=dict(nms_pre=500, max_per_img=300), rcnn=dict(sampler=dict(num=128))),
-    test_cfg=dict(rpn=dict(nms_pre=500, max_per_img=300)))
+# the untuned detector's CPU settings (_base_/models/tiny_synthetic_network.py)
+model = {{_base_.tiny_cpu_settings}}
 
 # Fine-tuning a working detector: half the learning rate, a short warm-up, one decay step.
 max_epochs = 6

@@ -20,9 +20,11 @@ clip_dir = 'work_dirs/quickstart/clip/clip'
 model = dict(
     frozen_modules=('backbone', 'neck'),
     roi_head=dict(
-        bbox_roi_extractor=dict(roi_layer=dict(sampling_ratio=2)),  # as the detector trained
+        # the detector's CPU settings (_base_/models/tiny_synthetic_network.py), as it trained
+        bbox_roi_extractor={{_base_.tiny_cpu_settings.roi_head.bbox_roi_extractor}},
         # spatial reasoning as in method 2's quickstart rows (the zero-shot baseline has it too)
-        bbox_head=dict(encoder=dict(name_or_path=clip_dir), spatial_reasoning=dict(temperature=None))))
+        bbox_head=dict(encoder=dict(name_or_path=clip_dir),
+                       reasoner=dict(type='SpatialReasoningRescorer', temperature=None))))
 
 test_dataloader = dict(dataset=dict(split='val'))
 val_dataloader = None

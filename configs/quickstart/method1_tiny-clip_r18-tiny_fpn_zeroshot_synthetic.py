@@ -15,8 +15,8 @@ model = dict(
     roi_head=dict(
         bbox_roi_extractor=None,  # no branch, no RoI features
         # spatial reasoning as in method 2's quickstart rows
-        bbox_head=dict(with_branch=False, encoder=dict(name_or_path=clip_dir),
-                       spatial_reasoning=dict(temperature=None))))
+        bbox_head=dict(branch=None, encoder=dict(name_or_path=clip_dir),
+                       reasoner=dict(type='SpatialReasoningRescorer', temperature=None))))
 
 test_dataloader = dict(dataset=dict(split='val'))
 

@@ -11,8 +11,9 @@ _base_ = [
 
 clip_dir = 'work_dirs/quickstart/clip/clip'
 model = dict(
-    roi_head=dict(bbox_roi_extractor=dict(roi_layer=dict(sampling_ratio=2))),  # as the detector trained
-    test_cfg=dict(rpn=dict(nms_pre=500, max_per_img=300)),  # scenes of 3-6 objects need few proposals
+    # the detector's CPU settings (_base_/models/tiny_synthetic_network.py), as it trained
+    roi_head={{_base_.tiny_cpu_settings.roi_head}},
+    test_cfg={{_base_.tiny_cpu_settings.test_cfg}},
     scorer=dict(encoder=dict(name_or_path=clip_dir), spatial_reasoning=None))  # crop similarity alone
 test_dataloader = dict(dataset=dict(split='val'))
 

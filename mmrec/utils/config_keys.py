@@ -52,33 +52,14 @@ def registered_default(parent: dict, leaf: str) -> Any:
         return MISSING
     parameters = inspect.signature(cls.__init__).parameters
     parameter = parameters.get(leaf)
-    if parameter is None:
-        return _flat_argument_default(cls, parameters, parent, leaf)
-    if parameter.kind in (parameter.VAR_KEYWORD, parameter.VAR_POSITIONAL):
+    if parameter is None or parameter.kind in (parameter.VAR_KEYWORD, parameter.VAR_POSITIONAL):
         return MISSING
     return None if parameter.default is parameter.empty else parameter.default
 
 
-def _flat_argument_default(cls, parameters, parent: dict, leaf: str) -> Any:
-    """A flat argument (``clip_weight`` on ``CLIPTextConditionedHead``: ``cls.FLAT_ARG_PARTS`` names the part
-    config that takes it, :mod:`mmrec.models.method1.head_parts.flat_args`): its value in that part's config, else
-    the part type's default; :data:`MISSING` for anything else."""
-    part_name = getattr(cls, 'FLAT_ARG_PARTS', {}).get(leaf)
-    if part_name is None:
-        return MISSING
-    part = parent.get(part_name)
-    if part is None and part_name in parameters:
-        default = parameters[part_name].default
-        part = None if default is inspect.Parameter.empty else default
-    if not isinstance(part, dict):
-        return MISSING  # the part is switched off (e.g. no branch): the flat argument would be dropped
-    return part[leaf] if leaf in part else registered_default(part, leaf)
-
-
 def constructor_arguments(cls) -> List[str]:
-    """The named arguments of ``cls`` and the classes it inherits from (which its ``**kwargs`` may reach),
-    and its flat arguments."""
-    names = set(getattr(cls, 'FLAT_ARG_PARTS', {}))
+    """The named arguments of ``cls`` and the classes it inherits from (which its ``**kwargs`` may reach)."""
+    names = set()
     for klass in cls.__mro__:
         init = klass.__dict__.get('__init__')
         if init is None or klass is object:
@@ -128,6 +109,10 @@ def check_key(cfg: dict, key: str, option: str = '--cfg-options') -> None:
         where = '.'.join(parts[:depth])
         cls = registered_class(node.get('type')) if isinstance(node, dict) else None
         if cls is not None:
+            misplaced = getattr(cls, 'misplaced_argument', None)  # e.g. a head part's setting given to the head
+            message = misplaced(part, node) if misplaced is not None else None
+            if message:
+                raise UserError(f'{option} {key}: {message}')
             valid = sorted(set(node) | set(constructor_arguments(cls)))
             if part in valid or registered_default(node, part) is not MISSING or (
                     _takes_any_keyword(cls) and not close_names(part, valid)):

@@ -16,8 +16,8 @@ model = dict(
             # crops from the detector input (roi_align): the synthetic images are not rescaled much, and the
             # tiny CLIP trained on roi_align crops (CropReferredRegion)
             encoder=dict(name_or_path='work_dirs/tiny-clip_1xb64-30e_synthetic-regions/clip', crop_source='input'),
-            in_channels={{_base_.tiny_channels}},
-            fc_out_channels={{_base_.tiny_synthetic_detector.roi_head.bbox_head.fc_out_channels}})),
+            branch=dict(in_channels={{_base_.tiny_channels}},
+                        fc_out_channels={{_base_.tiny_synthetic_detector.roi_head.bbox_head.fc_out_channels}}))),
     # scenes of 3-6 objects: few proposals
     train_cfg=dict(rpn_proposal=dict(nms_pre=500, max_per_img=200), rcnn=dict(sampler=dict(num=64))),
     test_cfg=dict(rpn=dict(nms_pre=300, max_per_img=20)))

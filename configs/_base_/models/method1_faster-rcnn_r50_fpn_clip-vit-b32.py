@@ -7,8 +7,9 @@
 # frozen (frozen_modules). Test-time score of proposal i for an expression (all three terms are distributions
 # over the top-K proposals):  lambda * softmax(S / tau)_i + (1 - lambda) * ((1 - w) * obj_i / sum(obj) + w * branch_i)
 # with S_i the mean cosine of crop i to the expression's spatial prompts for i's location label.
-# Ablations: model.roi_head.bbox_head.{clip_weight, temperature, branch_weight, prompt_templates,
-# local_search.enable, local_search.translations, local_search.scales, local_search.shrink, crop_mode}.
+# Ablations: model.roi_head.bbox_head.{blend.clip_weight, blend.branch_weight, prompt_scorer.temperature,
+# prompt_scorer.prompt_templates, local_search.enable, local_search.translations, local_search.scales,
+# local_search.shrink, crop_mode}.
 # CLIP comes from model.roi_head.bbox_head.encoder.name_or_path (a hub name or a save_pretrained directory).
 # Its crops come from the loaded image (KeepOriginalImage in the test pipeline), resampled exactly as PIL's
 # bicubic resize does (crop_source='original'; boxes found in the 1333x800 input are mapped back to it).
@@ -55,20 +56,17 @@ model = dict(
         bbox_head=dict(
             type='CLIPTextConditionedHead',
             encoder=dict(type='CLIPEncoder', name_or_path='openai/clip-vit-base-patch32', crop_source='original'),
-            prompt_templates=['{query}', '{query}, {loc}', '{query} in the {loc} of the image'],
-            clip_weight=0.5,  # lambda
-            temperature=0.01,  # tau
-            normalize_objectness=True,
+            prompt_scorer=dict(
+                type='SpatialPromptScorer',
+                prompt_templates=['{query}', '{query}, {loc}', '{query} in the {loc} of the image'],
+                temperature=0.01),  # tau
+            # clip_weight: lambda, branch_weight: w
+            blend=dict(type='ObjectnessBlend', clip_weight=0.5, branch_weight=0.5, normalize_objectness=True),
             crop_mode='crop',
             local_search=dict(enable=True, rounds=2, translations=[-0.1, 0.0, 0.1], scales=[0.9, 1.0, 1.1],
                               shrink=0.5),
             # the trainable branch, sized like Shared2FCBBoxHead: the COCO checkpoint initialises its fcs
-            with_branch=True,
-            in_channels=256,
-            roi_feat_size=7,
-            num_shared_fcs=2,
-            fc_out_channels=1024,
-            branch_weight=0.5,
+            branch=dict(type='RoITextBranch', in_channels=256, roi_feat_size=7, num_shared_fcs=2, fc_out_channels=1024),
             refine_boxes=True,
             loss_cls=dict(type='CrossEntropyLoss', use_sigmoid=True, loss_weight=1.0),
             loss_bbox=dict(type='SmoothL1Loss', beta=1.0, loss_weight=1.0))),

@@ -13,3 +13,11 @@ tiny_synthetic_detector = dict(
     roi_head=dict(
         bbox_roi_extractor=dict(out_channels=tiny_channels),
         bbox_head=dict(in_channels=tiny_channels, fc_out_channels=128, num_classes=len(synthetic_classes))))
+# The quickstart's CPU settings of the tiny detector (same network, cheaper training), merged by its configs
+# (model = {{_base_.tiny_cpu_settings}}, or the parts they need): a fixed 2x2 RoIAlign sampling grid instead of
+# the adaptive one (whose cost grows with the box size, and dominated the step time), fewer RPN proposals and
+# sampled RoIs for scenes of 3-6 objects.
+tiny_cpu_settings = dict(
+    roi_head=dict(bbox_roi_extractor=dict(roi_layer=dict(sampling_ratio=2))),
+    train_cfg=dict(rpn_proposal=dict(nms_pre=500, max_per_img=300), rcnn=dict(sampler=dict(num=128))),
+    test_cfg=dict(rpn=dict(nms_pre=500, max_per_img=300)))

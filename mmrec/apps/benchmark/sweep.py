@@ -32,8 +32,8 @@ from .workload import VOCABULARY, WorkloadImage
 SWEEP_GRIDS: Dict[int, Dict[str, list]] = {
     2: {'model.scorer.detector_score_weight': [0.0, 0.1, 0.2, 0.3],
         'model.scorer.prompt_templates': [['{}'], ['a photo of {}.']]},
-    1: {'model.roi_head.bbox_head.clip_weight': [0.3, 0.5, 0.7, 0.9],
-        'model.roi_head.bbox_head.temperature': [0.01, 0.02]},
+    1: {'model.roi_head.bbox_head.blend.clip_weight': [0.3, 0.5, 0.7, 0.9],
+        'model.roi_head.bbox_head.prompt_scorer.temperature': [0.01, 0.02]},
 }
 #: Size of the sweep's synthetic images (COCO's most common size).
 SWEEP_IMAGE_SIZE = (640, 480)

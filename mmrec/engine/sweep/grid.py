@@ -1,8 +1,8 @@
 """The points of a sweep: ``--grid KEY=V1,V2 ...`` parsed, checked against the config, combined.
 
 Every key must be a model setting (``model.…``) that the config has, or a constructor argument of the
-registered type of its parent dict (left at its default there; a head's flat argument such as
-``model.roi_head.bbox_head.clip_weight`` counts, with its part config's value); every value must have the type of the
+registered type of its parent dict (left at its default there, e.g. ``model.roi_head.bbox_head.blend.branch_weight``
+where the config's ``blend=dict(type='ObjectnessBlend', ...)`` leaves it out); every value must have the type of the
 config's value (an int where an int is, a float or an int where a float is, a string, a bool, a list or
 tuple, a dict; ``None`` is allowed, and anything where the config holds ``None``). Errors name the key, before
 any work starts.

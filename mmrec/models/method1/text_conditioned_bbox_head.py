@@ -24,6 +24,7 @@ Per image, for the RPN's top-K proposals (boxes + objectness) and every expressi
 
 Each step is a small part built from the head's config (:mod:`mmrec.models.method1.head_parts`); the head wires them.
 """
+import inspect
 import logging
 from typing import Callable, List, Optional, Sequence, Tuple, Union
 
@@ -39,7 +40,6 @@ from . import head_parts  # noqa: F401  (registers the parts)
 from . import roi_text_branch  # noqa: F401  (registers RoITextBranch)
 from ..crops import clip_boxes
 from ..crops.crop_geometry import CropView
-from .head_parts.flat_args import FLAT_ARG_PARTS, merge_flat_args
 from ..scoring.size_prior import check_min_box_fraction, large_enough
 from .spatial_prompts import has_words
 
@@ -51,8 +51,37 @@ def _embedding_dim(encoder: torch.nn.Module) -> int:
 
 
 def _with_type(cfg: Optional[dict], default_type: str) -> Optional[dict]:
-    """``cfg`` with ``type`` defaulting to ``default_type`` (part configs of older configs have none)."""
+    """``cfg`` with ``type`` defaulting to ``default_type`` (a part config may leave it out)."""
     return None if cfg is None else dict(dict(type=default_type), **cfg)
+
+
+#: the head's part configs, the registry and the default type of each.
+_PARTS = (('prompt_scorer', TASK_UTILS, 'SpatialPromptScorer'), ('blend', TASK_UTILS, 'ObjectnessBlend'),
+          ('local_search', TASK_UTILS, 'PromptLocalSearch'), ('reasoner', TASK_UTILS, 'SpatialReasoningRescorer'),
+          ('branch', MODELS, 'RoITextBranch'))
+#: head arguments of before that are not a part's setting: where each is decided now.
+_REPLACED = {
+    'with_branch': 'branch=None switches the branch off: model.roi_head.bbox_head.branch=None',
+    'spatial_reasoning': 'it is the reasoner part now: model.roi_head.bbox_head.reasoner=dict(...)',
+    'pos_iou_thr': "the branch is trained on the RoI head's assigner: model.train_cfg.rcnn.assigner.pos_iou_thr",
+    'neg_iou_thr': "the branch is trained on the RoI head's assigner: model.train_cfg.rcnn.assigner.neg_iou_thr",
+}
+
+
+def unknown_argument_error(owner: str, name: str, parts: dict) -> TypeError:
+    """The error for an argument ``name`` the head does not take: it names the part config that has a
+    setting of that name (read from the part types' constructors, the given ``parts`` configs or the default
+    types), e.g. ``clip_weight is a setting of blend=dict(...): model.roi_head.bbox_head.blend.clip_weight``."""
+    if name in _REPLACED:
+        return TypeError(f'{owner}: {name} is no longer a head argument; {_REPLACED[name]}')
+    for part, registry, default_type in _PARTS:
+        cfg = parts.get(part)
+        type_name = cfg.get('type', default_type) if isinstance(cfg, dict) else default_type
+        cls = registry.get(type_name) if isinstance(type_name, str) else type_name
+        if cls is not None and name in inspect.signature(cls.__init__).parameters:
+            return TypeError(f'{owner}: {name} is a setting of {part}=dict(...): '
+                             f'model.roi_head.bbox_head.{part}.{name}')
+    return TypeError(f"{owner}: unexpected argument {name!r}")
 
 
 @MODELS.register_module()
@@ -94,13 +123,18 @@ class CLIPTextConditionedHead(BaseModule):
         bbox_coder: coder of the branch's box deltas.
         loss_cls: loss of the text-conditioned logits (sigmoid cross-entropy per proposal-expression pair).
         loss_bbox: loss of the box deltas of positives.
-        **flat_args: the former flat arguments (``clip_weight``, ``temperature``, ``prompt_templates``,
-            ``with_branch``, ``spatial_reasoning``, ``in_channels``, ...), merged into the parts'
-            configs (:func:`~mmrec.models.method1.head_parts.flat_args.merge_flat_args`).
+        **unknown: refused with a ``TypeError`` naming the part that has the setting (``clip_weight`` ->
+            ``blend.clip_weight``, :func:`unknown_argument_error`): each setting is written in one place, its part.
     """
 
-    #: the former flat arguments and the part config that takes each (``merge_flat_args``; a sweep reads it).
-    FLAT_ARG_PARTS = FLAT_ARG_PARTS
+    @classmethod
+    def misplaced_argument(cls, name: str, cfg: dict) -> Optional[str]:
+        """Where the setting ``name``, given to the head config ``cfg`` itself, belongs (the message of
+        :func:`unknown_argument_error`), or ``None`` when no part has it (``--cfg-options`` checks read it)."""
+        if name in inspect.signature(cls.__init__).parameters:
+            return None
+        message = str(unknown_argument_error(cls.__name__, name, cfg))
+        return None if 'unexpected argument' in message else message
 
     def __init__(self,
                  encoder: Union[dict, torch.nn.Module] = dict(type='CLIPEncoder'),
@@ -118,10 +152,12 @@ class CLIPTextConditionedHead(BaseModule):
                  loss_cls: dict = dict(type='CrossEntropyLoss', use_sigmoid=True, loss_weight=1.0),
                  loss_bbox: dict = dict(type='SmoothL1Loss', beta=1.0, loss_weight=1.0),
                  init_cfg: Optional[dict] = None,
-                 **flat_args) -> None:
+                 **unknown) -> None:
+        parts = dict(prompt_scorer=prompt_scorer, blend=blend, local_search=local_search, reasoner=reasoner,
+                     branch=branch)
+        if unknown:
+            raise unknown_argument_error(type(self).__name__, sorted(unknown)[0], parts)
         super().__init__(init_cfg=init_cfg)
-        parts = merge_flat_args(dict(prompt_scorer=prompt_scorer, blend=blend, reasoner=reasoner, branch=branch),
-                                flat_args, type(self).__name__)
         self.encoder = encoder if isinstance(encoder, torch.nn.Module) else MODELS.build(encoder)
         self.prompt_scorer = TASK_UTILS.build(_with_type(parts['prompt_scorer'], 'SpatialPromptScorer'),
                                               default_args=dict(encoder=self.encoder))

@@ -14,14 +14,12 @@ from torch import Tensor
 from ..scoring.cached_work import CachedWorkMixin
 from ..crops.crop_geometry import CropGeometry, to_input, to_original
 from ..gt_candidates import check_candidate_source, ground_truth_candidates
-from .text_conditioned_roi_head import pop_iou_thresholds, unique_referred_boxes
+from .text_conditioned_roi_head import unique_referred_boxes
 
 #: The head's arguments that only its scoring step reads (its branch, whose outputs are cached with the
-#: proposals, is detector-side); the flat forms are those of ``head_parts.flat_args``.
+#: proposals, is detector-side).
 HEAD_SCORING_ARGS = ('encoder', 'prompt_scorer', 'blend', 'local_search', 'reasoner', 'crop_mode', 'context_ratio',
-                     'refine_boxes', 'bbox_coder', 'prompt_templates', 'location_labels', 'temperature',
-                     'max_cached_queries', 'clip_weight', 'branch_weight', 'normalize_objectness',
-                     'spatial_reasoning')
+                     'refine_boxes', 'bbox_coder')
 
 
 @MODELS.register_module()
@@ -168,8 +166,7 @@ class TextConditionedRCNN(CachedWorkMixin, TwoStageDetector):
     def build_scoring_module(self, model_cfg: dict, encoder: torch.nn.Module) -> torch.nn.Module:
         """A head built from ``model_cfg['roi_head']['bbox_head']`` around an already built ``encoder``, with
         this model's branch weights (a sweep point)."""
-        head_cfg = pop_iou_thresholds(dict(model_cfg['roi_head']['bbox_head']), self.roi_head.train_cfg)
-        head = MODELS.build(dict(head_cfg, encoder=encoder))
+        head = MODELS.build(dict(model_cfg['roi_head']['bbox_head'], encoder=encoder))
         head.load_state_dict(self.roi_head.bbox_head.state_dict())
         return head
 

@@ -51,21 +51,6 @@ def sampled_gt_inds(result: SamplingResult) -> Tensor:
     return torch.cat([pos, pos.new_zeros(len(result.neg_priors))])
 
 
-def pop_iou_thresholds(bbox_head: dict, train_cfg: Optional[dict]) -> dict:
-    """``bbox_head`` without the former head settings ``pos_iou_thr``/``neg_iou_thr``: the branch is trained
-    on the assigner's targets, so they must agree with ``train_cfg.assigner`` (else ``ValueError``)."""
-    bbox_head = dict(bbox_head)
-    given = {key: bbox_head.pop(key) for key in ('pos_iou_thr', 'neg_iou_thr') if key in bbox_head}
-    assigner = (train_cfg or {}).get('assigner', {})
-    differ = {key: (value, assigner.get(key)) for key, value in given.items()
-              if assigner and assigner.get(key) != value}
-    if differ:
-        raise ValueError(f'TextConditionedRoIHead: bbox_head {differ} (head value, assigner value) differ; the '
-                         'branch is trained on the targets of train_cfg.rcnn.assigner: set the thresholds there '
-                         'and drop them from bbox_head')
-    return bbox_head
-
-
 @MODELS.register_module()
 class TextConditionedRoIHead(BaseModule):
     """RoI head whose box predictor is conditioned on the expressions (method 1).
@@ -77,8 +62,7 @@ class TextConditionedRoIHead(BaseModule):
         train_cfg: ``assigner`` and ``sampler`` of the RoIs the branch is trained on, sampled against the
             image's distinct referred boxes (mmdet's ``rcnn`` train settings): the assignment gives both the
             regression targets and the text targets (:func:`text_targets`), so its IoU thresholds are the
-            only ones. ``pos_iou_thr``/``neg_iou_thr`` left in ``bbox_head`` by older configs are dropped if
-            they equal the assigner's.
+            only ones.
         test_cfg: unused (the head's settings live in ``bbox_head``); accepted because mmdet's two-stage
             detector passes ``test_cfg.rcnn``.
     """
@@ -87,7 +71,7 @@ class TextConditionedRoIHead(BaseModule):
                  train_cfg: Optional[dict] = None, test_cfg: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
-        self.bbox_head = MODELS.build(pop_iou_thresholds(bbox_head, train_cfg))
+        self.bbox_head = MODELS.build(bbox_head)
         self.bbox_roi_extractor = MODELS.build(bbox_roi_extractor) if bbox_roi_extractor else None
         if self.bbox_head.with_branch and self.bbox_roi_extractor is None:
             raise ValueError('TextConditionedRoIHead: the head has a trainable branch, so bbox_roi_extractor '

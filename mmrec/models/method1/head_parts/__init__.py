@@ -5,8 +5,6 @@ of, each registered in mmdet's ``TASK_UTILS`` and built from a config dict (impo
 - ``ObjectnessBlend`` (:mod:`.objectness_blend`): the CLIP / objectness / branch blend;
 - ``PromptLocalSearch`` (:mod:`.prompt_local_search`): refines the chosen boxes by local search;
 - ``SpatialReasoningRescorer`` (:mod:`.reasoning`): geometry replaces the CLIP scores of spatial expressions.
-
-:mod:`.flat_args` maps the head's former flat constructor arguments onto these parts.
 """
 from .objectness_blend import ObjectnessBlend, blend_scores, objectness_distribution
 from .prompt_local_search import BoxEmbeddingMemo, PromptLocalSearch
