@@ -5,8 +5,8 @@ Example:
         --config configs/method2.py --checkpoint detector.pth --out out.jpg \
         --cfg-options model.scorer.encoder.name_or_path=/models/clip-vit-base-patch32
 
-Prints one line per expression (box in image pixels and score) and writes one panel per expression into
-``--out``: the image with the chosen box (red) and the expression written under it.
+Prints one line per expression (box in image pixels, score, and how many candidates it was chosen among) and
+writes one panel per expression into ``--out``: the image with the chosen box (red) and the expression written under it.
 """
 import argparse
 import os
@@ -37,11 +37,12 @@ def main(argv=None) -> None:
     args = parse_args(argv)
     inferencer = RECInferencer(args.config, args.checkpoint, device=args.device, cfg_options=args.cfg_options)
     image = inferencer.load_image(args.image)
-    predictions = inferencer(image, args.expressions)
+    result = inferencer.predict(image, args.expressions)
     panels = []
-    for pred in predictions:
+    for index, pred in enumerate(result.predictions):
         box = ', '.join(f'{v:.1f}' for v in pred.bbox)
-        print(f'{pred.text!r}: box [{box}] score {pred.score:.4f}')
+        among = len(result.candidates_of(index)[0])  # a grounding detector prompted per expression: its own
+        print(f'{pred.text!r}: box [{box}] score {pred.score:.4f} (among {among} candidates)')
         panels.append(draw_rec_prediction(image, pred.text, pred_bbox=pred.bbox, score=pred.score))
     os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
     if not cv2.imwrite(args.out, np.vstack(panels)):

@@ -61,8 +61,8 @@ def build_config(args: argparse.Namespace) -> Config:
     return cfg
 
 
-def main() -> None:
-    args = parse_args()
+def main(argv: Optional[List[str]] = None) -> None:
+    args = parse_args(argv)
     cfg = build_config(args)
     runner = build_runner(cfg, trust_checkpoint=args.trust_checkpoint)
     runner.test()

@@ -1,4 +1,5 @@
 """Any mmdet detector whose detections are re-ranked per expression by a REC scorer (method 2)."""
+import copy
 import logging
 from typing import Dict, List, Optional, Sequence, Union
 
@@ -8,6 +9,7 @@ from mmdet.registry import MODELS
 from mmdet.structures import DetDataSample
 from mmdet.structures.bbox import get_box_tensor
 from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig
+from mmengine.config import ConfigDict
 from mmengine.logging import print_log
 from mmengine.structures import InstanceData
 from torch import Tensor
@@ -80,7 +82,8 @@ class RECDetector(CachedWorkMixin, BaseDetector):
     def __init__(self, detector: ConfigType, scorer: ConfigType, candidate_source: str = 'detector',
                  prompt: Union[None, str, Sequence[str]] = None, data_preprocessor: OptConfigType = None,
                  init_cfg: OptMultiConfig = None) -> None:
-        detector = dict(check_detector_config(detector))
+        # a copy (some detectors, e.g. DINO, edit their config while building), nested dicts as mmdet reads them
+        detector = ConfigDict(copy.deepcopy(check_detector_config(detector)))
         prompt = check_prompt(prompt, detector)
         candidate_source = check_candidate_source(candidate_source, type(self).__name__)
         if data_preprocessor is not None and detector.get('data_preprocessor') is None:
