@@ -80,3 +80,16 @@ def test_per_expression_candidates_through_the_cache_and_out_unchanged(data, loa
         allowed = [[v * 96 for v in box] for box, name in zip(SHAPES['boxes'], SHAPES['names']) if name in words]
         assert any(np.allclose(row['pred_bbox'], box, atol=1e-3) for box in allowed or [[0, 0, 96, 96]]), row
     assert len({tuple(row['pred_bbox']) for row in plain}) > 2
+
+
+def test_tools_test_refuses_another_detectors_checkpoint_before_reading_an_image(data, load_tool, tmp_path,
+                                                                                  monkeypatch):
+    from mmcv.transforms import LoadImageFromFile
+
+    retinanet = save_detector_checkpoint(TINY_DETECTORS['retinanet'](), str(tmp_path / 'retinanet.pth'))
+    monkeypatch.setattr(LoadImageFromFile, 'transform', lambda *args: pytest.fail('an image was read'))
+    cfg = with_data(rec_detector_config(TINY_DETECTORS['dino'](), COLOUR), data)
+    with pytest.raises(ValueError, match=r"^checkpoint key '[^']+' is missing from the checkpoint \(\d+ missing, "
+                                         r'\d+ unexpected detector keys\): the checkpoint was written for another '
+                                         r'detector: set model\.detector to the config it was trained with'):
+        run_tool(load_tool, cfg, tmp_path, 'wrong', retinanet)

@@ -219,7 +219,8 @@ class DetectionCache:
         image's input and metainfo, the prompt (a phrase or a list of class names), the prompts computed with
         it in one forward (in order: a batch of texts is padded together), and the precision state."""
         image_key = dict(kind='detections', detector=self.detector, input=tensor_digest(image),
-                         meta=image_meta(metainfo), prompts=plain(list(prompts)), precision=precision_state(image.device))
+                         meta=image_meta(metainfo), prompts=plain(list(prompts)),
+                         precision=precision_state(image.device))
         return [dict(image_key, prompt=plain(prompt)) for prompt in prompts]
 
     def read_batch(self, keys: Sequence[dict], device: torch.device) -> Optional[List[Dict[str, Tensor]]]:
