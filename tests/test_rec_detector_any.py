@@ -146,3 +146,18 @@ def test_expression_prompt_and_class_list_and_empty_expression():
     sample = listed.test_step(animal_data(['the left lion', 'zebra']))[0]
     assert listed.detector.prompts_seen == [['zebra', 'lion']]  # once per image, shared by its expressions
     assert 'expression_index' not in sample.candidates and len(sample.candidates) == 4
+
+
+def test_detector_key_edges_old_batchnorm_extra_key_and_prefixed_checkpoint():
+    from mmengine.runner.checkpoint import load_state_dict
+
+    model = build(rec_detector_config(TINY_DETECTORS['retinanet'](), COLOUR).model)
+    plain = {key[len('detector.'):]: value.clone() for key, value in model.state_dict().items()}
+    old = {key: value for key, value in plain.items() if not key.endswith('num_batches_tracked')}
+    load_state_dict(model, old, strict=True)  # BatchNorm supplies the counters checkpoints before it lacked
+    with pytest.raises(ValueError, match=r"^checkpoint key 'bbox_head\.extra' is not a weight of RetinaNet "
+                                         r'\(0 missing, 1 unexpected detector keys\)'):
+        load_state_dict(model, dict(plain, **{'bbox_head.extra': torch.zeros(1)}))
+    prefixed = {f'detector.{key}': value for key, value in plain.items() if key != 'neck.fpn_convs.0.conv.bias'}
+    with pytest.raises(ValueError, match=r"^checkpoint key 'neck\.fpn_convs\.0\.conv\.bias' is missing"):
+        load_state_dict(model, prefixed)  # a RECDetector checkpoint is checked as well, not renamed again

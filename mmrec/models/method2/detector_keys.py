@@ -47,7 +47,8 @@ def check_detector_keys(state_dict: Dict[str, torch.Tensor], prefix: str, detect
     weights with their shapes."""
     expected = detector.state_dict()
     given = {key[len(prefix):]: value for key, value in state_dict.items() if key.startswith(prefix)}
-    missing: List[str] = [key for key in expected if key not in given]
+    # (BatchNorm fills in num_batches_tracked for checkpoints written before it existed)
+    missing: List[str] = [key for key in expected if key not in given and not key.endswith('num_batches_tracked')]
     unexpected: List[str] = [key for key in given if key not in expected]
     name = type(detector).__name__
     fix = (f'the checkpoint was written for another detector: set model.detector to the config it was trained '
@@ -58,7 +59,7 @@ def check_detector_keys(state_dict: Dict[str, torch.Tensor], prefix: str, detect
         raise ValueError(f'checkpoint key {key!r} {what} ({len(missing)} missing, {len(unexpected)} unexpected '
                          f'detector keys): {fix}')
     for key, tensor in expected.items():
-        value = given[key]
+        value = given.get(key)
         if hasattr(value, 'shape') and tuple(value.shape) != tuple(tensor.shape):
             raise ValueError(f'checkpoint key {key!r} has shape {tuple(value.shape)}, {name} expects '
                              f'{tuple(tensor.shape)} (e.g. another num_classes or width): {fix}')
