@@ -161,3 +161,31 @@ def test_detector_key_edges_old_batchnorm_extra_key_and_prefixed_checkpoint():
     prefixed = {f'detector.{key}': value for key, value in plain.items() if key != 'neck.fpn_convs.0.conv.bias'}
     with pytest.raises(ValueError, match=r"^checkpoint key 'neck\.fpn_convs\.0\.conv\.bias' is missing"):
         load_state_dict(model, prefixed)  # a RECDetector checkpoint is checked as well, not renamed again
+
+
+def test_inferencer_and_demo_give_each_expression_its_own_candidates(load_tool, tmp_path, capsys):
+    import cv2
+
+    from mmrec.apis import RECInferencer
+
+    detector = dict(type='NamedBoxesDetector', language_model=dict(type='any'), **ANIMALS,
+                    data_preprocessor=TINY_DETECTORS['retinanet']()['data_preprocessor'])
+    cfg = rec_detector_config(detector, COLOUR, prompt='subject')
+    cfg.model.scorer.update(spatial_reasoning=dict(), top_k=None)
+    image, _ = colored_squares(size=(96, 64), squares=ANIMAL_SQUARES,
+                               colours={name: (230, 20, 20) for name in ANIMAL_SQUARES})
+    result = RECInferencer(cfg).predict(image, ['the right lion', 'zebra'])
+    assert result.candidate_expressions.tolist() == [0, 0, 0, 1]
+    lions, _ = result.candidates_of(0)
+    zebra, scores = result.candidates_of(1)
+    assert len(lions) == 3 and len(zebra) == 1 and scores.shape == (1, )
+    np.testing.assert_allclose(result.predictions[0].bbox, np.array(ANIMALS['boxes'][2]) * [96, 64, 96, 64],
+                               atol=1e-4)
+
+    path, config = str(tmp_path / 'animals.png'), str(tmp_path / 'animals.py')
+    cv2.imwrite(path, image)
+    cfg.dump(config)
+    load_tool('demo').main([path, 'the right lion', 'zebra', '--config', config, '--out', str(tmp_path / 'o.jpg')])
+    printed = capsys.readouterr().out
+    assert "'the right lion': box [72.0, 19.2, 86.4, 38.4] score" in printed and '(among 3 candidates)' in printed
+    assert '(among 1 candidates)' in printed
