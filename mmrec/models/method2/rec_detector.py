@@ -84,8 +84,10 @@ class RECDetector(CachedWorkMixin, BaseDetector):
                  init_cfg: OptMultiConfig = None) -> None:
         # a copy (some detectors, e.g. DINO, edit their config while building), nested dicts as mmdet reads them
         detector = ConfigDict(copy.deepcopy(check_detector_config(detector)))
-        prompt = check_prompt(prompt, detector)
         candidate_source = check_candidate_source(candidate_source, type(self).__name__)
+        # (with the annotated objects as candidates the detector never runs: a grounding one needs no prompt)
+        if candidate_source == 'detector' or prompt is not None:
+            prompt = check_prompt(prompt, detector)
         if data_preprocessor is not None and detector.get('data_preprocessor') is None:
             detector['data_preprocessor'] = data_preprocessor
         super().__init__(init_cfg=init_cfg)
@@ -196,7 +198,7 @@ class RECDetector(CachedWorkMixin, BaseDetector):
         the image repeated once per prompt (the texts batched)."""
         if not prompts:
             return []
-        inputs = image[None].expand(len(prompts), *image.shape)
+        inputs = image[None].repeat(len(prompts), *([1] * image.dim()))
         found = self.detector.predict(inputs, [prompted_sample(sample, prompt) for prompt in prompts], rescale=True)
         return [plain_detections(result.pred_instances) for result in found]
 
