@@ -189,3 +189,15 @@ def test_inferencer_and_demo_give_each_expression_its_own_candidates(load_tool, 
     printed = capsys.readouterr().out
     assert "'the right lion': box [72.0, 19.2, 86.4, 38.4] score" in printed and '(among 3 candidates)' in printed
     assert '(among 1 candidates)' in printed
+
+
+def test_generalized_answers_over_per_expression_candidates_name_their_own_expression():
+    model = animal_model('subject', generalized_score_thr=-2.0)  # below every score: every candidate answers
+    sample = model.test_step(animal_data(['the left lion', 'zebra', 'the right lion']))[0]
+    answers = sample.pred_instances
+    assert answers.expression_index.tolist() == [0, 0, 0, 1, 2, 2, 2]  # renumbered from each group's own
+    zebra = np.array(ANIMALS['boxes'][3]) * np.array([96, 64, 96, 64])
+    lions = np.array(ANIMALS['boxes'][:3]) * np.array([96, 64, 96, 64])
+    np.testing.assert_allclose(answers.bboxes[3].numpy(), zebra, atol=1e-4)
+    for rows in (answers.bboxes[:3].numpy(), answers.bboxes[4:].numpy()):  # the three lions, each once
+        assert sorted(rows[:, 0].tolist()) == pytest.approx(sorted(lions[:, 0].tolist()), abs=1e-4)

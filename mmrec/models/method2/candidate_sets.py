@@ -55,7 +55,8 @@ def answer_sets(score: Scorer, found: CandidateSets, texts: Sequence[str]) -> Tu
 
     Returns:
         ``(predictions, candidates)`` in the layout of the module docstring: ``predictions`` ``bboxes`` (N, 4),
-        ``scores`` (N,), ``reasoned`` (N,) in expression order.
+        ``scores`` (N,), ``reasoned`` (N,) in expression order; with a scorer's generalised answers (rows
+        carrying ``expression_index``), every expression's rows, ordered by expression.
     """
     texts = list(texts)
     if found.is_shared:
@@ -64,6 +65,7 @@ def answer_sets(score: Scorer, found: CandidateSets, texts: Sequence[str]) -> Tu
         raise ValueError(f'{len(found.owner)} candidate owners for {len(texts)} expressions')
     answers: List[Optional[InstanceData]] = [None] * len(texts)
     chosen: List[Optional[InstanceData]] = [None] * len(texts)
+    generalized: List[InstanceData] = []  # a scorer answering with every candidate above a threshold
     for index, candidates in enumerate(found.sets):
         members = [i for i, owner in enumerate(found.owner) if owner == index]
         if not members:
@@ -72,6 +74,10 @@ def answer_sets(score: Scorer, found: CandidateSets, texts: Sequence[str]) -> Tu
         for row, member in enumerate(members):
             answers[member] = predictions[row:row + 1]
             chosen[member] = chosen_from
+        if EXPRESSION_INDEX in predictions:  # rows name their expression within the group: renumber them
+            rows = torch.tensor(members, dtype=torch.long, device=predictions.expression_index.device)
+            predictions.expression_index = rows[predictions.expression_index]
+            generalized.append(predictions)
     if not texts:
         empty = InstanceData(bboxes=torch.zeros(0, 4), scores=torch.zeros(0), reasoned=torch.zeros(0, dtype=torch.bool))
         return empty, InstanceData(bboxes=torch.zeros(0, 4), scores=torch.zeros(0),
@@ -79,4 +85,7 @@ def answer_sets(score: Scorer, found: CandidateSets, texts: Sequence[str]) -> Tu
     tagged = [InstanceData(bboxes=c.bboxes, scores=c.scores,
                            **{EXPRESSION_INDEX: torch.full((len(c), ), i, dtype=torch.long, device=c.bboxes.device)})
               for i, c in enumerate(chosen)]
+    if generalized:  # ordered by expression, each expression's rows kept in the scorer's order
+        answered = InstanceData.cat(generalized)
+        return answered[torch.argsort(answered.expression_index, stable=True)], InstanceData.cat(tagged)
     return InstanceData.cat(answers), InstanceData.cat(tagged)
