@@ -116,7 +116,7 @@ def test_score_threshold_calibration_keeps_the_requested_pairs(clip_dir):
     image = make_workload(1, expressions_per_image=2, sizes=(SIZE, ))[0]
     inferencer = build_inferencer(method_config(2, clip_dir, top_k=3, tiny=True))
     threshold = calibrate_score_threshold(inferencer, image, pairs=40)
-    assert inferencer.model.roi_head.test_cfg.score_thr == threshold
+    assert inferencer.model.detector.roi_head.test_cfg.score_thr == threshold
     sample = inferencer.predict_sample(image.image_bgr, image.texts)
     assert len(sample.candidates) == 3
     assert bool((sample.candidates.scores > threshold).all())

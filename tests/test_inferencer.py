@@ -22,7 +22,7 @@ def fixed_detections(model, boxes: np.ndarray, scores) -> None:
             out.append(InstanceData(bboxes=torch.from_numpy(boxes * scale).float(), scores=torch.tensor(scores),
                                     labels=torch.zeros(len(boxes), dtype=torch.long)))
         return out
-    model.roi_head.predict = predict
+    model.detector.roi_head.predict = predict
 
 
 @pytest.fixture

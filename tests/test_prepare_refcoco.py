@@ -116,3 +116,28 @@ def test_bad_arguments_name_the_culprit(tool, tmp_path):
         tool.main([root, '--split-by', 'google'])
     with pytest.raises(UserError, match='no_such_root'):
         tool.main([str(tmp_path / 'no_such_root')])
+
+
+def test_coco_train2014_less_every_refer_val_test_image(tool, tmp_path, capsys):
+    """--coco-ann: COCO train2014 (images 1-8 here; 7 and 8 in no REFER data set) less the images of every
+    non-train split of refcoco (unc: 4, 5) and refcocog (umd: 2), whatever --dataset says."""
+    root = str(tmp_path)
+    _write_root(root)
+    images = [dict(id=i, file_name=f'COCO_train2014_{i:012d}.jpg', width=8, height=8) for i in range(1, 9)]
+    annotations = [dict(id=i * 100, image_id=i, category_id=1, bbox=[0, 0, 4, 4], area=16, iscrowd=0)
+                   for i in range(1, 9)]
+    os.makedirs(osp.join(root, 'annotations'))
+    with open(osp.join(root, 'annotations', 'instances_train2014.json'), 'w') as f:
+        json.dump(dict(images=images, annotations=annotations, categories=CATEGORIES), f)
+    summary = tool.main([root, '--dataset', 'refcocog', '--split-by', 'umd',
+                         '--coco-ann', 'annotations/instances_train2014.json'])
+    assert summary['coco_out'] == osp.join(root, 'annotations', 'instances_train2014_minus_refer_val_test.json')
+    assert summary['coco_removed'] == [2, 4, 5] and summary['coco_written'] == 5
+    with open(summary['coco_out']) as f:
+        written = json.load(f)
+    assert [img['id'] for img in written['images']] == [1, 3, 6, 7, 8]
+    assert [ann['image_id'] for ann in written['annotations']] == [1, 3, 6, 7, 8]
+    assert written['categories'] == CATEGORIES
+    assert 'removed 3 used by a non-train split' in capsys.readouterr().out
+    with pytest.raises(FileNotFoundError, match=r'--coco-ann .*missing\.json not found'):
+        tool.main([root, '--coco-ann', 'missing.json'])

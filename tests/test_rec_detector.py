@@ -30,7 +30,7 @@ def clip_dir(tmp_path_factory) -> str:
 def pass_through_box_head(model) -> None:
     """Make the RoI head return its proposals unchanged, as class 0 with a high score: zero box deltas, and
     logits favouring class 0. Then the proposals decide the detections, and the test knows the candidates."""
-    head = model.roi_head.bbox_head
+    head = model.detector.roi_head.bbox_head
     with torch.no_grad():
         head.fc_reg.weight.zero_()
         head.fc_reg.bias.zero_()
@@ -95,7 +95,7 @@ def ground_truth_model():
     cfg = tiny_method2_config(encoder=dict(type='MeanColorEncoder'), config=GT_CONFIG)
     model = MODELS.build(cfg.model).eval()
     assert model.candidate_source == 'ground_truth' and model.scorer.top_k is None
-    model.extract_feat = not_run
+    model.detector.extract_feat = not_run
     return model
 
 
@@ -147,11 +147,12 @@ def test_plain_detector_checkpoint_loads_and_clip_stays_frozen(clip_dir, tmp_pat
     rec_model = MODELS.build(tiny_method2_config(clip_dir=clip_dir).model)
     path = save_tiny_detector(str(tmp_path / 'detector.pth'), clip_dir)
     detector_state = torch.load(path, map_location='cpu', weights_only=True)['state_dict']
-    assert set(rec_model.state_dict()) == set(detector_state)  # no CLIP weights in checkpoints
+    # the detector's weights under detector., no CLIP weights in checkpoints
+    assert set(rec_model.state_dict()) == {f'detector.{key}' for key in detector_state}
     clip_before = {k: v.clone() for k, v in rec_model.scorer.encoder.clip.state_dict().items()}
     load_checkpoint(rec_model, path, strict=True)
     for name, tensor in detector_state.items():
-        assert torch.equal(rec_model.state_dict()[name], tensor), name
+        assert torch.equal(rec_model.state_dict()[f'detector.{name}'], tensor), name
     rec_model.init_weights()  # what the runner does before training
     rec_model.train()
     encoder = rec_model.scorer.encoder
@@ -237,7 +238,7 @@ def test_ground_truth_config_on_refer_data_answers_annotated_objects(clip_dir, t
     cfg.test_dataloader.dataset.update(summary['dataset_kwargs'], split='val')
     dataset = DATASETS.build(cfg.test_dataloader.dataset)
     model = MODELS.build(cfg.model).eval()
-    model.extract_feat = not_run
+    model.detector.extract_feat = not_run
     samples = model.test_step(pseudo_collate([dataset[index] for index in range(len(dataset))]))
     for index, sample in enumerate(samples):
         annotated = torch.tensor([c['bbox'] for c in dataset.get_data_info(index)['candidates']])

@@ -8,8 +8,8 @@ Example:
 
 Without ``--config`` it uses the models ``python tools/quickstart.py`` trains (as ``tools/web_demo.py`` does),
 and without an image the first of the quickstart's example images with its own expressions. Prints one line
-per expression (box in image pixels and score) and writes one panel per expression into ``--out``: the image
-with the chosen box (red) and the expression written under it. A mistake (a path, a key, an image that is not
+per expression (box in image pixels, score, and how many candidates it was chosen among) and writes one panel
+per expression into ``--out``: the image with the chosen box (red) and the expression written under it. A mistake (a path, a key, an image that is not
 one, weights that are not there) ends in one line naming it, before the model is built.
 """
 import argparse
@@ -86,11 +86,13 @@ def main(argv: Optional[List[str]] = None) -> list:
     cfg = load_model_config(config, checkpoint, options)
     with keyword_errors_named(options):
         inferencer = RECInferencer(cfg, checkpoint, device=args.device, allow_missing_keys=args.allow_missing_keys)
-    predictions = inferencer(image, expressions)
+    result = inferencer.predict(image, expressions)
+    predictions = result.predictions
     panels = []
-    for pred in predictions:
+    for index, pred in enumerate(result.predictions):
         box = ', '.join(f'{v:.1f}' for v in pred.bbox)
-        print(f'{pred.text!r}: box [{box}] score {pred.score:.4f}')
+        among = len(result.candidates_of(index)[0])  # a grounding detector prompted per expression: its own
+        print(f'{pred.text!r}: box [{box}] score {pred.score:.4f} (among {among} candidates)')
         panels.append(draw_rec_prediction(image, pred.text, pred_bbox=pred.bbox, score=pred.score))
     os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
     if not cv2.imwrite(args.out, np.vstack(panels)):

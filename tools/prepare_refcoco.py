@@ -12,10 +12,17 @@ chosen data set's **train** images, less any image that a non-train split of any
 split file in the root uses: RefCOCO's val/test images are COCO train2014 images, and refcocog's
 umd/google splits share images with refcoco's val/test, so a detector trained on them would have
 seen the test images. Train images whose files are missing are left out too.
+
+With ``--coco-ann annotations/instances_train2014.json`` it also writes COCO train2014 less every image that a
+non-train split of any REFER data set in the root uses (``--coco-out``, default
+``DATA_ROOT/annotations/instances_train2014_minus_refer_val_test.json``): the training file of a COCO detector
+that has not seen RefCOCO/+/g's val and test images (configs/detector/faster-rcnn_r50_fpn_1x_coco-2014-minus-refer.py,
+as MAttNet's detector was trained). COCO 2017 train holds those images, so mmdet's COCO checkpoints have seen them.
 """
 import argparse
 import glob
 import json
+import os
 import os.path as osp
 import re
 import sys
@@ -85,8 +92,30 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help='image folder under DATA_ROOT (default: images/ for synthetic, else train2014/)')
     parser.add_argument('--out', default=None,
                         help='output file (default: DATA_ROOT/<dataset>/instances_train_<split-by>_det.json)')
+    parser.add_argument('--coco-ann', default=None,
+                        help='COCO train2014 instances file (path under DATA_ROOT or absolute): also write it less '
+                             'every REFER val/test image')
+    parser.add_argument('--coco-out', default=None,
+                        help='output of --coco-ann (default: DATA_ROOT/annotations/'
+                             'instances_train2014_minus_refer_val_test.json)')
     add_debug_argument(parser)
     return parser.parse_args(argv)
+
+
+def write_coco_minus_held_out(coco_file: str, held_out: Set[int], out: str) -> dict:
+    """Write the COCO file ``coco_file`` less the ``held_out`` images (all other images, their instances, all
+    categories) to ``out``; returns counts and the image ids removed."""
+    coco = load_instances(coco_file)
+    all_ids = {img['id'] for img in coco['images']}
+    removed = all_ids & held_out
+    subset = detection_subset(coco, all_ids - removed)
+    subset['info'] = dict(description='COCO train2014 less every REFER val/test image (mmrec)')
+    os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
+    with open(out, 'w') as f:
+        json.dump(subset, f)
+    print(f'{coco_file}: {len(all_ids)} images; removed {len(removed)} used by a non-train split of a REFER data '
+          f'set in the root; wrote {len(subset["images"])} images, {len(subset["annotations"])} instances to {out}')
+    return dict(coco_out=out, coco_removed=sorted(removed), coco_written=len(subset['images']))
 
 
 def main(argv: Optional[List[str]] = None) -> dict:
@@ -135,8 +164,17 @@ def main(argv: Optional[List[str]] = None) -> dict:
           f'used by a non-train split of a REFER data set in the root and {len(missing_train)} '
           f'with missing files; wrote {len(subset["images"])} images, {len(subset["annotations"])} '
           f'instances, {len(subset["categories"])} categories to {out}')
-    return dict(out=out, num_train_images=len(chosen_train), excluded_leaked=sorted(leaked),
-                excluded_missing=sorted(missing_train), written_image_ids=sorted(keep))
+    summary = dict(out=out, num_train_images=len(chosen_train), excluded_leaked=sorted(leaked),
+                   excluded_missing=sorted(missing_train), written_image_ids=sorted(keep))
+    if args.coco_ann is not None:
+        coco_file = args.coco_ann if osp.isabs(args.coco_ann) else osp.join(args.data_root, args.coco_ann)
+        if not osp.isfile(coco_file):
+            raise FileNotFoundError(f'--coco-ann {coco_file} not found: give COCO\'s '
+                                    'annotations/instances_train2014.json')
+        coco_out = args.coco_out or osp.join(args.data_root, 'annotations',
+                                             'instances_train2014_minus_refer_val_test.json')
+        summary.update(write_coco_minus_held_out(coco_file, held_out, coco_out))
+    return summary
 
 
 if __name__ == '__main__':

@@ -1,7 +1,7 @@
 """Inference for users: an image and one or more expressions -> one box (and score) per expression."""
 import os.path as osp
 from dataclasses import dataclass
-from typing import List, Optional, Sequence, Union
+from typing import List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -32,12 +32,22 @@ class RECImageResult:
     """All of one image's answers and the boxes the model chose them from.
 
     ``candidate_bboxes`` ``(K, 4)`` ``[x1, y1, x2, y2]`` in the image's pixels and ``candidate_scores`` ``(K,)``
-    (the detector's scores or method 1's objectness): the model's ``candidates``, the same for every expression.
+    (the detector's scores or method 1's objectness): the model's ``candidates``. They are the same for every
+    expression (``candidate_expressions`` is ``None``) unless a grounding detector was prompted per expression:
+    then ``candidate_expressions`` ``(K,)`` names the expression of each row (:meth:`candidates_of`).
     """
 
     predictions: List[RECPrediction]
     candidate_bboxes: np.ndarray
     candidate_scores: np.ndarray
+    candidate_expressions: Optional[np.ndarray] = None
+
+    def candidates_of(self, index: int) -> Tuple[np.ndarray, np.ndarray]:
+        """``(bboxes (K_i, 4), scores (K_i,))``: the candidates expression ``index`` was answered among."""
+        if self.candidate_expressions is None:
+            return self.candidate_bboxes, self.candidate_scores
+        mine = self.candidate_expressions == index
+        return self.candidate_bboxes[mine], self.candidate_scores[mine]
 
 
 def check_expression_bank(model: torch.nn.Module) -> None:
@@ -94,8 +104,9 @@ class RECInferencer:
         if cfg_options:
             cfg.merge_from_dict(cfg_options)
         checkpoint = checkpoint or cfg.get('load_from')
-        if checkpoint and cfg.model.get('backbone', {}).get('init_cfg') is not None:
-            cfg.model.backbone.init_cfg = None  # the checkpoint has the weights: no pretrained backbone
+        for holder in (cfg.model, cfg.model.get('detector') or {}):  # method 2's RECDetector wraps a detector
+            if checkpoint and (holder.get('backbone') or {}).get('init_cfg') is not None:
+                holder['backbone']['init_cfg'] = None  # the checkpoint has the weights: no pretrained backbone
         init_default_scope(cfg.get('default_scope', 'mmdet'))
         self.cfg = cfg
         self.model = MODELS.build(cfg.model)
@@ -156,9 +167,11 @@ class RECInferencer:
         predictions = [RECPrediction(text=text, bbox=[float(v) for v in box], score=float(score), reasoned=bool(r))
                        for text, box, score, r in zip(sample.metainfo['texts'], boxes, scores, reasoned)]
         candidates: InstanceData = sample.candidates
+        owners = candidates.get('expression_index', None)
         return RECImageResult(predictions=predictions,
                               candidate_bboxes=candidates.bboxes.detach().cpu().numpy().reshape(-1, 4),
-                              candidate_scores=candidates.scores.detach().cpu().numpy().reshape(-1))
+                              candidate_scores=candidates.scores.detach().cpu().numpy().reshape(-1),
+                              candidate_expressions=None if owners is None else owners.detach().cpu().numpy())
 
     def __call__(self, image: ImageInput, expressions: Union[str, Sequence[str]]) -> List[RECPrediction]:
         """One :class:`RECPrediction` per expression, in order."""

@@ -21,7 +21,7 @@ def attach_cache(model: torch.nn.Module, cache: Optional[RECCache], model_cfg: d
     and keep its per-image work in ``cache``; ``None`` detaches it. Call after the checkpoint is loaded: the
     weights are part of the keys."""
     if not hasattr(model, 'image_work'):
-        raise TypeError(f'{type(model).__name__} is not a REC detector with cacheable work (RECTwoStageDetector, '
+        raise TypeError(f'{type(model).__name__} is not a REC detector with cacheable work (RECDetector, '
                         'TextConditionedRCNN)')
     if cache is None:
         model.rec_cache = model.detection_cache = None

@@ -27,7 +27,7 @@ one is therefore a batch of its own, computed once.
 import logging
 import weakref
 from collections import Counter, OrderedDict
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import torch
 from mmengine.logging import print_log
@@ -193,7 +193,8 @@ def image_meta(metainfo: dict) -> dict:
 
 
 class DetectionCache:
-    """The cached candidates of one model (its detector-side digest), image by image.
+    """The cached candidates of one model (its detector-side digest), image by image (a text-prompted
+    detector's: image and prompt, :meth:`prompt_keys`).
 
     An entry is a dict of tensors (the model decides which: method 2's ``bboxes``/``scores``, method 1's
     proposals and branch outputs), keyed by the model's digest and the image's detector input.
@@ -212,6 +213,15 @@ class DetectionCache:
         return [dict(kind='detections', detector=self.detector, input=input_digest, meta=image_meta(metainfo),
                      batch=batch, precision=precision_state(image.device))
                 for image, input_digest, metainfo in zip(images, batch, metainfos)]
+
+    def prompt_keys(self, image: Tensor, metainfo: dict, prompts: Sequence[Any]) -> List[dict]:
+        """The keys of a text-prompted detector's entries for one image, one per prompt: the detector, the
+        image's input and metainfo, the prompt (a phrase or a list of class names), the prompts computed with
+        it in one forward (in order: a batch of texts is padded together), and the precision state."""
+        image_key = dict(kind='detections', detector=self.detector, input=tensor_digest(image),
+                         meta=image_meta(metainfo), prompts=plain(list(prompts)),
+                         precision=precision_state(image.device))
+        return [dict(image_key, prompt=plain(prompt)) for prompt in prompts]
 
     def read_batch(self, keys: Sequence[dict], device: torch.device) -> Optional[List[Dict[str, Tensor]]]:
         """Every entry of a batch's :meth:`keys`, on ``device``, or ``None`` when any is missing (the batch is

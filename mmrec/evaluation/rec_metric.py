@@ -61,15 +61,18 @@ def expression_rows(sample: RECSample, iou_thr: float = 0.5) -> List[dict]:
     """One evaluation row per expression of ``sample``.
 
     ``upper_bound_hit`` is ``None`` when the sample has no candidates, else
-    whether any candidate overlaps the gt box with IoU >= ``iou_thr`` (False
+    whether any candidate (of that expression, when the candidates differ
+    per expression) overlaps the gt box with IoU >= ``iou_thr`` (False
     for an empty candidate set).
     """
     gt_bboxes = _gt_boxes(sample)
     ious = box_iou_pairwise(sample.pred_bboxes, gt_bboxes)
     hits: Optional[np.ndarray] = None
     if sample.candidate_bboxes is not None:
-        overlaps = box_iou_matrix(gt_bboxes, sample.candidate_bboxes)
-        hits = (overlaps >= iou_thr).any(axis=1)
+        reached = box_iou_matrix(gt_bboxes, sample.candidate_bboxes) >= iou_thr
+        if sample.candidate_expressions is not None:  # each expression's own candidates only
+            reached &= sample.candidate_expressions[None, :] == np.arange(len(gt_bboxes))[:, None]
+        hits = reached.any(axis=1)
 
     rows = []
     for index, expression in enumerate(sample.expressions):

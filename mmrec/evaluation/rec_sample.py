@@ -28,6 +28,8 @@ class RECSample:
         pred_bboxes: (N, 4) predicted boxes, row i answers expression i.
         pred_scores: (N,) scores, or ``None`` when the prediction has none.
         candidate_bboxes: (K, 4) boxes the model chose from, or ``None``.
+        candidate_expressions: (K,) index of the expression each candidate belongs to when the candidates
+            differ per expression (the model's ``candidates.expression_index``), else ``None`` (all shared).
     """
 
     img_id: Any
@@ -36,6 +38,7 @@ class RECSample:
     pred_bboxes: np.ndarray
     pred_scores: Optional[np.ndarray]
     candidate_bboxes: Optional[np.ndarray]
+    candidate_expressions: Optional[np.ndarray] = None
 
     def describe(self) -> str:
         """Name the sample in error messages."""
@@ -96,9 +99,14 @@ def unpack_rec_sample(sample: Any) -> RECSample:
                 f'{len(expressions)} expressions')
 
     candidates = sample.get('candidates')
-    candidate_bboxes = None
+    candidate_bboxes = candidate_expressions = None
     if candidates is not None and candidates.get('bboxes') is not None:
         candidate_bboxes = as_boxes(candidates.get('bboxes'))
+        if candidates.get('expression_index') is not None:
+            candidate_expressions = _to_numpy(candidates.get('expression_index')).astype(np.int64).reshape(-1)
+            if len(candidate_expressions) != len(candidate_bboxes):
+                raise ValueError(f'REC sample {name} has {len(candidate_expressions)} candidate expression '
+                                 f'indices for {len(candidate_bboxes)} candidate boxes')
 
     return RECSample(
         img_id=img_id,
@@ -106,4 +114,5 @@ def unpack_rec_sample(sample: Any) -> RECSample:
         expressions=expressions,
         pred_bboxes=pred_bboxes,
         pred_scores=pred_scores,
-        candidate_bboxes=candidate_bboxes)
+        candidate_bboxes=candidate_bboxes,
+        candidate_expressions=candidate_expressions)

@@ -134,7 +134,8 @@ def calibrate_score_threshold(inferencer, image: WorkloadImage, pairs: int) -> f
     """
     model = inferencer.model
     captured = []
-    handle = model.roi_head.bbox_head.register_forward_hook(lambda module, args, output: captured.append(output[0]))
+    head = model.detector.roi_head.bbox_head
+    handle = head.register_forward_hook(lambda module, args, output: captured.append(output[0]))
     try:
         data = dict(img=image.image_bgr, img_id=image.img_id, img_path=None, texts=list(image.texts),
                     expressions=[dict(text=text) for text in image.texts])
@@ -143,5 +144,5 @@ def calibrate_score_threshold(inferencer, image: WorkloadImage, pairs: int) -> f
         handle.remove()
     scores = torch.softmax(captured[0].float(), dim=-1)[:, :-1].flatten()  # the last column is background
     threshold = float(scores.topk(min(pairs, scores.numel())).values[-1]) * (1 - 1e-6)
-    model.roi_head.test_cfg.score_thr = threshold
+    model.detector.roi_head.test_cfg.score_thr = threshold
     return threshold

@@ -17,7 +17,6 @@ from typing import Callable, ContextManager, Dict, List, Sequence, Tuple
 import numpy as np
 import torch
 import torch.nn.functional as F
-from mmdet.models.detectors import TwoStageDetector
 from mmengine.dataset import pseudo_collate
 from PIL import Image
 from torch import Tensor
@@ -140,8 +139,8 @@ class NaiveMethod2:
         start = time.perf_counter()
         batch = _detector_batch(self.inferencer, image, text)
         with self.autocast():
-            detections = TwoStageDetector.predict(self.inferencer.model, batch['inputs'], batch['data_samples'],
-                                                  rescale=True)[0].pred_instances
+            detections = self.inferencer.model.detector.predict(batch['inputs'], batch['data_samples'],
+                                                                 rescale=True)[0].pred_instances
         self.detector_seconds += time.perf_counter() - start
         return detections
 

@@ -107,7 +107,7 @@ class SweepEvaluation:
         base = unwrap_model(runner.model)
         if not hasattr(base, 'build_scoring_module'):
             raise TypeError(f'{type(base).__name__} cannot be swept: a sweep needs a REC detector '
-                            '(RECTwoStageDetector, TextConditionedRCNN)')
+                            '(RECDetector, TextConditionedRCNN)')
         base.eval()
         device = next(base.parameters()).device
         self.cache = open_cache(self.cache_dir) if self.cache_dir else None

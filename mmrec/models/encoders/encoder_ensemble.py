@@ -9,7 +9,7 @@ the members' unit embeddings, each scaled by ``sqrt(w_i)``::
 
 so ``encode_boxes(...) @ encode_texts(...).T`` is the weighted sum of the members' cosines, rows stay unit
 length, and every consumer of one encoder takes an ensemble unchanged: method 2's
-:class:`~mmrec.models.proposal_scorer.CLIPProposalScorer` (its prompt-template means are renormalised member
+:class:`~mmrec.models.method2.proposal_scorer.CLIPProposalScorer` (its prompt-template means are renormalised member
 by member through :meth:`EncoderEnsemble.normalize`) and method 1's
 :class:`~mmrec.models.method1.text_conditioned_bbox_head.CLIPTextConditionedHead` (its spatial prompts average cosines,
 which are linear in the embeddings; its trainable branch learns an embedding in the concatenated space). Equal

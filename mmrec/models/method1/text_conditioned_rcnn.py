@@ -13,7 +13,7 @@ from torch import Tensor
 
 from ..scoring.cached_work import CachedWorkMixin
 from ..crops.crop_geometry import CropGeometry, to_input, to_original
-from ..gt_candidates import check_candidate_source, ground_truth_candidates
+from ..method2.gt_candidates import check_candidate_source, ground_truth_candidates
 from .text_conditioned_roi_head import unique_referred_boxes
 
 #: The head's arguments that only its scoring step reads (its branch, whose outputs are cached with the

@@ -12,7 +12,7 @@ images only: the image's own expressions, and so the query itself, are never sub
 bank of one image is the ``num_texts`` drawn minus the few of that image). ``exclude_same_image=False``
 keeps them, as FGVP does. A bank given as a list (``source=[...]``) has no images and is used whole.
 
-Usage (see :class:`~mmrec.models.proposal_scorer.CLIPProposalScorer`'s ``score_subtraction``)::
+Usage (see :class:`~mmrec.models.method2.proposal_scorer.CLIPProposalScorer`'s ``score_subtraction``)::
 
     subtraction = ScoreSubtraction(num_texts=500, source='dataset', seed=0)
     subtraction.set_expressions([(img_id, text), ...])   # ExpressionBankHook does it before the val/test loop

@@ -12,7 +12,7 @@ import torch
 from mmdet.structures import DetDataSample
 from mmengine.structures import InstanceData
 
-from ..structures import GT_CANDIDATES_FIELD
+from ...structures import GT_CANDIDATES_FIELD
 
 #: Values of the REC detectors' ``candidate_source``.
 CANDIDATE_SOURCES: Tuple[str, ...] = ('detector', 'ground_truth')

@@ -11,13 +11,13 @@ from mmengine.model import BaseModule
 from mmengine.structures import InstanceData
 from torch import Tensor
 
-from .crops import CROP_MODES, clip_boxes
-from .crops.crop_geometry import CropView
-from .generalized_answers import answers_above
-from .scoring.score_subtraction import build_score_subtraction
-from .scoring.size_prior import check_min_box_fraction, large_enough
-from .method1.spatial_prompts import has_words
-from .spatial_reasoning import build_reasoner, reason_rows
+from ..crops import CROP_MODES, clip_boxes
+from ..crops.crop_geometry import CropView
+from ..generalized_answers import answers_above
+from ..scoring.score_subtraction import build_score_subtraction
+from ..scoring.size_prior import check_min_box_fraction, large_enough
+from ..method1.spatial_prompts import has_words
+from ..spatial_reasoning import build_reasoner, reason_rows
 
 
 def _warn(message: str) -> None:
