@@ -192,11 +192,11 @@ def test_method1_configs_build_with_their_registered_parts(tiny_setup):
     method1 = Config.fromfile(osp.join(REPO, 'configs', 'method1.py'))
     assert method1.model.type == 'TextConditionedRCNN'
     assert method1.model.roi_head.bbox_head.type == 'CLIPTextConditionedHead'
-    assert method1.model.roi_head.bbox_head.with_branch
+    assert method1.model.roi_head.bbox_head.branch is not None
     assert method1.optim_wrapper.optimizer.type == 'AdamW' and method1.train_cfg.max_epochs == 5
     assert method1.default_hooks.checkpoint.save_best == 'rec/accuracy'
     baseline = Config.fromfile(osp.join(REPO, 'configs', 'method1_clip-vit-b32_r50_fpn_zeroshot_refcoco.py'))
-    assert not baseline.model.roi_head.bbox_head.with_branch and baseline.train_dataloader is None
+    assert baseline.model.roi_head.bbox_head.branch is None and baseline.train_dataloader is None
     # the baseline builds (tiny backbone, tiny CLIP) and has nothing to train beyond the RPN
     baseline.merge_from_dict({
         'model.backbone.depth': 18, 'model.backbone.base_channels': 8, 'model.backbone.init_cfg': None,

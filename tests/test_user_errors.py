@@ -160,11 +160,24 @@ def test_missing_keys_are_listed_and_frozen_encoders_are_not_among_them():
         check_loaded_weights(model, resized, 'c.pth')
 
 
+def plain_detector_checkpoint(setup) -> str:
+    """Method 2's trained detector as mmdet's own tools/train.py writes it for the detector config: the
+    RECDetector checkpoint's ``detector.`` weights without the prefix (what a method 1 config may be given)."""
+    path = setup['root'] / 'plain_detector.pth'
+    if not path.exists():
+        checkpoint = torch.load(setup['checkpoints'][METHOD2_CONFIG][0], map_location='cpu', weights_only=True)
+        state = {key[len('detector.'):]: value for key, value in checkpoint['state_dict'].items()
+                 if key.startswith('detector.')}
+        assert state, 'the method 2 checkpoint holds no detector. weights'
+        torch.save(dict(state_dict=state, meta=dict()), path)
+    return str(path)
+
+
 def test_a_method1_config_with_a_method2_checkpoint_is_refused_unless_allowed(load_tool, setup, capsys):
     cfg = rec_config(METHOD1_CONFIG, setup['data_root'], setup['clip_dir'], str(setup['root'] / 'unused'))
     config = str(setup['root'] / 'method1_for_keys.py')
     cfg.dump(config)
-    detector_only = setup['checkpoints'][METHOD2_CONFIG][0]
+    detector_only = plain_detector_checkpoint(setup)
     work_dir = str(setup['root'] / 'keys_run')
     tool = load_tool('test')
     line = one_line_exit(capsys, tool.main, [config, detector_only, '--work-dir', work_dir], only_line=False)
@@ -181,7 +194,7 @@ def test_the_inferencer_refuses_a_checkpoint_of_another_model(setup):
 
     cfg = rec_config(METHOD1_CONFIG, setup['data_root'], setup['clip_dir'], str(setup['root'] / 'unused'))
     with pytest.raises(UninitialisedWeightsError, match='roi_head.bbox_head'):
-        RECInferencer(cfg, setup['checkpoints'][METHOD2_CONFIG][0])
+        RECInferencer(cfg, plain_detector_checkpoint(setup))
 
 
 def test_keyword_errors_named_turns_only_the_users_key_into_one_line():

@@ -7,7 +7,9 @@ pretrained encoders are not among them, as they leave their weights out of ``sta
 when loading; see :class:`mmrec.models.encoders.clip_encoder.PretrainedEncoder`). Every evaluation path loads through
 here: ``tools/test.py`` and ``tools/sweep.py`` (the runner's ``load_checkpoint``, :func:`guard_runner_checkpoint`),
 the sweep's other detector configs and :class:`~mmrec.apis.RECInferencer` (:func:`load_checked_checkpoint`).
-``--allow-missing-keys`` (``allow_missing_keys=True``) evaluates anyway, with a warning.
+``--allow-missing-keys`` (``allow_missing_keys=True``) evaluates anyway, with a warning. A model that renames
+a checkpoint's keys while loading them (:class:`~mmrec.models.method2.RECDetector` puts a plain detector's
+under ``detector.``) has ``adopt_checkpoint_keys(state_dict)``, which renames them here the same way.
 """
 import logging
 import re
@@ -69,7 +71,11 @@ def check_loaded_weights(model: torch.nn.Module, checkpoint: dict, filename: str
                          revise_keys: Iterable[Tuple[str, str]] = DEFAULT_REVISE_KEYS) -> List[str]:
     """The uninitialised keys after loading ``checkpoint`` into ``model``; :class:`UninitialisedWeightsError`
     when there are any and ``allow_missing_keys`` is false (else a warning)."""
-    missing = uninitialised_keys(model, checkpoint_shapes(checkpoint, revise_keys))
+    loaded = checkpoint_shapes(checkpoint, revise_keys)
+    adopt = getattr(unwrap_model(model), 'adopt_checkpoint_keys', None)
+    if adopt is not None:  # a model that renames keys while loading (RECDetector: a plain detector's checkpoint)
+        adopt(loaded)
+    missing = uninitialised_keys(model, loaded)
     if missing and not allow_missing_keys:
         raise UninitialisedWeightsError(describe_missing(missing, str(filename)))
     if missing:

@@ -14,7 +14,7 @@ GRAYSCALE_FRACTION = 0.05  # as tools/make_synthetic_refer.py: a few images with
 def chance_accuracy(data_root: str, split: str = 'val') -> float:
     """Accuracy of a uniform guess among a scene's objects: the mean over the split's expressions of one
     over the number of objects in the expression's image."""
-    from ..datasets.refer_io import load_instances, load_refs
+    from mmrec.datasets.refer_io import load_instances, load_refs
     objects: Dict[int, int] = {}
     for ann in load_instances(osp.join(data_root, 'synthetic', 'instances.json'))['annotations']:
         objects[ann['image_id']] = objects.get(ann['image_id'], 0) + 1

@@ -108,7 +108,7 @@ def evaluation_stage(row: Row, settings: QuickstartSettings) -> Stage:
 def data_stage(settings: QuickstartSettings) -> Stage:
     """Generate both data roots and their detection files (``tools/prepare_refcoco.py``)."""
     def generate() -> str:
-        from ..datasets.synthetic import generate_synthetic_refer
+        from mmrec.datasets.synthetic import generate_synthetic_refer
         rec = generate_synthetic_refer(settings.data_root, seed=settings.seed, image_size=settings.image_size,
                                        num_images={'train': settings.num_train, 'val': settings.num_val},
                                        grayscale_fraction=GRAYSCALE_FRACTION)

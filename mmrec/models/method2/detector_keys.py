@@ -10,6 +10,8 @@ from typing import Dict, List
 
 import torch
 
+from ...utils.user_errors import UserError
+
 #: Where RECDetector keeps the wrapped detector (the attribute, and the prefix of its weights).
 DETECTOR_PREFIX = 'detector.'
 #: The scorer's keys (its encoder puts the frozen CLIP's weights there while loading); never renamed.
@@ -26,7 +28,7 @@ def adopt_detector_keys(state_dict: Dict[str, torch.Tensor], prefix: str, detect
         detector: the wrapped detector, whose ``state_dict`` keys and shapes the checkpoint must match.
 
     Raises:
-        ValueError: a detector weight is missing, unexpected or of another shape.
+        UserError: (a ``ValueError``) a detector weight is missing, unexpected or of another shape.
     """
     ours = prefix + DETECTOR_PREFIX
     own_keys = [key for key in state_dict if key.startswith(prefix) and not key.startswith(prefix + SCORER_PREFIX)]
@@ -43,8 +45,8 @@ def adopt_detector_keys(state_dict: Dict[str, torch.Tensor], prefix: str, detect
 
 
 def check_detector_keys(state_dict: Dict[str, torch.Tensor], prefix: str, detector: torch.nn.Module) -> None:
-    """``ValueError`` (one line) unless the ``prefix``-ed keys of ``state_dict`` are exactly ``detector``'s
-    weights with their shapes."""
+    """:class:`~mmrec.utils.UserError` (one line) unless the ``prefix``-ed keys of ``state_dict`` are exactly
+    ``detector``'s weights with their shapes."""
     expected = detector.state_dict()
     given = {key[len(prefix):]: value for key, value in state_dict.items() if key.startswith(prefix)}
     # (BatchNorm fills in num_batches_tracked for checkpoints written before it existed)
@@ -56,10 +58,10 @@ def check_detector_keys(state_dict: Dict[str, torch.Tensor], prefix: str, detect
     if missing or unexpected:
         key, what = (missing[0], 'is missing from the checkpoint') if missing else (unexpected[0],
                                                                                    f'is not a weight of {name}')
-        raise ValueError(f'checkpoint key {key!r} {what} ({len(missing)} missing, {len(unexpected)} unexpected '
+        raise UserError(f'checkpoint key {key!r} {what} ({len(missing)} missing, {len(unexpected)} unexpected '
                          f'detector keys): {fix}')
     for key, tensor in expected.items():
         value = given.get(key)
         if hasattr(value, 'shape') and tuple(value.shape) != tuple(tensor.shape):
-            raise ValueError(f'checkpoint key {key!r} has shape {tuple(value.shape)}, {name} expects '
+            raise UserError(f'checkpoint key {key!r} has shape {tuple(value.shape)}, {name} expects '
                              f'{tuple(tensor.shape)} (e.g. another num_classes or width): {fix}')

@@ -109,6 +109,11 @@ class RECDetector(CachedWorkMixin, BaseDetector):
         adopt_detector_keys(state_dict, prefix, self.detector)
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
+    def adopt_checkpoint_keys(self, state_dict: dict) -> None:
+        """Rename, in place, a whole checkpoint's keys (or key -> shape) as loading renames them, so that
+        :mod:`mmrec.utils.weight_check` compares the names the weights load under."""
+        adopt_detector_keys(state_dict, '', self.detector)
+
     def loss(self, batch_inputs: Tensor, batch_data_samples: List[DetDataSample]) -> dict:
         raise NotImplementedError(
             f'{type(self).__name__} has nothing to train: its CLIP is frozen. Train the detector with its own '
