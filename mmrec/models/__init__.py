@@ -4,6 +4,7 @@
 - :mod:`.crops`: their shared crop path (crop geometry, box clipping, resampling, visual prompts);
 - :mod:`.method1`: the text-conditioned RoI head and its detector;
 - method 2: the proposal scorer and the REC detector (``proposal_scorer``, ``rec_detector``, ``gt_candidates``);
+  :mod:`.method2`: the grounding side (GroundingDINO's language model on transformers 5, prompts, shared image work);
 - :mod:`.scoring`: score subtraction, the size prior and the cached image work both methods use;
 - :mod:`.spatial_reasoning`: the rule-based spatial reasoner;
 - :mod:`.clip_training`: region-text CLIP training and the tiny CLIPs.
@@ -13,6 +14,7 @@ from .crops import CROP_MODES, CropGeometry, CropView, InputNormalization, crop_
 from .encoders import (BaseCLIPEncoder, CLIPEncoder, EncoderEnsemble, OpenCLIPEncoder, PretrainedEncoder,
                        SigLIPEncoder, load_clip)
 from .method1 import CLIPTextConditionedHead, TextConditionedRCNN, TextConditionedRoIHead
+from .method2 import RECBertModel
 from .proposal_scorer import CLIPProposalScorer
 from .rec_detector import RECTwoStageDetector
 from .spatial_reasoning import SpatialReasoner, parse_expression
@@ -21,7 +23,7 @@ __all__ = [
     'CROP_MODES', 'InputNormalization', 'crop_boxes', 'pil_crop_and_resize', 'CropGeometry', 'CropView',
     'BaseCLIPEncoder', 'CLIPEncoder', 'PretrainedEncoder', 'OpenCLIPEncoder', 'SigLIPEncoder', 'EncoderEnsemble',
     'load_clip',
-    'CLIPProposalScorer', 'RECTwoStageDetector', 'CLIPTextConditionedHead',
+    'CLIPProposalScorer', 'RECTwoStageDetector', 'RECBertModel', 'CLIPTextConditionedHead',
     'TextConditionedRCNN', 'TextConditionedRoIHead', 'RegionTextCLIP', 'build_tiny_clip', 'build_word_tokenizer',
     'SpatialReasoner', 'parse_expression',
 ]

@@ -8,8 +8,10 @@ from .encoders import COLOR_WORDS, MeanColorEncoder
 from .logs import LoggedWarnings, logged_warnings
 from .rec_fixtures import (TINY_DETECTOR_OPTIONS, cli_options, colored_squares, detector_input, save_tiny_clip,
                            save_tiny_detector, squares_view, tiny_method2_config, tiny_method2_options)
+from .tiny_bert import save_tiny_bert
 
 __all__ = [
-    'COLOR_WORDS', 'LoggedWarnings', 'MeanColorEncoder', 'TINY_DETECTOR_OPTIONS', 'cli_options', 'colored_squares', 'detector_input',
-    'save_tiny_clip', 'save_tiny_detector', 'squares_view', 'tiny_method2_config', 'tiny_method2_options', 'logged_warnings'
+    'COLOR_WORDS', 'LoggedWarnings', 'MeanColorEncoder', 'TINY_DETECTOR_OPTIONS', 'cli_options', 'colored_squares',
+    'detector_input', 'logged_warnings', 'save_tiny_bert', 'save_tiny_clip', 'save_tiny_detector', 'squares_view',
+    'tiny_method2_config', 'tiny_method2_options'
 ]
