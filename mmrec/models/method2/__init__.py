@@ -2,5 +2,10 @@
 GLIP, the text prompts a grounding detector is given per expression, image work shared across an image's
 expressions)."""
 from .bert_language_model import RECBertModel
+from .prompts import (COCO_PROMPT, TEXT_PROMPTS, check_prompt, class_names, detector_prompt, is_per_image,
+                      set_prompt, subject_prompt)
 
-__all__ = ['RECBertModel']
+__all__ = [
+    'RECBertModel', 'COCO_PROMPT', 'TEXT_PROMPTS', 'check_prompt', 'class_names', 'detector_prompt', 'is_per_image',
+    'set_prompt', 'subject_prompt'
+]
