@@ -2,10 +2,11 @@
 GLIP, the text prompts a grounding detector is given per expression, image work shared across an image's
 expressions)."""
 from .bert_language_model import RECBertModel
+from .grounding import check_grounding_detector, predict_prompts, predict_with_features
 from .prompts import (COCO_PROMPT, TEXT_PROMPTS, check_prompt, class_names, detector_prompt, is_per_image,
                       set_prompt, subject_prompt)
 
 __all__ = [
-    'RECBertModel', 'COCO_PROMPT', 'TEXT_PROMPTS', 'check_prompt', 'class_names', 'detector_prompt', 'is_per_image',
+    'RECBertModel', 'check_grounding_detector', 'predict_prompts', 'predict_with_features', 'COCO_PROMPT', 'TEXT_PROMPTS', 'check_prompt', 'class_names', 'detector_prompt', 'is_per_image',
     'set_prompt', 'subject_prompt'
 ]
