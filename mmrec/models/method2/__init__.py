@@ -7,6 +7,6 @@ from .prompts import (COCO_PROMPT, TEXT_PROMPTS, check_prompt, class_names, dete
                       set_prompt, subject_prompt)
 
 __all__ = [
-    'RECBertModel', 'check_grounding_detector', 'predict_prompts', 'predict_with_features', 'COCO_PROMPT', 'TEXT_PROMPTS', 'check_prompt', 'class_names', 'detector_prompt', 'is_per_image',
-    'set_prompt', 'subject_prompt'
+    'RECBertModel', 'check_grounding_detector', 'predict_prompts', 'predict_with_features', 'COCO_PROMPT',
+    'TEXT_PROMPTS', 'check_prompt', 'class_names', 'detector_prompt', 'is_per_image', 'set_prompt', 'subject_prompt'
 ]
