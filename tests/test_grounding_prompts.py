@@ -5,8 +5,8 @@ per image. The table's expressions follow RefCOCO's annotators' forms ("guy sitt
 import pytest
 from mmdet.structures import DetDataSample
 
-from mmrec.models.method2.prompts import (check_prompt, class_names, detector_prompt, is_per_image, set_prompt,
-                                          subject_prompt)
+from mmrec.models.method2.prompts import check_prompt, class_names, detector_prompt, is_per_image, set_prompt
+from mmrec.models.method2.subject_prompt import subject_prompt
 
 SUBJECT_CASES = [
     # location extremes, in front of and after the noun
