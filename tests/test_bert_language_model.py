@@ -8,7 +8,7 @@ from transformers import BertModel as HFBertModel
 
 import mmrec  # noqa: F401  (registers RECBertModel)
 from mmrec.models.method2.bert_language_model import additive_attention_mask
-from mmrec.testing.tiny_bert import save_tiny_bert
+from mmrec.testing import save_tiny_bert
 
 WORDS = 'the left lion man on dog cat red second from right guy in'.split()
 GDINO_TEXT = dict(pad_to_max=False, use_sub_sentence_represent=True, special_tokens_list=['[CLS]', '[SEP]', '.', '?'],

@@ -13,7 +13,7 @@ from mmengine.registry import init_default_scope
 
 import mmrec  # noqa: F401
 from mmrec.models.method2.grounding import predict_prompts
-from mmrec.testing.tiny_bert import save_tiny_bert
+from mmrec.testing import save_tiny_bert
 
 CONFIGS = sorted(glob.glob(os.path.join(os.path.dirname(os.path.dirname(__file__)), 'configs',
                                         'method2_*mm-gdino*.py')))

@@ -13,8 +13,7 @@ import mmrec  # noqa: F401
 from mmrec.models.method2.grounding import (check_grounding_detector, encode_prompt, predict_prompts,
                                             predict_with_features, token_layout)
 from mmrec.models.method2.prompts import class_names, set_prompt
-from mmrec.testing.tiny_bert import save_tiny_bert
-from mmrec.testing.tiny_grounding import tiny_grounding_dino_config
+from mmrec.testing import save_tiny_bert, tiny_grounding_dino_config
 
 WORDS = 'the left lion man dog on person car'.split()
 ORI_SHAPE, IMG_SHAPE = (128, 192), (64, 96)

@@ -4,14 +4,15 @@ test doubles of the CLIP encoder.
 Nothing in the product imports this package. Importing it registers the test doubles
 (:class:`~mmrec.testing.encoders.MeanColorEncoder`) in mmdet's ``MODELS`` registry.
 """
+from mmrec.apps.benchmark.grounding import TINY_GROUNDING_DINO, tiny_grounding_dino_config
+from mmrec.models.method2.tiny_bert import save_tiny_bert
 from .encoders import COLOR_WORDS, MeanColorEncoder
 from .logs import LoggedWarnings, logged_warnings
 from .rec_fixtures import (TINY_DETECTOR_OPTIONS, cli_options, colored_squares, detector_input, save_tiny_clip,
                            save_tiny_detector, squares_view, tiny_method2_config, tiny_method2_options)
-from .tiny_bert import save_tiny_bert
 
 __all__ = [
-    'COLOR_WORDS', 'LoggedWarnings', 'MeanColorEncoder', 'TINY_DETECTOR_OPTIONS', 'cli_options', 'colored_squares',
-    'detector_input', 'logged_warnings', 'save_tiny_bert', 'save_tiny_clip', 'save_tiny_detector', 'squares_view',
-    'tiny_method2_config', 'tiny_method2_options'
+    'COLOR_WORDS', 'LoggedWarnings', 'MeanColorEncoder', 'TINY_DETECTOR_OPTIONS', 'TINY_GROUNDING_DINO', 'cli_options',
+    'colored_squares', 'detector_input', 'logged_warnings', 'save_tiny_bert', 'save_tiny_clip', 'save_tiny_detector',
+    'squares_view', 'tiny_grounding_dino_config', 'tiny_method2_config', 'tiny_method2_options'
 ]

@@ -24,7 +24,7 @@ from mmrec.evaluation.iou import box_iou_pairwise
 from .models import build_inferencer, calibrate_score_threshold, method_config, save_random_clip
 from .naive import NaiveMethod1, NaiveMethod2
 from .roofline import clip_crops_per_second, clip_vision_flops, matmul_peak_flops
-from .settings import DTYPES, BenchmarkSettings
+from .settings import DTYPES, PARTS, BenchmarkSettings
 from .sweep import run_sweep_benchmark
 from .workload import VOCABULARY, WorkloadImage, make_workload
 
@@ -162,9 +162,9 @@ def run_benchmark(settings: BenchmarkSettings) -> Dict[str, object]:
     unknown = [m for m in settings.methods if m not in (1, 2)]
     if unknown or not settings.methods:
         raise ValueError(f'methods must be a non-empty subset of (1, 2), got {settings.methods}')
-    unknown_parts = [part for part in settings.parts if part not in ('speed', 'sweep')]
+    unknown_parts = [part for part in settings.parts if part not in PARTS]
     if unknown_parts or not settings.parts:
-        raise ValueError(f"parts must be a non-empty subset of ('speed', 'sweep'), got {settings.parts}")
+        raise ValueError(f'parts must be a non-empty subset of {PARTS}, got {settings.parts}')
     results: Dict[str, object] = dict(asdict(settings), methods=list(settings.methods), parts=list(settings.parts),
                                       sweep_methods=list(settings.sweep_methods), threads=torch.get_num_threads(),
                                       device_name=describe_device(settings.device),
@@ -173,6 +173,9 @@ def run_benchmark(settings: BenchmarkSettings) -> Dict[str, object]:
         results.update(measure_speed(settings))
     if 'sweep' in settings.parts:
         results.update(run_sweep_benchmark(settings))
+    if 'grounding' in settings.parts:
+        from .grounding import measure_grounding
+        results.update(measure_grounding(settings))
     results['peak_memory_mb'] = peak_memory_mb(settings.device)
     results['load_average_end'] = list(os.getloadavg())
     return results
