@@ -15,7 +15,6 @@ random bert-base-sized BERT (speed does not depend on the weights); ``tiny`` swa
 import copy
 import shutil
 import tempfile
-import time
 from typing import Dict, List, Optional
 
 import mmcv
@@ -29,6 +28,7 @@ from mmrec.models.method2.grounding import predict_prompts
 from mmrec.models.method2.prompts import set_prompt
 from mmrec.models.method2.tiny_bert import BERT_BASE_GEOMETRY, save_tiny_bert
 from mmrec.paths import repo_path
+from .runner import _timed
 from .workload import VOCABULARY, WorkloadImage, make_workload
 
 GROUNDING_MODEL_CONFIG = repo_path('configs', '_base_', 'models', 'method2_mm-gdino-t_clip-vit-b32.py')
@@ -117,16 +117,6 @@ def preprocess(detector, image: WorkloadImage, scale) -> tuple:
     return data['inputs'], data['data_samples'][0]
 
 
-def _seconds(function, device: str):
-    if torch.device(device).type == 'cuda':
-        torch.cuda.synchronize()
-    start = time.perf_counter()
-    result = function()
-    if torch.device(device).type == 'cuda':
-        torch.cuda.synchronize()
-    return result, time.perf_counter() - start
-
-
 @torch.no_grad()
 def per_expression(detector, inputs, sample: DetDataSample, texts) -> List:
     """mmdet's way: ``predict`` once per expression (the whole network every time)."""
@@ -163,11 +153,11 @@ def measure_grounding(settings, bert_dir: Optional[str] = None) -> Dict[str, flo
     same = 0
     try:
         for inputs, sample, texts in prepared[1:]:
-            reference, seconds = _seconds(lambda: per_expression(detector, inputs, sample, texts), settings.device)
+            reference, seconds = _timed(lambda: per_expression(detector, inputs, sample, texts), settings.device)
             naive_seconds += seconds
-            ours, seconds = _seconds(lambda: predict_prompts(detector, inputs, sample, texts), settings.device)
+            ours, seconds = _timed(lambda: predict_prompts(detector, inputs, sample, texts), settings.device)
             shared_seconds += seconds
-            _, seconds = _seconds(lambda: detector.extract_feat(inputs), settings.device)
+            _, seconds = _timed(lambda: detector.extract_feat(inputs), settings.device)
             image_seconds += seconds
             same += sum(torch.equal(a.bboxes, b.bboxes) and torch.equal(a.labels, b.labels)
                         for a, b in zip(ours, reference))
