@@ -28,7 +28,7 @@ from mmrec.models.method2.grounding import predict_prompts
 from mmrec.models.method2.prompts import set_prompt
 from mmrec.models.method2.tiny_bert import BERT_BASE_GEOMETRY, save_tiny_bert
 from mmrec.paths import repo_path
-from .runner import _timed
+from .timing import timed
 from .workload import VOCABULARY, WorkloadImage, make_workload
 
 GROUNDING_MODEL_CONFIG = repo_path('configs', '_base_', 'models', 'method2_mm-gdino-t_clip-vit-b32.py')
@@ -153,11 +153,11 @@ def measure_grounding(settings, bert_dir: Optional[str] = None) -> Dict[str, flo
     same = 0
     try:
         for inputs, sample, texts in prepared[1:]:
-            reference, seconds = _timed(lambda: per_expression(detector, inputs, sample, texts), settings.device)
+            reference, seconds = timed(lambda: per_expression(detector, inputs, sample, texts), settings.device)
             naive_seconds += seconds
-            ours, seconds = _timed(lambda: predict_prompts(detector, inputs, sample, texts), settings.device)
+            ours, seconds = timed(lambda: predict_prompts(detector, inputs, sample, texts), settings.device)
             shared_seconds += seconds
-            _, seconds = _timed(lambda: detector.extract_feat(inputs), settings.device)
+            _, seconds = timed(lambda: detector.extract_feat(inputs), settings.device)
             image_seconds += seconds
             same += sum(torch.equal(a.bboxes, b.bboxes) and torch.equal(a.labels, b.labels)
                         for a, b in zip(ours, reference))
