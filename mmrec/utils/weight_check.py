@@ -45,9 +45,14 @@ def checkpoint_shapes(checkpoint: dict,
 
 def uninitialised_keys(model: torch.nn.Module, loaded: Dict[str, Optional[tuple]]) -> List[str]:
     """The names in ``model``'s ``state_dict`` (frozen pretrained encoders leave theirs out) that ``loaded``
-    (name -> shape) lacks or holds with another shape (mmengine skips those with a warning)."""
+    (name -> shape) lacks or holds with another shape (mmengine skips those with a warning). A model that renames
+    checkpoint keys while loading (``RECDetector``: a plain detector's keys under ``detector.``) says how with
+    ``checkpoint_names(loaded) -> loaded``."""
+    model = unwrap_model(model)
+    rename = getattr(model, 'checkpoint_names', None)
+    loaded = rename(loaded) if callable(rename) else loaded
     missing = []
-    for key, value in unwrap_model(model).state_dict().items():
+    for key, value in model.state_dict().items():
         if key not in loaded:
             missing.append(key)
         elif isinstance(value, torch.Tensor) and loaded[key] is not None and tuple(value.shape) != loaded[key]:

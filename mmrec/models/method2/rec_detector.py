@@ -17,7 +17,7 @@ from torch import Tensor
 from ..scoring.cached_work import CachedWorkMixin
 from ..crops.crop_geometry import CropGeometry, to_input
 from .candidate_sets import CandidateSets, answer_sets
-from .detector_keys import adopt_detector_keys
+from .detector_keys import adopt_detector_keys, adopted_names
 from .grounding import predict_prompts
 from .gt_candidates import check_candidate_source, ground_truth_candidates
 from .prompts import Prompt, check_prompt, expression_prompts, prompted_sample
@@ -109,6 +109,12 @@ class RECDetector(CachedWorkMixin, BaseDetector):
         """Rename a plain detector checkpoint's keys under ``detector.`` and check them, then load."""
         adopt_detector_keys(state_dict, prefix, self.detector)
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
+    def checkpoint_names(self, loaded: Dict[str, object]) -> Dict[str, object]:
+        """``loaded`` (a checkpoint's key -> value) under the names :meth:`_load_from_state_dict` gives them (a
+        plain detector's keys under ``detector.``), for the evaluation's uninitialised-weights check."""
+        renamed = adopted_names(loaded)
+        return {renamed.get(key, key): value for key, value in loaded.items()}
 
     def loss(self, batch_inputs: Tensor, batch_data_samples: List[DetDataSample]) -> dict:
         raise NotImplementedError(
