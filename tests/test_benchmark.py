@@ -133,7 +133,8 @@ def test_benchmark_tool_prints_the_figures_as_a_last_json_line(capsys, repo_root
     figures = json.loads(lines[-1])
     for key in ('m2_speedup', 'm1_speedup', 'clip_roofline_fraction', 'm2_agreement', 'm1_agreement',
                 'm2_expr_per_s', 'm2_naive_expr_per_s', 'm1_expr_per_s', 'm1_naive_expr_per_s',
-                'clip_crops_per_s', 'matmul_peak_gflops', 'peak_memory_mb', 'device_name', 'load_average'):
+                'clip_crops_per_s', 'matmul_peak_gflops', 'peak_memory_mb', 'device_name', 'load_average',
+                'grounding_speedup', 'grounding_same_boxes'):
         assert key in figures, key
     assert figures['num_expressions'] == 2 and figures['threads'] == 1
     assert figures['m2_naive_crops_per_expr'] == 3 and figures['m1_naive_crops_per_expr'] == 3 + 2 * 28
@@ -156,6 +157,21 @@ def test_benchmark_sweep_part_alone_measures_method_1_too(capsys, load_tool):
     figures = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert figures['m1_sweep_points'] == 8 and figures['m1_sweep_max_metric_diff'] == 0
     assert 'm2_speedup' not in figures and 'sweep_speedup' not in figures
+
+
+def test_benchmark_grounding_part_gives_the_same_boxes_with_the_image_side_shared(capsys, load_tool):
+    load_tool('benchmark').main(['--tiny', '--parts', 'grounding', '--num-images', '1', '--expressions-per-image', '3',
+                                 '--threads', '1'])
+    lines = capsys.readouterr().out.strip().splitlines()
+    figures = json.loads(lines[-1])
+    assert figures['grounding_expressions'] == 3 and figures['grounding_same_boxes'] == 1.0
+    assert figures['grounding_speedup'] == pytest.approx(figures['grounding_naive_seconds']
+                                                         / figures['grounding_seconds'])
+    share = figures['grounding_image_share']
+    assert 0 < share < 1
+    assert figures['grounding_image_sharing_speedup'] == pytest.approx(1 / (1 - share + share / 3))
+    assert 1 <= figures['grounding_text_calls_per_image'] <= 3  # one text batch per token layout
+    assert 'm2_speedup' not in figures and any(line.startswith('grounding detector (tiny)') for line in lines)
 
 
 def test_the_sweep_metric_difference_shows_a_missing_metric_and_a_one_sided_nan():

@@ -123,7 +123,7 @@ def test_the_left_lion_is_the_leftmost_of_the_lions_a_grounding_detector_returns
     model = animal_model('subject')
     texts = ['the left lion', 'the right lion', 'zebra']
     sample = model.test_step(animal_data(texts))[0]
-    assert model.detector.prompts_seen == ['the lion', 'zebra']  # one run per distinct subject, batched
+    assert model.detector.prompts_seen == ['lion', 'zebra']  # one run per distinct subject, batched
     boxes = sample.pred_instances.bboxes.numpy()
     lions = np.array(ANIMALS['boxes'])[:3] * np.array([96, 64, 96, 64])
     np.testing.assert_allclose(boxes[0], lions[1], atol=1e-4)  # the leftmost lion, not the zebra left of it
@@ -144,7 +144,7 @@ def test_expression_prompt_and_class_list_and_empty_expression():
     np.testing.assert_allclose(sample.candidates.bboxes[-1].numpy(), [0, 0, 96, 64])
     listed = animal_model(['zebra', 'lion'])
     sample = listed.test_step(animal_data(['the left lion', 'zebra']))[0]
-    assert listed.detector.prompts_seen == [['zebra', 'lion']]  # once per image, shared by its expressions
+    assert listed.detector.prompts_seen == [('zebra', 'lion')]  # once per image, shared by its expressions
     assert 'expression_index' not in sample.candidates and len(sample.candidates) == 4
 
 

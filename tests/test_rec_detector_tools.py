@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import mmrec.testing  # noqa: F401  (registers the test doubles)
-from mmrec.models.method2.prompts import subject_phrase
+from mmrec.models.method2.subject_prompt import subject_prompt
 from mmrec.testing import TINY_DETECTORS, rec_detector_config, save_detector_checkpoint
 
 COLOUR = dict(type='MeanColorEncoder')
@@ -76,7 +76,7 @@ def test_per_expression_candidates_through_the_cache_and_out_unchanged(data, loa
     assert f'detections: {entries} read ({entries} from disk), 0 computed' in read
     # each answer is among its own expression's candidates: the boxes named by its subject (else the whole image)
     for row in plain:
-        words = set(subject_phrase(row['text']).split())
+        words = set(subject_prompt(row['text']).split())
         allowed = [[v * 96 for v in box] for box, name in zip(SHAPES['boxes'], SHAPES['names']) if name in words]
         assert any(np.allclose(row['pred_bbox'], box, atol=1e-3) for box in allowed or [[0, 0, 96, 96]]), row
     assert len({tuple(row['pred_bbox']) for row in plain}) > 2

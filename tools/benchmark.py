@@ -6,7 +6,9 @@ method 2 and method 1 (local search on) as mmrec runs them and as the naive refe
 expression, PIL crops encoded box by box), checks that both choose the same boxes, and measures the CLIP
 image encoder against the machine's matmul peak; then (``--parts sweep``) an 8-point scoring sweep through
 tools/sweep.py's code path against 8 separate evaluations, and a second cached tools/test.py run against the
-first (mmrec/apps/benchmark/sweep.py). The last line printed is JSON with all the figures.
+first (mmrec/apps/benchmark/sweep.py); then (``--parts grounding``) MM-GDINO-T with its backbone and neck run
+once per image against mmdet's predict per expression, same boxes required (mmrec/apps/benchmark/grounding.py).
+The last line printed is JSON with all the figures.
 
     python tools/benchmark.py                                  # CPU, float32, 2 images (a few minutes)
     python tools/benchmark.py --device cuda --num-images 50    # on a GPU (CLIP under float16 autocast)
@@ -51,9 +53,10 @@ def parse_args(argv=None) -> BenchmarkSettings:
                         help="initializer_factor of the random CLIP (1: transformers' default; see "
                              'mmrec/apps/benchmark/models.py): sets how far apart the candidates scores are, '
                              'hence how robust the agreement is, not the speed')
-    parser.add_argument('--parts', nargs='+', default=list(defaults.parts), choices=['speed', 'sweep'],
+    parser.add_argument('--parts', nargs='+', default=list(defaults.parts), choices=['speed', 'sweep', 'grounding'],
                         help='speed: mmrec against the naive pipelines; sweep: a scoring sweep against separate '
-                        'evaluations and a cached test run')
+                        "evaluations and a cached test run; grounding: MM-GDINO-T's backbone and neck once per image "
+                        'against its predict per expression')
     parser.add_argument('--sweep-methods', type=int, nargs='+', default=list(defaults.sweep_methods), choices=[1, 2],
                         help='methods of the sweep measurement')
     parser.add_argument('--sweep-images', type=int, default=defaults.sweep_images,
@@ -79,6 +82,8 @@ def format_report(results: dict) -> str:
         lines += [''] + speed_report(results)
     if 'sweep' in results['parts']:
         lines += [''] + sweep_report(results)
+    if 'grounding' in results['parts']:
+        lines += [''] + grounding_report(results)
     lines += ['', f"peak memory: {results['peak_memory_mb']:.0f} MiB"]
     return '\n'.join(lines)
 
@@ -122,6 +127,16 @@ def sweep_report(results: dict) -> list:
                      f"{results['cache_second_seconds']:.1f} s: {results['cache_speedup']:.2f}x, same metrics: "
                      f"{results['cache_same_metrics']}")
     return lines
+
+
+def grounding_report(results: dict) -> list:
+    return [f"grounding detector ({'tiny' if results['tiny'] else 'MM-GDINO-T'}), {results['grounding_expressions']} "
+            f"expressions: predict per expression {results['grounding_naive_seconds']:.1f} s, backbone and neck once "
+            f"per image {results['grounding_seconds']:.1f} s: {results['grounding_speedup']:.2f}x, same boxes "
+            f"{100 * results['grounding_same_boxes']:.0f}%; backbone + neck "
+            f"{100 * results['grounding_image_share']:.0f}% of a forward (sharing them alone: "
+            f"{results['grounding_image_sharing_speedup']:.2f}x), "
+            f"{results['grounding_text_calls_per_image']:.1f} text batches per image"]
 
 
 def main(argv=None) -> dict:

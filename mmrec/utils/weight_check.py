@@ -7,9 +7,7 @@ pretrained encoders are not among them, as they leave their weights out of ``sta
 when loading; see :class:`mmrec.models.encoders.clip_encoder.PretrainedEncoder`). Every evaluation path loads through
 here: ``tools/test.py`` and ``tools/sweep.py`` (the runner's ``load_checkpoint``, :func:`guard_runner_checkpoint`),
 the sweep's other detector configs and :class:`~mmrec.apis.RECInferencer` (:func:`load_checked_checkpoint`).
-``--allow-missing-keys`` (``allow_missing_keys=True``) evaluates anyway, with a warning. A model that renames
-a checkpoint's keys while loading them (:class:`~mmrec.models.method2.RECDetector` puts a plain detector's
-under ``detector.``) has ``adopt_checkpoint_keys(state_dict)``, which renames them here the same way.
+``--allow-missing-keys`` (``allow_missing_keys=True``) evaluates anyway, with a warning.
 """
 import logging
 import re
@@ -47,9 +45,14 @@ def checkpoint_shapes(checkpoint: dict,
 
 def uninitialised_keys(model: torch.nn.Module, loaded: Dict[str, Optional[tuple]]) -> List[str]:
     """The names in ``model``'s ``state_dict`` (frozen pretrained encoders leave theirs out) that ``loaded``
-    (name -> shape) lacks or holds with another shape (mmengine skips those with a warning)."""
+    (name -> shape) lacks or holds with another shape (mmengine skips those with a warning). A model that renames
+    checkpoint keys while loading (``RECDetector``: a plain detector's keys under ``detector.``) says how with
+    ``checkpoint_names(loaded) -> loaded``."""
+    model = unwrap_model(model)
+    rename = getattr(model, 'checkpoint_names', None)
+    loaded = rename(loaded) if callable(rename) else loaded
     missing = []
-    for key, value in unwrap_model(model).state_dict().items():
+    for key, value in model.state_dict().items():
         if key not in loaded:
             missing.append(key)
         elif isinstance(value, torch.Tensor) and loaded[key] is not None and tuple(value.shape) != loaded[key]:
@@ -71,11 +74,7 @@ def check_loaded_weights(model: torch.nn.Module, checkpoint: dict, filename: str
                          revise_keys: Iterable[Tuple[str, str]] = DEFAULT_REVISE_KEYS) -> List[str]:
     """The uninitialised keys after loading ``checkpoint`` into ``model``; :class:`UninitialisedWeightsError`
     when there are any and ``allow_missing_keys`` is false (else a warning)."""
-    loaded = checkpoint_shapes(checkpoint, revise_keys)
-    adopt = getattr(unwrap_model(model), 'adopt_checkpoint_keys', None)
-    if adopt is not None:  # a model that renames keys while loading (RECDetector: a plain detector's checkpoint)
-        adopt(loaded)
-    missing = uninitialised_keys(model, loaded)
+    missing = uninitialised_keys(model, checkpoint_shapes(checkpoint, revise_keys))
     if missing and not allow_missing_keys:
         raise UninitialisedWeightsError(describe_missing(missing, str(filename)))
     if missing:

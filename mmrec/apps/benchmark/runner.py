@@ -10,7 +10,6 @@ import os
 import resource
 import shutil
 import tempfile
-import time
 from contextlib import nullcontext
 from dataclasses import asdict
 from functools import partial
@@ -24,8 +23,10 @@ from mmrec.evaluation.iou import box_iou_pairwise
 from .models import build_inferencer, calibrate_score_threshold, method_config, save_random_clip
 from .naive import NaiveMethod1, NaiveMethod2
 from .roofline import clip_crops_per_second, clip_vision_flops, matmul_peak_flops
-from .settings import DTYPES, BenchmarkSettings
+from .settings import DTYPES, PARTS, BenchmarkSettings
+from .grounding import measure_grounding
 from .sweep import run_sweep_benchmark
+from .timing import timed
 from .workload import VOCABULARY, WorkloadImage, make_workload
 
 def autocast_factory(device: str, dtype: str) -> Callable[[], ContextManager]:
@@ -85,16 +86,6 @@ class CropCounter:
         self._handle.remove()
 
 
-def _timed(function: Callable[[], List], device: str):
-    if torch.device(device).type == 'cuda':
-        torch.cuda.synchronize()
-    start = time.perf_counter()
-    result = function()
-    if torch.device(device).type == 'cuda':
-        torch.cuda.synchronize()
-    return result, time.perf_counter() - start
-
-
 def describe_device(device: str) -> str:
     """A readable name of ``device``: the GPU's name, or the CPU model and its number of cores."""
     if torch.device(device).type == 'cuda':
@@ -135,10 +126,10 @@ def measure_method(method: int, settings: BenchmarkSettings, clip_dir: str,
     num_expressions = sum(len(image.texts) for image in images)
     crop_counter = CropCounter(naive.clip.clip.vision_model)
     with crop_counter:
-        ours, ours_time = _timed(lambda: run_mmrec(inferencer, images, settings.image_batch, autocast),
+        ours, ours_time = timed(lambda: run_mmrec(inferencer, images, settings.image_batch, autocast),
                                  settings.device)
     naive.clip.num_crops, naive.detector_seconds = 0, 0.0
-    reference, naive_time = _timed(lambda: naive(images), settings.device)
+    reference, naive_time = timed(lambda: naive(images), settings.device)
     prefix = f'm{method}'
     result.update({
         f'{prefix}_expr_per_s': num_expressions / ours_time,
@@ -162,9 +153,9 @@ def run_benchmark(settings: BenchmarkSettings) -> Dict[str, object]:
     unknown = [m for m in settings.methods if m not in (1, 2)]
     if unknown or not settings.methods:
         raise ValueError(f'methods must be a non-empty subset of (1, 2), got {settings.methods}')
-    unknown_parts = [part for part in settings.parts if part not in ('speed', 'sweep')]
+    unknown_parts = [part for part in settings.parts if part not in PARTS]
     if unknown_parts or not settings.parts:
-        raise ValueError(f"parts must be a non-empty subset of ('speed', 'sweep'), got {settings.parts}")
+        raise ValueError(f'parts must be a non-empty subset of {PARTS}, got {settings.parts}')
     results: Dict[str, object] = dict(asdict(settings), methods=list(settings.methods), parts=list(settings.parts),
                                       sweep_methods=list(settings.sweep_methods), threads=torch.get_num_threads(),
                                       device_name=describe_device(settings.device),
@@ -173,6 +164,8 @@ def run_benchmark(settings: BenchmarkSettings) -> Dict[str, object]:
         results.update(measure_speed(settings))
     if 'sweep' in settings.parts:
         results.update(run_sweep_benchmark(settings))
+    if 'grounding' in settings.parts:
+        results.update(measure_grounding(settings))
     results['peak_memory_mb'] = peak_memory_mb(settings.device)
     results['load_average_end'] = list(os.getloadavg())
     return results

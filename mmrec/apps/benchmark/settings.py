@@ -7,6 +7,8 @@ import torch
 
 from .models import CLIP_INIT_FACTOR
 
+#: What ``tools/benchmark.py --parts`` can measure.
+PARTS = ('speed', 'sweep', 'grounding')
 DTYPES = {'float32': torch.float32, 'bfloat16': torch.bfloat16, 'float16': torch.float16}
 
 
@@ -36,8 +38,10 @@ class BenchmarkSettings:
         clip_init_factor: ``initializer_factor`` of the random CLIP (see :mod:`mmrec.apps.benchmark.models`).
         tiny: tiny models and small images (a smoke run for tests; the timings mean nothing).
         seed: of the workload and the random weights.
-        parts: ``'speed'`` (mmrec against the naive pipelines, the CLIP roofline) and / or ``'sweep'`` (a
-            scoring sweep against separate evaluations and a cached test run, :mod:`mmrec.apps.benchmark.sweep`).
+        parts: ``'speed'`` (mmrec against the naive pipelines, the CLIP roofline), ``'sweep'`` (a scoring sweep
+            against separate evaluations and a cached test run, :mod:`mmrec.apps.benchmark.sweep`) and / or
+            ``'grounding'`` (a grounding detector's image side shared across expressions,
+            :mod:`mmrec.apps.benchmark.grounding`).
         sweep_methods: methods of the sweep measurement (the cached test run uses method 2).
         sweep_images: images of the sweep measurement's data set.
     """
@@ -58,6 +62,6 @@ class BenchmarkSettings:
     clip_init_factor: float = CLIP_INIT_FACTOR
     tiny: bool = False
     seed: int = 0
-    parts: Sequence[str] = ('speed', 'sweep')
+    parts: Sequence[str] = ('speed', 'sweep', 'grounding')
     sweep_methods: Sequence[int] = (2, )
     sweep_images: int = 3

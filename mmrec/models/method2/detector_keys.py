@@ -6,7 +6,7 @@ by ``RECDetector`` has them under ``detector.``. :func:`adopt_detector_keys` ren
 (before the modules load them) and refuses, in one line naming a key and the fix, a checkpoint whose
 detector weights do not fit the configured detector (another detector's checkpoint).
 """
-from typing import Dict, List
+from typing import Dict, Iterable, List
 
 import torch
 
@@ -16,6 +16,17 @@ from ...utils.user_errors import UserError
 DETECTOR_PREFIX = 'detector.'
 #: The scorer's keys (its encoder puts the frozen CLIP's weights there while loading); never renamed.
 SCORER_PREFIX = 'scorer.'
+
+
+def adopted_names(keys: Iterable[str], prefix: str = '') -> Dict[str, str]:
+    """What :func:`adopt_detector_keys` renames: each key under ``prefix`` (not the scorer's) to
+    ``prefix + 'detector.' + key``, when none of them has that prefix yet (a plain detector's checkpoint); else
+    nothing."""
+    ours = prefix + DETECTOR_PREFIX
+    own_keys = [key for key in keys if key.startswith(prefix) and not key.startswith(prefix + SCORER_PREFIX)]
+    if not own_keys or any(key.startswith(ours) for key in own_keys):
+        return {}
+    return {key: ours + key[len(prefix):] for key in own_keys}
 
 
 def adopt_detector_keys(state_dict: Dict[str, torch.Tensor], prefix: str, detector: torch.nn.Module) -> None:
@@ -31,10 +42,10 @@ def adopt_detector_keys(state_dict: Dict[str, torch.Tensor], prefix: str, detect
         UserError: (a ``ValueError``) a detector weight is missing, unexpected or of another shape.
     """
     ours = prefix + DETECTOR_PREFIX
-    own_keys = [key for key in state_dict if key.startswith(prefix) and not key.startswith(prefix + SCORER_PREFIX)]
-    if own_keys and not any(key.startswith(ours) for key in own_keys):
-        for key in own_keys:
-            state_dict[ours + key[len(prefix):]] = state_dict.pop(key)
+    renamed = adopted_names(state_dict, prefix)
+    if renamed:
+        for key, name in renamed.items():
+            state_dict[name] = state_dict.pop(key)
         metadata = getattr(state_dict, '_metadata', None)  # module name -> version, read by e.g. BatchNorm
         if metadata is not None:
             for name in [name for name in metadata if name.startswith(prefix) and name[len(prefix):]]:

@@ -3,9 +3,11 @@
 - ``None``: the detector is closed-set (Faster R-CNN, RetinaNet, RTMDet, DINO, ...) and takes no text; it runs
   once per image and its detections are the candidates of every expression of the image;
 - ``'expression'``: the whole expression (how mmdet evaluates Grounding DINO on RefCOCO);
-- ``'subject'``: the expression's subject phrase without its location / ordinal / size words ("the left
-  lion" -> "lion"), so the detector proposes every lion and the scorer and the spatial reasoner choose;
-- a list of class names (e.g. COCO's 80): one text for the whole image, run once per image (Detic-style).
+- ``'subject'``: the head of the expression's subject, and of its landmarks, as the spatial reasoner parses them
+  (:func:`~.subject_prompt.subject_prompt`: "the left lion" -> ``'lion'``, "man next to dog on left" ->
+  ``'man . dog'``), so the detector proposes every lion and the scorer and the spatial reasoner choose;
+- a list of class names (``'coco'`` for COCO's 80): one text for the whole image, run once per image
+  (Detic-style).
 
 ``'expression'`` and ``'subject'`` give each expression its own candidates (expressions with the same
 prompt share them). A grounding detector is recognised by its ``language_model`` (mmdet's
@@ -18,10 +20,12 @@ from typing import List, Optional, Sequence, Tuple, Union
 from mmdet.structures import DetDataSample
 
 from ..method1.spatial_prompts import has_words
-from ..spatial_reasoning import parse_expression
+from .subject_prompt import subject_prompt
 
 #: The per-expression prompt modes (besides ``None`` and a list of class names).
 PROMPT_MODES: Tuple[str, ...] = ('subject', 'expression')
+#: The shortcut for COCO's 80 class names (read from mmdet's ``CocoDataset``).
+COCO_PROMPT = 'coco'
 
 #: One detector text: a phrase, or a tuple of class names.
 Prompt = Union[str, Tuple[str, ...]]
@@ -32,35 +36,46 @@ def takes_text(detector_cfg: dict) -> bool:
     return detector_cfg.get('language_model') is not None
 
 
+def class_names(prompt: Union[str, Sequence[str]]) -> Tuple[str, ...]:
+    """The class list a ``prompt`` names (``'coco'``: COCO's 80 names; names stripped), or a one-line
+    ``ValueError`` naming ``model.prompt``."""
+    if prompt == COCO_PROMPT:
+        from mmdet.datasets import CocoDataset
+        return tuple(CocoDataset.METAINFO['classes'])
+    if isinstance(prompt, str):
+        raise ValueError(f'model.prompt={prompt!r}: expected one of {PROMPT_MODES}, {COCO_PROMPT!r}, a list of '
+                         'class names, or None')
+    names = tuple(item.strip() for item in prompt if isinstance(item, str)) if isinstance(prompt, (list, tuple)) \
+        else ()
+    if not names or len(names) != len(prompt) or not all(has_words(name) for name in names):
+        raise ValueError(f'model.prompt={prompt!r}: a class list must be a non-empty list of names')
+    return names
+
+
 def check_prompt(prompt: object, detector_cfg: dict) -> Optional[Prompt]:
-    """``prompt`` in canonical form (a mode string, or a tuple of class names), or a ``ValueError`` of one line
-    naming ``model.prompt`` and the fix when the detector cannot take it (or needs one)."""
+    """``prompt`` in canonical form (a mode string, or a tuple of class names: ``'coco'`` expanded), or a
+    ``ValueError`` of one line naming ``model.prompt`` and the fix when the detector cannot take it (or needs
+    one)."""
     name = detector_cfg.get('type', '?')
     grounding = takes_text(detector_cfg)
     if prompt is None:
         if grounding:
             raise ValueError(f'model.prompt: model.detector ({name}) is a grounding detector and needs a text per '
-                             f"image: set model.prompt='subject', 'expression' or a list of class names")
+                             f"image: set model.prompt='subject', 'expression', 'coco' or a list of class names")
         return None
     if not grounding:
         raise ValueError(f'model.prompt={prompt!r}: model.detector ({name}) is a closed-set detector and takes no '
                          'text; remove model.prompt (prompt=None), or use a grounding detector (GroundingDINO, GLIP)')
-    if isinstance(prompt, str):
-        if prompt not in PROMPT_MODES:
-            raise ValueError(f'model.prompt={prompt!r}: expected one of {PROMPT_MODES}, a list of class names, '
-                             'or None')
-        return prompt
-    names = tuple(str(item) for item in prompt) if isinstance(prompt, (list, tuple)) else ()
-    if not names or not all(has_words(item) for item in names):
-        raise ValueError(f'model.prompt={prompt!r}: a class list must be a non-empty list of names')
-    return names
+    return prompt if prompt in PROMPT_MODES else class_names(prompt)
 
 
-def subject_phrase(text: str) -> str:
-    """The subject of an expression without its location, ordinal and size words (the spatial reasoner's
-    parse): ``'the left lion'`` -> ``'lion'``; the expression itself when nothing is left."""
-    what = parse_expression(text).subject.what.strip()
-    return what if has_words(what) else text
+def detector_prompt(expression: str, prompt: Union[str, Sequence[str]]) -> Prompt:
+    """What the grounding detector is given for ``expression`` under ``prompt`` (a mode or a class list)."""
+    if prompt == 'subject':
+        return subject_prompt(expression)
+    if prompt == 'expression':
+        return expression.strip()
+    return class_names(prompt)
 
 
 def expression_prompts(prompt: Prompt, texts: Sequence[str]) -> Tuple[List[Prompt], List[int]]:
@@ -73,8 +88,7 @@ def expression_prompts(prompt: Prompt, texts: Sequence[str]) -> Tuple[List[Promp
     """
     if isinstance(prompt, tuple):
         return [prompt], [0] * len(texts)
-    wanted = [(subject_phrase(text) if prompt == 'subject' else text.strip()) if has_words(text) else ''
-              for text in texts]
+    wanted = [detector_prompt(text, prompt) if has_words(text) else '' for text in texts]
     prompts: List[Prompt] = []
     for text in wanted:
         if text not in prompts:
@@ -83,13 +97,14 @@ def expression_prompts(prompt: Prompt, texts: Sequence[str]) -> Tuple[List[Promp
 
 
 def prompted_sample(sample: DetDataSample, prompt: Prompt) -> DetDataSample:
-    """A data sample with ``sample``'s metainfo and the fields mmdet's grounding detectors read for ``prompt``."""
+    """A new data sample with ``sample``'s metainfo and ``prompt`` the way mmdet's grounding detectors
+    (``GroundingDINO.predict``, GLIP) read it: a caption with ``tokens_positive=-1`` (one entity), class names as
+    a tuple (``custom_entities=True``, one entity each). Neither needs NLTK."""
     prompted = DetDataSample(metainfo=sample.metainfo)
-    if isinstance(prompt, tuple):
-        prompted.text = list(prompt)
-        prompted.custom_entities = True
+    if isinstance(prompt, str):
+        if not has_words(prompt):
+            raise ValueError(f'an empty text prompt {prompt!r}: the grounding detector needs words to look for')
+        prompted.set_metainfo(dict(text=prompt, tokens_positive=-1, custom_entities=False))
     else:
-        prompted.text = prompt
-        prompted.custom_entities = False
-        prompted.tokens_positive = -1
+        prompted.set_metainfo(dict(text=tuple(prompt), tokens_positive=None, custom_entities=True))
     return prompted

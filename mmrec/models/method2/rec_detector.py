@@ -4,7 +4,7 @@ import logging
 from typing import Dict, List, Optional, Sequence, Union
 
 import torch
-from mmdet.models.detectors import BaseDetector
+from mmdet.models.detectors import BaseDetector, GroundingDINO
 from mmdet.registry import MODELS
 from mmdet.structures import DetDataSample
 from mmdet.structures.bbox import get_box_tensor
@@ -17,7 +17,8 @@ from torch import Tensor
 from ..scoring.cached_work import CachedWorkMixin
 from ..crops.crop_geometry import CropGeometry, to_input
 from .candidate_sets import CandidateSets, answer_sets
-from .detector_keys import adopt_detector_keys
+from .detector_keys import adopt_detector_keys, adopted_names
+from .grounding import predict_prompts
 from .gt_candidates import check_candidate_source, ground_truth_candidates
 from .prompts import Prompt, check_prompt, expression_prompts, prompted_sample
 
@@ -109,10 +110,11 @@ class RECDetector(CachedWorkMixin, BaseDetector):
         adopt_detector_keys(state_dict, prefix, self.detector)
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
-    def adopt_checkpoint_keys(self, state_dict: dict) -> None:
-        """Rename, in place, a whole checkpoint's keys (or key -> shape) as loading renames them, so that
-        :mod:`mmrec.utils.weight_check` compares the names the weights load under."""
-        adopt_detector_keys(state_dict, '', self.detector)
+    def checkpoint_names(self, loaded: Dict[str, object]) -> Dict[str, object]:
+        """``loaded`` (a checkpoint's key -> value) under the names :meth:`_load_from_state_dict` gives them (a
+        plain detector's keys under ``detector.``), for the evaluation's uninitialised-weights check."""
+        renamed = adopted_names(loaded)
+        return {renamed.get(key, key): value for key, value in loaded.items()}
 
     def loss(self, batch_inputs: Tensor, batch_data_samples: List[DetDataSample]) -> dict:
         raise NotImplementedError(
@@ -199,10 +201,16 @@ class RECDetector(CachedWorkMixin, BaseDetector):
         return CandidateSets.shared(sets[0]) if isinstance(self.prompt, tuple) else CandidateSets(sets, owner)
 
     def detect_prompts(self, image: Tensor, sample: DetDataSample, prompts: List[Prompt]) -> List[Dict[str, Tensor]]:
-        """The grounding detector's detections of one ``(C, H, W)`` image for each prompt: one ``predict`` with
-        the image repeated once per prompt (the texts batched)."""
+        """The grounding detector's detections of one ``(C, H, W)`` image for each prompt. mmdet's GroundingDINO
+        (and its subclasses) runs its backbone and neck once and its text side per prompt
+        (:func:`~mmrec.models.method2.grounding.predict_prompts`: each prompt's boxes are those of ``predict`` on
+        it alone; mmdet 3.3 couples the rows of a mixed batch); another grounding detector gets one ``predict``
+        with the image repeated once per prompt (the texts batched)."""
         if not prompts:
             return []
+        if isinstance(self.detector, GroundingDINO):
+            found = predict_prompts(self.detector, image[None], sample, prompts, rescale=True)
+            return [plain_detections(pred_instances) for pred_instances in found]
         inputs = image[None].repeat(len(prompts), *([1] * image.dim()))
         found = self.detector.predict(inputs, [prompted_sample(sample, prompt) for prompt in prompts], rescale=True)
         return [plain_detections(result.pred_instances) for result in found]

@@ -1,0 +1,178 @@
+"""Grounding detectors: the image side shared across an image's expressions against mmdet's per-expression
+``predict`` (``tools/benchmark.py --parts grounding``).
+
+On the RefCOCO-shaped workload (COCO-sized images resized as MM-GDINO's test pipeline does, 7 expressions per
+image, each expression its own prompt as mmdet evaluates REC), it times mmdet's ``GroundingDINO.predict`` run
+once per expression (backbone, neck and text side every time) against
+:func:`~mmrec.models.method2.grounding.predict_prompts` (backbone and neck once per image, the text side per
+batch of prompts with one token layout), checks that both give the same boxes, and reports what the backbone
+and neck are worth: their share of one full forward (``grounding_image_share``) and the speed-up that sharing
+them alone gives for E expressions per image, ``1 / (1 - share + share / E)`` (``grounding_image_sharing_speedup``;
+batching the text side adds to it). The model is
+MM-GDINO-T's layout from ``configs/_base_/models/method2_mm-gdino-t_clip-vit-b32.py`` with random weights and a
+random bert-base-sized BERT (speed does not depend on the weights); ``tiny`` swaps in :data:`TINY_GROUNDING_DINO`.
+"""
+import copy
+import shutil
+import tempfile
+from typing import Dict, List, Optional
+
+import mmcv
+import torch
+from mmdet.registry import MODELS
+from mmdet.structures import DetDataSample
+from mmengine.config import Config, ConfigDict
+from mmengine.registry import init_default_scope
+
+from mmrec.models.method2.grounding import predict_prompts
+from mmrec.models.method2.prompts import prompted_sample
+from mmrec.models.method2.tiny_bert import BERT_BASE_GEOMETRY, save_tiny_bert
+from mmrec.paths import repo_path
+from .timing import timed
+from .workload import VOCABULARY, WorkloadImage, make_workload
+
+GROUNDING_MODEL_CONFIG = repo_path('configs', '_base_', 'models', 'method2_mm-gdino-t_clip-vit-b32.py')
+#: MM-GDINO's test resize (FixScaleResize to 800 x 1333); the tiny model gets small images.
+TEST_SCALE, TINY_SCALE = (800, 1333), (64, 96)
+
+#: A tiny GroundingDINO (mmdet's class, MM-GDINO-T's layout shrunk) for CPU tests and smoke runs: mmdet's
+#: GroundingDINO hard-codes 256-channel text and query position encodings, so the embedding width stays 256;
+#: everything else is small (a ResNet-18 layout with 8 base channels, one encoder layer, two decoder layers, few
+#: queries, narrow feed-forward layers). The tests use it too (re-exported by ``mmrec.testing``).
+_LANGUAGE_MODEL = dict(  # MM-GDINO-T's, on RECBertModel
+    type='RECBertModel', max_tokens=256, pad_to_max=False, use_sub_sentence_represent=True,
+                            special_tokens_list=['[CLS]', '[SEP]', '.', '?'], add_pooling_layer=False)
+
+_EMBED = 256  # fixed by mmdet's GroundingDINO (text and query sine position encodings)
+_FFN = 64
+
+TINY_GROUNDING_DINO = dict(
+    type='GroundingDINO',
+    num_queries=16,
+    with_box_refine=True,
+    as_two_stage=True,
+    data_preprocessor=dict(type='DetDataPreprocessor', mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375],
+                           bgr_to_rgb=True, pad_mask=False),
+    language_model=_LANGUAGE_MODEL,
+    backbone=dict(type='ResNet', depth=18, base_channels=8, stem_channels=8, num_stages=4, out_indices=(1, 2, 3),
+                  frozen_stages=-1, norm_cfg=dict(type='BN', requires_grad=False), norm_eval=True, style='pytorch'),
+    neck=dict(type='ChannelMapper', in_channels=[16, 32, 64], kernel_size=1, out_channels=_EMBED, act_cfg=None,
+              bias=True, norm_cfg=dict(type='GN', num_groups=32), num_outs=4),
+    encoder=dict(
+        num_layers=1,
+        num_cp=-1,  # mmdet's MM-GDINO configs say 6, which needs fairscale
+        layer_cfg=dict(self_attn_cfg=dict(embed_dims=_EMBED, num_levels=4, num_points=2, dropout=0.0),
+                       ffn_cfg=dict(embed_dims=_EMBED, feedforward_channels=_FFN, ffn_drop=0.0)),
+        text_layer_cfg=dict(self_attn_cfg=dict(num_heads=4, embed_dims=_EMBED, dropout=0.0),
+                            ffn_cfg=dict(embed_dims=_EMBED, feedforward_channels=_FFN, ffn_drop=0.0)),
+        fusion_layer_cfg=dict(v_dim=_EMBED, l_dim=_EMBED, embed_dim=_FFN, num_heads=4, init_values=1e-4)),
+    decoder=dict(
+        num_layers=2,
+        return_intermediate=True,
+        layer_cfg=dict(self_attn_cfg=dict(embed_dims=_EMBED, num_heads=8, dropout=0.0),
+                       cross_attn_text_cfg=dict(embed_dims=_EMBED, num_heads=8, dropout=0.0),
+                       cross_attn_cfg=dict(embed_dims=_EMBED, num_levels=4, num_points=2, dropout=0.0),
+                       ffn_cfg=dict(embed_dims=_EMBED, feedforward_channels=_FFN, ffn_drop=0.0)),
+        post_norm_cfg=None),
+    positional_encoding=dict(num_feats=_EMBED // 2, normalize=True, offset=0.0, temperature=20),
+    bbox_head=dict(type='GroundingDINOHead', num_classes=256, sync_cls_avg_factor=True,
+                   contrastive_cfg=dict(max_text_len=256, log_scale='auto', bias=True),
+                   loss_cls=dict(type='FocalLoss', use_sigmoid=True, gamma=2.0, alpha=0.25, loss_weight=1.0),
+                   loss_bbox=dict(type='L1Loss', loss_weight=5.0)),
+    dn_cfg=dict(label_noise_scale=0.5, box_noise_scale=1.0,
+                group_cfg=dict(dynamic=True, num_groups=None, num_dn_queries=10)),
+    train_cfg=None,
+    test_cfg=dict(max_per_img=8))
+
+
+def tiny_grounding_dino_config(bert_dir: str, max_per_img: Optional[int] = None) -> ConfigDict:
+    """The tiny GroundingDINO's model config with its text model read from ``bert_dir`` (see
+    :func:`~mmrec.models.method2.tiny_bert.save_tiny_bert`), as a ``ConfigDict`` (mmdet's GroundingDINO encoder
+    reads its layer configs by attribute, as a config file gives them)."""
+    config = copy.deepcopy(TINY_GROUNDING_DINO)
+    config['language_model']['name'] = bert_dir
+    if max_per_img is not None:
+        config['test_cfg']['max_per_img'] = max_per_img
+    return ConfigDict(config)
+
+
+def grounding_detector_config(bert_dir: str, tiny: bool = False) -> ConfigDict:
+    """The benchmark's GroundingDINO config: MM-GDINO-T's from the configs (or the tiny one), its BERT read from
+    ``bert_dir``."""
+    if tiny:
+        return tiny_grounding_dino_config(bert_dir)
+    config = copy.deepcopy(Config.fromfile(GROUNDING_MODEL_CONFIG).grounding_detector)
+    config.language_model.name = bert_dir
+    return config
+
+
+def preprocess(detector, image: WorkloadImage, scale) -> tuple:
+    """``image`` resized as MM-GDINO's test pipeline (keep ratio within ``scale``) and through the detector's
+    data preprocessor: ``(inputs (1, 3, H, W), data_sample)``."""
+    resized, factor = mmcv.imrescale(image.image_bgr, scale, return_scale=True, backend='pillow')
+    meta = dict(img_id=image.img_id, ori_shape=image.image_bgr.shape[:2], img_shape=resized.shape[:2],
+                scale_factor=(factor, factor))
+    pixels = torch.from_numpy(resized).permute(2, 0, 1).contiguous()
+    data = detector.data_preprocessor(dict(inputs=[pixels], data_samples=[DetDataSample(metainfo=meta)]), False)
+    return data['inputs'], data['data_samples'][0]
+
+
+@torch.no_grad()
+def per_expression(detector, inputs, sample: DetDataSample, texts) -> List:
+    """mmdet's way: ``predict`` once per expression (the whole network every time)."""
+    return [detector.predict(inputs, [prompted_sample(sample, text)])[0].pred_instances
+            for text in texts]
+
+
+@torch.no_grad()
+def measure_grounding(settings, bert_dir: Optional[str] = None) -> Dict[str, float]:
+    """Time per-expression ``predict`` against :func:`predict_prompts` on ``settings``'s workload (see the module
+    docstring). Returns the ``grounding_*`` figures."""
+    init_default_scope('mmdet')
+    workdir = None if bert_dir else tempfile.mkdtemp(prefix='mmrec-benchmark-bert-')
+    try:
+        if workdir:
+            bert_dir = save_tiny_bert(workdir, VOCABULARY, seed=settings.seed,
+                                      **({} if settings.tiny else BERT_BASE_GEOMETRY))
+        with torch.random.fork_rng():
+            torch.manual_seed(settings.seed)
+            detector = MODELS.build(grounding_detector_config(bert_dir, settings.tiny))
+        detector = detector.to(settings.device).eval()
+    finally:
+        if workdir:
+            shutil.rmtree(workdir, ignore_errors=True)
+    workload = make_workload(settings.num_images + 1, settings.expressions_per_image, seed=settings.seed)
+    scale = TINY_SCALE if settings.tiny else TEST_SCALE
+    prepared = [preprocess(detector, image, scale) + (image.texts, ) for image in workload]
+    warm_inputs, warm_sample, warm_texts = prepared[0]
+    per_expression(detector, warm_inputs, warm_sample, warm_texts[:1])
+    predict_prompts(detector, warm_inputs, warm_sample, warm_texts)
+    text_calls = []
+    handle = detector.language_model.register_forward_hook(lambda *args: text_calls.append(1))
+    naive_seconds = shared_seconds = image_seconds = 0.0
+    same = 0
+    try:
+        for inputs, sample, texts in prepared[1:]:
+            reference, seconds = timed(lambda: per_expression(detector, inputs, sample, texts), settings.device)
+            naive_seconds += seconds
+            ours, seconds = timed(lambda: predict_prompts(detector, inputs, sample, texts), settings.device)
+            shared_seconds += seconds
+            _, seconds = timed(lambda: detector.extract_feat(inputs), settings.device)
+            image_seconds += seconds
+            same += sum(torch.equal(a.bboxes, b.bboxes) and torch.equal(a.labels, b.labels)
+                        for a, b in zip(ours, reference))
+    finally:
+        handle.remove()
+    num_expressions = sum(len(texts) for _, _, texts in prepared[1:])
+    num_images = len(prepared) - 1
+    share = image_seconds / (naive_seconds / num_expressions)  # of one full forward
+    per_image = num_expressions / num_images
+    return dict(
+        grounding_speedup=naive_seconds / shared_seconds,
+        grounding_same_boxes=same / num_expressions,
+        grounding_image_share=share,
+        grounding_image_sharing_speedup=1 / (1 - share + share / per_image),
+        grounding_seconds=shared_seconds,
+        grounding_naive_seconds=naive_seconds,
+        grounding_text_calls_per_image=(len(text_calls) - num_expressions) / num_images,
+        grounding_expressions=num_expressions)
