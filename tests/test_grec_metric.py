@@ -74,6 +74,15 @@ def test_one_box_models_answer_row_i_for_expression_i():
         _run([_sample([dict(text='x')], [A], [0.9])])
 
 
+def test_an_expression_index_outside_the_samples_expressions_is_refused():
+    """An answer numbered past the expressions (or negative) would vanish and count as 'no box': refused."""
+    expressions = [dict(text='a', bboxes=[A]), dict(text='none', bboxes=[])]
+    assert _run([_sample(expressions, [A], [0.9], [0])])['n_acc'] == 1.0  # index 1 (the last) is in range
+    for index in ([2], [-1]):
+        with pytest.raises(ValueError, match=r'expression_index holds .* outside 0\.\.1'):
+            _run([_sample(expressions, [A], [0.9], index)])
+
+
 def test_greedy_matching_takes_the_best_pair_first():
     overlaps = np.array([[0.9, 0.6], [0.8, 0.0]])  # best pair (0, 0) first leaves row 1 with 0.0 only
     assert greedy_true_positives(overlaps, 0.5) == 1

@@ -79,3 +79,12 @@ def test_bad_inputs(colour_inferencer, tmp_path):
         colour_inferencer(str(tmp_path / 'no_such.jpg'), 'red')
     with pytest.raises(ValueError, match='shape'):
         colour_inferencer(np.zeros((4, 5, 6, 7), np.uint8), 'red')
+
+
+def test_no_checkpoint_is_said_in_a_warning():
+    """Without a checkpoint (argument or load_from) the model's weights are its construction's: said, not silent."""
+    from mmrec.testing import logged_warnings
+
+    with logged_warnings() as warnings:
+        RECInferencer(tiny_method2_config(encoder=dict(type='MeanColorEncoder')), device='cpu')
+    assert any('RECInferencer: no checkpoint' in message for message in warnings.messages)

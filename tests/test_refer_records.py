@@ -125,6 +125,12 @@ def test_a_duplicated_ref_is_counted_once(synthetic, tmp_path):  # noqa: F811
     write_refer(osp.join(root, 'synthetic'), _read_coco(root), refs)
     dataset, warning = _load_val_with_warnings(synthetic, root)
     assert dataset.num_expressions == synthetic['num_expressions']['val']
+    # the metric says, beside its figures, that the files had bad records (both later copies: 2)
+    assert dataset.metainfo['skipped_records'] == 2
+    metric = RECMetric()
+    metric.dataset_meta = dataset.metainfo
+    metrics = metric.compute_metrics([[dict(iou=1.0, upper_bound_hit=None, kind=None, split='val')]])
+    assert metrics['skipped_records'] == 2 and 'skipped_expressions' not in metrics
     assert f"2 duplicated refs (a ref_id seen before) (e.g. [{{'ref_index': {len(refs) - 2}, " \
            f"'ref_id': {val[1]['ref_id']}}}" in warning
 

@@ -207,3 +207,13 @@ def test_keyword_errors_named_turns_only_the_users_key_into_one_line():
     with pytest.raises(TypeError):
         with keyword_errors_named({'model.scorer.top_k': 3}):
             raise TypeError("__init__() got an unexpected keyword argument 'clip_wieght'")
+
+
+def test_a_checkpoint_without_batchnorms_counter_is_not_called_partly_random():
+    """BatchNorm fills in num_batches_tracked for checkpoints older than it; any other missing buffer counts."""
+    model = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 1), torch.nn.BatchNorm2d(4))
+    state = {k: v for k, v in model.state_dict().items() if not k.endswith('num_batches_tracked')}
+    assert check_loaded_weights(model, dict(state_dict=state), 'old.pth') == []
+    del state['1.running_var']
+    with pytest.raises(UninitialisedWeightsError, match=r"1 weight\(s\) .*1\.running_var"):
+        check_loaded_weights(model, dict(state_dict=state), 'old.pth')

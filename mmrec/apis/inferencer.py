@@ -1,4 +1,5 @@
 """Inference for users: an image and one or more expressions -> one box (and score) per expression."""
+import logging
 import os.path as osp
 from dataclasses import dataclass
 from typing import List, Optional, Sequence, Tuple, Union
@@ -7,6 +8,7 @@ import numpy as np
 import torch
 from mmengine.config import Config
 from mmengine.dataset import Compose, pseudo_collate
+from mmengine.logging import print_log
 from mmengine.structures import InstanceData
 
 from mmrec.engine.expression_bank_hook import expression_bank_takers
@@ -113,6 +115,10 @@ class RECInferencer:
         check_expression_bank(self.model)
         if checkpoint:
             load_checked_checkpoint(self.model, checkpoint, allow_missing_keys)
+        elif any(True for _ in self.model.state_dict()):  # frozen pretrained encoders keep theirs out of it
+            print_log('RECInferencer: no checkpoint (neither the checkpoint argument nor the config\'s load_from): '
+                      'the model answers with the weights its construction gives it, random where nothing '
+                      'loads pretrained ones', logger='current', level=logging.WARNING)
         self.model.to(device).eval()
         # the dataset's loading steps are replaced: an image in memory, expressions without annotations
         steps = [step for step in get_test_pipeline_cfg(cfg)

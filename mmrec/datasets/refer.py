@@ -160,6 +160,8 @@ class REFERDataset(BaseDataset):
                 data_list.append(sample)
         self.num_expressions = sum(len(expressions_per_image[img['id']]) for img in img_infos)
         self._metainfo['skipped_expressions'] = self.skipped_expressions
+        # bad records (refs, annotations, images) of the files, every split: the metric says so beside its figures
+        self._metainfo['skipped_records'] = sum(skips.counts.values())
         MMLogger.get_current_instance().info(
             f'REFERDataset {self.split_file} {self.splits}: {len(img_infos)} images, '
             f'{self.num_expressions} expressions, {len(data_list)} samples')

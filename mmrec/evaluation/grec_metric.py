@@ -143,6 +143,9 @@ def _predictions_per_expression(sample: Any, num_expressions: int, where: str) -
     if not len(boxes) == len(scores) == len(index):
         raise ValueError(f'{where}: pred_instances has {len(boxes)} boxes, {len(scores)} scores and '
                          f'{len(index)} {EXPRESSION_INDEX_FIELD} values')
+    if len(index) and (index.min() < 0 or index.max() >= num_expressions):  # else answers vanish: N-acc inflated
+        raise ValueError(f'{where}: pred_instances.{EXPRESSION_INDEX_FIELD} holds {int(index.min())}..'
+                         f'{int(index.max())}, outside 0..{num_expressions - 1} (the sample\'s expressions)')
     return [(boxes[index == i], scores[index == i]) for i in range(num_expressions)]
 
 

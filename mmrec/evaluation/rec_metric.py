@@ -221,6 +221,12 @@ class RECMetric(BaseMetric):
             print_log(f'RECMetric: the metrics are over {len(rows)} evaluated expressions; {skipped} more were '
                       'skipped with their missing or unreadable images (skip_missing_images=True)',
                       logger='current', level=logging.WARNING)
+        bad_records = int((self.dataset_meta or {}).get('skipped_records') or 0)
+        if bad_records:  # REFERDataset skipped malformed refs / annotations / images of its files (logged by kind)
+            metrics['skipped_records'] = bad_records
+            print_log(f'RECMetric: the metrics are over {len(rows)} evaluated expressions; the annotation files had '
+                      f'{bad_records} bad record(s) (all splits) that were skipped: see the REFERDataset warning',
+                      logger='current', level=logging.WARNING)
         groups = OrderedDict()
         for row in rows:
             if row.get('split') is not None:

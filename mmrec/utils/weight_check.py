@@ -54,7 +54,8 @@ def uninitialised_keys(model: torch.nn.Module, loaded: Dict[str, Optional[tuple]
     missing = []
     for key, value in model.state_dict().items():
         if key not in loaded:
-            missing.append(key)
+            if not key.endswith('num_batches_tracked'):  # BatchNorm fills it in for checkpoints older than it
+                missing.append(key)
         elif isinstance(value, torch.Tensor) and loaded[key] is not None and tuple(value.shape) != loaded[key]:
             missing.append(f'{key} (shape {tuple(value.shape)}, checkpoint {loaded[key]})')
     return sorted(missing)
