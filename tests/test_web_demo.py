@@ -2,6 +2,7 @@
 RECInferencer, the browse tab's checks / filters / counts, and the CLI's offline default."""
 import json
 import os.path as osp
+import shutil
 import sys
 import zlib
 
@@ -410,3 +411,22 @@ def test_without_the_quickstart_models_the_cli_says_how_to_make_them(load_tool, 
 def test_the_cli_binds_to_loopback_by_default(load_tool):
     args = load_tool('web_demo').parse_args([])
     assert (args.host, args.port, args.config) == ('127.0.0.1', 7860, None)
+
+
+def test_examples_given_on_the_command_line_carry_their_own_expressions(tmp_path):
+    """tools/web_demo.py --examples IMAGE: an image of a REFER data set comes with its own expressions (the
+    first wording of each of its refs, up to three); an image outside any data set with none."""
+    from mmrec.apps.webui.defaults import EXPRESSIONS_PER_EXAMPLE, expressions_beside
+    from mmrec.datasets.refer_io import load_refs, sentence_text
+    from mmrec.datasets.synthetic import generate_synthetic_refer
+
+    root = str(tmp_path / 'data')
+    generate_synthetic_refer(root, num_images=dict(train=1, val=2), image_size=(96, 64), seed=3)
+    image = osp.join(root, 'images', 'val_00000.jpg')
+    loose = str(tmp_path / 'loose.jpg')
+    shutil.copy(image, loose)
+    found = expressions_beside([image, loose])
+    refs = [ref for ref in load_refs(osp.join(root, 'synthetic', 'refs(unc).p'))
+            if ref['file_name'] == 'val_00000.jpg']
+    expected = [sentence_text(ref['sentences'][0]) for ref in refs][:EXPRESSIONS_PER_EXAMPLE]
+    assert found == {image: '\n'.join(expected)} and expected

@@ -213,12 +213,16 @@ def test_an_example_and_the_candidate_boxes(browser, demo_files):
     wait_until(lambda: [cell for cell in elements(browser, 'table td') if 'val_00000' in cell.text],
                what='the example row')[0].click()
     wait_until(lambda: elements(browser, '#try-image td.filename[aria-label="val_00000.jpg"]'), what='the example')
+    from mmrec.apps.webui.defaults import expressions_beside
+    own = expressions_beside([demo_files['image']])[demo_files['image']].splitlines()  # the example's own
+    wait_until(lambda: css(browser, '#try-expressions textarea').get_attribute('value').splitlines() == own,
+               what="the example's expressions in the text box")
     css(browser, '#try-candidates input').click()
     before = settled_text(browser, 'try-message')
     css(browser, '#try-submit').click()
     message = wait_until(lambda: settled_text(browser, 'try-message') not in (None, before)
                          and settled_text(browser, 'try-message'), timeout=120, what='the example answer')
-    assert '3 expression(s) answered' in message, message  # the example's three expressions
+    assert f'{len(own)} expression(s) answered' in message and own, message
     assert answers_json(browser)['num_candidates'] > 0
     css(browser, '#try-candidates input').click()
 

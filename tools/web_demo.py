@@ -48,7 +48,8 @@ def parse_args(argv=None) -> argparse.Namespace:
 def demo_sources(args: argparse.Namespace):
     """The models and files to serve: the quickstart's by default, else those of the arguments."""
     from mmrec.paths import REPO_ROOT
-    from mmrec.apps.webui.defaults import DemoSources, find_predictions, quickstart_settings, quickstart_sources
+    from mmrec.apps.webui.defaults import (DemoSources, expressions_beside, find_predictions, quickstart_settings,
+                                           quickstart_sources)
 
     if args.config is None:
         settings = quickstart_settings() if args.quickstart_dir is None else quickstart_settings(args.quickstart_dir)
@@ -64,6 +65,7 @@ def demo_sources(args: argparse.Namespace):
         sources.data_configs = [osp.abspath(path) for path in args.data_config]
     if args.examples:
         sources.examples = [osp.abspath(path) for path in args.examples]
+        sources.example_expressions = expressions_beside(sources.examples)  # each example's own, when known
     if args.predictions_dir and args.config is None:
         sources.predictions = find_predictions(args.predictions_dir)
     return sources

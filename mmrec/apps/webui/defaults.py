@@ -71,6 +71,21 @@ def quickstart_sources(settings: Optional[QuickstartSettings] = None) -> DemoSou
                        predictions=predictions, data_configs=[config])
 
 
+def expressions_beside(examples: List[str]) -> Dict[str, str]:
+    """Per example image (path), its own expressions (one per line) from the REFER data set it sits in
+    (``<root>/images/<name>`` with ``<root>/<dataset>/refs(*).p``, the first split file found); images outside
+    such a data set get no entry (the page user types the expressions)."""
+    found: Dict[str, str] = {}
+    for path in examples:
+        root = osp.dirname(osp.dirname(osp.abspath(path)))
+        for split_file in sorted(glob.glob(osp.join(root, '*', 'refs(*).p'))):
+            texts = image_expressions(split_file, [osp.basename(path)]).get(osp.basename(path))
+            if texts:
+                found[path] = '\n'.join(texts)
+                break
+    return found
+
+
 def image_expressions(split_file: str, file_names: List[str],
                       per_image: int = EXPRESSIONS_PER_EXAMPLE) -> Dict[str, List[str]]:
     """Per image file name, up to ``per_image`` of its own expressions from a REFER split file: the first
