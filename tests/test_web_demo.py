@@ -414,8 +414,8 @@ def test_the_cli_binds_to_loopback_by_default(load_tool):
 
 
 def test_examples_given_on_the_command_line_carry_their_own_expressions(tmp_path):
-    """tools/web_demo.py --examples IMAGE: an image of a REFER data set comes with its own expressions (the
-    first wording of each of its refs, up to three); an image outside any data set with none."""
+    """tools/web_demo.py --examples IMAGE: an image of a REFER data set (``<root>/images/``) comes with its own
+    expressions (the first wording of each of its refs, up to three); an image in any other folder with none."""
     from mmrec.apps.webui.defaults import EXPRESSIONS_PER_EXAMPLE, expressions_beside
     from mmrec.datasets.refer_io import load_refs, sentence_text
     from mmrec.datasets.synthetic import generate_synthetic_refer
@@ -423,7 +423,8 @@ def test_examples_given_on_the_command_line_carry_their_own_expressions(tmp_path
     root = str(tmp_path / 'data')
     generate_synthetic_refer(root, num_images=dict(train=1, val=2), image_size=(96, 64), seed=3)
     image = osp.join(root, 'images', 'val_00000.jpg')
-    loose = str(tmp_path / 'loose.jpg')
+    (tmp_path / 'loose').mkdir()
+    loose = str(tmp_path / 'loose' / 'val_00000.jpg')  # same name, no data set beside it: nothing is read for it
     shutil.copy(image, loose)
     found = expressions_beside([image, loose])
     refs = [ref for ref in load_refs(osp.join(root, 'synthetic', 'refs(unc).p'))

@@ -74,10 +74,13 @@ def quickstart_sources(settings: Optional[QuickstartSettings] = None) -> DemoSou
 def expressions_beside(examples: List[str]) -> Dict[str, str]:
     """Per example image (path), its own expressions (one per line) from the REFER data set it sits in
     (``<root>/images/<name>`` with ``<root>/<dataset>/refs(*).p``, the first split file found); images outside
-    such a data set get no entry (the page user types the expressions)."""
+    such a layout get no entry (the page user types the expressions), and no folder beside them is read."""
     found: Dict[str, str] = {}
     for path in examples:
-        root = osp.dirname(osp.dirname(osp.abspath(path)))
+        folder = osp.dirname(osp.abspath(path))
+        if osp.basename(folder) != 'images':
+            continue
+        root = osp.dirname(folder)
         for split_file in sorted(glob.glob(osp.join(root, '*', 'refs(*).p'))):
             texts = image_expressions(split_file, [osp.basename(path)]).get(osp.basename(path))
             if texts:
