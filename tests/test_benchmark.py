@@ -159,12 +159,17 @@ def test_benchmark_sweep_part_alone_measures_method_1_too(capsys, load_tool):
     assert 'm2_speedup' not in figures and 'sweep_speedup' not in figures
 
 
-def test_benchmark_grounding_part_gives_the_same_boxes_with_the_image_side_shared(capsys, load_tool):
+def test_benchmark_grounding_part_computes_the_same_outputs_with_the_image_side_shared(capsys, load_tool):
     load_tool('benchmark').main(['--tiny', '--parts', 'grounding', '--num-images', '1', '--expressions-per-image', '3',
                                  '--threads', '1'])
     lines = capsys.readouterr().out.strip().splitlines()
     figures = json.loads(lines[-1])
-    assert figures['grounding_expressions'] == 3 and figures['grounding_same_boxes'] == 1.0
+    assert figures['grounding_expressions'] == 3
+    # Same computation up to float rounding: the head's logits and boxes of all queries agree. (Bit-identical top
+    # boxes are not asserted: the tiny random model's near-tied scores reorder at a last-bit difference, which
+    # BLAS kernels give on another CPU or memory alignment; CI once saw 0 of 3 identical.)
+    assert figures['grounding_max_head_difference'] < 1e-4, figures['grounding_max_head_difference']
+    assert 0 <= figures['grounding_same_boxes'] <= 1
     assert figures['grounding_speedup'] == pytest.approx(figures['grounding_naive_seconds']
                                                          / figures['grounding_seconds'])
     share = figures['grounding_image_share']
@@ -183,3 +188,18 @@ def test_the_sweep_metric_difference_shows_a_missing_metric_and_a_one_sided_nan(
     assert max_metric_difference([{'a': 0.5}], [{'a': 0.5, 'b': 0.1}]) == float('inf')  # b extra
     assert max_metric_difference([{'a': nan}], [{'a': 0.5}]) == float('inf')
     assert max_metric_difference([{'a': 0.5}], []) == float('inf')
+
+
+def test_the_head_difference_is_the_largest_over_calls_and_outputs_and_refuses_unpaired_runs():
+    import torch
+
+    from mmrec.apps.benchmark.grounding import largest_difference
+
+    zeros = (torch.zeros(1, 2, 3), torch.zeros(1, 2, 4))
+    boxes_off = (torch.zeros(1, 2, 3), torch.tensor([[[0, 0, 0, 0], [0, 0.25, 0, 0]]]))
+    logits_off = (torch.full((1, 2, 3), -0.5), torch.zeros(1, 2, 4))
+    assert largest_difference([zeros, zeros], [zeros, boxes_off]) == 0.25
+    assert largest_difference([zeros, zeros], [logits_off, boxes_off]) == 0.5
+    assert largest_difference([], []) == 0.0
+    with pytest.raises(ValueError, match='2 and 1 times'):
+        largest_difference([zeros, zeros], [zeros])

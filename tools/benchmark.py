@@ -133,7 +133,8 @@ def grounding_report(results: dict) -> list:
     return [f"grounding detector ({'tiny' if results['tiny'] else 'MM-GDINO-T'}), {results['grounding_expressions']} "
             f"expressions: predict per expression {results['grounding_naive_seconds']:.1f} s, backbone and neck once "
             f"per image {results['grounding_seconds']:.1f} s: {results['grounding_speedup']:.2f}x, same boxes "
-            f"{100 * results['grounding_same_boxes']:.0f}%; backbone + neck "
+            f"{100 * results['grounding_same_boxes']:.0f}% (largest head output difference "
+            f"{results['grounding_max_head_difference']:.2g}); backbone + neck "
             f"{100 * results['grounding_image_share']:.0f}% of a forward (sharing them alone: "
             f"{results['grounding_image_sharing_speedup']:.2f}x), "
             f"{results['grounding_text_calls_per_image']:.1f} text batches per image"]

@@ -5,13 +5,18 @@ On the RefCOCO-shaped workload (COCO-sized images resized as MM-GDINO's test pip
 image, each expression its own prompt as mmdet evaluates REC), it times mmdet's ``GroundingDINO.predict`` run
 once per expression (backbone, neck and text side every time) against
 :func:`~mmrec.models.method2.grounding.predict_prompts` (backbone and neck once per image, the text side per
-batch of prompts with one token layout), checks that both give the same boxes, and reports what the backbone
+batch of prompts with one token layout), checks that both compute the same thing (the largest difference of the
+head's last-layer outputs, ``grounding_max_head_difference``, and how many expressions get bit-identical boxes,
+``grounding_same_boxes``: random weights leave near-tied scores among the queries, so a rounding difference of
+the last bit, which BLAS kernels give for the same product at another memory alignment or on another CPU, may
+reorder them), and reports what the backbone
 and neck are worth: their share of one full forward (``grounding_image_share``) and the speed-up that sharing
 them alone gives for E expressions per image, ``1 / (1 - share + share / E)`` (``grounding_image_sharing_speedup``;
 batching the text side adds to it). The model is
 MM-GDINO-T's layout from ``configs/_base_/models/method2_mm-gdino-t_clip-vit-b32.py`` with random weights and a
 random bert-base-sized BERT (speed does not depend on the weights); ``tiny`` swaps in :data:`TINY_GROUNDING_DINO`.
 """
+import contextlib
 import copy
 import shutil
 import tempfile
@@ -124,6 +129,35 @@ def per_expression(detector, inputs, sample: DetDataSample, texts) -> List:
             for text in texts]
 
 
+class HeadOutputs:
+    """Records the bbox head's last-layer outputs, one ``(cls_scores (B, Q, T), bbox_preds (B, Q, 4))`` per call,
+    while :meth:`recording` is open."""
+
+    def __init__(self, head: torch.nn.Module):
+        self.head = head
+        self.calls: List[tuple] = []
+
+    def _record(self, module, args, outputs) -> None:
+        all_layers_cls_scores, all_layers_bbox_preds = outputs[:2]
+        self.calls.append((all_layers_cls_scores[-1].detach().clone(), all_layers_bbox_preds[-1].detach().clone()))
+
+    @contextlib.contextmanager
+    def recording(self):
+        handle = self.head.register_forward_hook(self._record)
+        try:
+            yield self.calls
+        finally:
+            handle.remove()
+
+
+def largest_difference(first: List[tuple], second: List[tuple]) -> float:
+    """The largest absolute difference between two runs' head outputs (calls paired in order, B = 1 each)."""
+    if len(first) != len(second):
+        raise ValueError(f'the two runs called the head {len(first)} and {len(second)} times')
+    return max((float((a - b).abs().max()) for call_a, call_b in zip(first, second)
+                for a, b in zip(call_a, call_b)), default=0.0)
+
+
 @torch.no_grad()
 def measure_grounding(settings, bert_dir: Optional[str] = None) -> Dict[str, float]:
     """Time per-expression ``predict`` against :func:`predict_prompts` on ``settings``'s workload (see the module
@@ -151,12 +185,16 @@ def measure_grounding(settings, bert_dir: Optional[str] = None) -> Dict[str, flo
     handle = detector.language_model.register_forward_hook(lambda *args: text_calls.append(1))
     naive_seconds = shared_seconds = image_seconds = 0.0
     same = 0
+    max_head_difference = 0.0
     try:
         for inputs, sample, texts in prepared[1:]:
-            reference, seconds = timed(lambda: per_expression(detector, inputs, sample, texts), settings.device)
+            with HeadOutputs(detector.bbox_head).recording() as reference_outputs:
+                reference, seconds = timed(lambda: per_expression(detector, inputs, sample, texts), settings.device)
             naive_seconds += seconds
-            ours, seconds = timed(lambda: predict_prompts(detector, inputs, sample, texts), settings.device)
+            with HeadOutputs(detector.bbox_head).recording() as our_outputs:
+                ours, seconds = timed(lambda: predict_prompts(detector, inputs, sample, texts), settings.device)
             shared_seconds += seconds
+            max_head_difference = max(max_head_difference, largest_difference(reference_outputs, our_outputs))
             _, seconds = timed(lambda: detector.extract_feat(inputs), settings.device)
             image_seconds += seconds
             same += sum(torch.equal(a.bboxes, b.bboxes) and torch.equal(a.labels, b.labels)
@@ -170,6 +208,7 @@ def measure_grounding(settings, bert_dir: Optional[str] = None) -> Dict[str, flo
     return dict(
         grounding_speedup=naive_seconds / shared_seconds,
         grounding_same_boxes=same / num_expressions,
+        grounding_max_head_difference=max_head_difference,
         grounding_image_share=share,
         grounding_image_sharing_speedup=1 / (1 - share + share / per_image),
         grounding_seconds=shared_seconds,
