@@ -3,7 +3,7 @@
 #
 #   python tools/test.py configs/method2_clip-vit-b32_rtmdet-l_coco_refcoco.py
 #
-# REC accuracy: not measured here (no GPU run of this config yet; the README's Results table lists measured rows).
+# REC accuracy: not measured here (no GPU run of this config yet; README's Results list the measured rows).
 # Weights: the detector from `load_from` below (mmdet's model zoo, downloaded on first use; offline, download it
 # and pass the local file as CHECKPOINT, it is a plain mmdet checkpoint and loads under `detector.`); CLIP from
 # the hub name in the scorer (or a save_pretrained directory: model.scorer.encoder.name_or_path=...).

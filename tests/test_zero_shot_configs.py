@@ -1,5 +1,5 @@
 """The reference configs of configs/zero-shot/ (ReCLIP, RedCircle, mmrec's strongest method 2): their settings are
-the ones their comments and the README table claim, and their models build (with tiny weights: the real ones are
+the ones their comments and the usage guide's table (docs/usage.md) claim, and their models build (with tiny weights: the real ones are
 not reachable offline)."""
 import os.path as osp
 import re
@@ -82,13 +82,13 @@ def test_each_config_gives_the_papers_figure_and_says_it_is_not_measured(name):
     with open(osp.join(ZERO_SHOT, name)) as f:
         text = f.read()
     assert 'RefCOCO val' in text and 'NOT measured by mmrec' in text
-    with open(osp.join(REPO_ROOT, 'README.md')) as f:
+    with open(osp.join(REPO_ROOT, 'docs', 'usage.md')) as f:
         readme = f.read()
-    assert f'configs/zero-shot/{name}' in readme  # the README's table points at it
+    assert f'configs/zero-shot/{name}' in readme  # the usage guide's table points at it
 
 
-def test_the_readme_table_quotes_the_configs_figures():
-    with open(osp.join(REPO_ROOT, 'README.md')) as f:
+def test_the_usage_guide_table_quotes_the_configs_figures():
+    with open(osp.join(REPO_ROOT, 'docs', 'usage.md')) as f:
         readme = f.read()
     rows = {name: line for line in readme.splitlines() for name in (RECLIP, REDCIRCLE, STRONGEST)
             if line.startswith('|') and name in line}

@@ -14,7 +14,7 @@
 #       --cfg-options model.scorer.encoder.encoders.0.pretrained=/models/ViT-L-14-336-openai.pt \
 #                     model.scorer.encoder.encoders.1.pretrained=/models/RN50x16-openai.pt
 #
-# The detector checkpoint comes from configs/detector/faster-rcnn_r50_fpn_1x_refcoco-train.py; README, "Other
+# The detector checkpoint comes from configs/detector/faster-rcnn_r50_fpn_1x_refcoco-train.py; docs/usage.md, "Other
 # backbones", says how to save the OpenCLIP weight files on a machine with network.
 _base_ = ['../method2_clip-vit-b32_r50_fpn_refcoco-ft_refcoco.py', './_base_/openai-clips_coco-detector.py']
 

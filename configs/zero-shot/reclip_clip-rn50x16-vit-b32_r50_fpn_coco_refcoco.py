@@ -11,7 +11,7 @@
 #       --cfg-options model.scorer.encoder.encoders.0.pretrained=/models/RN50x16-openai.pt \
 #                     model.scorer.encoder.encoders.1.name_or_path=/models/clip-vit-base-patch32
 #
-# (README, "Other backbones": how to save the OpenCLIP RN50x16 file and the HuggingFace ViT-B/32 directory on a
+# (docs/usage.md, "Other backbones": how to save the OpenCLIP RN50x16 file and the HuggingFace ViT-B/32 directory on a
 # machine with network; `pretrained='openai'` downloads them there). Differences from ReCLIP's code: mmrec
 # stretches each box to the crop square (ReCLIP's CLIP preprocessing resizes the short side and centre-crops),
 # the blur is a Gaussian of sigma 0.16 x the image's width across and 0.16 x its height down (ReCLIP: PIL's

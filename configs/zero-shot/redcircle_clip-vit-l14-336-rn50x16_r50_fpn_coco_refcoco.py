@@ -14,7 +14,7 @@
 #       --cfg-options model.scorer.encoder.encoders.0.pretrained=/models/ViT-L-14-336-openai.pt \
 #                     model.scorer.encoder.encoders.1.pretrained=/models/RN50x16-openai.pt
 #
-# (README, "Other backbones": how to save the OpenCLIP weight files on a machine with network.) The bank is drawn
+# (docs/usage.md, "Other backbones": how to save the OpenCLIP weight files on a machine with network.) The bank is drawn
 # from the whole test loader's data set (val, testA and testB together here; FGVP draws per split: evaluate one
 # split with --cfg-options test_dataloader.dataset.split=val to match it). Each image's boxes are scored minus
 # their mean over the bank's expressions of other images, so never against the query itself; FGVP's code keeps

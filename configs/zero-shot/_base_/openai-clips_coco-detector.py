@@ -2,7 +2,7 @@
 # weights: ReCLIP's summed scores; each member crops PIL-exactly from the loaded image, as the RefCOCO configs)
 # and mmdet's COCO Faster R-CNN R50-FPN. OpenCLIP loads the ResNet and the 336-pixel ViT-L/14, which
 # HuggingFace transformers has no class for; transformers loads ViT-B/32. `pretrained='openai'` and the hub name
-# download on a machine with network; offline, point them at local copies (README, "Other backbones"), e.g.
+# download on a machine with network; offline, point them at local copies (docs/usage.md, "Other backbones"), e.g.
 # --cfg-options model.scorer.encoder.encoders.0.pretrained=...
 #
 # The members are names of this file only: mmengine keeps no config key that starts with '__', so a final config
