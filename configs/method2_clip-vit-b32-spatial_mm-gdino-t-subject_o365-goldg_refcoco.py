@@ -16,6 +16,7 @@
 _base_ = [
     './_base_/models/method2_mm-gdino-t_clip-vit-b32.py',
     './_base_/datasets/refcoco_rec.py',
+    './_base_/schedules/test-only.py',
     './_base_/default_runtime.py',
 ]
 
@@ -25,9 +26,4 @@ load_from = ('https://download.openmmlab.com/mmdetection/v3.0/mm_grounding_dino/
 val_dataloader = dict(dataset=dict(pipeline={{_base_.grounding_test_pipeline}}))
 test_dataloader = dict(dataset=dict(pipeline={{_base_.grounding_test_pipeline}}))
 
-# Method 2 trains nothing: the detector is trained by its own config, CLIP is frozen.
-train_dataloader = None
-train_cfg = None
-optim_wrapper = None
-val_cfg = dict(type='ValLoop')
-test_cfg = dict(type='TestLoop')
+train_dataloader = None  # method 2 trains nothing (_base_/schedules/test-only.py)

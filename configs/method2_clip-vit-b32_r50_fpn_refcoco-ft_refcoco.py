@@ -11,6 +11,7 @@
 _base_ = [
     './_base_/models/method2_faster-rcnn_r50_fpn_clip-vit-b32.py',
     './_base_/datasets/refcoco_rec.py',
+    './_base_/schedules/test-only.py',
     './_base_/default_runtime.py',
 ]
 
@@ -19,9 +20,4 @@ _base_ = [
 # 1333x800 resize.
 model = dict(scorer=dict(encoder=dict(crop_source='original')))
 
-# Method 2 trains nothing: the detector is trained by its own config, CLIP is frozen.
-train_dataloader = None
-train_cfg = None
-optim_wrapper = None
-val_cfg = dict(type='ValLoop')
-test_cfg = dict(type='TestLoop')
+train_dataloader = None  # method 2 trains nothing (_base_/schedules/test-only.py)

@@ -12,6 +12,7 @@
 _base_ = [
     './_base_/models/method2_rtmdet-l_clip-vit-b32.py',
     './_base_/datasets/refcoco_rec.py',
+    './_base_/schedules/test-only.py',
     './_base_/default_runtime.py',
 ]
 
@@ -30,9 +31,4 @@ test_pipeline = [
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 test_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 
-# Method 2 trains nothing: the detector is trained by its own config, CLIP is frozen.
-train_dataloader = None
-train_cfg = None
-optim_wrapper = None
-val_cfg = dict(type='ValLoop')
-test_cfg = dict(type='TestLoop')
+train_dataloader = None  # method 2 trains nothing (_base_/schedules/test-only.py)

@@ -98,7 +98,14 @@ def test_other_configs_use_the_detector_and_load_no_candidates(config):
 
 
 # ---------------------------------------------------------------------------------------------- flat configs
-MAX_BASE_DEPTH = 2  # a leaf lists _base_ pieces (model, data, schedule, runtime), which may have one base each
+# How deep `_base_` may nest, counting mmdet's files (mmdet's own configs nest deeper). A piece under a `_base_/`
+# folder may extend one piece of ours, which may extend one of mmdet's (the tiny method 2 model extends the R50
+# one, which extends mmdet's faster-rcnn_r50_fpn.py): MAX_PIECE_DEPTH. A leaf config lists its pieces (model,
+# data, schedule, runtime): MAX_BASE_DEPTH. A variant (its `_base_` names another leaf config: method1.py, the
+# gt-boxes, zero-shot and crop-only configs) changes a few keys of that leaf: one level more.
+MAX_PIECE_DEPTH = 2
+MAX_BASE_DEPTH = 3
+PIECES = sorted(p for p in glob.glob(osp.join(REPO, 'configs', '**', '*.py'), recursive=True) if '_base_' in p)
 # pipeline.2.scale (--cfg-options), pipeline[2], ['pipeline'][2]
 POSITIONAL_PIPELINE_INDEX = re.compile(r'pipeline[\'"]?\]?\s*(\.|\[)\s*\d')
 
@@ -129,16 +136,31 @@ def base_depth(path: str) -> int:
 
 
 def test_base_files_are_found_and_the_depth_counts_mmdet_bases():
-    bases = base_files(osp.join(REPO, 'configs', 'detector', 'faster-rcnn_r18-tiny_fpn_20e_synthetic.py'))
-    assert len(bases) == 4 and all(osp.isfile(b) for b in bases)
-    assert base_depth(bases[0]) == 1  # the tiny detector's model base: mmdet's Faster R-CNN + the tiny sizes
-    assert base_depth(osp.join(REPO, 'configs', 'method1.py')) == 2
+    bases = base_files(osp.join(REPO, 'configs', 'detector', 'faster-rcnn_r50_fpn_1x_refcoco-train.py'))
+    assert len(bases) == 3 and all(osp.isfile(b) for b in bases)  # two mmdet:: files and one of ours
+    assert base_depth(bases[0]) == 0  # mmdet's Faster R-CNN model
+    assert base_depth(bases[2]) == 1  # the detector schedule piece: mmdet's 1x schedule and runtime
+    tiny = base_files(osp.join(REPO, 'configs', 'detector', 'faster-rcnn_r18-tiny_fpn_20e_synthetic.py'))
+    assert base_depth(tiny[0]) == 1  # the tiny detector's model base: mmdet's Faster R-CNN + the tiny sizes
+    assert base_depth(osp.join(REPO, 'configs', 'method1.py')) == 3  # -> 5e leaf -> model piece -> mmdet's
+    crop_only = osp.join(REPO, 'configs', 'quickstart', 'method2_tiny-clip_r18-tiny_fpn_crop-only_synthetic.py')
+    assert is_variant(crop_only) and not is_variant(base_files(crop_only)[0])
+
+
+def is_variant(path: str) -> bool:
+    """Whether a config's ``_base_`` names a leaf config (one outside the ``_base_/`` folders)."""
+    return any(osp.realpath(base) in map(osp.realpath, CONFIGS) for base in base_files(path))
 
 
 @pytest.mark.parametrize('config', CONFIGS, ids=lambda p: osp.relpath(p, osp.join(REPO, 'configs')))
-def test_config_is_at_most_two_base_levels_deep(config):
+def test_config_nests_its_bases_at_most_three_levels_deep(config):
     """Readable configs: a leaf lists its _base_ pieces (or is a variant of one such leaf), no long chains."""
-    assert base_depth(config) <= MAX_BASE_DEPTH
+    assert base_depth(config) <= MAX_BASE_DEPTH + is_variant(config)
+
+
+@pytest.mark.parametrize('piece', PIECES, ids=lambda p: osp.relpath(p, osp.join(REPO, 'configs')))
+def test_base_pieces_extend_at_most_two_levels(piece):
+    assert base_depth(piece) <= MAX_PIECE_DEPTH
 
 
 def test_no_positional_pipeline_indices_in_configs_or_the_quickstart():
@@ -178,8 +200,8 @@ def test_tiny_models_share_the_tiny_detectors_network():
 
 
 def test_quickstart_variants_differ_only_where_they_say():
-    """The crop-only and zero-shot quickstart configs list their bases instead of inheriting their sibling:
-    they must not drift from it."""
+    """The crop-only quickstart config is a variant of its sibling and the zero-shot one lists its bases
+    beside the fine-tuned one: neither may differ from its sibling but where it says."""
     spatial = load('quickstart/method2_tiny-clip_r18-tiny_fpn_synthetic.py')
     crop_only = load('quickstart/method2_tiny-clip_r18-tiny_fpn_crop-only_synthetic.py')
     assert spatial['model']['scorer'].pop('spatial_reasoning') is not None

@@ -1,5 +1,6 @@
 """GRefCOCODataset on grefs(unc).json + instances.json written in gRefCOCO's format; LoadGRECExpressions."""
 import os.path as osp
+import re
 
 import pytest
 from mmengine.config import Config
@@ -114,3 +115,18 @@ def test_config_builds_and_packs_a_sample(root):
     assert len(sample.texts) == 4 and sample.gt_instances.labels.tolist() == [0, 0, 1, 1, 2]
     assert sample.expressions[3]['no_target']
     assert cfg.test_evaluator['type'] == 'GRECMetric'
+
+
+@pytest.mark.parametrize('name', ['grefs(unc).json', 'instances.json'])
+def test_a_file_that_is_not_json_is_named(root, name):
+    """Both annotation files go through refer_io.load_json_file: a truncated one is a ValueError naming it."""
+    path = root / 'grefcoco' / name
+    path.write_text(path.read_text()[:-5])
+    with pytest.raises(ValueError, match=re.escape(name) + ' is not valid JSON'):
+        _dataset(root)
+
+
+def test_a_missing_refs_file_says_what_it_should_be(root):
+    (root / 'grefcoco' / 'grefs(unc).json').unlink()
+    with pytest.raises(FileNotFoundError, match=r'gRefCOCO refs file not found: .*grefs\(unc\)\.json'):
+        _dataset(root)

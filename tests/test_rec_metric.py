@@ -13,6 +13,7 @@ from mmdet.registry import METRICS
 from mmdet.structures import DetDataSample
 from mmrec.evaluation import (RECMetric, accuracy_50_95, box_iou_matrix,
                               box_iou_pairwise)
+from mmrec.evaluation.rec_metric import split_groups, split_metrics
 
 
 def make_sample(img_id, expressions, pred_bboxes, candidates=None, scores=None):
@@ -243,3 +244,16 @@ def test_distributed_collect_counts_every_expression_once(tmp_path, monkeypatch)
             for line in (tmp_path / 'rows.jsonl').read_text().splitlines()]
     assert sorted(row['sent_id'] for row in rows) == [1, 2, 3, 4, 5, 6]
     assert metrics['accuracy'] == pytest.approx(5 / 6)
+
+
+def test_split_groups_are_key_safe_in_first_seen_order_and_summarised_each():
+    """The per-split grouping both REC metrics use: a split seen twice is one group, a row without a split is in
+    none, a name with '/' or a space becomes one metric key part."""
+    rows = [dict(split='testB', x=1.0), dict(split=None, x=9.0), dict(split='val/2 a', x=2.0),
+            dict(split='testB', x=3.0), dict(x=9.0)]
+    groups = split_groups(rows)
+    assert list(groups) == ['testB', 'val_2_a']
+    assert [row['x'] for row in groups['testB']] == [1.0, 3.0]
+    metrics = split_metrics(groups, lambda group: dict(mean=sum(row['x'] for row in group) / len(group),
+                                                       count=len(group)))
+    assert metrics == {'testB/mean': 2.0, 'testB/count': 2, 'val_2_a/mean': 2.0, 'val_2_a/count': 1}

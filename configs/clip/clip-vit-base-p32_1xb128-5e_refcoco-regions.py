@@ -3,34 +3,9 @@
 #   python tools/train.py configs/clip/clip-vit-base-p32_1xb128-5e_refcoco-regions.py
 #   bash tools/dist_train.sh configs/clip/clip-vit-base-p32_1xb128-5e_refcoco-regions.py 8 --auto-scale-lr
 # Without network, point `model.pretrained` at a local copy (a directory written by save_pretrained).
-_base_ = ['../_base_/default_runtime.py']
-
-data_root = 'data/coco/'
-crop_size = 224
+_base_ = ['../_base_/datasets/refcoco_region-text.py', '../_base_/default_runtime.py']
 
 model = dict(type='RegionTextCLIP', pretrained='openai/clip-vit-base-patch32')
-
-train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadReferExpressions'),
-    # The crop mode the REC methods score boxes with (their default: 'crop'); jitter mimics detector boxes.
-    dict(type='CropReferredRegion', size=crop_size, crop_mode='crop', jitter=0.05),
-    dict(type='PackRECInputs'),
-]
-train_dataloader = dict(
-    batch_size=128,
-    num_workers=8,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    dataset=dict(
-        type='REFERDataset',
-        data_root=data_root,
-        ann_file='refcoco/instances.json',
-        split_file='refcoco/refs(unc).p',
-        data_prefix=dict(img_path='train2014/'),
-        split='train',
-        one_expression_per_sample=True,
-        pipeline=train_pipeline))
 
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=5)
 # Small steps keep what CLIP knows (fine-tuning recipes use 1e-5 .. 5e-6 with AdamW).

@@ -7,41 +7,17 @@
 # iterations, about 0.3 s each when the machine is idle (~2.5 min). Scoring the val split's ground-truth
 # boxes with the saved CLIP (CLIPEncoder, crop mode 'crop'): attribute expressions 0.82 (0.94 without a
 # size word, 0.74 with one), spatial 0.41, relational 0.33 -- a crop cannot show where an object is.
-_base_ = ['../_base_/default_runtime.py']
-
-data_root = 'data/synthetic/'
-crop_size = 64
+_base_ = ['../_base_/datasets/synthetic_region-text.py', '../_base_/default_runtime.py']
 
 model = dict(
     type='RegionTextCLIP',
     tiny_clip=dict(
         vocab='mmrec.datasets.synthetic_vocabulary',  # every word the generator writes
         max_text_length=16,  # the longest synthetic expression is 12 words
-        vision_config=dict(image_size=crop_size, patch_size=8, hidden_size=64, intermediate_size=256,
+        vision_config=dict(image_size=_base_.crop_size, patch_size=8, hidden_size=64, intermediate_size=256,
                            num_hidden_layers=2, num_attention_heads=4),
         text_config=dict(hidden_size=64, intermediate_size=256, num_hidden_layers=2, num_attention_heads=4),
         projection_dim=64))
-
-train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadReferExpressions'),
-    dict(type='CropReferredRegion', size=crop_size, jitter=0.1),  # detector boxes are not exact
-    dict(type='PackRECInputs'),
-]
-train_dataloader = dict(
-    batch_size=64,
-    num_workers=1,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    dataset=dict(
-        type='REFERDataset',
-        data_root=data_root,
-        ann_file='synthetic/instances.json',
-        split_file='synthetic/refs(unc).p',
-        data_prefix=dict(img_path='images/'),
-        split='train',
-        one_expression_per_sample=True,
-        pipeline=train_pipeline))
 
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=30)
 optim_wrapper = dict(optimizer=dict(type='AdamW', lr=2e-3, betas=(0.9, 0.98), eps=1e-6, weight_decay=0.05))

@@ -8,14 +8,10 @@
 _base_ = [
     '../_base_/models/faster-rcnn_r18-tiny_fpn_synthetic.py',
     '../_base_/datasets/synthetic_detection.py',
-    'mmdet::_base_/schedules/schedule_1x.py',
-    'mmdet::_base_/default_runtime.py',
+    '../_base_/detector_train-only.py',
 ]
-custom_imports = dict(imports=['mmrec'], allow_failed_imports=False)  # mmrec's weights-only checkpoint loader
 
 train_cfg = dict(max_epochs=20, val_interval=100)
-val_cfg = None
-test_cfg = None
 optim_wrapper = dict(optimizer=dict(lr=0.02))
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=50),

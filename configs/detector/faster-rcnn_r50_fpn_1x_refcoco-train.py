@@ -13,10 +13,8 @@
 _base_ = [
     'mmdet::_base_/models/faster-rcnn_r50_fpn.py',
     'mmdet::_base_/datasets/coco_detection.py',
-    'mmdet::_base_/schedules/schedule_1x.py',
-    'mmdet::_base_/default_runtime.py',
+    '../_base_/detector_train-only.py',  # mmdet's 1x schedule and runtime, no validation loop
 ]
-custom_imports = dict(imports=['mmrec'], allow_failed_imports=False)  # mmrec's weights-only checkpoint loader
 
 data_root = 'data/coco/'
 train_dataloader = dict(
@@ -24,14 +22,10 @@ train_dataloader = dict(
         data_root=data_root,
         ann_file='refcoco/instances_train_unc_det.json',  # python tools/prepare_refcoco.py data/coco
         data_prefix=dict(img='train2014/')))
-# No detection validation set: every other RefCOCO image is a val/test image of some REFER split. The
-# detector is judged where it matters, through `tools/test.py configs/method2.py CKPT` (REC accuracy and the
-# proposal upper bound).
+# No detection validation set: every other RefCOCO image is a val/test image of some REFER split.
 val_dataloader = None
-val_cfg = None
 val_evaluator = None
 test_dataloader = None
-test_cfg = None
 test_evaluator = None
 
 # Fine-tuning from a converged COCO detector: half of mmdet's from-scratch learning rate

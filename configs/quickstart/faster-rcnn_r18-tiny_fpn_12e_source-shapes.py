@@ -12,14 +12,9 @@
 #       --num-val 0 --num-testA 0 --num-testB 0
 #   python tools/prepare_refcoco.py data/synthetic_source --dataset synthetic
 #   python tools/train.py configs/quickstart/faster-rcnn_r18-tiny_fpn_12e_source-shapes.py
-# The tiny detector of configs/detector/faster-rcnn_r18-tiny_fpn_20e_synthetic.py, with the CPU settings below.
-_base_ = [
-    '../_base_/models/faster-rcnn_r18-tiny_fpn_synthetic.py',
-    '../_base_/datasets/synthetic_detection.py',
-    'mmdet::_base_/schedules/schedule_1x.py',
-    'mmdet::_base_/default_runtime.py',
-]
-custom_imports = dict(imports=['mmrec'], allow_failed_imports=False)  # mmrec's weights-only checkpoint loader
+# The tiny detector of configs/detector/faster-rcnn_r18-tiny_fpn_20e_synthetic.py (its schedule's form and
+# runtime), with the CPU settings, data and epochs below.
+_base_ = '../detector/faster-rcnn_r18-tiny_fpn_20e_synthetic.py'
 
 # CPU speed (same network, cheaper training; _base_/models/tiny_synthetic_network.py says which); the fine-tuned
 # detector (faster-rcnn_r18-tiny_fpn_6e_synthetic-ft.py) and the quickstart's REC models have the same.
@@ -37,13 +32,9 @@ train_pipeline = [
 train_dataloader = dict(dataset=dict(data_root=data_root, pipeline=train_pipeline))
 
 max_epochs = 12
-train_cfg = dict(max_epochs=max_epochs, val_interval=100)
-val_cfg = None
-test_cfg = None
-optim_wrapper = dict(optimizer=dict(lr=0.02))
+train_cfg = dict(max_epochs=max_epochs)
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=50),
     dict(type='MultiStepLR', by_epoch=True, begin=0, end=max_epochs, milestones=[9], gamma=0.1),
 ]
-default_hooks = dict(logger=dict(interval=10), checkpoint=dict(interval=max_epochs, max_keep_ckpts=1))
-log_processor = dict(window_size=10)
+default_hooks = dict(checkpoint=dict(interval=max_epochs, max_keep_ckpts=1))

@@ -8,6 +8,7 @@
 _base_ = [
     '../_base_/models/method2_faster-rcnn_r18-tiny_fpn_clip-vit-b32.py',
     '../_base_/datasets/synthetic_rec.py',
+    '../_base_/schedules/test-only.py',
     '../_base_/default_runtime.py',
 ]
 
@@ -21,9 +22,4 @@ model = dict(
     scorer=dict(encoder=dict(name_or_path=clip_dir), spatial_reasoning=dict(temperature=None)))
 test_dataloader = dict(dataset=dict(split='val'))
 
-# Method 2 trains nothing: the detector is trained by its own config, CLIP is frozen.
-train_dataloader = None
-train_cfg = None
-optim_wrapper = None
-val_cfg = dict(type='ValLoop')
-test_cfg = dict(type='TestLoop')
+train_dataloader = None  # method 2 trains nothing (_base_/schedules/test-only.py)

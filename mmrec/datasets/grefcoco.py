@@ -5,7 +5,6 @@ JSON instead of a pickle). A ref is REFER's dict except that ``ann_id`` and ``ca
 object the sentences refer to, or ``[-1]`` (``-1``) when they refer to none ("no-target" expressions). Its own
 API (``grefer.py`` of github.com/henghuiding/ReLA) reads it that way; splits are train / val / testA / testB.
 """
-import json
 import os.path as osp
 from typing import Any, Dict, List, Sequence, Union
 
@@ -13,7 +12,7 @@ from mmdet.registry import DATASETS
 
 from .expression_dataset import ExpressionListDataset, ExpressionRecord
 from .record_log import SkippedRecords
-from .refer_io import load_instances, load_refs, require_file, sentence_text, xywh_to_xyxy
+from .refer_io import load_instances, load_json_file, load_refs, sentence_text, xywh_to_xyxy
 
 #: The ``ann_id`` of a ref that refers to nothing.
 NO_TARGET = -1
@@ -23,12 +22,7 @@ def load_grefs(path: str) -> List[Dict[str, Any]]:
     """The refs of ``grefs(<split_by>).json`` (or of a ``.p`` pickle, read as plain data by ``load_refs``)."""
     if path.endswith('.p'):
         return load_refs(path)
-    require_file(path, 'gRefCOCO refs file')
-    try:
-        with open(path) as f:
-            refs = json.load(f)
-    except json.JSONDecodeError as err:
-        raise ValueError(f'{path} is not valid JSON: {err}') from err
+    refs = load_json_file(path, 'gRefCOCO refs file')
     if not isinstance(refs, list) or not all(isinstance(ref, dict) for ref in refs):
         raise ValueError(f'{path} must hold a list of gRefCOCO ref dicts (docs/datasets.md)')
     return refs

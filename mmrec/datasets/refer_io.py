@@ -21,6 +21,17 @@ def require_file(path: str, what: str) -> None:
         raise FileNotFoundError(f'{what} not found: {path}')
 
 
+def load_json_file(path: str, what: str) -> Any:
+    """The parsed contents of a JSON file (plain data: ``json`` builds no objects); ``FileNotFoundError`` naming
+    ``path`` and what it should be if it is missing, ``ValueError`` naming it if it is not valid JSON."""
+    require_file(path, what)
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except json.JSONDecodeError as err:
+        raise ValueError(f'{path} is not valid JSON: {err}') from err
+
+
 def load_refs(split_file: str, check_refs: bool = True) -> List[Dict[str, Any]]:
     """Load a REFER ``refs(<split_by>).p`` pickle as a list of ref dicts with ``str`` strings.
 
@@ -57,12 +68,7 @@ def load_refs(split_file: str, check_refs: bool = True) -> List[Dict[str, Any]]:
 
 def load_instances(ann_file: str) -> Dict[str, Any]:
     """Load a COCO ``instances.json``; raise ``ValueError`` naming the file if it lacks COCO keys."""
-    require_file(ann_file, 'COCO annotation file')
-    try:
-        with open(ann_file) as f:
-            coco = json.load(f)
-    except json.JSONDecodeError as err:
-        raise ValueError(f'{ann_file} is not valid JSON: {err}') from err
+    coco = load_json_file(ann_file, 'COCO annotation file')
     if not isinstance(coco, dict):
         raise ValueError(f'{ann_file} must hold a COCO dict, got {type(coco).__name__}')
     missing = [key for key in ('images', 'annotations', 'categories') if key not in coco]

@@ -36,7 +36,7 @@ from mmengine.logging import print_log
 from mmdet.registry import METRICS
 
 from .iou import as_boxes, box_iou_matrix
-from .rec_metric import _ID_KEYS, _format_table, _key_part, _plain, write_rows
+from .rec_metric import _ID_KEYS, _format_table, _plain, split_groups, split_metrics, write_rows
 
 #: The ``pred_instances`` field that maps each predicted box to its expression (generalised predictions).
 EXPRESSION_INDEX_FIELD = 'expression_index'
@@ -215,13 +215,8 @@ class GRECMetric(BaseMetric):
             print_log('GRECMetric got no expressions to evaluate; reporting zeros.', logger='current',
                       level=logging.WARNING)
         metrics = grec_summary(rows, self.f1_thr)
-        groups = OrderedDict()
-        for row in rows:
-            if row.get('split') is not None:
-                groups.setdefault(_key_part(row['split']), []).append(row)
-        for split, split_rows in groups.items():
-            for key, value in grec_summary(split_rows, self.f1_thr).items():
-                metrics[f'{split}/{key}'] = value
+        groups = split_groups(rows)
+        metrics.update(split_metrics(groups, lambda group: grec_summary(group, self.f1_thr)))
         body = [[name, str(len(group))] + [f'{100 * summary[key]:.2f}' if key in summary else '-'
                                            for key in ('pr_f1', 'n_acc', 't_acc')]
                 for name, group in list(groups.items()) + [('all', rows)]

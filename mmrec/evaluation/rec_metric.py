@@ -14,7 +14,7 @@ import logging
 import os.path as osp
 import re
 from collections import OrderedDict
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import numpy as np
 from mmengine.dist import is_main_process
@@ -41,6 +41,23 @@ def _plain(value: Any) -> Any:
 def _key_part(name: Any) -> str:
     """Make a split or kind name safe inside a metric key (no '/', no spaces)."""
     return re.sub(r'[^A-Za-z0-9_.-]+', '_', str(name))
+
+
+def split_groups(rows: List[dict]) -> 'OrderedDict[str, List[dict]]':
+    """The evaluated rows of each split, keyed by the split's metric key part, in first-seen order (rows without
+    a split belong to none)."""
+    groups = OrderedDict()
+    for row in rows:
+        if row.get('split') is not None:
+            groups.setdefault(_key_part(row['split']), []).append(row)
+    return groups
+
+
+def split_metrics(groups: Dict[str, List[dict]],
+                  summarise: Callable[[List[dict]], Dict[str, float]]) -> Dict[str, float]:
+    """``'<split>/<key>'`` metrics: ``summarise`` (the metric's figures of a list of rows) of each split group."""
+    return {f'{split}/{key}': value for split, split_rows in groups.items()
+            for key, value in summarise(split_rows).items()}
 
 
 def _gt_boxes(sample: RECSample) -> np.ndarray:
@@ -227,13 +244,8 @@ class RECMetric(BaseMetric):
             print_log(f'RECMetric: the metrics are over {len(rows)} evaluated expressions; the annotation files had '
                       f'{bad_records} bad record(s) (all splits) that were skipped: see the REFERDataset warning',
                       logger='current', level=logging.WARNING)
-        groups = OrderedDict()
-        for row in rows:
-            if row.get('split') is not None:
-                groups.setdefault(_key_part(row['split']), []).append(row)
-        for split, split_rows in groups.items():
-            for key, value in summarise_rows(split_rows, self.iou_thr).items():
-                metrics[f'{split}/{key}'] = value
+        groups = split_groups(rows)
+        metrics.update(split_metrics(groups, lambda group: summarise_rows(group, self.iou_thr)))
 
         print_log(
             '\n' + self._table(rows, groups), logger='current', level=logging.INFO)
