@@ -5,8 +5,8 @@ Nothing in the product imports this package. Importing it registers the test dou
 (:class:`~mmrec.testing.encoders.MeanColorEncoder`, :class:`~mmrec.testing.detectors.NamedBoxesDetector`) in
 mmdet's ``MODELS`` registry.
 """
-from mmrec.apps.benchmark.grounding import TINY_GROUNDING_DINO, tiny_grounding_dino_config
 from mmrec.models.method2.tiny_bert import save_tiny_bert
+from mmrec.models.method2.tiny_grounding_dino import TINY_GROUNDING_DINO, tiny_grounding_dino_config
 from .detectors import NamedBoxesDetector
 from .encoders import COLOR_WORDS, MeanColorEncoder
 from .logs import LoggedWarnings, logged_warnings
