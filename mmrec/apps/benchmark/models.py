@@ -106,7 +106,7 @@ def build_inferencer(cfg: Config, device: str = 'cpu', seed: int = 0):
     """mmrec's :class:`~mmrec.apis.RECInferencer` for ``cfg`` (the path users run), with seeded random
     detector weights."""
     torch.manual_seed(seed)
-    return RECInferencer(cfg, checkpoint=None, device=device)
+    return RECInferencer(cfg, checkpoint=None, device=device, allow_random_weights=True)
 
 
 @torch.no_grad()
