@@ -110,3 +110,22 @@ def test_an_image_that_is_not_one_is_named_before_the_model_is_built(tiny_weight
     assert f"{str(fake)!r} is not an image OpenCV can read" in err[0]
     with pytest.raises(UserError, match=r"image '.*phot\.jpg' not found; close names: .*photo\.jpg"):
         load_demo().main([str(tmp_path / 'phot.jpg'), 'red'])
+
+
+def test_no_checkpoint_is_one_line_unless_random_weights_are_asked_for(tiny_weights, tmp_path, capsys):
+    """``--config`` without ``--checkpoint`` (and no ``load_from``) would answer with random weights: one line naming
+    both fixes, exit code 2; ``--allow-random-weights`` (a tiny model's smoke run) answers."""
+    from mmrec.utils import run_tool
+    clip_dir, _ = tiny_weights
+    image_path = str(tmp_path / 'squares.png')
+    cv2.imwrite(image_path, colored_squares()[0])
+    argv = [image_path, 'red', '--config', osp.join(REPO_ROOT, 'configs', 'method2.py'), '--out',
+            str(tmp_path / 'out.png'), '--cfg-options', *cli_options(tiny_method2_options(clip_dir)), 'load_from=None']
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as stop:
+        run_tool(load_demo().main, argv)
+    err = [line for line in capsys.readouterr().err.strip().splitlines() if not line.startswith('Loading weights')]
+    assert stop.value.code == 2 and len(err) == 1  # (transformers' progress bar of the CLIP it loads aside)
+    assert 'no checkpoint' in err[0] and '--checkpoint' in err[0] and '--allow-random-weights' in err[0]
+    predictions = load_demo().main(argv + ['--allow-random-weights'])
+    assert len(predictions) == 1 and osp.isfile(str(tmp_path / 'out.png'))

@@ -9,6 +9,9 @@ import mmrec  # noqa: F401
 from mmdet.registry import DATASETS
 from mmrec.datasets import GRefCOCODataset, LoadGRECExpressions
 from mmrec.testing.benchmark_files import coco_file, write_grefcoco
+from mmrec.evaluation import GRECMetric
+from mmrec.testing import logged_warnings
+from mmrec.datasets.skipped_records import EMPTY_EXPRESSION, MISSING_IMAGE, NO_EXPRESSION
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
@@ -32,12 +35,13 @@ def _ref(ref_id, ann_id, category_id, split='val', image_id=9, sentences=('the p
 
 GREFS = [
     _ref(1, [101, 102], [1, 1], sentences=('two people', 'both persons')),  # several targets
-    _ref(2, [101], [1], sentences=('the left person', '  ')),              # one target, one empty sentence
+    _ref(2, [101], [1], sentences=('the left person', '  ', '')),          # one target, two empty sentences
     _ref(3, [-1], [-1], sentences=('a giraffe',)),                         # no target
     _ref(4, 102, 1, split='train', sentences=('the right one',)),          # plain ints, as REFER's refs
     _ref(5, [101, 999], [1, 1], sentences=('unknown target',)),            # 999 is not in instances.json
     _ref(6, [103], [18], image_id=25, sentences=('flat dog',)),            # zero-area box
     _ref(7, [-1, 101], [1], sentences=('mixed',)),                         # -1 with an object
+    _ref(8, [102], [1], sentences=()),                                     # no sentence at all
 ]
 
 
@@ -68,13 +72,24 @@ def test_several_one_and_no_targets_per_expression(root):
 def test_bad_refs_are_skipped_per_reason_with_their_place(root):
     skipped = _dataset(root).skipped
     assert skipped.counts == {
-        'empty sentences': 1,
+        EMPTY_EXPRESSION: 2,
+        NO_EXPRESSION: 1,
         'refs with a target id that is not in instances.json': 1,
         'refs with a zero-area target box': 1,
         'refs whose ann_id mixes -1 (no target) with objects, or is empty': 1}
     assert skipped.places['refs with a target id that is not in instances.json'] == [
         'grefs(unc).json ref #4 (ref_id=5) ann_id=[999]']
-    assert skipped.places['empty sentences'] == ['grefs(unc).json ref #1 (ref_id=2) sentence 1']
+    assert skipped.places[EMPTY_EXPRESSION] == ['grefs(unc).json ref #1 (ref_id=2) sentence 1',
+                                                'grefs(unc).json ref #1 (ref_id=2) sentence 2']
+    assert skipped.places[NO_EXPRESSION] == ['grefs(unc).json ref #7 (ref_id=8)']
+    metric = GRECMetric()  # the metric reports them beside its figures, as RECMetric and RefL4Metric do
+    metric.dataset_meta = _dataset(root).metainfo
+    with logged_warnings() as logged:
+        metrics = metric.compute_metrics([[dict(f1=1.0, no_target=True, num_pred=0, split='val')]])
+    assert metrics['skipped_records'] == 6 and metrics['pr_f1'] == 1.0
+    out = logged.out
+    assert 'GRECMetric: the metrics are over 1 evaluated expressions; the data set skipped 6 records (' in out
+    assert f'2 {EMPTY_EXPRESSION};' in out and f'1 {NO_EXPRESSION})' in out
 
 
 def test_splits_plain_int_ids_and_unknown_splits(root):
@@ -86,13 +101,17 @@ def test_splits_plain_int_ids_and_unknown_splits(root):
         _dataset(root, split='testA')
 
 
-def test_missing_image_is_skipped_and_nothing_left_is_one_line(root):
-    (root / 'train2014' / 'COCO_train2014_000000000009.jpg').unlink()
-    with pytest.raises(ValueError) as info:
+def test_missing_image_is_refused_or_skipped_and_nothing_left_is_one_line(root):
+    image = root / 'train2014' / 'COCO_train2014_000000000009.jpg'
+    image.unlink()
+    with pytest.raises(FileNotFoundError, match=r'GRefCOCODataset: 1 of 1 images are missing or unreadable, e\.g\. '
+                                                rf"\['{image} \(missing\)'\].*skip_missing_images=True"):
         _dataset(root)
+    with pytest.raises(ValueError) as info:
+        _dataset(root, skip_missing_images=True)
     message = str(info.value)
     assert '\n' not in message and 'no expression to evaluate' in message
-    assert '4 expressions whose image file is missing (grefs(unc).json ref #0 (ref_id=1): ' in message
+    assert f'4 {MISSING_IMAGE} ({image} (missing) sent_id=10, ' in message
 
 
 def test_load_grec_expressions_stacks_targets_labelled_by_expression(root):

@@ -28,7 +28,7 @@ def fixed_detections(model, boxes: np.ndarray, scores) -> None:
 @pytest.fixture
 def colour_inferencer():
     cfg = tiny_method2_config(encoder=dict(type='MeanColorEncoder'))
-    return RECInferencer(cfg, device='cpu')
+    return RECInferencer(cfg, device='cpu', allow_random_weights=True)  # the test double's colours decide
 
 
 def test_path_and_array_inputs_give_known_boxes(colour_inferencer, tmp_path):
@@ -66,7 +66,8 @@ def test_grayscale_inputs(colour_inferencer, tmp_path):
 
 def test_no_detections_answer_the_whole_image(tmp_path):
     cfg = tiny_method2_config(clip_dir=save_tiny_clip(str(tmp_path / 'clip')))
-    inferencer = RECInferencer(cfg, cfg_options={'model.test_cfg.rcnn.score_thr': 1.01})  # nothing passes
+    inferencer = RECInferencer(cfg, cfg_options={'model.test_cfg.rcnn.score_thr': 1.01},  # nothing passes
+                               allow_random_weights=True)
     image, _ = colored_squares(size=(90, 50))
     preds = inferencer(image, ['the red square', ''])
     for pred in preds:
@@ -81,10 +82,18 @@ def test_bad_inputs(colour_inferencer, tmp_path):
         colour_inferencer(np.zeros((4, 5, 6, 7), np.uint8), 'red')
 
 
-def test_no_checkpoint_is_said_in_a_warning():
-    """Without a checkpoint (argument or load_from) the model's weights are its construction's: said, not silent."""
+def test_no_checkpoint_is_refused_unless_random_weights_are_asked_for():
+    """Without a checkpoint (argument or load_from) the model's weights would be random: refused in one line that
+    names the fix; ``allow_random_weights=True`` (tiny models' smoke runs) answers, with a warning."""
     from mmrec.testing import logged_warnings
+    from mmrec.utils import UserError
 
+    cfg = tiny_method2_config(encoder=dict(type='MeanColorEncoder'))
+    with pytest.raises(UserError) as refused:
+        RECInferencer(cfg, device='cpu')
+    message = str(refused.value)
+    assert '\n' not in message and 'no checkpoint' in message and 'random weights' in message
+    assert "RECInferencer(config, 'model.pth')" in message and 'allow_random_weights=True' in message
     with logged_warnings() as warnings:
-        RECInferencer(tiny_method2_config(encoder=dict(type='MeanColorEncoder')), device='cpu')
-    assert any('RECInferencer: no checkpoint' in message for message in warnings.messages)
+        RECInferencer(cfg, device='cpu', allow_random_weights=True)
+    assert any('RECInferencer: no checkpoint and allow_random_weights=True' in m for m in warnings.messages)

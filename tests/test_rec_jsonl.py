@@ -14,6 +14,7 @@ from mmdet.registry import DATASETS
 from mmrec.datasets import RECJsonlDataset
 from mmrec.evaluation import GRECMetric, RECMetric
 from mmrec.testing.benchmark_files import write_image, write_jsonl
+from mmrec.datasets.skipped_records import EMPTY_EXPRESSION, MISSING_IMAGE
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
@@ -97,8 +98,12 @@ def test_every_bad_line_is_skipped_counted_and_named_by_file_and_line(root, warn
         dict(image='a.jpg', expression='id list', box=[0, 0, 1, 1], id=[1]),  # 13
         '',                                                              # 14 blank: ignored, not counted
         '{"image": "a.jpg", "expression": ',                             # 15 not JSON, the second time
+        dict(image='a.jpg', expression='', box=[0, 0, 1, 1]),            # 16 empty expression
+        dict(image='a.jpg', expression='  ', box=[0, 0, 1, 1]),          # 17 blank: counted as the empty one
     ]
-    dataset = _dataset(root, lines)
+    with pytest.raises(FileNotFoundError, match=r'1 of 2 images .*missing\.jpg \(missing\).*skip_missing_images'):
+        _dataset(root, lines)  # by default a missing image is refused, as by every loader
+    dataset = _dataset(root, lines, skip_missing_images=True)
     assert dataset.num_expressions == 1
     counts = dataset.skipped.counts
     assert counts['lines that are not JSON'] == 2
@@ -109,11 +114,13 @@ def test_every_bad_line_is_skipped_counted_and_named_by_file_and_line(root, warn
     assert counts['lines without "box" or "boxes"'] == 1
     assert counts['lines with both "box" and "boxes"'] == 1
     assert counts['lines with a box that is not 4 numbers (xyxy) with a positive area'] == 2
-    assert dataset.skipped.places['expressions whose image file is missing'][0].startswith('expressions.jsonl:11: ')
+    assert counts[EMPTY_EXPRESSION] == 2
+    assert dataset.skipped.places[EMPTY_EXPRESSION] == ['expressions.jsonl:16', 'expressions.jsonl:17']
+    assert dataset.skipped.places[MISSING_IMAGE] == [f'{root}/images/missing.jpg (missing) sent_id=11']
     assert counts['lines whose "id" repeats an earlier line'] == 1
     assert counts['lines whose "id" or "image_id" is not a string or an integer'] == 1
-    assert sum(counts.values()) == 13
-    warning, = [m for m in warnings_logged if 'RECJsonlDataset: skipped' in m]
+    assert sum(counts.values()) == 15 and dataset.metainfo['skipped_records'] == 15
+    warning, = [m for m in warnings_logged if 'expressions.jsonl: skipped 15 records: ' in m]
     assert '2 lines that are not JSON (expressions.jsonl:2, expressions.jsonl:15)' in warning
 
 

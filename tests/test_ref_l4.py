@@ -18,6 +18,8 @@ from mmrec.datasets import RefL4Dataset
 from mmrec.evaluation import RefL4Metric
 from mmrec.evaluation.ref_l4_metric import ref_l4_summary, size_bucket
 from mmrec.testing.benchmark_files import write_ref_l4
+from mmrec.datasets.skipped_records import EMPTY_EXPRESSION, MISSING_IMAGE
+from mmrec.testing import logged_warnings
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
@@ -57,20 +59,29 @@ def test_first_release_ann_id_column_is_read_as_id(tmp_path):
 
 def test_bad_rows_are_skipped_per_reason_with_their_row(tmp_path):
     rows = [_row(0), _row(1, caption='  '), _row(2, bbox=(1.0, 1.0, 0.0, 5.0)), _row(3, bbox=(1.0, 1.0, 0.0, 5.0)),
-            _row(4, file_name=''), _row(0), _row(6, file_name='absent.jpg')]
+            _row(4, file_name=''), _row(0), _row(7, caption=''), _row(8, caption=None), _row(6, file_name='absent.jpg')]
     write_ref_l4(str(tmp_path / 'val.parquet'), rows[:-1], images_dir=str(tmp_path / 'images'))
     write_ref_l4(str(tmp_path / 'val.parquet'), rows)  # the last row's image is not written
-    dataset = RefL4Dataset(data_root=str(tmp_path), ann_file='val.parquet')
+    absent = osp.join(str(tmp_path), 'images', 'absent.jpg')
+    with pytest.raises(FileNotFoundError, match=rf"RefL4Dataset: 1 of 2 images .*{absent} \(missing\).*"
+                                                r"skip_missing_images=True"):
+        RefL4Dataset(data_root=str(tmp_path), ann_file='val.parquet')  # by default a missing image is refused
+    dataset = RefL4Dataset(data_root=str(tmp_path), ann_file='val.parquet', skip_missing_images=True)
     assert dataset.num_expressions == 1
     counts, places = dataset.skipped.counts, dataset.skipped.places
-    assert counts['rows with an empty caption'] == 1
+    assert counts[EMPTY_EXPRESSION] == 2 and counts['rows without a caption'] == 1
     assert counts['rows whose bbox is not [x, y, w, h] with a positive area'] == 2
     assert places['rows whose bbox is not [x, y, w, h] with a positive area'] == [
         'val.parquet row 2 (id=2)', 'val.parquet row 3 (id=3)']
     assert counts['rows without a file_name'] == 1
     assert counts['rows whose id repeats an earlier row'] == 1
-    assert places['expressions whose image file is missing'] == [
-        f'val.parquet row 6 (id=6): {osp.join(str(tmp_path), "images", "absent.jpg")}']
+    assert places[MISSING_IMAGE] == [f'{absent} (missing) sent_id=6']
+    metric = RefL4Metric()  # the metric reports them beside its figures
+    metric.dataset_meta = dataset.metainfo
+    with logged_warnings() as logged:
+        metrics = metric.compute_metrics([[dict(iou=1.0, size=30.0)]])
+    assert metrics['skipped_records'] == 8 and metrics['acc_50'] == 1.0
+    assert f'over 1 evaluated expressions; the data set skipped 8 records (2 {EMPTY_EXPRESSION}; ' in logged.out
 
 
 def test_parquet_with_other_columns_is_one_line_naming_them(tmp_path):
@@ -86,8 +97,8 @@ def test_not_parquet_and_nothing_left_are_one_line(tmp_path):
     (tmp_path / 'fake.parquet').write_text('id,caption\n')
     with pytest.raises(ValueError, match='fake.parquet is not a readable Parquet file'):
         RefL4Dataset(data_root=str(tmp_path), ann_file='fake.parquet')
-    with pytest.raises(ValueError, match=r'no expression to evaluate in .*empty.parquet: skipped 1 rows with an '
-                                         r'empty caption \(empty.parquet row 0 \(id=0\)\)'):
+    with pytest.raises(ValueError, match=r'no expression to evaluate in .*empty.parquet: skipped 1 empty or blank '
+                                         r'expressions \(empty.parquet row 0 \(id=0\)\)'):
         _load(tmp_path, [_row(0, caption='')], name='empty.parquet')
 
 

@@ -10,6 +10,7 @@ import pytest
 
 from mmrec.datasets import REFERDataset, generate_synthetic_refer
 from mmrec.datasets.refer_io import load_refs, write_refer
+from mmrec.evaluation import RECMetric
 from mmrec.testing import logged_warnings
 from mmdet.registry import DATASETS
 
@@ -174,8 +175,8 @@ def test_unknown_split_lists_the_splits_present(synthetic):
 
 @pytest.mark.parametrize('content, message', [
     ({'refs': []}, 'must hold a list'),
-    ([{'ref_id': 7, 'ann_id': 1}], r"nothing to evaluate.*1 refs missing fields \(e\.g\. \[\{'ref_index': 0, "
-                                   r"'ref_id': 7, 'missing': \['image_id'"),
+    ([{'ref_id': 7, 'ann_id': 1}], r"nothing to evaluate.*1 refs missing fields \(refs\(unc\)\.p ref #0 "
+                                   r"\(ref_id=7\) missing \['image_id'"),
     (['a string'], 'ref #0 is a str'),
 ])
 def test_pickle_that_is_not_refs_is_named(synthetic, tmp_path, content, message):
@@ -228,24 +229,38 @@ def test_bad_records_are_skipped_counted_and_logged(synthetic, tmp_path):
     root = _copy_root(synthetic, tmp_path)
     refs = load_refs(osp.join(root, 'synthetic', 'refs(unc).p'))
     val = [ref for ref in refs if ref['split'] == 'val']
-    unknown_ann, zero_area, empty_sentence = val[0], val[1], val[2]
+    unknown_ann, zero_area, empty_sentence, no_sentence = val[0], val[1], val[2], val[3]
     unknown_ann['ann_id'] = 99999
     empty_sentence['sentences'][0].update(sent='   ', raw=' ')
+    lost_with_no_sentence = len(no_sentence['sentences'])
+    no_sentence['sentences'] = []  # a ref without any expression: counted, not silently dropped
+    assert len(empty_sentence['sentences']) >= 3
+    empty_sentence['sentences'][1].update(sent='', raw='')  # '' is counted like spaces; the last one stays
+    blank = 2
     coco = _read_coco(root)
     next(a for a in coco['annotations'] if a['id'] == zero_area['ann_id'])['bbox'][2] = 0
     write_refer(osp.join(root, 'synthetic'), coco, refs)
 
     dataset, warning = _load_val_with_warnings(synthetic, root)
     expected = (synthetic['num_expressions']['val'] - len(unknown_ann['sentences'])
-                - len(zero_area['sentences']) - 1)
+                - len(zero_area['sentences']) - blank - lost_with_no_sentence)
     assert dataset.num_expressions == expected
     ref_ids = {e['ref_id'] for i in range(len(dataset)) for e in dataset.get_data_info(i)['expressions']}
     assert unknown_ann['ref_id'] not in ref_ids and zero_area['ref_id'] not in ref_ids
-    assert empty_sentence['ref_id'] in ref_ids
-    assert (f"1 refs whose ann_id is not in instances.json (e.g. [{{'ref_id': {unknown_ann['ref_id']}"
-            in warning)
-    assert f"1 refs with a zero-area box (e.g. [{{'ref_id': {zero_area['ref_id']}" in warning
-    assert f"1 empty expressions (e.g. [{{'ref_id': {empty_sentence['ref_id']}" in warning
+    assert empty_sentence['ref_id'] in ref_ids and no_sentence['ref_id'] not in ref_ids
+    assert f"1 refs whose ann_id is not in instances.json (refs(unc).p (ref_id={unknown_ann['ref_id']})" in warning
+    assert f"1 refs with a zero-area box (refs(unc).p (ref_id={zero_area['ref_id']})" in warning
+    assert f"1 refs without any expression (refs(unc).p (ref_id={no_sentence['ref_id']}))" in warning
+    assert f"{blank} empty or blank expressions (refs(unc).p (ref_id={empty_sentence['ref_id']})" in warning
+    assert dataset.metainfo['skipped_reasons'] == {
+        'refs whose ann_id is not in instances.json': 1, 'refs with a zero-area box': 1,
+        'empty or blank expressions': blank, 'refs without any expression': 1}
+    # and the metric reports them beside its figures
+    metric = RECMetric()
+    metric.dataset_meta = dataset.metainfo
+    with logged_warnings() as logged:
+        metrics = metric.compute_metrics([[dict(iou=1.0, upper_bound_hit=None, kind=None, split='val')]])
+    assert metrics['skipped_records'] == 3 + blank and '1 refs without any expression' in logged.out
 
 
 def test_unknown_image_and_fully_skipped_image_leave_no_sample(synthetic, tmp_path):
@@ -270,9 +285,9 @@ def test_unknown_image_and_fully_skipped_image_leave_no_sample(synthetic, tmp_pa
     img_ids = [dataset.get_data_info(i)['img_id'] for i in range(len(dataset))]
     assert emptied_image not in img_ids and 424242 not in img_ids
     assert all(dataset.get_data_info(i)['expressions'] for i in range(len(dataset)))
-    assert f"1 refs whose image_id is not in instances.json (e.g. [{{'ref_id': {unknown_image['ref_id']}" \
+    assert f"1 refs whose image_id is not in instances.json (refs(unc).p (ref_id={unknown_image['ref_id']})" \
         in warning
-    assert f"1 sentences that are not dicts (e.g. [{{'ref_id': {malformed['ref_id']}" in warning
+    assert f"1 sentences that are not dicts (refs(unc).p (ref_id={malformed['ref_id']}) sentence 0)" in warning
 
 
 def _annotated_objects(coco: dict, img_id: int) -> list:

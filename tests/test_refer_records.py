@@ -11,7 +11,9 @@ import pytest
 from mmrec.datasets import REFERDataset
 from mmrec.datasets.refer_io import load_refs, write_refer
 from mmrec.datasets.refer_records import BORDER_TOLERANCE
+from mmrec.datasets.skipped_records import MISSING_IMAGE
 from mmrec.evaluation import RECMetric
+from mmrec.testing import logged_warnings
 from test_refer_dataset import _copy_root, _dataset, _load_val_with_warnings, _read_coco, synthetic  # noqa: F401
 
 
@@ -95,9 +97,10 @@ def test_two_bad_records_are_skipped_counted_and_named(synthetic, tmp_path, reas
     assert dataset.num_expressions == synthetic['num_expressions']['val'] - lost
     kept = {e['ref_id'] for i in range(len(dataset)) for e in dataset.get_data_info(i)['expressions']}
     assert not kept & {ref['ref_id'] for ref in bad}
-    assert 'refs(unc).p' in warning and f'{len(skipped)} {reason} (e.g.' in warning
+    assert 'refs(unc).p' in warning and f'{len(skipped)} {reason} (' in warning
     for ref in bad:  # the second of the two is named as well as the first
-        assert f"'ref_id': {ref['ref_id']}" in warning
+        assert f"ref_id={ref['ref_id']!r}" in warning
+    assert dataset.metainfo['skipped_reasons'] == {reason: len(skipped)}
 
 
 def test_a_box_exactly_on_the_border_is_kept(synthetic, tmp_path):  # noqa: F811
@@ -131,8 +134,8 @@ def test_a_duplicated_ref_is_counted_once(synthetic, tmp_path):  # noqa: F811
     metric.dataset_meta = dataset.metainfo
     metrics = metric.compute_metrics([[dict(iou=1.0, upper_bound_hit=None, kind=None, split='val')]])
     assert metrics['skipped_records'] == 2 and 'skipped_expressions' not in metrics
-    assert f"2 duplicated refs (a ref_id seen before) (e.g. [{{'ref_index': {len(refs) - 2}, " \
-           f"'ref_id': {val[1]['ref_id']}}}" in warning
+    assert f"2 duplicated refs (a ref_id seen before) (refs(unc).p ref #{len(refs) - 2} (ref_id={val[1]['ref_id']!r})" \
+           f", refs(unc).p ref #{len(refs) - 1} " in warning
 
 
 def test_nothing_left_to_evaluate_is_one_line(synthetic, tmp_path):  # noqa: F811
@@ -165,12 +168,15 @@ def test_a_bad_image_is_named_up_front_or_skipped_and_counted(synthetic, tmp_pat
 
     dataset = _dataset(synthetic['dataset_kwargs'], data_root=root, split='val', skip_missing_images=True)
     lost = synthetic['num_expressions']['val'] - dataset.num_expressions
-    assert len(dataset) == 2 and lost > 0 and dataset.metainfo['skipped_expressions'] == lost
+    assert len(dataset) == 2 and lost > 0 and dataset.metainfo['skipped_reasons'] == {MISSING_IMAGE: lost}
+    assert dataset.skipped.places[MISSING_IMAGE][0].startswith(f'{victim} ({damage}')
     metric = RECMetric()
     metric.dataset_meta = dataset.metainfo
     row = dict(iou=1.0, upper_bound_hit=None, kind=None, split='val')
-    metrics = metric.compute_metrics([[row]])
-    assert metrics['skipped_expressions'] == lost and metrics['accuracy'] == 1.0
+    with logged_warnings() as warnings:
+        metrics = metric.compute_metrics([[row]])
+    assert metrics['skipped_records'] == lost and metrics['accuracy'] == 1.0
+    assert f"the data set skipped {lost} records ({lost} {MISSING_IMAGE})" in warnings.out
 
 
 def test_an_image_that_cannot_be_decoded_is_named_when_reached(synthetic, tmp_path):  # noqa: F811

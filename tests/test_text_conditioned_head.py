@@ -269,7 +269,9 @@ def test_local_search_encodes_each_distinct_variant_once():
     head.encoder.encode_pixels = lambda pixels: encoded.append(len(pixels)) or encode_pixels(pixels)
     together, _ = predict(head, image, boxes, objectness, ['red square', 'the red one'])
     alone = [predict(head, image, boxes, objectness, [text])[0].bboxes[0] for text in ('red square', 'the red one')]
-    assert torch.equal(together.bboxes, torch.stack(alone))
+    # a batch of two expressions against one at a time: other shapes, so equal up to rounding (a wrong variant
+    # chosen moves a box by a shift step, whole pixels)
+    torch.testing.assert_close(together.bboxes, torch.stack(alone), rtol=0, atol=1e-3)
     # proposals (2), then round 1: 28 variants, the zero-shift one is the start box (27 crops); round 2: the
     # current box is known and reappears as the zero-shift variant (26 crops); shared by both expressions
     assert encoded[:3] == [2, 27, 26]

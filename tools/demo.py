@@ -42,6 +42,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help='override config settings, e.g. model.scorer.encoder.name_or_path=/models/clip')
     parser.add_argument(ALLOW_MISSING_FLAG, action='store_true',
                         help='use a checkpoint that leaves weights of the model uninitialised (refused otherwise)')
+    parser.add_argument('--allow-random-weights', action='store_true',
+                        help='answer without any checkpoint, with random weights (smoke runs of tiny models only; '
+                             'refused otherwise)')
     add_debug_argument(parser)
     return parser.parse_args(argv)
 
@@ -85,7 +88,8 @@ def main(argv: Optional[List[str]] = None) -> list:
     image = RECInferencer.load_image(image_path)  # one that is not an image is named here, before the model
     cfg = load_model_config(config, checkpoint, options)
     with keyword_errors_named(options):
-        inferencer = RECInferencer(cfg, checkpoint, device=args.device, allow_missing_keys=args.allow_missing_keys)
+        inferencer = RECInferencer(cfg, checkpoint, device=args.device, allow_missing_keys=args.allow_missing_keys,
+                                   allow_random_weights=args.allow_random_weights)
     result = inferencer.predict(image, expressions)
     predictions = result.predictions
     panels = []

@@ -41,6 +41,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='where the quickstart wrote its models (default: work_dirs/quickstart)')
     parser.add_argument(ALLOW_MISSING_FLAG, action='store_true',
                         help='serve a checkpoint that leaves weights of the model uninitialised (refused otherwise)')
+    parser.add_argument('--allow-random-weights', action='store_true',
+                        help='serve a model without any checkpoint, with random weights (smoke runs of tiny models '
+                             'only; refused otherwise)')
     add_debug_argument(parser)
     return parser.parse_args(argv)
 
@@ -109,7 +112,8 @@ def main(argv=None) -> None:
     print(f'loading {sources.config} ({weights})', flush=True)
     with keyword_errors_named(sources.cfg_options):
         inferencer = RECInferencer(cfg, sources.checkpoint, device=args.device,
-                                   allow_missing_keys=args.allow_missing_keys)
+                                   allow_missing_keys=args.allow_missing_keys,
+                                   allow_random_weights=args.allow_random_weights)
     print(f'serving on http://{args.host}:{args.port} ({len(sources.examples)} example images, '
           f'{len(sources.predictions)} predictions files); Ctrl+C stops', flush=True)
     launch(build_app(inferencer, sources), host=args.host, port=args.port, sources=sources)

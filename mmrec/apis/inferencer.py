@@ -90,17 +90,25 @@ class RECInferencer:
         cfg_options: overrides merged into the config, as ``--cfg-options`` does.
         allow_missing_keys: use a checkpoint that leaves weights of the model uninitialised (random); by default
             it is refused (:class:`~mmrec.utils.UninitialisedWeightsError` names the keys).
+        allow_random_weights: answer without any checkpoint (neither ``checkpoint`` nor the config's
+            ``load_from``), with the weights the model's construction gives it (random where nothing loads
+            pretrained ones): for tests and smoke runs of the tiny models only. By default a model that has weights
+            to load and no checkpoint is refused (:class:`~mmrec.utils.UserError`): its answers would be wrong.
+
+    Raises:
+        UserError: no checkpoint for a model that needs one, without ``allow_random_weights``.
     """
 
     def __init__(self, config: Union[str, Config], checkpoint: Optional[str] = None, device: str = 'cpu',
-                 cfg_options: Optional[dict] = None, allow_missing_keys: bool = False) -> None:
+                 cfg_options: Optional[dict] = None, allow_missing_keys: bool = False,
+                 allow_random_weights: bool = False) -> None:
         from mmdet.registry import MODELS
         from mmdet.utils import get_test_pipeline_cfg
         from mmengine.registry import init_default_scope
 
         import mmrec  # noqa: F401  (registers the models and transforms)
         from mmrec.utils.safe_config import load_config
-        from mmrec.utils import load_checked_checkpoint
+        from mmrec.utils import UserError, load_checked_checkpoint
 
         cfg = load_config(config) if isinstance(config, str) else config.copy()
         if cfg_options:
@@ -116,9 +124,14 @@ class RECInferencer:
         if checkpoint:
             load_checked_checkpoint(self.model, checkpoint, allow_missing_keys)
         elif any(True for _ in self.model.state_dict()):  # frozen pretrained encoders keep theirs out of it
-            print_log('RECInferencer: no checkpoint (neither the checkpoint argument nor the config\'s load_from): '
-                      'the model answers with the weights its construction gives it, random where nothing '
-                      'loads pretrained ones', logger='current', level=logging.WARNING)
+            if not allow_random_weights:
+                raise UserError('RECInferencer: no checkpoint (neither the checkpoint argument nor the config\'s '
+                                'load_from), so the model would answer with random weights; pass the trained '
+                                "weights (RECInferencer(config, 'model.pth'), tools/demo.py --checkpoint) or, for "
+                                'a smoke run of a tiny model, allow_random_weights=True (--allow-random-weights)')
+            print_log('RECInferencer: no checkpoint and allow_random_weights=True: the model answers with the '
+                      'weights its construction gives it, random where nothing loads pretrained ones',
+                      logger='current', level=logging.WARNING)
         self.model.to(device).eval()
         # the dataset's loading steps are replaced: an image in memory, expressions without annotations
         steps = [step for step in get_test_pipeline_cfg(cfg)

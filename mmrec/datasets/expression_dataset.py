@@ -2,24 +2,21 @@
 
 Ref-L4 (Parquet rows), gRefCOCO (refs with several sentences) and the JSON-lines format each turn their file into
 ``(image, expression, place)`` triples; this base groups them per image (image-major, as ``REFERDataset``: one
-sample is one image with all its expressions, unless ``one_expression_per_sample``), skips expressions whose
-image file is missing (counted, with the record's place), and stops with one line when nothing is left.
+sample is one image with all its expressions, unless ``one_expression_per_sample``), applies the image-file
+policy of :class:`~mmrec.datasets.rec_base_dataset.RECBaseDataset`, and stops with one line when nothing is left.
 """
 import os.path as osp
 from collections import OrderedDict
 from typing import Any, Dict, List, Optional, Tuple
 
-from mmengine.dataset import BaseDataset
 from mmengine.logging import MMLogger
-from mmengine.registry import DefaultScope
 
-from .record_log import SkippedRecords
+from .rec_base_dataset import RECBaseDataset
+from .skipped_records import SkippedRecords
 
 #: ``(image, expression, place)``: image = ``dict(file_name, img_id, height, width)`` (sizes may be None),
 #: expression = the dict of ``REFERDataset``'s ``expressions`` list, place = where the record is (for messages).
 ExpressionRecord = Tuple[Dict[str, Any], Dict[str, Any], str]
-
-MISSING_IMAGE = 'expressions whose image file is missing'
 
 
 def image_size(path: str) -> Optional[Tuple[int, int]]:
@@ -32,7 +29,7 @@ def image_size(path: str) -> Optional[Tuple[int, int]]:
         return None
 
 
-class ExpressionListDataset(BaseDataset):
+class ExpressionListDataset(RECBaseDataset):
     """Base of datasets whose annotation file has one record per expression (see the module docstring).
 
     Subclasses implement :meth:`read_expressions` and set ``FIX``, the hint of the error raised when no
@@ -43,12 +40,11 @@ class ExpressionListDataset(BaseDataset):
         ann_file: The benchmark's annotation file.
         data_prefix: ``dict(img_path=...)``, the image folder.
         one_expression_per_sample: One sample per expression instead of one per image.
-        check_images: Skip (and count) expressions whose image file is missing; ``False`` for annotation-only
-            use (``tools/analyze_language.py`` without images).
-        **kwargs: The rest of :class:`mmengine.dataset.BaseDataset` (``pipeline``, ``test_mode``, ...).
+        **kwargs: ``check_images`` / ``skip_missing_images`` (the image-file policy of
+            :class:`~mmrec.datasets.rec_base_dataset.RECBaseDataset`) and the rest of
+            :class:`mmengine.dataset.BaseDataset` (``pipeline``, ``test_mode``, ...).
     """
 
-    METAINFO = dict(classes=('referred object', ), palette=[(220, 20, 60)])
     FIX = 'Check the file against docs/datasets.md.'
 
     def __init__(self,
@@ -56,18 +52,9 @@ class ExpressionListDataset(BaseDataset):
                  ann_file: str = '',
                  data_prefix: dict = dict(img_path=''),
                  one_expression_per_sample: bool = False,
-                 check_images: bool = True,
                  **kwargs) -> None:
-        if data_root and not osp.isdir(data_root):
-            raise FileNotFoundError(f'{type(self).__name__} data_root not found: {data_root}')
         self.one_expression_per_sample = one_expression_per_sample
-        self.check_images = check_images
-        self.num_expressions = 0
-        self.skipped = SkippedRecords(type(self).__name__)
-        # As REFERDataset: outside a runner, build the pipeline in mmdet's scope.
-        scope = 'mmdet' if DefaultScope.get_current_instance() is None else None
-        with DefaultScope.overwrite_default_scope(scope):
-            super().__init__(ann_file=ann_file, data_root=data_root, data_prefix=data_prefix, **kwargs)
+        super().__init__(ann_file=ann_file, data_root=data_root, data_prefix=data_prefix, **kwargs)
 
     def read_expressions(self, skips: SkippedRecords) -> List[ExpressionRecord]:
         """Read ``self.ann_file``; records that cannot be used go to ``skips`` with their reason and place."""
@@ -77,24 +64,17 @@ class ExpressionListDataset(BaseDataset):
         if not osp.isfile(self.ann_file):
             raise FileNotFoundError(f'{type(self).__name__} annotation file not found: {self.ann_file}')
         self.skipped = SkippedRecords(type(self).__name__)
-        records = self.read_expressions(self.skipped)
         images: Dict[Any, dict] = OrderedDict()
         expressions: Dict[Any, List[dict]] = OrderedDict()
-        readable: Dict[str, bool] = {}
-        for image, expression, place in records:
-            path = osp.join(self.data_prefix.get('img_path', ''), image['file_name'])
-            if self.check_images:
-                if path not in readable:
-                    readable[path] = osp.isfile(path)
-                if not readable[path]:
-                    self.skipped.add(MISSING_IMAGE, f'{place}: {path}')
-                    continue
+        for image, expression, _ in self.read_expressions(self.skipped):
             key = image['img_id']
             if key not in images:
-                images[key] = dict(img_path=path, img_id=key, height=image.get('height'),
-                                   width=image.get('width'))
+                path = osp.join(self.data_prefix.get('img_path', ''), image['file_name'])
+                images[key] = dict(img_path=path, img_id=key, height=image.get('height'), width=image.get('width'))
             expressions.setdefault(key, []).append(expression)
-        self.skipped.warn()
+        for key in self.unreadable_images({key: info['img_path'] for key, info in images.items()}, expressions):
+            del images[key], expressions[key]
+        self.report_skipped(self.ann_file)
         if not expressions:
             raise self.skipped.nothing_left(self.ann_file, self.FIX)
 

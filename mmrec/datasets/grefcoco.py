@@ -11,8 +11,8 @@ from typing import Any, Dict, List, Sequence, Union
 from mmdet.registry import DATASETS
 
 from .expression_dataset import ExpressionListDataset, ExpressionRecord
-from .record_log import SkippedRecords
 from .refer_io import load_instances, load_json_file, load_refs, sentence_text, xywh_to_xyxy
+from .skipped_records import EMPTY_EXPRESSION, NO_EXPRESSION, SkippedRecords
 
 #: The ``ann_id`` of a ref that refers to nothing.
 NO_TARGET = -1
@@ -44,8 +44,10 @@ class GRefCOCODataset(ExpressionListDataset):
     Use ``LoadGRECExpressions`` in the pipeline and ``GRECMetric`` to evaluate.
 
     Skipped, counted per reason with the ref's place (one warning): refs with a target id that is not in
-    ``instances.json``, an ``image_id`` that is not, a zero-area target box, ``-1`` mixed with object ids;
-    empty sentences; expressions whose image file is missing. Nothing left stops with one line.
+    ``instances.json``, an ``image_id`` that is not, a zero-area target box, ``-1`` mixed with object ids, no
+    sentence (an empty or missing list); empty or blank sentences. Image files: the policy of
+    :class:`~mmrec.datasets.rec_base_dataset.RECBaseDataset` (refused, or skipped and counted with
+    ``skip_missing_images=True``). Nothing left stops with one line.
 
     Args:
         ann_file: COCO ``instances.json`` of gRefCOCO (relative to ``data_root``).
@@ -93,13 +95,17 @@ class GRefCOCODataset(ExpressionListDataset):
             targets = self._targets(ref, images, anns, skips, place)
             if targets is None:
                 continue
+            sentences = ref.get('sentences')
+            if not isinstance(sentences, list) or not sentences:
+                skips.add(NO_EXPRESSION, place)
+                continue
             img = images[ref['image_id']]
             image = dict(file_name=img['file_name'], img_id=img['id'], height=img.get('height'),
                          width=img.get('width'))
-            for number, sentence in enumerate(ref.get('sentences') or []):
+            for number, sentence in enumerate(sentences):
                 text = sentence_text(sentence) if isinstance(sentence, dict) else ''
                 if not text:
-                    skips.add('empty sentences', f'{place} sentence {number}')
+                    skips.add(EMPTY_EXPRESSION, f'{place} sentence {number}')
                     continue
                 records.append((image, self._expression(ref, sentence, text, targets), place))
         return records

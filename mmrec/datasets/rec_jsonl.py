@@ -16,7 +16,7 @@ from typing import Any, Dict, List, Optional
 from mmdet.registry import DATASETS
 
 from .expression_dataset import ExpressionListDataset, ExpressionRecord, parse_box
-from .record_log import SkippedRecords
+from .skipped_records import EMPTY_EXPRESSION, SkippedRecords
 
 BOX_FORMATS = ('xyxy', 'xywh')
 
@@ -32,8 +32,9 @@ class RECJsonlDataset(ExpressionListDataset):
     Skipped, counted per reason with ``file:line`` (one warning): lines that are not JSON, not an object, without
     an ``image`` or an ``expression``, without ``box`` / ``boxes`` or with both, with a box that is not 4 numbers
     with a positive area, with no or several boxes when not ``generalized``, whose ``id`` repeats an earlier
-    line's, with an ``id`` / ``image_id`` that is not a string or an integer, or whose image file is missing.
-    No line left stops with one line naming the file and the reasons.
+    line's, with an ``id`` / ``image_id`` that is not a string or an integer; empty or blank expressions. Image
+    files: the policy of :class:`~mmrec.datasets.rec_base_dataset.RECBaseDataset` (refused, or skipped and counted
+    with ``skip_missing_images=True``). No line left stops with one line naming the file and the reasons.
 
     Args:
         ann_file: The ``.jsonl`` file (relative to ``data_root``).
@@ -93,8 +94,10 @@ class RECJsonlDataset(ExpressionListDataset):
         image_path, text = item.get('image'), item.get('expression')
         if not isinstance(image_path, str) or not image_path.strip():
             return skips.add('lines without an "image" path', place)
-        if not isinstance(text, str) or not text.strip():
+        if not isinstance(text, str):
             return skips.add('lines without an "expression" text', place)
+        if not text.strip():
+            return skips.add(EMPTY_EXPRESSION, place)
         ids = [item[key] for key in ('id', 'image_id') if key in item]
         if not all(isinstance(value, (str, int)) and not isinstance(value, bool) for value in ids):
             return skips.add('lines whose "id" or "image_id" is not a string or an integer', place)

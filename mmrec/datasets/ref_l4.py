@@ -15,7 +15,7 @@ from typing import Any, Dict, List
 from mmdet.registry import DATASETS
 
 from .expression_dataset import ExpressionListDataset, ExpressionRecord, parse_box
-from .record_log import SkippedRecords
+from .skipped_records import EMPTY_EXPRESSION, SkippedRecords
 
 #: Columns without which a file is not Ref-L4 (``ann_id`` is accepted for ``id``: the first release's name).
 REQUIRED_COLUMNS = ('caption', 'bbox', 'file_name')
@@ -59,9 +59,11 @@ class RefL4Dataset(ExpressionListDataset):
     ``RefL4Metric`` buckets by (computed from the file's numbers, as Ref-L4's evaluator does). ``img_id`` is the
     ``image_id`` column (``'coco_128974'``), else the file name.
 
-    Skipped, counted per reason with the row number (one warning): rows with an empty caption, a ``bbox`` that is
-    not ``[x, y, w, h]`` with a positive area, no ``file_name``, an ``id`` seen before, or whose image file is
-    missing. A file without the required columns, or left with no row, stops with one line naming it.
+    Skipped, counted per reason with the row number (one warning): rows without a caption or with an empty or
+    blank one, a ``bbox`` that is not ``[x, y, w, h]`` with a positive area, no ``file_name``, an ``id`` seen
+    before. Image files: the policy of :class:`~mmrec.datasets.rec_base_dataset.RECBaseDataset` (refused, or
+    skipped and counted with ``skip_missing_images=True``). A file without the required columns, or left with
+    no row, stops with one line naming it.
 
     Args:
         ann_file: ``ref-l4-val.parquet`` or ``ref-l4-test.parquet`` (relative to ``data_root``).
@@ -80,10 +82,12 @@ class RefL4Dataset(ExpressionListDataset):
         records, seen = [], set()
         for index, row in enumerate(read_parquet_rows(self.ann_file, type(self).__name__)):
             place = f'{name} row {index} (id={row["id"]!r})'
-            text = row['caption'].strip() if isinstance(row['caption'], str) else ''
+            text = row['caption'].strip() if isinstance(row['caption'], str) else None
             box = parse_box(row['bbox'], 'xywh')
-            if not text:
-                skips.add('rows with an empty caption', place)
+            if text is None:
+                skips.add('rows without a caption', place)
+            elif not text:
+                skips.add(EMPTY_EXPRESSION, place)
             elif box is None:
                 skips.add('rows whose bbox is not [x, y, w, h] with a positive area', place)
             elif not isinstance(row['file_name'], str) or not row['file_name']:

@@ -3,19 +3,17 @@ import os.path as osp
 from collections import defaultdict
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
-from mmengine.dataset import BaseDataset
 from mmengine.logging import MMLogger
-from mmengine.registry import DefaultScope
 from mmdet.registry import DATASETS
 
-from .image_files import decode_problem, image_file_problem
+from .rec_base_dataset import RECBaseDataset
 from .refer_io import REQUIRED_REF_KEYS, load_instances, load_refs, sentence_text
-from .refer_records import (DUPLICATE, MISSING_REF_FIELDS, NUM_EXAMPLES, SkipLog, box_problem, image_problem,
-                            ref_problem)
+from .refer_records import DUPLICATE, MISSING_REF_FIELDS, ZERO_AREA, box_problem, image_problem, ref_problem
+from .skipped_records import EMPTY_EXPRESSION, NO_EXPRESSION, SkippedRecords
 
 
 @DATASETS.register_module()
-class REFERDataset(BaseDataset):
+class REFERDataset(RECBaseDataset):
     """Referring expressions of RefCOCO, RefCOCO+, RefCOCOg (or the synthetic data) in the REFER layout.
 
     Reads a COCO ``instances.json`` (``ann_file``) and a REFER ``refs(<split_by>).p`` pickle
@@ -38,25 +36,28 @@ class REFERDataset(BaseDataset):
     Errors (raised at init, unless ``lazy_init``):
         FileNotFoundError: ``data_root``, ``ann_file``, ``split_file`` or image files are missing or
             unreadable (the message names the path, or the first few bad images, why, and how many there are;
-            ``skip_missing_images=True`` skips and counts them instead).
+            ``skip_missing_images=True`` skips and counts their expressions instead: the image-file policy of
+            :class:`~mmrec.datasets.rec_base_dataset.RECBaseDataset`, shared by every loader).
         ValueError: ``split_file`` is not a pickle of REFER ref dicts or goes past a reading limit (names the
             file), ``ann_file`` is not COCO, a requested split is not in the pickle (lists the splits
             present), or every ref of the split(s) was skipped (nothing left to evaluate).
 
-    Skipped and counted per reason, with one warning that names the split file and gives the counts and the
-    first ref ids of each reason (REFER data has such records, and one bad record should neither stop an
+    Skipped and counted per reason (:class:`~mmrec.datasets.skipped_records.SkippedRecords`), with one warning
+    that names the split file and gives the counts and the first places (file, ref index or id) of each reason,
+    and ``metainfo['skipped_records']`` / ``['skipped_reasons']``, which the metrics report beside their figures
+    (REFER data has such records, and one bad record should neither stop an
     evaluation nor count as a wrong answer; :mod:`~mmrec.datasets.refer_records` has the checks):
         a ref missing a required field, with a non-scalar id, a ``split`` that is not a string or
         ``sentences`` that are not a list; a ref whose ``ref_id`` was seen before (the later one);
         a ref whose ``ann_id`` or ``image_id`` is not in ``instances.json``, whose image lacks
         ``file_name`` / ``height`` / ``width`` or has a non-positive size, or whose box is missing, null,
         not 4 numbers, NaN / infinite, negative, of zero area or past the image's border (a box exactly on
-        the border is valid); an empty or whitespace-only expression (the sentence only; a ref left without
-        expressions is dropped). With ``with_candidates``, annotations with such a box are left out of the
-        candidates (counted too).
+        the border is valid); a ref without any sentence; an empty or whitespace-only expression (the sentence
+        only; a ref left without expressions is dropped). With ``with_candidates``, annotations with such a box are
+        left out of the candidates (counted too).
 
     An image that passes the up-front check but cannot be decoded when the evaluation reaches it ends the run
-    with one line naming it (:meth:`prepare_data`).
+    with one line naming it (:meth:`~mmrec.datasets.rec_base_dataset.RECBaseDataset.prepare_data`).
 
     Outside a runner (no default registry scope set) the pipeline is built in mmdet's scope, so that
     ``REFERDataset(..., pipeline=[dict(type='LoadReferExpressions'), ...])`` works in scripts and tests.
@@ -74,14 +75,10 @@ class REFERDataset(BaseDataset):
         check_images: Check that every image file exists, is a non-empty regular file and, for JPEG / PNG,
             is not cut short (:func:`~mmrec.datasets.image_files.image_file_problem`; ``False`` for
             annotation-only use, such as ``tools/analyze_language.py`` on a REFER root without images).
-        skip_missing_images: Skip the images that fail that check, with a warning naming them and counting
-            their expressions (``metainfo['skipped_expressions']``, reported by ``RECMetric``), instead of
-            refusing the data set.
+        skip_missing_images: Skip the images that fail that check and count their expressions with the other
+            skipped records (reported by the metrics beside their figures), instead of refusing the data set.
         **kwargs: The rest of :class:`mmengine.dataset.BaseDataset` (``pipeline``, ``test_mode``, ...).
     """
-
-    # Ground truth labels are all 0: the one class is "the object the expression refers to".
-    METAINFO = dict(classes=('referred object', ), palette=[(220, 20, 60)])
 
     def __init__(self,
                  data_root: str = '',
@@ -94,23 +91,14 @@ class REFERDataset(BaseDataset):
                  check_images: bool = True,
                  skip_missing_images: bool = False,
                  **kwargs) -> None:
-        if data_root and not osp.isdir(data_root):
-            raise FileNotFoundError(f'REFERDataset data_root not found: {data_root}')
         self.split_file = split_file
         self.splits = [split] if isinstance(split, str) else list(split)
         if not self.splits:
             raise ValueError('REFERDataset needs at least one split name')
         self.one_expression_per_sample = one_expression_per_sample
         self.with_candidates = with_candidates
-        self.check_images = check_images
-        self.skip_missing_images = skip_missing_images
-        self.num_expressions = 0
-        self.skipped_expressions = 0
-        # Outside a runner (scripts, tests) no default scope is set, and the pipeline's transform names
-        # would be looked up in MMEngine's root registry, which lacks mmdet's and ours.
-        scope = 'mmdet' if DefaultScope.get_current_instance() is None else None
-        with DefaultScope.overwrite_default_scope(scope):
-            super().__init__(ann_file=ann_file, data_root=data_root, data_prefix=data_prefix, **kwargs)
+        super().__init__(ann_file=ann_file, data_root=data_root, data_prefix=data_prefix, check_images=check_images,
+                         skip_missing_images=skip_missing_images, **kwargs)
 
     def _join_prefix(self) -> None:
         """Join ``split_file`` to ``data_root`` as BaseDataset does for ``ann_file``."""
@@ -121,12 +109,13 @@ class REFERDataset(BaseDataset):
     def load_data_list(self) -> List[dict]:
         """Read the two annotation files and build the samples (see the class docstring)."""
         coco = load_instances(self.ann_file)
-        skips = SkipLog()
-        images = _by_id(coco['images'], 'images', skips)
-        anns = _by_id(coco['annotations'], 'annotations', skips)
+        skips = self.skipped = SkippedRecords(type(self).__name__)
+        ann_name, refs_name = osp.basename(self.ann_file), osp.basename(self.split_file)
+        images = _by_id(coco['images'], f'{ann_name} images', skips)
+        anns = _by_id(coco['annotations'], f'{ann_name} annotations', skips)
         self._metainfo['category_names'] = {cat.get('id'): cat.get('name') for cat in coco['categories']
                                             if isinstance(cat, dict)}
-        refs = self._usable_refs(load_refs(self.split_file, check_refs=False), skips)
+        refs = self._usable_refs(load_refs(self.split_file, check_refs=False), skips, refs_name)
         if not refs:
             raise ValueError(f'REFERDataset: {self.split_file}: nothing to evaluate, every ref was skipped '
                              f'({skips.summary() or "it holds no refs"})')
@@ -137,18 +126,23 @@ class REFERDataset(BaseDataset):
         for ref in refs:
             if ref['split'] not in wanted:
                 continue
-            expressions = self._ref_expressions(ref, images, anns, skips)
+            expressions = self._ref_expressions(ref, images, anns, skips, f'{refs_name} (ref_id={ref["ref_id"]!r})')
             if expressions:  # an image whose refs were all skipped is no sample
                 expressions_per_image[ref['image_id']].extend(expressions)
-        candidates = self._candidates_per_image(coco['annotations'], images, skips) if self.with_candidates else {}
-        skips.report(self.split_file)
+        candidates = self._candidates_per_image(coco['annotations'], images, skips, ann_name) \
+            if self.with_candidates else {}
         if not expressions_per_image:
+            skips.warn(self.split_file)
             raise ValueError(f'REFERDataset: {self.split_file}: nothing to evaluate in split(s) {self.splits}, '
                              f'every ref of them was skipped ({skips.summary()})')
 
         img_infos = [images[img_id] for img_id in sorted(expressions_per_image, key=_id_order)]
-        if self.check_images:
-            img_infos = self._check_image_files(img_infos, expressions_per_image)
+        unreadable = self.unreadable_images({img['id']: self._img_path(img) for img in img_infos},
+                                            expressions_per_image)
+        img_infos = [img for img in img_infos if img['id'] not in unreadable]
+        self.report_skipped(self.split_file)
+        if not img_infos:
+            raise skips.nothing_left(self.split_file, 'Restore the images under data_prefix (docs/datasets.md)')
         data_list = []
         for img in img_infos:
             expressions = expressions_per_image[img['id']]
@@ -159,29 +153,26 @@ class REFERDataset(BaseDataset):
                     sample['candidates'] = candidates.get(img['id'], [])
                 data_list.append(sample)
         self.num_expressions = sum(len(expressions_per_image[img['id']]) for img in img_infos)
-        self._metainfo['skipped_expressions'] = self.skipped_expressions
-        # bad records (refs, annotations, images) of the files, every split: the metric says so beside its figures
-        self._metainfo['skipped_records'] = sum(skips.counts.values())
         MMLogger.get_current_instance().info(
             f'REFERDataset {self.split_file} {self.splits}: {len(img_infos)} images, '
             f'{self.num_expressions} expressions, {len(data_list)} samples')
         return data_list
 
     @staticmethod
-    def _usable_refs(refs: List[dict], skips: SkipLog) -> List[dict]:
+    def _usable_refs(refs: List[dict], skips: SkippedRecords, name: str) -> List[dict]:
         """The refs that pass :func:`~mmrec.datasets.refer_records.ref_problem`, first occurrence of each
-        ``ref_id`` only (the others are counted in ``skips``)."""
+        ``ref_id`` only (the others are counted in ``skips``, placed as ``'<name> ref #<index> (ref_id=...)'``)."""
         usable, seen = [], set()
         for index, ref in enumerate(refs):
             problem = ref_problem(ref)
             ref_id = ref.get('ref_id') if isinstance(ref.get('ref_id'), (int, str)) else None
+            place = f'{name} ref #{index} (ref_id={ref_id!r})'
             if problem == MISSING_REF_FIELDS:
-                skips.add(problem, dict(ref_index=index, ref_id=ref_id,
-                                        missing=[key for key in REQUIRED_REF_KEYS if key not in ref]))
+                skips.add(problem, f'{place} missing {[key for key in REQUIRED_REF_KEYS if key not in ref]}')
             elif problem is not None:
-                skips.add(problem, dict(ref_index=index, ref_id=ref_id))
+                skips.add(problem, place)
             elif ref_id in seen:
-                skips.add(DUPLICATE, dict(ref_index=index, ref_id=ref_id))
+                skips.add(DUPLICATE, place)
             else:
                 seen.add(ref_id)
                 usable.append(ref)
@@ -194,34 +185,35 @@ class REFERDataset(BaseDataset):
             raise ValueError(f'split(s) {unknown} not in {self.split_file}; the splits present are {present}')
 
     @staticmethod
-    def _ref_expressions(ref: dict, images: Dict[Any, dict], anns: Dict[Any, dict],
-                         skips: SkipLog) -> List[dict]:
-        """The expression dicts of one ref, or [] if the ref is skipped (recorded in ``skips``)."""
+    def _ref_expressions(ref: dict, images: Dict[Any, dict], anns: Dict[Any, dict], skips: SkippedRecords,
+                         place: str) -> List[dict]:
+        """The expression dicts of one ref, or [] if the ref is skipped (recorded in ``skips`` at ``place``)."""
         ann = anns.get(ref['ann_id'])
-        example = dict(ref_id=ref['ref_id'], ann_id=ref['ann_id'])
         if ann is None:
-            skips.add('refs whose ann_id is not in instances.json', example)
+            skips.add('refs whose ann_id is not in instances.json', f'{place} ann_id={ref["ann_id"]!r}')
             return []
         img = images.get(ref['image_id'])
         if img is None:
-            skips.add('refs whose image_id is not in instances.json', dict(ref_id=ref['ref_id'],
-                                                                             image_id=ref['image_id']))
+            skips.add('refs whose image_id is not in instances.json', f'{place} image_id={ref["image_id"]!r}')
             return []
         problem = image_problem(img)
         if problem is None:
             problem, box = box_problem(ann, img)
         if problem is not None:
-            skips.add(problem, dict(example, image_id=ref['image_id']))
+            skips.add(problem, f'{place} ann_id={ref["ann_id"]!r} image_id={ref["image_id"]!r}')
+            return []
+        if not ref['sentences']:
+            skips.add(NO_EXPRESSION, place)
             return []
         expressions = []
         for index, sentence in enumerate(ref['sentences']):
             if not isinstance(sentence, dict):
-                skips.add('sentences that are not dicts', dict(ref_id=ref['ref_id'], index=index))
+                skips.add('sentences that are not dicts', f'{place} sentence {index}')
                 continue
             sent_id = sentence.get('sent_id', _nth(ref.get('sent_ids'), index))
             text = sentence_text(sentence)
             if not text:
-                skips.add('empty expressions', dict(ref_id=ref['ref_id'], sent_id=sent_id))
+                skips.add(EMPTY_EXPRESSION, f'{place} sent_id={sent_id!r}')
                 continue
             expressions.append(dict(
                 text=text, bbox=list(box), ref_id=ref['ref_id'], sent_id=sent_id,
@@ -229,43 +221,8 @@ class REFERDataset(BaseDataset):
                 kind=sentence.get('kind')))
         return expressions
 
-    def _check_image_files(self, img_infos: List[dict], expressions_per_image: Dict[Any, List[dict]]) -> List[dict]:
-        """The images whose files pass :func:`~mmrec.datasets.image_files.image_file_problem`; the others
-        refused in one line (the count and the first few, with why), or with ``skip_missing_images`` skipped
-        with a warning and their expressions counted in ``skipped_expressions``."""
-        bad = [(img, problem) for img in img_infos
-               for problem in [image_file_problem(self._img_path(img))] if problem is not None]
-        if not bad:
-            return img_infos
-        named = [f'{self._img_path(img)} ({problem})' for img, problem in bad[:NUM_EXAMPLES]]
-        if not self.skip_missing_images:
-            raise FileNotFoundError(
-                f'{len(bad)} of {len(img_infos)} images of REFERDataset are missing or unreadable, e.g. {named}; '
-                'restore them, or set skip_missing_images=True in the dataset config to skip and count their '
-                'expressions')
-        skipped = {id(img) for img, _ in bad}
-        self.skipped_expressions = sum(len(expressions_per_image[img['id']]) for img, _ in bad)
-        MMLogger.get_current_instance().warning(
-            f'REFERDataset: skipping {len(bad)} of {len(img_infos)} images that are missing or unreadable '
-            f'(skip_missing_images=True), with their {self.skipped_expressions} expressions, e.g. {named}')
-        return [img for img in img_infos if id(img) not in skipped]
-
-    def prepare_data(self, idx: int) -> Any:
-        """The sample's pipeline output; an image that cannot be read or decoded ends in one error naming it
-        (a :class:`FileNotFoundError`), not in the loader's bare assertion."""
-        try:
-            return super().prepare_data(idx)
-        except Exception as error:
-            path = self.get_data_info(idx).get('img_path')
-            problem = decode_problem(path) if isinstance(path, str) else None
-            if problem is None:
-                raise
-            raise FileNotFoundError(f'REFERDataset: the image {path} is {problem}; restore it (or set '
-                                    'skip_missing_images=True and rerun: the up-front check skips files '
-                                    'that are missing or cut short)') from error
-
-    def _candidates_per_image(self, annotations: List[Any], images: Dict[Any, dict],
-                              skips: SkipLog) -> Dict[Any, List[dict]]:
+    def _candidates_per_image(self, annotations: List[Any], images: Dict[Any, dict], skips: SkippedRecords,
+                              name: str) -> Dict[Any, List[dict]]:
         """Every annotation with a usable box (:func:`~mmrec.datasets.refer_records.box_problem`), per image
         id: ``[dict(bbox=xyxy, ann_id, category_id), ...]``; the others counted in ``skips``."""
         per_image: Dict[Any, List[dict]] = defaultdict(list)
@@ -278,9 +235,9 @@ class REFERDataset(BaseDataset):
             if problem is None:
                 problem, box = box_problem(ann, img)
             if problem is not None:
-                if problem != 'refs with a zero-area box':
+                if problem != ZERO_AREA:
                     skips.add('annotations left out of the candidates: ' + problem.replace('refs ', ''),
-                              dict(ann_id=ann.get('id'), image_id=ann['image_id']))
+                              f'{name} annotation id={ann.get("id")!r} (image_id={ann["image_id"]!r})')
                 continue
             per_image[ann['image_id']].append(dict(bbox=box, ann_id=ann.get('id'),
                                                    category_id=ann.get('category_id')))
@@ -294,16 +251,16 @@ class REFERDataset(BaseDataset):
                     width=img['width'], expressions=expressions)
 
 
-def _by_id(records: Any, what: str, skips: SkipLog) -> Dict[Any, dict]:
-    """``{id: record}`` of instances.json's ``images`` or ``annotations``; a record that is not a dict with
-    an integer or string ``id`` is counted in ``skips``."""
+def _by_id(records: Any, what: str, skips: SkippedRecords) -> Dict[Any, dict]:
+    """``{id: record}`` of instances.json's ``images`` or ``annotations`` (``what``: ``'<file> images'``); a
+    record that is not a dict with an integer or string ``id`` is counted in ``skips``."""
     by_id = {}
     for index, record in enumerate(records if isinstance(records, list) else []):
         record_id = record.get('id') if isinstance(record, dict) else None
         if isinstance(record_id, (int, str)) and not isinstance(record_id, bool):
             by_id[record_id] = record
         else:
-            skips.add(f'{what} of instances.json without an integer or string id', dict(index=index))
+            skips.add(f'{what.split()[-1]} of instances.json without an integer or string id', f'{what} #{index}')
     return by_id
 
 

@@ -1,14 +1,11 @@
 """Checks of single REFER / COCO records, each answering with the reason a record cannot be used, or ``None``.
 
-``REFERDataset`` skips a record that fails a check and counts it under the reason (the reasons below are the
-words of its warning), so one bad record among thousands costs that record, not the evaluation, and is
-never counted as a wrong answer.
+``REFERDataset`` skips a record that fails a check and counts it under the reason in its
+:class:`~mmrec.datasets.skipped_records.SkippedRecords` (the reasons below are the words of its warning), so one
+bad record among thousands costs that record, not the evaluation, and is never counted as a wrong answer.
 """
 import math
-from collections import defaultdict
-from typing import Any, Dict, List, Optional, Tuple
-
-from mmengine.logging import MMLogger
+from typing import Any, List, Optional, Tuple
 
 from .refer_io import REQUIRED_REF_KEYS
 
@@ -16,8 +13,6 @@ from .refer_io import REQUIRED_REF_KEYS
 #: fraction of a pixel (polygon points on the edge, e.g. a box ending at y = 427.07 in a 427-pixel-high image;
 #: the converted RefCOCO val annotations have 42 such boxes, all within 0.5 pixel).
 BORDER_TOLERANCE = 1.0
-#: How many example ids a skip warning names per reason.
-NUM_EXAMPLES = 5
 
 MISSING_REF_FIELDS = 'refs missing fields'
 BAD_ID = 'refs whose ref_id, ann_id or image_id is not an integer or string'
@@ -88,28 +83,3 @@ def box_problem(ann: dict, img: dict) -> Tuple[Optional[str], Optional[List[floa
     if x + w > img['width'] + BORDER_TOLERANCE or y + h > img['height'] + BORDER_TOLERANCE:
         return OUTSIDE, None
     return None, [x, y, x + w, y + h]
-
-
-class SkipLog:
-    """Counts skipped records per reason and keeps a few example ids, for one warning at the end."""
-
-    def __init__(self) -> None:
-        self.counts: Dict[str, int] = defaultdict(int)
-        self.examples: Dict[str, List[Any]] = defaultdict(list)
-
-    def add(self, reason: str, example: Any) -> None:
-        self.counts[reason] += 1
-        if len(self.examples[reason]) < NUM_EXAMPLES:
-            self.examples[reason].append(example)
-
-    def summary(self) -> str:
-        """``'N records skipped: 2 <reason> (e.g. [...]); ...'`` (empty when nothing was skipped)."""
-        if not self.counts:
-            return ''
-        parts = [f'{count} {reason} (e.g. {self.examples[reason]})' for reason, count in self.counts.items()]
-        return f'{sum(self.counts.values())} records skipped: ' + '; '.join(parts)
-
-    def report(self, source: str) -> None:
-        """Log one warning naming ``source`` (the file) with every reason's count and examples."""
-        if self.counts:
-            MMLogger.get_current_instance().warning(f'REFERDataset: {source}: {self.summary()}')

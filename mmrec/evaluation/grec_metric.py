@@ -37,6 +37,7 @@ from mmdet.registry import METRICS
 
 from .iou import as_boxes, box_iou_matrix
 from .rec_metric import _ID_KEYS, _format_table, _plain, split_groups, split_metrics, write_rows
+from .skipped_report import report_skipped
 
 #: The ``pred_instances`` field that maps each predicted box to its expression (generalised predictions).
 EXPRESSION_INDEX_FIELD = 'expression_index'
@@ -215,6 +216,7 @@ class GRECMetric(BaseMetric):
             print_log('GRECMetric got no expressions to evaluate; reporting zeros.', logger='current',
                       level=logging.WARNING)
         metrics = grec_summary(rows, self.f1_thr)
+        report_skipped(metrics, self.dataset_meta, 'GRECMetric', len(rows))
         groups = split_groups(rows)
         metrics.update(split_metrics(groups, lambda group: grec_summary(group, self.f1_thr)))
         body = [[name, str(len(group))] + [f'{100 * summary[key]:.2f}' if key in summary else '-'

@@ -26,6 +26,7 @@ from mmdet.registry import METRICS
 
 from .iou import accuracy_50_95, accuracy_at, box_iou_matrix, box_iou_pairwise
 from .rec_sample import RECSample, unpack_rec_sample
+from .skipped_report import report_skipped
 
 #: Expression metadata copied into every per-expression row (and dump line).
 _ID_KEYS = ('ref_id', 'sent_id', 'ann_id', 'split', 'kind')
@@ -232,18 +233,7 @@ class RECMetric(BaseMetric):
 
         self._warn_partial_candidates(rows)
         metrics = summarise_rows(rows, self.iou_thr)
-        skipped = int((self.dataset_meta or {}).get('skipped_expressions') or 0)
-        if skipped:  # REFERDataset(skip_missing_images=True) left out the expressions of unreadable images
-            metrics['skipped_expressions'] = skipped
-            print_log(f'RECMetric: the metrics are over {len(rows)} evaluated expressions; {skipped} more were '
-                      'skipped with their missing or unreadable images (skip_missing_images=True)',
-                      logger='current', level=logging.WARNING)
-        bad_records = int((self.dataset_meta or {}).get('skipped_records') or 0)
-        if bad_records:  # REFERDataset skipped malformed refs / annotations / images of its files (logged by kind)
-            metrics['skipped_records'] = bad_records
-            print_log(f'RECMetric: the metrics are over {len(rows)} evaluated expressions; the annotation files had '
-                      f'{bad_records} bad record(s) (all splits) that were skipped: see the REFERDataset warning',
-                      logger='current', level=logging.WARNING)
+        report_skipped(metrics, self.dataset_meta, 'RECMetric', len(rows))
         groups = split_groups(rows)
         metrics.update(split_metrics(groups, lambda group: summarise_rows(group, self.iou_thr)))
 

@@ -32,6 +32,7 @@ from mmdet.registry import METRICS
 
 from .rec_metric import _format_table, expression_rows
 from .rec_sample import unpack_rec_sample
+from .skipped_report import report_skipped
 
 #: ``ann_level_acc_ths`` of Ref-L4's evaluator.
 ACC_THRESHOLDS = (0.5, 0.75, 0.9)
@@ -122,6 +123,7 @@ class RefL4Metric(BaseMetric):
             print_log('RefL4Metric got no expressions to evaluate; reporting zeros.', logger='current',
                       level=logging.WARNING)
         metrics = ref_l4_summary([row['iou'] for row in rows], [row['size'] for row in rows])
+        report_skipped(metrics, self.dataset_meta, 'RefL4Metric', len(rows))
         print_log('\n' + self._table(metrics, len(rows)), logger='current')
         return dict(metrics)
 

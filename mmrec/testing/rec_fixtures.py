@@ -1,8 +1,8 @@
 """Building blocks for tests of the REC models: known-answer images, real detector inputs, tiny models.
 
 Everything here runs offline and in a few seconds on a CPU: images are generated, the detector is a tiny
-ResNet-18/FPN Faster R-CNN built from ``configs/method2.py`` with ``TINY_DETECTOR_OPTIONS`` (defined with the
-benchmark's random-weight models, :mod:`mmrec.apps.benchmark.models`, and re-exported here), and CLIP is a
+ResNet-18/FPN Faster R-CNN built from ``configs/method2.py`` with ``TINY_DETECTOR_OPTIONS`` (defined in
+:mod:`mmrec.models.method2.tiny_detector`, which the benchmark uses too, and re-exported here), and CLIP is a
 randomly initialised few-layer ``transformers`` CLIP saved with ``save_pretrained``.
 """
 from typing import Dict, Iterable, Optional, Sequence, Tuple
@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from mmengine.config import Config
 
-from mmrec.apps.benchmark.models import TINY_DETECTOR_OPTIONS
+from mmrec.models.method2.tiny_detector import TINY_DETECTOR_OPTIONS
 from mmrec.paths import REPO_ROOT, repo_path
 
 __all__ = [
@@ -133,6 +133,13 @@ def tiny_method2_config(clip_dir: Optional[str] = None, encoder: Optional[dict] 
     return cfg
 
 
+def _resize_step(cfg: Config) -> int:
+    """The index of the one ``Resize`` step of ``cfg``'s test pipeline."""
+    steps = [i for i, step in enumerate(cfg.test_dataloader.dataset.pipeline) if step['type'] == 'Resize']
+    assert len(steps) == 1, f'the test pipeline has {len(steps)} Resize steps, the tiny configs need one'
+    return steps[0]
+
+
 def save_tiny_detector(path: str, clip_dir: str, seed: int = 0) -> str:
     """Save the randomly initialised tiny Faster R-CNN of :func:`tiny_method2_config` as a detector checkpoint
     (``state_dict`` and ``meta``, as a user's would be) to ``path``; returns ``path``."""
@@ -149,9 +156,7 @@ def save_tiny_detector(path: str, clip_dir: str, seed: int = 0) -> str:
 def tiny_method2_options(clip_dir: str, image_scale: Tuple[int, int] = (144, 96)) -> dict:
     """``--cfg-options`` of ``configs/method2.py`` for the tiny detector and CLIP, test images resized to
     ``image_scale``, and every detection kept (a random detector's scores are low)."""
-    from mmrec.apps.quickstart import resize_step
-
-    resize = resize_step('configs/method2.py', 'test_dataloader.dataset')
+    resize = _resize_step(Config.fromfile(repo_path('configs/method2.py')))
     return dict(TINY_DETECTOR_OPTIONS, **{'model.scorer.encoder.name_or_path': clip_dir,
                                           'model.test_cfg.rcnn.score_thr': 0.0,
                                           f'test_dataloader.dataset.pipeline.{resize}.scale': image_scale})

@@ -24,28 +24,13 @@ from transformers import CLIPConfig, CLIPModel
 
 from mmrec.apis import RECInferencer
 from mmrec.models.clip_training.tiny_clip import build_word_tokenizer, tiny_clip_config
+from mmrec.models.method2.tiny_detector import TINY_DETECTOR_OPTIONS
 from mmrec.paths import repo_path
 from .workload import WorkloadImage
 
 METHOD2_CONFIG = repo_path('configs', 'method2.py')
 #: Method 1 as evaluated without training (CLIP + spatial prompts + objectness + local search).
 METHOD1_CONFIG = repo_path('configs', 'method1_clip-vit-b32_r50_fpn_zeroshot_refcoco.py')
-
-#: ``--cfg-options`` that shrink the R50-FPN Faster R-CNN of the method-2 configs to a ResNet-18 with
-#: 8 base channels (random weights, no pretrained backbone download). The tests use it too
-#: (re-exported by ``mmrec.testing``); the product never imports ``mmrec.testing``.
-TINY_DETECTOR_OPTIONS: Dict[str, object] = {
-    'model.backbone.depth': 18,
-    'model.backbone.base_channels': 8,
-    'model.backbone.init_cfg': None,
-    'model.neck.in_channels': [8, 16, 32, 64],
-    'model.neck.out_channels': 16,
-    'model.rpn_head.in_channels': 16,
-    'model.rpn_head.feat_channels': 16,
-    'model.roi_head.bbox_roi_extractor.out_channels': 16,
-    'model.roi_head.bbox_head.in_channels': 16,
-    'model.roi_head.bbox_head.fc_out_channels': 32,
-}
 
 _GEOMETRY_KEYS = ('hidden_size', 'intermediate_size', 'num_hidden_layers', 'num_attention_heads')
 _TINY_LAYERS = dict(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2)
@@ -121,7 +106,7 @@ def build_inferencer(cfg: Config, device: str = 'cpu', seed: int = 0):
     """mmrec's :class:`~mmrec.apis.RECInferencer` for ``cfg`` (the path users run), with seeded random
     detector weights."""
     torch.manual_seed(seed)
-    return RECInferencer(cfg, checkpoint=None, device=device)
+    return RECInferencer(cfg, checkpoint=None, device=device, allow_random_weights=True)
 
 
 @torch.no_grad()

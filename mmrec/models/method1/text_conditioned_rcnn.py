@@ -11,9 +11,9 @@ from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig
 from mmengine.structures import InstanceData
 from torch import Tensor
 
+from ...structures import check_candidate_source, ground_truth_candidates
 from ..scoring.cached_work import CachedWorkMixin
 from ..crops.crop_geometry import CropGeometry, to_input, to_original
-from ..method2.gt_candidates import check_candidate_source, ground_truth_candidates
 from .text_conditioned_roi_head import unique_referred_boxes
 
 #: The head's arguments that only its scoring step reads (its branch, whose outputs are cached with the

@@ -14,12 +14,12 @@ from mmengine.logging import print_log
 from mmengine.structures import InstanceData
 from torch import Tensor
 
+from ...structures import check_candidate_source, ground_truth_candidates
 from ..scoring.cached_work import CachedWorkMixin
 from ..crops.crop_geometry import CropGeometry, to_input
 from .candidate_sets import CandidateSets, answer_sets
 from .detector_keys import adopt_detector_keys, adopted_names
 from .grounding import predict_prompts
-from .gt_candidates import check_candidate_source, ground_truth_candidates
 from .prompts import Prompt, check_prompt, expression_prompts, prompted_sample
 
 

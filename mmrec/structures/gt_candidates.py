@@ -4,7 +4,7 @@ ReCLIP's "ground-truth boxes" setting scores every annotated object of the image
 of a detector's output: the referred object is always among the candidates, so the accuracy measures the
 scorer alone (the proposal upper bound is 100%) and the gap to the detector setting is the detector's share of
 the errors. The boxes reach a model as the data sample's ``gt_candidates`` (``REFERDataset(with_candidates=
-True)``, packed by ``PackRECInputs``), in original image pixels.
+True)``, packed by ``PackRECInputs``), in original image pixels. Both methods' REC detectors read them here.
 """
 from typing import Tuple
 
@@ -12,11 +12,10 @@ import torch
 from mmdet.structures import DetDataSample
 from mmengine.structures import InstanceData
 
-from ...structures import GT_CANDIDATES_FIELD
+from .candidates import GT_CANDIDATES_FIELD
 
 #: Values of the REC detectors' ``candidate_source``.
 CANDIDATE_SOURCES: Tuple[str, ...] = ('detector', 'ground_truth')
-
 
 
 def check_candidate_source(candidate_source: str, owner: str) -> str:
