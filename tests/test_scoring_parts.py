@@ -104,3 +104,19 @@ def test_the_size_prior_is_off_at_zero_and_keeps_a_box_of_exactly_the_threshold(
 def test_both_methods_keep_their_counters_in_the_shared_policy():
     assert isinstance(scorer(min_box_fraction=0.05).policy, ScoringPolicy)
     assert head(min_box_fraction=0.05).policy.min_box_fraction == 0.05
+
+
+# -- the cache contract, declared next to the scoring modules ----------------------------------------------------
+def test_every_head_argument_is_declared_scoring_or_work_exactly_once():
+    """A new head argument must be classified where the constructor is: a scoring one that is not declared
+    would needlessly miss the cache; one deciding the image work declared scoring would reuse stale work."""
+    import inspect
+
+    from mmrec.models import CLIPTextConditionedHead, TextConditionedRCNN
+    arguments = {name for name, parameter in inspect.signature(CLIPTextConditionedHead.__init__).parameters.items()
+                 if name != 'self' and parameter.kind is not parameter.VAR_KEYWORD}
+    scoring, work = set(CLIPTextConditionedHead.SCORING_ARGS), set(CLIPTextConditionedHead.WORK_ARGS)
+    assert not scoring & work and scoring | work == arguments
+    assert set(TextConditionedRCNN.CACHE_SCORING_KEYS) == {f'roi_head.bbox_head.{name}' for name in scoring}
+    heads_settings = {key.split('.')[0] for key in CLIPTextConditionedHead.TEXT_INDEPENDENT_KEYS}
+    assert heads_settings <= scoring and 'reasoner' not in heads_settings and 'blend' not in heads_settings

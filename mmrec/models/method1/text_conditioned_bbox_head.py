@@ -121,6 +121,18 @@ class CLIPTextConditionedHead(BaseModule):
             ``blend.clip_weight``, :func:`unknown_argument_error`): each setting is written in one place, its part.
     """
 
+    # The cache contract (mmrec.models.scoring.cached_work), declared next to the constructor: every argument is
+    # either read by the scoring step only, or decides the image work (the branch's outputs are cached with the
+    # proposals) or training; tests/test_scoring_parts.py checks that each argument is in exactly one.
+    #: arguments only :meth:`score_image` reads (a sweep varies them over cached proposals).
+    SCORING_ARGS = ('encoder', 'prompt_scorer', 'blend', 'local_search', 'reasoner', 'crop_mode', 'context_ratio',
+                    'min_box_fraction', 'refine_boxes', 'bbox_coder')
+    #: arguments that decide :meth:`image_work` or only train.
+    WORK_ARGS = ('branch', 'loss_cls', 'loss_bbox', 'init_cfg')
+    #: settings (dotted, under the head) that do not change which texts are encoded, in which calls.
+    TEXT_INDEPENDENT_KEYS = ('local_search', 'crop_mode', 'context_ratio', 'refine_boxes', 'bbox_coder',
+                             'prompt_scorer.temperature')
+
     @classmethod
     def misplaced_argument(cls, name: str, cfg: dict) -> Optional[str]:
         """Where the setting ``name``, given to the head config ``cfg`` itself, belongs (the message of

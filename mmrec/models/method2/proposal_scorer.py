@@ -89,6 +89,11 @@ class CLIPProposalScorer(BaseModule):
             reasoner's probability); an expression without words gets no box.
     """
 
+    #: the cache contract (:mod:`mmrec.models.scoring.cached_work`): settings that do not change which texts are
+    #: encoded, in which calls (not ``top_k``: with a reasoner, the number of candidates can decide which
+    #: phrases are encoded). The whole config is scoring (the detector's side is the detector's config).
+    TEXT_INDEPENDENT_KEYS = ('crop_mode', 'context_ratio', 'blur_sigma', 'detector_score_weight')
+
     def __init__(self, encoder: Union[dict, torch.nn.Module] = dict(type='CLIPEncoder'), top_k: Optional[int] = 10,
                  crop_mode: Union[str, Sequence[str]] = 'crop', context_ratio: float = 0.2,
                  blur_sigma: float = 0.1, detector_score_weight: float = 0.0,
