@@ -4,7 +4,7 @@
 # gap to configs/method2_clip-vit-b32-spatial_r50_fpn_refcoco-ft_refcoco.py is the detector's share.
 # The detector network is not run, so no checkpoint is needed:
 #   python tools/test.py configs/method2_clip-vit-b32-spatial_gt-boxes_refcoco.py
-# Without spatial reasoning: --cfg-options model.scorer.spatial_reasoning=None
+# Without spatial reasoning: --cfg-options model.scorer.reasoner=None
 _base_ = './method2_clip-vit-b32_r50_fpn_refcoco-ft_refcoco.py'
 
 model = dict(
@@ -12,7 +12,7 @@ model = dict(
     scorer=dict(
         top_k=None,  # every annotated object is scored, as in ReCLIP
         # spatial reasoning as in method2_clip-vit-b32-spatial_r50_fpn_refcoco-ft_refcoco.py
-        spatial_reasoning=dict(temperature=None)))
+        reasoner=dict(type='SpatialReasoningRescorer', temperature=None)))
 
 # the datasets give each image's annotated objects (REFERDataset(with_candidates=True) -> gt_candidates)
 val_dataloader = dict(dataset=dict(with_candidates=True))

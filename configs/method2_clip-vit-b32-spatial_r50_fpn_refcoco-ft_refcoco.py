@@ -9,4 +9,5 @@
 #   python tools/test.py configs/method2_clip-vit-b32-spatial_r50_fpn_refcoco-ft_refcoco.py FINETUNED_DETECTOR.pth
 _base_ = './method2_clip-vit-b32_r50_fpn_refcoco-ft_refcoco.py'
 
-model = dict(scorer=dict(spatial_reasoning=dict(temperature=None)))  # temperature: CLIP's 1 / logit_scale
+# temperature: CLIP's 1 / logit_scale
+model = dict(scorer=dict(reasoner=dict(type='SpatialReasoningRescorer', temperature=None)))

@@ -7,4 +7,4 @@
 # annotations). Not measured here. Weights: as in the base config.
 _base_ = './method2_clip-vit-b32-spatial_mm-gdino-t-subject_o365-goldg_refcoco.py'
 
-model = dict(prompt='expression', scorer=dict(top_k=1, spatial_reasoning=None))
+model = dict(prompt='expression', scorer=dict(top_k=1, reasoner=None))

@@ -53,6 +53,32 @@ def test_config_loads_and_its_types_are_registered(config):
     assert 'mmrec' in cfg.get('custom_imports', {}).get('imports', [])
     unknown = [(path, name) for path, name in named_types(cfg.to_dict()) if not resolves(path, name)]
     assert not unknown, f'{osp.basename(config)} names unregistered types: {unknown}'
+    assert scoring_parts(cfg.get('model', {})) == [], 'the shared scoring parts are set as registered parts'
+
+
+#: the scoring parts both methods set the same way: key -> registered type.
+SHARED_PARTS = {'reasoner': 'SpatialReasoningRescorer', 'score_subtraction': 'ScoreSubtraction'}
+
+
+def scoring_parts(node, path='model'):
+    """Where a model config sets a shared scoring part otherwise than as ``key=dict(type=<its type>, ...)`` or
+    ``None``, or still writes the plain keyword of before (``spatial_reasoning``)."""
+    wrong = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == 'spatial_reasoning':
+                wrong.append(f'{path}.{key}')
+            elif key in SHARED_PARTS and value is not None and (
+                    not isinstance(value, dict) or value.get('type') != SHARED_PARTS[key]):
+                wrong.append(f'{path}.{key}')
+            wrong += scoring_parts(value, f'{path}.{key}')
+    return wrong
+
+
+def test_the_parts_check_finds_the_plain_form_and_an_untyped_part():
+    model = dict(scorer=dict(spatial_reasoning=dict(), score_subtraction=dict(num_texts=5)),
+                 roi_head=dict(bbox_head=dict(reasoner=dict(type='SpatialReasoningRescorer'))))
+    assert scoring_parts(model) == ['model.scorer.spatial_reasoning', 'model.scorer.score_subtraction']
 
 
 def test_import_registers_mmrec_modules_in_mmdet_registries():
@@ -82,7 +108,7 @@ def test_ground_truth_box_configs_score_the_annotated_objects_of_refcoco(name):
         assert loader.dataset.ann_file == 'refcoco/instances.json'
     assert cfg.test_dataloader.dataset.split == ['val', 'testA', 'testB']
     if name.startswith('method2'):  # all annotated objects scored, with spatial reasoning
-        assert cfg.model.scorer.top_k is None and cfg.model.scorer.spatial_reasoning is not None
+        assert cfg.model.scorer.top_k is None and cfg.model.scorer.reasoner is not None
     else:  # the answer stays one of the annotated boxes
         head = cfg.model.roi_head.bbox_head
         assert not head.refine_boxes and not head.local_search.enable and cfg.train_dataloader is None
@@ -204,8 +230,8 @@ def test_quickstart_variants_differ_only_where_they_say():
     beside the fine-tuned one: neither may differ from its sibling but where it says."""
     spatial = load('quickstart/method2_tiny-clip_r18-tiny_fpn_synthetic.py')
     crop_only = load('quickstart/method2_tiny-clip_r18-tiny_fpn_crop-only_synthetic.py')
-    assert spatial['model']['scorer'].pop('spatial_reasoning') is not None
-    assert crop_only['model']['scorer'].pop('spatial_reasoning') is None
+    assert spatial['model']['scorer'].pop('reasoner') is not None
+    assert crop_only['model']['scorer'].pop('reasoner') is None
     assert crop_only == spatial
 
     finetuned = load('quickstart/method1_tiny-clip_r18-tiny_fpn_ft_synthetic.py')

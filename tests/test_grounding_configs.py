@@ -45,7 +45,7 @@ def test_config_needs_no_fairscale_and_says_where_weights_come_from(path):
 
 def test_baseline_keeps_the_detectors_top_box():
     cfg = load(next(path for path in CONFIGS if 'top1' in path))
-    assert cfg.model.scorer.top_k == 1 and cfg.model.scorer.spatial_reasoning is None
+    assert cfg.model.scorer.top_k == 1 and cfg.model.scorer.reasoner is None
 
 
 def test_config_detector_builds_and_shares_image_work(tmp_path):

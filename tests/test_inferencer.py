@@ -72,7 +72,7 @@ def test_no_detections_answer_the_whole_image(tmp_path):
     preds = inferencer(image, ['the red square', ''])
     for pred in preds:
         np.testing.assert_allclose(pred.bbox, [0, 0, 90, 50])
-    assert inferencer.model.scorer.num_images_without_detections == 1
+    assert inferencer.model.scorer.policy.num_images_without_candidates == 1
 
 
 def test_bad_inputs(colour_inferencer, tmp_path):

@@ -104,9 +104,9 @@ def test_zero_detections_fall_back_to_the_whole_image(scene):
     pred, candidates = scorer(view, empty, ['red', 'blue'], meta)
     np.testing.assert_allclose(candidates.bboxes.numpy(), [[0, 0, 96, 64]])
     np.testing.assert_allclose(pred.bboxes.numpy(), [[0, 0, 96, 64]] * 2)
-    assert scorer.num_images_without_detections == 1
+    assert scorer.policy.num_images_without_candidates == 1
     scorer(view, empty, ['red'], meta)
-    assert scorer.num_images_without_detections == 2
+    assert scorer.policy.num_images_without_candidates == 2
 
 
 def test_boxes_outside_the_image_or_empty_are_dropped(scene):
@@ -132,7 +132,7 @@ def test_empty_expression_takes_the_detectors_top_box(scene):
     top = boxes['green']
     np.testing.assert_allclose(pred.bboxes.numpy(), np.stack([boxes['red'], top, top, top]))
     np.testing.assert_allclose(pred.scores.numpy()[1:], [0.9, 0.9, 0.9])
-    assert scorer.num_empty_expressions == 3  # punctuation only has no words either (as in method 1)
+    assert scorer.policy.num_empty_expressions == 3  # punctuation only has no words either (as in method 1)
     none, candidates = scorer(view, detections(boxes), [], meta)
     assert none.bboxes.shape == (0, 4) and len(candidates) == 3
 
@@ -195,7 +195,7 @@ def test_spatial_reasoning_tells_apart_two_boxes_that_look_the_same():
                       scores=(0.9, 0.8, 0.7, 0.6))
     texts = ['the red square on the right', 'the leftmost red square', 'the big blue one',
              'the red square next to the big blue square', 'red']
-    pred, _ = make_scorer(spatial_reasoning=dict(temperature=0.05))(view, dets, texts, meta)
+    pred, _ = make_scorer(reasoner=dict(type='SpatialReasoningRescorer', temperature=0.05))(view, dets, texts, meta)
     expected = [boxes[name] for name in ('red_right', 'red_left', 'blue_large', 'red_right', 'red_left')]
     np.testing.assert_allclose(pred.bboxes.numpy(), np.stack(expected))
     assert pred.reasoned.tolist() == [True, True, True, True, False]  # "red": no geometry, CLIP's answer

@@ -122,7 +122,8 @@ def test_cached_runs_equal_the_uncached_run_and_the_second_computes_nothing(setu
 
 
 @pytest.mark.parametrize('config, option', [(METHOD2_CONFIG, {'model.scorer.detector_score_weight': 0.5}),
-                                            (METHOD1_CONFIG, {'model.roi_head.bbox_head.blend.clip_weight': 0.8})])
+                                            (METHOD1_CONFIG, {'model.roi_head.bbox_head.blend.clip_weight': 0.8}),
+                                            (METHOD1_CONFIG, {'model.roi_head.bbox_head.min_box_fraction': 0.05})])
 def test_a_run_differing_in_scoring_reads_the_detections(setup, tmp_path, config, option):
     cache_dir = str(tmp_path / 'cache')
     evaluate(setup, config, cache_dir)

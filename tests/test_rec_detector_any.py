@@ -111,7 +111,7 @@ def animal_model(prompt='subject', **scorer):
     detector = dict(type='NamedBoxesDetector', language_model=dict(type='any') if prompt else None, **ANIMALS,
                     data_preprocessor=TINY_DETECTORS['retinanet']()['data_preprocessor'])
     cfg = rec_detector_config(detector, COLOUR, prompt=prompt)
-    cfg.model.scorer.update(spatial_reasoning=dict(), top_k=None, **scorer)
+    cfg.model.scorer.update(reasoner=dict(type='SpatialReasoningRescorer'), top_k=None, **scorer)
     return build(cfg.model)
 
 
@@ -171,7 +171,7 @@ def test_inferencer_and_demo_give_each_expression_its_own_candidates(load_tool, 
     detector = dict(type='NamedBoxesDetector', language_model=dict(type='any'), **ANIMALS,
                     data_preprocessor=TINY_DETECTORS['retinanet']()['data_preprocessor'])
     cfg = rec_detector_config(detector, COLOUR, prompt='subject')
-    cfg.model.scorer.update(spatial_reasoning=dict(), top_k=None)
+    cfg.model.scorer.update(reasoner=dict(type='SpatialReasoningRescorer'), top_k=None)
     image, _ = colored_squares(size=(96, 64), squares=ANIMAL_SQUARES,
                                colours={name: (230, 20, 20) for name in ANIMAL_SQUARES})
     result = RECInferencer(cfg).predict(image, ['the right lion', 'zebra'])

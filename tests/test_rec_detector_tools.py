@@ -61,7 +61,7 @@ def test_per_expression_candidates_through_the_cache_and_out_unchanged(data, loa
     detector = dict(type='NamedBoxesDetector', language_model=dict(type='any'), **SHAPES,
                     data_preprocessor=TINY_DETECTORS['retinanet']()['data_preprocessor'])
     cfg = with_data(rec_detector_config(detector, COLOUR, prompt='subject'), data)
-    cfg.model.scorer.spatial_reasoning = dict()
+    cfg.model.scorer.reasoner = dict(type='SpatialReasoningRescorer')
     cache = str(tmp_path / 'cache')
     plain = run_tool(load_tool, cfg.copy(), tmp_path, 'plain')
     capsys.readouterr()

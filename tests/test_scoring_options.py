@@ -81,7 +81,7 @@ def test_subtraction_turns_the_box_that_matches_every_text_into_a_loser():
 
 
 def test_the_bank_is_embedded_once_and_serves_the_reasoner_phrases_too():
-    scorer = make_scorer(score_subtraction=dict(num_texts=500, source=BANK), spatial_reasoning=dict())
+    scorer = make_scorer(score_subtraction=dict(num_texts=500, source=BANK), reasoner=dict())
     view = original_view(SUBTRACTION_SCENE)
     calls, encode = [], scorer.encode_expressions
     scorer.encode_expressions = lambda texts: calls.append(list(texts)) or encode(texts)
@@ -239,7 +239,7 @@ def test_head_size_prior_drops_tiny_proposals_before_scoring():
     image = SIZE_SCENE.float()
     predictions, candidates = head.predict_image(INPUT_RGB.view(image, {}), proposals, None, ['red'])
     assert predictions.bboxes[0].tolist() == LARGE and candidates.bboxes.tolist() == [LARGE]
-    head.min_box_fraction = 0.0
+    head.policy.min_box_fraction = 0.0
     predictions, _ = head.predict_image(INPUT_RGB.view(image, {}), proposals, None, ['red'])
     assert predictions.bboxes[0].tolist() == TINY
 

@@ -4,8 +4,8 @@ import torch
 import torch.nn.functional as F
 
 from mmrec.models.method1.spatial_prompts import (LOCATION_LABELS, SpatialPromptBank, SpatialPromptExpander,
-                                          has_words, location_cells, location_labels,
-                                          mean_prompt_similarity)
+                                                  location_cells, location_labels, mean_prompt_similarity)
+from mmrec.models.scoring.policy import has_words
 
 # A 90 (wide) x 60 (high) image: cells are 30 px wide and 20 px high.
 IMAGE_SIZE = (60, 90)

@@ -195,6 +195,24 @@ def test_the_zero_shot_scoring_options_are_sweepable(load_tool, setup):
     assert results['cache'].stats['detections']['computed'] == 5
 
 
+def test_the_reasoner_part_is_swept_over_the_cached_detections(load_tool, setup):
+    """The shared reasoner part is a scoring setting: its points reuse the detections (computed once per
+    image), yet each point scores its own phrases (equal to its separate evaluation)."""
+    grid = ["model.scorer.reasoner=None,{'type': 'SpatialReasoningRescorer'}",
+            'model.scorer.reasoner.temperature=0.05,0.5']
+    with pytest.raises(UserError, match='model.scorer.reasoner.temperature: not in the config'):
+        sweep(load_tool, setup, METHOD2_CONFIG, grid[1:], name='sweep_reasoner_missing')
+    results = sweep(load_tool, setup, METHOD2_CONFIG, grid[:1], name='sweep_reasoner')
+    reasoned = {'model.scorer.reasoner': dict(type='SpatialReasoningRescorer', temperature=None)}
+    results_t = sweep(load_tool, setup, METHOD2_CONFIG, grid[1:], name='sweep_reasoner_t', options=reasoned)
+    for run in (results, results_t):
+        assert len(run['points']) == 2 and run['cache'].stats['detections']['computed'] == 5
+        for point, metrics in zip(run['points'], run['metrics']):
+            separate, _, _ = evaluate(setup, METHOD2_CONFIG, **(reasoned if run is results_t else {}), **point)
+            assert metrics == separate, point
+    assert results['metrics'][0] != results['metrics'][1]  # the reasoner changes the answers here
+
+
 def test_the_grid_size_is_bounded_before_any_point_is_made(setup, monkeypatch):
     from mmrec.engine.sweep import grid as grid_module
 

@@ -185,8 +185,8 @@ def test_prompt_embeddings_are_cached_across_images():
 
 def test_the_head_is_composed_of_parts_built_from_config_dicts():
     """Part configs with or without their ``type`` build the same head."""
-    from mmrec.models.method1.head_parts import (ObjectnessBlend, PromptLocalSearch, SpatialPromptScorer,
-                                         SpatialReasoningRescorer)
+    from mmrec.models.method1.head_parts import ObjectnessBlend, PromptLocalSearch, SpatialPromptScorer
+    from mmrec.models.scoring import SpatialReasoningRescorer
     templates = ('{query}', '{query}, {loc}')
     untyped = build_head(prompt_scorer=dict(prompt_templates=templates, temperature=0.05),
                          blend=dict(clip_weight=0.7), reasoner=dict(temperature=0.05))
@@ -284,7 +284,7 @@ def test_no_proposals_answers_the_whole_image():
     assert predictions.bboxes.tolist() == [[0, 0, 90, 60]] * 2
     assert predictions.scores.tolist() == [0, 0]
     assert candidates.bboxes.tolist() == [[0, 0, 90, 60]]
-    assert head.num_images_without_proposals == 1
+    assert head.policy.num_images_without_candidates == 1
 
 
 def test_expression_without_words_falls_back_to_objectness():
@@ -294,7 +294,7 @@ def test_expression_without_words_falls_back_to_objectness():
     assert predictions.bboxes[2].tolist() == PROPOSALS[1]
     assert predictions.scores[0].item() == pytest.approx(0.9 / 1.7)
     assert box_iou(predictions.bboxes[1], torch.tensor(PROPOSALS[0], dtype=torch.float)) > 0.7
-    assert head.num_empty_expressions == 2
+    assert head.policy.num_empty_expressions == 2
 
 
 def test_image_smaller_than_the_crop_size():

@@ -213,9 +213,9 @@ def test_an_exif_rotated_upload_gets_the_boxes_of_the_inferencer_on_its_path(tin
 
 @pytest.fixture(scope='module')
 def reasoning_inferencer(tmp_path_factory):
-    """The tiny method 2 with spatial reasoning on (``spatial_reasoning=dict()``)."""
+    """The tiny method 2 with spatial reasoning on (``reasoner=dict()``)."""
     return tiny_method2_inferencer(tmp_path_factory.mktemp('web_demo_reasoning'),
-                                   **{'model.scorer.spatial_reasoning': {}})
+                                   **{'model.scorer.reasoner': {}})
 
 
 def test_try_it_shows_the_cues_only_where_the_reasoner_answered(reasoning_inferencer, tmp_path):

@@ -37,7 +37,7 @@ def test_reclip_config():
     scorer = cfg.model.scorer
     assert members(cfg) == [('OpenCLIPEncoder', 'RN50x16'), ('CLIPEncoder', 'openai/clip-vit-base-patch32')]
     assert cfg.model.scorer.encoder.get('weights') is None  # summed scores: equal weights
-    assert scorer.crop_mode == 'crop+blur' and scorer.spatial_reasoning is not None
+    assert scorer.crop_mode == 'crop+blur' and scorer.reasoner == dict(type='SpatialReasoningRescorer', temperature=None)
     assert scorer.min_box_fraction == 0.05 and scorer.top_k is None
     assert scorer.get('score_subtraction') is None
     assert cfg.load_from.endswith(COCO_DETECTOR)
@@ -48,8 +48,8 @@ def test_redcircle_config():
     scorer = cfg.model.scorer
     assert members(cfg) == [('OpenCLIPEncoder', 'ViT-L-14-336'), ('OpenCLIPEncoder', 'RN50x16')]
     assert scorer.crop_mode == 'circle' and scorer.top_k is None
-    assert scorer.score_subtraction == dict(num_texts=500, source='dataset', seed=0)
-    assert scorer.get('spatial_reasoning') is None and scorer.get('min_box_fraction', 0.0) == 0.0
+    assert scorer.score_subtraction == dict(type='ScoreSubtraction', num_texts=500, source='dataset', seed=0)
+    assert scorer.get('reasoner') is None and scorer.get('min_box_fraction', 0.0) == 0.0
     assert cfg.default_hooks.expression_bank.type == 'ExpressionBankHook'
     assert cfg.load_from.endswith(COCO_DETECTOR)
 
@@ -58,7 +58,7 @@ def test_strongest_method2_config_turns_everything_on_over_the_fine_tuned_detect
     cfg = load(STRONGEST)
     scorer = cfg.model.scorer
     assert members(cfg) == [('OpenCLIPEncoder', 'ViT-L-14-336'), ('OpenCLIPEncoder', 'RN50x16')]
-    assert scorer.crop_mode == 'crop+blur' and scorer.spatial_reasoning is not None
+    assert scorer.crop_mode == 'crop+blur' and scorer.reasoner == dict(type='SpatialReasoningRescorer', temperature=None)
     assert scorer.min_box_fraction == 0.05 and scorer.score_subtraction.num_texts == 500
     assert cfg.default_hooks.expression_bank.type == 'ExpressionBankHook'
     assert cfg.get('load_from') is None  # the fine-tuned detector comes as the checkpoint argument

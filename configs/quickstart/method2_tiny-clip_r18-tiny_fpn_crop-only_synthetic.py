@@ -5,4 +5,4 @@
 #       --cfg-options model.scorer.encoder.name_or_path=work_dirs/quickstart/clip/clip
 _base_ = './method2_tiny-clip_r18-tiny_fpn_synthetic.py'
 
-model = dict(scorer=dict(spatial_reasoning=None))  # crop similarity alone
+model = dict(scorer=dict(reasoner=None))  # crop similarity alone

@@ -19,7 +19,8 @@ model = dict(
     test_cfg={{_base_.tiny_cpu_settings.test_cfg}},
     # ReCLIP-style geometry for location, size and relation words (a crop cannot show them); the softmax
     # temperature is the tiny CLIP's own
-    scorer=dict(encoder=dict(name_or_path=clip_dir), spatial_reasoning=dict(temperature=None)))
+    scorer=dict(encoder=dict(name_or_path=clip_dir),
+                reasoner=dict(type='SpatialReasoningRescorer', temperature=None)))
 test_dataloader = dict(dataset=dict(split='val'))
 
 train_dataloader = None  # method 2 trains nothing (_base_/schedules/test-only.py)

@@ -25,6 +25,6 @@ model = dict(scorer=dict(
     # about ReCLIP's PIL GaussianBlur(100) (sigma 100 px both ways): 0.16 is a fraction of each axis, so on a
     # 640x480 COCO image sigma is 102 px across and 77 px down
     blur_sigma=0.16,
-    spatial_reasoning=dict(temperature=None),
+    reasoner=dict(type='SpatialReasoningRescorer', temperature=None),
     min_box_fraction=0.05,
-    score_subtraction=dict(num_texts=500, source='dataset', seed=0)))
+    score_subtraction=dict(type='ScoreSubtraction', num_texts=500, source='dataset', seed=0)))

@@ -1,6 +1,6 @@
 # ReCLIP (Subramanian et al., ACL 2022) as method 2 settings: the scores of OpenAI's CLIP RN50x16 and ViT-B/32
 # summed (EncoderEnsemble, equal weights), each box shown as a crop and as the whole image blurred outside it
-# (crop+blur, scores averaged), spatial relations resolved by geometry (spatial_reasoning), boxes under 5% of the
+# (crop+blur, scores averaged), spatial relations resolved by geometry (the reasoner part), boxes under 5% of the
 # image dropped (ReCLIP's size prior), every detection of a COCO-trained detector scored (top_k=None).
 #
 # Paper figures, RefCOCO val: 45.8 for this setting without the size prior (ReCLIP's row in FGVP's README,
@@ -26,5 +26,5 @@ model = dict(scorer=dict(
     top_k=None,
     crop_mode='crop+blur',
     blur_sigma=0.16,
-    spatial_reasoning=dict(temperature=None),
+    reasoner=dict(type='SpatialReasoningRescorer', temperature=None),
     min_box_fraction=0.05))

@@ -27,4 +27,4 @@ model = dict(scorer=dict(
     top_k=None,
     crop_mode='circle',
     prompt_templates=['a photo of {}'],
-    score_subtraction=dict(num_texts=500, source='dataset', seed=0)))
+    score_subtraction=dict(type='ScoreSubtraction', num_texts=500, source='dataset', seed=0)))

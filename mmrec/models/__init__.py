@@ -5,7 +5,8 @@
 - :mod:`.method1`: the text-conditioned RoI head and its detector;
 - :mod:`.method2`: any mmdet detector re-ranked per expression (``RECDetector``), the proposal scorer and the
   grounding side (GroundingDINO's language model on transformers 5, prompts, shared image work);
-- :mod:`.scoring`: score subtraction, the size prior and the cached image work both methods use;
+- :mod:`.scoring`: the scoring parts both methods use (the spatial reasoner part, score subtraction, the
+  scoring policy's fallbacks and size prior) and their cached image work;
 - :mod:`.spatial_reasoning`: the rule-based spatial reasoner;
 - :mod:`.clip_training`: region-text CLIP training and the tiny CLIPs.
 """

@@ -101,7 +101,7 @@ model = dict(
         crop_mode='crop',
         detector_score_weight=0.0,
         prompt_templates=['{}'],
-        spatial_reasoning=dict(temperature=None)))  # temperature: CLIP's 1 / logit_scale
+        reasoner=dict(type='SpatialReasoningRescorer', temperature=None)))  # temperature: CLIP's 1 / logit_scale
 
 # mmdet's GroundingDINO test pipeline (FixScaleResize to 800x1333, pillow) with the REC steps; CLIP crops come
 # from the loaded image (KeepOriginalImage).

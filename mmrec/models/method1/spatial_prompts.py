@@ -6,7 +6,6 @@ A crop's CLIP score is its mean cosine similarity to the prompts of its own labe
 is unit length, that mean equals the dot product with the mean of the unit prompt embeddings, so one
 ``(num_labels, dim)`` matrix per query is all the scoring needs; :class:`SpatialPromptBank` caches it.
 """
-import re
 import string
 from collections import OrderedDict
 from typing import Callable, Dict, List, Sequence, Tuple
@@ -24,11 +23,6 @@ DEFAULT_TEMPLATES: Tuple[str, ...] = ('{query}', '{query}, {loc}', '{query} in t
 
 GRID_SIZE = 3
 _TEMPLATE_FIELDS = {'query', 'loc'}
-
-
-def has_words(text: str) -> bool:
-    """Whether ``text`` holds at least one word character (an expression with none carries no query)."""
-    return re.search(r'\w', text) is not None
 
 
 def location_cells(boxes: Tensor, image_size: Tuple[int, int]) -> Tensor:

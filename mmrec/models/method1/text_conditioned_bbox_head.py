@@ -16,7 +16,7 @@ Per image, for the RPN's top-K proposals (boxes + objectness) and every expressi
    (``w = branch_weight``, 0 without a branch), so ``lambda = 1`` is CLIP alone and ``lambda = 0`` the
    detector alone (:class:`~mmrec.models.method1.head_parts.ObjectnessBlend`); with spatial reasoning on, its
    probabilities replace the CLIP distribution of the expressions it handles
-   (:class:`~mmrec.models.method1.head_parts.SpatialReasoningRescorer`);
+   (:class:`~mmrec.models.scoring.reasoning.SpatialReasoningRescorer`, the part method 2 uses too);
 4. the best box of each expression is refined by a discrete local search whose variants are scored by
    the same CLIP similarity, all variants of a round in one batched forward
    (:class:`~mmrec.models.method1.head_parts.PromptLocalSearch`); with ``lambda = 0`` CLIP has no say and the search
@@ -25,13 +25,11 @@ Per image, for the RPN's top-K proposals (boxes + objectness) and every expressi
 Each step is a small part built from the head's config (:mod:`mmrec.models.method1.head_parts`); the head wires them.
 """
 import inspect
-import logging
 from typing import Callable, List, Optional, Sequence, Tuple, Union
 
 import torch
 from mmdet.registry import MODELS, TASK_UTILS
 from mmdet.structures.bbox import get_box_tensor
-from mmengine.logging import print_log
 from mmengine.model import BaseModule
 from mmengine.structures import InstanceData
 from torch import Tensor
@@ -40,8 +38,9 @@ from . import head_parts  # noqa: F401  (registers the parts)
 from . import roi_text_branch  # noqa: F401  (registers RoITextBranch)
 from ..crops import clip_boxes
 from ..crops.crop_geometry import CropView
-from ..scoring.size_prior import check_min_box_fraction, large_enough
-from .spatial_prompts import has_words
+from ..scoring.parts import build_reasoner, with_type
+from ..scoring.reasoning import REASONER_TYPE
+from ..scoring.policy import ScoringPolicy, has_words, top_prior
 
 
 def _embedding_dim(encoder: torch.nn.Module) -> int:
@@ -50,14 +49,9 @@ def _embedding_dim(encoder: torch.nn.Module) -> int:
     return int(dim) if dim is not None else int(encoder.encode_texts(['a']).shape[-1])
 
 
-def _with_type(cfg: Optional[dict], default_type: str) -> Optional[dict]:
-    """``cfg`` with ``type`` defaulting to ``default_type`` (a part config may leave it out)."""
-    return None if cfg is None else dict(dict(type=default_type), **cfg)
-
-
 #: the head's part configs, the registry and the default type of each.
 _PARTS = (('prompt_scorer', TASK_UTILS, 'SpatialPromptScorer'), ('blend', TASK_UTILS, 'ObjectnessBlend'),
-          ('local_search', TASK_UTILS, 'PromptLocalSearch'), ('reasoner', TASK_UTILS, 'SpatialReasoningRescorer'),
+          ('local_search', TASK_UTILS, 'PromptLocalSearch'), ('reasoner', TASK_UTILS, REASONER_TYPE),
           ('branch', MODELS, 'RoITextBranch'))
 #: head arguments of before that are not a part's setting: where each is decided now.
 _REPLACED = {
@@ -103,7 +97,7 @@ class CLIPTextConditionedHead(BaseModule):
         local_search: a :class:`~mmrec.models.method1.head_parts.PromptLocalSearch` (``enable``, ``rounds``,
             ``translations``, ``scales``, ``shrink``, ``min_size``); ``None`` switches it off.
         reasoner: ``None`` (default: the report's method) or a
-            :class:`~mmrec.models.method1.head_parts.SpatialReasoningRescorer` (``temperature``, ``size_spread``,
+            :class:`~mmrec.models.scoring.reasoning.SpatialReasoningRescorer` (``temperature``, ``size_spread``,
             ``relation_softness``): for an expression with location, size or relation words, its
             probabilities over the K boxes (objectness as the prior) replace the spatial-prompt CLIP scores.
         branch: the trainable :class:`~mmrec.models.method1.roi_text_branch.RoITextBranch` (``in_channels``,
@@ -126,6 +120,18 @@ class CLIPTextConditionedHead(BaseModule):
         **unknown: refused with a ``TypeError`` naming the part that has the setting (``clip_weight`` ->
             ``blend.clip_weight``, :func:`unknown_argument_error`): each setting is written in one place, its part.
     """
+
+    # The cache contract (mmrec.models.scoring.cached_work), declared next to the constructor: every argument is
+    # either read by the scoring step only, or decides the image work (the branch's outputs are cached with the
+    # proposals) or training; tests/test_scoring_parts.py checks that each argument is in exactly one.
+    #: arguments only :meth:`score_image` reads (a sweep varies them over cached proposals).
+    SCORING_ARGS = ('encoder', 'prompt_scorer', 'blend', 'local_search', 'reasoner', 'crop_mode', 'context_ratio',
+                    'min_box_fraction', 'refine_boxes', 'bbox_coder')
+    #: arguments that decide :meth:`image_work` or only train.
+    WORK_ARGS = ('branch', 'loss_cls', 'loss_bbox', 'init_cfg')
+    #: settings (dotted, under the head) that do not change which texts are encoded, in which calls.
+    TEXT_INDEPENDENT_KEYS = ('local_search', 'crop_mode', 'context_ratio', 'refine_boxes', 'bbox_coder',
+                             'prompt_scorer.temperature')
 
     @classmethod
     def misplaced_argument(cls, name: str, cfg: dict) -> Optional[str]:
@@ -159,27 +165,23 @@ class CLIPTextConditionedHead(BaseModule):
             raise unknown_argument_error(type(self).__name__, sorted(unknown)[0], parts)
         super().__init__(init_cfg=init_cfg)
         self.encoder = encoder if isinstance(encoder, torch.nn.Module) else MODELS.build(encoder)
-        self.prompt_scorer = TASK_UTILS.build(_with_type(parts['prompt_scorer'], 'SpatialPromptScorer'),
+        self.prompt_scorer = TASK_UTILS.build(with_type(parts['prompt_scorer'], 'SpatialPromptScorer'),
                                               default_args=dict(encoder=self.encoder))
-        self.blend = TASK_UTILS.build(_with_type(parts['blend'], 'ObjectnessBlend'))
-        self.local_search = TASK_UTILS.build(_with_type(local_search or dict(enable=False), 'PromptLocalSearch'))
-        self.reasoner = None
-        if parts['reasoner'] is not None:
-            self.reasoner = TASK_UTILS.build(_with_type(parts['reasoner'], 'SpatialReasoningRescorer'),
-                                             default_args=dict(encoder=self.encoder))
+        self.blend = TASK_UTILS.build(with_type(parts['blend'], 'ObjectnessBlend'))
+        self.local_search = TASK_UTILS.build(with_type(local_search or dict(enable=False), 'PromptLocalSearch'))
+        self.reasoner = build_reasoner(parts['reasoner'], self.encoder)
         self.branch = None
         if parts['branch'] is not None:
-            self.branch = MODELS.build(_with_type(parts['branch'], 'RoITextBranch'),
+            self.branch = MODELS.build(with_type(parts['branch'], 'RoITextBranch'),
                                        default_args=dict(embed_dim=_embedding_dim(self.encoder)))
         self.crop_mode = crop_mode
         self.context_ratio = context_ratio
-        self.min_box_fraction = check_min_box_fraction(min_box_fraction, type(self).__name__)
+        #: the fallbacks and the size prior, with their counters (shared with method 2)
+        self.policy = ScoringPolicy(type(self).__name__, min_box_fraction, candidates='proposals')
         self.refine_boxes = refine_boxes
         self.bbox_coder = TASK_UTILS.build(bbox_coder)
         self.loss_cls = MODELS.build(loss_cls)
         self.loss_bbox = MODELS.build(loss_bbox)
-        self.num_images_without_proposals = 0
-        self.num_empty_expressions = 0
 
     @property
     def with_branch(self) -> bool:
@@ -280,18 +282,15 @@ class CLIPTextConditionedHead(BaseModule):
         Returns:
             ``(predictions, candidates)``: ``bboxes`` (E, 4), ``scores`` (E,) and ``reasoned`` (E,) bool (the
             spatial reasoner answered the expression in CLIP's place); the K candidate boxes and
-            their objectness. Fallbacks (counted and logged): no proposal -> the whole image for every
-            expression (score 0); an expression without words -> the proposal of highest objectness, no
-            local search.
+            their objectness. Fallbacks (the :class:`~mmrec.models.scoring.policy.ScoringPolicy` both methods
+            share, counted in ``policy``): no proposal -> the whole image for every expression (score 0); an
+            expression without words -> the proposal of highest objectness (its detector score), no local search.
         """
         height, width = view.img_shape
         boxes, objectness = work.bboxes, work.scores
         num_texts = len(texts)
         if len(boxes) == 0:
-            self.num_images_without_proposals += 1
-            print_log(f'CLIPTextConditionedHead: no proposal in an image ({self.num_images_without_proposals} so '
-                      'far); answering the whole image', logger='current', level=logging.WARNING)
-            whole = boxes.new_tensor([[0.0, 0.0, width, height]])
+            whole = self.policy.whole_image((height, width), boxes)
             return (InstanceData(bboxes=whole.expand(num_texts, 4).clone(), scores=boxes.new_zeros(num_texts),
                                  reasoned=torch.zeros(num_texts, dtype=torch.bool, device=boxes.device)),
                     InstanceData(bboxes=whole, scores=boxes.new_zeros(1)))
@@ -305,21 +304,17 @@ class CLIPTextConditionedHead(BaseModule):
             if self.refine_boxes:
                 boxes = self.bbox_coder.decode(boxes, work.deltas.float(), max_shape=(height, width))
         boxes = clip_boxes(boxes, (height, width), self.local_search.min_size)
-        if self.min_box_fraction > 0:
-            keep = large_enough(boxes, (height, width), self.min_box_fraction)
+        keep = self.policy.size_prior(boxes, (height, width))
+        if keep is not None:
             boxes, objectness = boxes[keep], objectness[keep]
             embeddings = None if embeddings is None else embeddings[keep]
         candidates = InstanceData(bboxes=boxes, scores=objectness)
 
         detector_scores = self.blend.detector_scores(objectness)
-        scores = detector_scores.expand(num_texts, -1).clone()
+        scores = detector_scores.new_zeros(num_texts, len(boxes))  # rows without words: the policy's fallback
         reasoned = torch.zeros(num_texts, dtype=torch.bool, device=scores.device)
-        answered = [i for i, text in enumerate(texts) if has_words(text)]
-        if len(answered) < num_texts:
-            self.num_empty_expressions += num_texts - len(answered)
-            print_log(f'CLIPTextConditionedHead: {num_texts - len(answered)} expression(s) without words '
-                      f'({self.num_empty_expressions} so far) answered by objectness alone',
-                      logger='current', level=logging.WARNING)
+        answerable = self.policy.answerable(texts, fallback='the proposal of highest objectness')
+        answered = [i for i, ok in enumerate(answerable) if ok]
         encode = self.box_encoder(view)
         if answered:
             query_texts = [texts[i] for i in answered]
@@ -330,6 +325,9 @@ class CLIPTextConditionedHead(BaseModule):
 
         best = scores.argmax(dim=-1)  # first maximum on ties
         best_scores = scores.gather(1, best[:, None]).squeeze(1)
+        empty = [i for i, ok in enumerate(answerable) if not ok]
+        if empty:
+            best[empty], best_scores[empty] = top_prior(detector_scores)
         chosen = boxes[best]
         if answered and self.blend.uses_clip:
             chosen[answered] = self.local_search(chosen[answered], query_matrices, encode, self.prompt_scorer,
@@ -360,7 +358,8 @@ class CLIPTextConditionedHead(BaseModule):
             similarity = self.prompt_scorer.similarity(crop_embeddings, query_matrices, boxes, img_shape)
             clip_scores = self.prompt_scorer.probabilities(similarity)
             if self.reasoner is not None:
-                clip_scores, reasoned = self.reasoner(clip_scores, query_texts, boxes, crop_embeddings, img_shape,
+                clip_scores, reasoned = self.reasoner(clip_scores, query_texts, boxes,
+                                                      self.reasoner.crop_similarity(crop_embeddings), img_shape,
                                                       prior=detector_scores)
         branch_scores = None
         if roi_embeddings is not None and self.blend.uses_branch:

@@ -14,12 +14,8 @@ from torch import Tensor
 from ...structures import check_candidate_source, ground_truth_candidates
 from ..scoring.cached_work import CachedWorkMixin
 from ..crops.crop_geometry import CropGeometry, to_input, to_original
+from .text_conditioned_bbox_head import CLIPTextConditionedHead
 from .text_conditioned_roi_head import unique_referred_boxes
-
-#: The head's arguments that only its scoring step reads (its branch, whose outputs are cached with the
-#: proposals, is detector-side).
-HEAD_SCORING_ARGS = ('encoder', 'prompt_scorer', 'blend', 'local_search', 'reasoner', 'crop_mode', 'context_ratio',
-                     'refine_boxes', 'bbox_coder')
 
 
 @MODELS.register_module()
@@ -53,12 +49,12 @@ class TextConditionedRCNN(CachedWorkMixin, TwoStageDetector):
     :mod:`mmrec.models.scoring.cached_work`.
     """
 
-    CACHE_SCORING_KEYS = tuple(f'roi_head.bbox_head.{name}' for name in HEAD_SCORING_ARGS)
+    # the head declares which of its settings are scoring and text-independent, next to its constructor
+    CACHE_SCORING_KEYS = tuple(f'roi_head.bbox_head.{name}' for name in CLIPTextConditionedHead.SCORING_ARGS)
     CACHE_SCORING_MODULES = ('roi_head.bbox_head.encoder.', )
     SCORING_MODULE = 'roi_head.bbox_head'
     SCORING_ENCODER = 'roi_head.bbox_head.encoder'
-    TEXT_INDEPENDENT_KEYS = ('local_search', 'crop_mode', 'context_ratio', 'refine_boxes', 'bbox_coder',
-                             'temperature')
+    TEXT_INDEPENDENT_KEYS = CLIPTextConditionedHead.TEXT_INDEPENDENT_KEYS
 
     def __init__(self, backbone: ConfigType, rpn_head: ConfigType, roi_head: ConfigType, train_cfg: ConfigType,
                  test_cfg: ConfigType, neck: OptConfigType = None, data_preprocessor: OptConfigType = None,

@@ -19,7 +19,7 @@ from typing import List, Optional, Sequence, Tuple, Union
 
 from mmdet.structures import DetDataSample
 
-from ..method1.spatial_prompts import has_words
+from ..scoring.policy import has_words
 from .subject_prompt import subject_prompt
 
 #: The per-expression prompt modes (besides ``None`` and a list of class names).

@@ -3,7 +3,6 @@ import logging
 from typing import Optional, Sequence, Tuple, Union
 
 import torch
-import torch.nn.functional as F
 from mmdet.registry import MODELS
 from mmdet.structures.bbox import get_box_tensor
 from mmengine.logging import print_log
@@ -14,10 +13,8 @@ from torch import Tensor
 from ..crops import CROP_MODES, clip_boxes
 from ..crops.crop_geometry import CropView
 from ..generalized_answers import answers_above
-from ..scoring.score_subtraction import build_score_subtraction
-from ..scoring.size_prior import check_min_box_fraction, large_enough
-from ..method1.spatial_prompts import has_words
-from ..spatial_reasoning import build_reasoner, reason_rows
+from ..scoring.parts import build_reasoner, build_score_subtraction
+from ..scoring.policy import ScoringPolicy, top_prior
 
 
 def _warn(message: str) -> None:
@@ -42,9 +39,10 @@ class CLIPProposalScorer(BaseModule):
     area inside it are dropped, counted and logged), crop each where the detector's
     :class:`~mmrec.models.crop_geometry.CropGeometry` says (one batched call per crop mode), embed crops
     and expressions, and answer each expression with the candidate of highest cosine similarity (averaged over
-    the crop modes). All expressions of the image are scored in one matrix product. Fallbacks (counted and
-    logged): no usable detection -> the whole image is the single candidate; an expression without words (empty,
-    blank or punctuation only) -> the detector's top candidate.
+    the crop modes). All expressions of the image are scored in one matrix product. The fallbacks and the size
+    prior are the :class:`~mmrec.models.scoring.policy.ScoringPolicy` both methods share (``policy``, with
+    their counters): no usable detection -> the whole image is the single candidate; an expression without
+    words (empty, blank or punctuation only) -> the detector's top candidate.
 
     Two steps: :meth:`crop_embeddings` (the crops and the image encoder, the costly part) and
     :meth:`score_candidates` (everything after the crop embeddings exist: size prior, score subtraction,
@@ -65,20 +63,23 @@ class CLIPProposalScorer(BaseModule):
             cosine argmax.
         prompt_templates: templates with one ``{}`` for the expression; the text embedding is the normalised
             mean over templates. ``('{}',)`` (default) uses the expression as is.
-        spatial_reasoning: ``None`` (default: the report's method, similarity argmax) or the arguments of a
-            :class:`~mmrec.models.spatial_reasoning.SpatialReasoner` (ReCLIP-style geometry for expressions
-            with location, size or relation words; ``dict()`` for its defaults). Its ``temperature`` defaults
-            to the CLIP's own (``1 / logit_scale``); the detector scores are its prior over the candidates.
-            An expression it handles is answered by the highest reasoner probability (the returned score).
+        reasoner: ``None`` (default: the report's method, similarity argmax) or the config of the spatial
+            reasoner part both methods use, :class:`~mmrec.models.scoring.reasoning.SpatialReasoningRescorer`
+            (``dict(type='SpatialReasoningRescorer', temperature=None, size_spread=..., relation_softness=...)``;
+            ``type`` may be left out): ReCLIP-style geometry for expressions with location, size or relation
+            words. Its ``temperature`` defaults to the CLIP's own (``1 / logit_scale``); the detector scores are
+            its prior over the candidates, and its phrases are scored as the expressions are (templates, crop
+            modes, score subtraction). An expression it handles is answered by the highest reasoner probability
+            (the returned score).
         min_box_fraction: ReCLIP's size prior: candidates (after ``top_k``) covering less than this share of the
             image cannot be chosen and are left out of the returned candidates; when all are below it, all are
             kept. 0 (default) is off; ReCLIP uses 0.05.
-        score_subtraction: ``None`` (default) or the arguments of a
-            :class:`~mmrec.models.score_subtraction.ScoreSubtraction`, e.g. ``dict(num_texts=500,
-            source='dataset', seed=0)`` (RedCircle / FGVP): every box's similarity to a text (expression or
-            reasoner phrase) minus its mean similarity to a bank of the data set's expressions, drawn once and
-            embedded once; by default the image's own expressions (the query among them) are left out of its
-            mean (``exclude_same_image``). With ``source='dataset'`` the
+        score_subtraction: ``None`` (default) or the config of the registered part
+            :class:`~mmrec.models.scoring.score_subtraction.ScoreSubtraction`, e.g. ``dict(type='ScoreSubtraction',
+            num_texts=500, source='dataset', seed=0)`` (``type`` may be left out; RedCircle / FGVP): every box's
+            similarity to a text (expression or reasoner phrase) minus its mean similarity to a bank of the data
+            set's expressions, drawn once and embedded once; by default the image's own expressions (the query
+            among them) are left out of its mean (``exclude_same_image``). With ``source='dataset'`` the
             :class:`~mmrec.engine.ExpressionBankHook` (in mmrec's default runtime config) hands the evaluated
             data set's expressions over before the val/test loop.
         generalized_score_thr: ``None`` (default: one box per expression) or a score from which every candidate
@@ -88,10 +89,15 @@ class CLIPProposalScorer(BaseModule):
             reasoner's probability); an expression without words gets no box.
     """
 
+    #: the cache contract (:mod:`mmrec.models.scoring.cached_work`): settings that do not change which texts are
+    #: encoded, in which calls (not ``top_k``: with a reasoner, the number of candidates can decide which
+    #: phrases are encoded). The whole config is scoring (the detector's side is the detector's config).
+    TEXT_INDEPENDENT_KEYS = ('crop_mode', 'context_ratio', 'blur_sigma', 'detector_score_weight')
+
     def __init__(self, encoder: Union[dict, torch.nn.Module] = dict(type='CLIPEncoder'), top_k: Optional[int] = 10,
                  crop_mode: Union[str, Sequence[str]] = 'crop', context_ratio: float = 0.2,
                  blur_sigma: float = 0.1, detector_score_weight: float = 0.0,
-                 prompt_templates: Sequence[str] = ('{}',), spatial_reasoning: Optional[dict] = None,
+                 prompt_templates: Sequence[str] = ('{}',), reasoner: Optional[dict] = None,
                  min_box_fraction: float = 0.0, score_subtraction: Optional[dict] = None,
                  generalized_score_thr: Optional[float] = None, init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
@@ -109,13 +115,12 @@ class CLIPProposalScorer(BaseModule):
         self.blur_sigma = blur_sigma
         self.detector_score_weight = detector_score_weight
         self.prompt_templates = tuple(prompt_templates)
-        self.reasoner = build_reasoner(spatial_reasoning, self.encoder)
-        self.min_box_fraction = check_min_box_fraction(min_box_fraction, type(self).__name__)
+        self.reasoner = build_reasoner(reasoner, self.encoder)
+        #: the fallbacks and the size prior, with their counters (shared with method 1)
+        self.policy = ScoringPolicy(type(self).__name__, min_box_fraction, candidates='detections')
         self.score_subtraction = build_score_subtraction(score_subtraction)
         self.generalized_score_thr = None if generalized_score_thr is None else float(generalized_score_thr)
-        self.num_images_without_detections = 0
         self.num_dropped_boxes = 0
-        self.num_empty_expressions = 0
 
     def select_candidates(self, detections: InstanceData, ori_shape: Sequence[int],
                           img_id: object = None) -> InstanceData:
@@ -136,10 +141,7 @@ class CLIPProposalScorer(BaseModule):
                   f'image ({self.num_dropped_boxes} so far)')
             boxes, scores = boxes[usable], scores[usable]
         if len(boxes) == 0:
-            self.num_images_without_detections += 1
-            _warn(f'image {img_id}: no detections, scoring the whole image instead '
-                  f'({self.num_images_without_detections} image(s) so far)')
-            boxes, scores = boxes.new_tensor([[0.0, 0.0, width, height]]), scores.new_zeros(1)
+            boxes, scores = self.policy.whole_image(ori_shape, boxes, img_id), scores.new_zeros(1)
         order = scores.sort(descending=True, stable=True).indices[:self.top_k]
         return InstanceData(bboxes=boxes[order], scores=scores[order])
 
@@ -220,8 +222,8 @@ class CLIPProposalScorer(BaseModule):
         ``(M, K, D)`` :meth:`crop_embeddings` and the image's N (>= 1) expressions -> ``(predictions,
         candidates)`` as :meth:`forward` returns them (without the candidates the size prior drops)."""
         texts = list(texts)
-        if self.min_box_fraction > 0:
-            keep = large_enough(candidates.bboxes, img_meta['ori_shape'][:2], self.min_box_fraction)
+        keep = self.policy.size_prior(candidates.bboxes, img_meta['ori_shape'][:2])
+        if keep is not None:
             candidates, crop_embeddings = candidates[keep], crop_embeddings[:, keep.to(crop_embeddings.device)]
         boxes = candidates.bboxes.to(crop_embeddings.device)
         img_id = img_meta.get('img_id')
@@ -231,20 +233,19 @@ class CLIPProposalScorer(BaseModule):
             scores = (1 - w) * scores + w * candidates.scores[:, None]
         reasoned = torch.zeros(len(texts), dtype=torch.bool, device=scores.device)
         if self.reasoner is not None:
-            scores, reasoned = reason_rows(self.reasoner, scores.T, texts, boxes,
-                                           lambda phrases: self.clip_scores(crop_embeddings, phrases, img_id).T,
-                                           tuple(img_meta['ori_shape'][:2]), prior=candidates.scores)
+            scores, reasoned = self.reasoner(scores.T, texts, boxes,
+                                             lambda phrases: self.clip_scores(crop_embeddings, phrases, img_id).T,
+                                             tuple(img_meta['ori_shape'][:2]), prior=candidates.scores)
             scores = scores.T
-        if self.generalized_score_thr is not None:
-            answerable = torch.tensor([has_words(text) for text in texts], dtype=torch.bool)
+        if self.generalized_score_thr is not None:  # an expression without words: no box (not counted)
+            answerable = self.policy.answerable(texts, count=False)
             return answers_above(scores, candidates.bboxes, self.generalized_score_thr, reasoned,
-                                 answerable), candidates
+                                 torch.tensor(answerable, dtype=torch.bool)), candidates
+        answerable = self.policy.answerable(texts, img_id, fallback="the detector's top box")
         best_scores, best = scores.max(dim=0)
-        empty = torch.tensor([not has_words(text) for text in texts], device=best.device)
-        if bool(empty.any()):
-            self.num_empty_expressions += int(empty.sum())
-            _warn(f'image {img_id}: {int(empty.sum())} empty expression(s) answered with the '
-                  f"detector's top box ({self.num_empty_expressions} so far)")
-            best = torch.where(empty, torch.zeros_like(best), best)  # candidates are sorted: 0 is the top one
-            best_scores = torch.where(empty, candidates.scores[0].expand_as(best_scores), best_scores)
+        empty = [index for index, ok in enumerate(answerable) if not ok]
+        if empty:
+            top, top_score = top_prior(candidates.scores)
+            best[empty] = top.to(best.device)
+            best_scores[empty] = top_score.to(best_scores)
         return InstanceData(bboxes=candidates.bboxes[best], scores=best_scores, reasoned=reasoned), candidates

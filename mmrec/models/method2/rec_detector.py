@@ -21,6 +21,7 @@ from .candidate_sets import CandidateSets, answer_sets
 from .detector_keys import adopt_detector_keys, adopted_names
 from .grounding import predict_prompts
 from .prompts import Prompt, check_prompt, expression_prompts, prompted_sample
+from .proposal_scorer import CLIPProposalScorer
 
 
 def check_detector_config(detector: object) -> dict:
@@ -73,12 +74,12 @@ class RECDetector(CachedWorkMixin, BaseDetector):
         data_preprocessor: used as the detector's when its config has none.
     """
 
+    # all of the scorer's config is scoring; the scorer declares its text-independent keys
     CACHE_SCORING_KEYS = ('scorer', )
     CACHE_SCORING_MODULES = ('scorer.', )
     SCORING_MODULE = 'scorer'
     SCORING_ENCODER = 'scorer.encoder'
-    # (not top_k: with spatial reasoning, the number of candidates can decide which phrases are encoded)
-    TEXT_INDEPENDENT_KEYS = ('crop_mode', 'context_ratio', 'blur_sigma', 'detector_score_weight')
+    TEXT_INDEPENDENT_KEYS = CLIPProposalScorer.TEXT_INDEPENDENT_KEYS
 
     def __init__(self, detector: ConfigType, scorer: ConfigType, candidate_source: str = 'detector',
                  prompt: Union[None, str, Sequence[str]] = None, data_preprocessor: OptConfigType = None,

@@ -12,7 +12,9 @@ Both detectors answer an image in two steps:
 
 ``predict`` is step 1 then step 2 with the model's own scoring module; a sweep (:mod:`mmrec.engine.sweep`)
 runs step 1 once per image and step 2 once per grid point, each point with a scoring module built by
-``build_scoring_module`` from its config. A detector declares, for the cache keys and the sweep:
+``build_scoring_module`` from its config. A detector declares, for the cache keys and the sweep (taken from its
+scoring module's class where that knows: method 1's head declares ``SCORING_ARGS`` / ``WORK_ARGS`` and both
+scoring modules ``TEXT_INDEPENDENT_KEYS`` next to their constructors):
 
 - ``CACHE_SCORING_KEYS``: dotted keys of its config that only the scoring step reads (left out of the
   detector-side key, and what a sweep may vary without running the detector again);

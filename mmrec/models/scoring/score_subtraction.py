@@ -12,9 +12,11 @@ images only: the image's own expressions, and so the query itself, are never sub
 bank of one image is the ``num_texts`` drawn minus the few of that image). ``exclude_same_image=False``
 keeps them, as FGVP does. A bank given as a list (``source=[...]``) has no images and is used whole.
 
-Usage (see :class:`~mmrec.models.method2.proposal_scorer.CLIPProposalScorer`'s ``score_subtraction``)::
+A registered part (``TASK_UTILS``), set in a config as ``score_subtraction=dict(type='ScoreSubtraction',
+num_texts=500, source='dataset', seed=0)`` (see :class:`~mmrec.models.method2.proposal_scorer.CLIPProposalScorer`'s
+``score_subtraction``). Usage::
 
-    subtraction = ScoreSubtraction(num_texts=500, source='dataset', seed=0)
+    subtraction = TASK_UTILS.build(dict(type='ScoreSubtraction', num_texts=500, source='dataset', seed=0))
     subtraction.set_expressions([(img_id, text), ...])   # ExpressionBankHook does it before the val/test loop
     bank = subtraction.mean_bank_similarity(similarity, encode_texts, img_id)   # (K,)
     scores = similarity(encode_texts(texts)) - bank[:, None]
@@ -24,6 +26,7 @@ import random
 from typing import Any, Callable, List, Optional, Sequence, Tuple, Union
 
 import torch
+from mmdet.registry import TASK_UTILS
 from mmengine.logging import print_log
 from torch import Tensor
 
@@ -35,6 +38,7 @@ HOOK_HINT = ("the ExpressionBankHook hands the val/test data set's expressions o
              "source=['an expression', ...])")
 
 
+@TASK_UTILS.register_module()
 class ScoreSubtraction:
     """A bank of expressions, drawn once, and the mean similarity of boxes to it.
 
@@ -128,7 +132,3 @@ class ScoreSubtraction:
                       'bank from a data set of more images', logger='current', level=logging.WARNING)
         return scores.new_zeros(scores.shape[0])
 
-
-def build_score_subtraction(cfg: Optional[dict]) -> Optional[ScoreSubtraction]:
-    """``None`` for ``None`` (off), else a :class:`ScoreSubtraction` from the config dict's arguments."""
-    return None if cfg is None else ScoreSubtraction(**cfg)

@@ -3,13 +3,14 @@ of, each registered in mmdet's ``TASK_UTILS`` and built from a config dict (impo
 
 - ``SpatialPromptScorer`` (:mod:`.prompt_scorer`): CLIP similarity of crops to an expression's spatial prompts;
 - ``ObjectnessBlend`` (:mod:`.objectness_blend`): the CLIP / objectness / branch blend;
-- ``PromptLocalSearch`` (:mod:`.prompt_local_search`): refines the chosen boxes by local search;
-- ``SpatialReasoningRescorer`` (:mod:`.reasoning`): geometry replaces the CLIP scores of spatial expressions.
+- ``PromptLocalSearch`` (:mod:`.prompt_local_search`): refines the chosen boxes by local search.
+
+Its ``reasoner`` is the part both methods share, ``SpatialReasoningRescorer``
+(:mod:`mmrec.models.scoring.reasoning`).
 """
 from .objectness_blend import ObjectnessBlend, blend_scores, objectness_distribution
 from .prompt_local_search import BoxEmbeddingMemo, PromptLocalSearch
 from .prompt_scorer import SpatialPromptScorer
-from .reasoning import SpatialReasoningRescorer
 
 __all__ = ['ObjectnessBlend', 'blend_scores', 'objectness_distribution', 'BoxEmbeddingMemo', 'PromptLocalSearch',
-           'SpatialPromptScorer', 'SpatialReasoningRescorer']
+           'SpatialPromptScorer']
