@@ -151,3 +151,17 @@ def test_a_relation_to_the_subject_itself_says_nothing_about_where_it_is():
     assert parsed.relation is None and not parsed.subject.extremes
     assert parse_expression('a white car with two cats underneath it').relation is None
     assert parse_expression('chair under her').relation == 'below'  # her: someone else
+
+
+# a back row of three (high in the frame) and a front row of three (low), the front row's right box the largest
+TWO_ROWS = [[20., 10., 50., 50.], [80., 10., 110., 50.], [140., 10., 170., 50.],
+            [10., 55., 45., 100.], [75., 60., 105., 100.], [125., 35., 195., 100.]]
+
+
+def test_a_depth_word_with_an_ordinal_names_the_row_counted_in():
+    # counted along the front row from the right: the big box, then the one beside it
+    assert _choice('second from the right in front', TWO_ROWS) == 4
+    assert _choice('front person third from the left', TWO_ROWS) == 5
+    assert _choice('second from left in the back', TWO_ROWS) == 1
+    # without an ordinal "front" is still the single front-most object
+    assert _choice('person in front', TWO_ROWS) == 5

@@ -44,10 +44,27 @@ _HORIZONTAL, _VERTICAL = ('left', 'right'), ('top', 'bottom')
 _ACROSS = {'left': 'middle-y', 'right': 'middle-y', 'top': 'middle-x', 'bottom': 'middle-x'}
 
 
+#: The row a depth word names when an ordinal counts across the image: the front row is the lowest in the frame.
+_DEPTH_ROWS = {'front': 'bottom', 'back': 'top'}
+
+
+def _rows_for_ordinals(cues: Sequence[Extreme]) -> List[Extreme]:
+    """``cues`` with a depth word read as a row when an ordinal of the phrase counts left or right: in "second
+    from the right in front" or "banana in the front fourth from the right" the objects are counted along the
+    front row, not from the one front-most object, which the depth proxy (:func:`~.geometry.closeness`, which
+    counts size) would single out, leaving one box to count from. A row named as such ("front row") is kept."""
+    ordinal = next((c for c in cues if c.rank is not None), None)
+    if ordinal is None or ordinal.direction not in _HORIZONTAL or any(c.row for c in cues):
+        return list(cues)
+    return [Extreme(_DEPTH_ROWS[c.direction], row=True) if c.rank is None and c.direction in _DEPTH_ROWS else c
+            for c in cues]
+
+
 def _combined_cues(cues: Sequence[Extreme]) -> List[Extreme]:
-    """The phrase's cues in the order they apply (:func:`_cue_order`), a plain horizontal and a plain vertical
-    extreme merged into one corner cue (``Extreme('top left')``, ranked by :func:`~.geometry.corner_key`)."""
-    cues = sorted(cues, key=_cue_order)
+    """The phrase's cues in the order they apply (:func:`_cue_order`): a depth word read as a row when an ordinal
+    counts across (:func:`_rows_for_ordinals`), a plain horizontal and a plain vertical extreme merged into one corner
+    cue (``Extreme('top left')``, ranked by :func:`~.geometry.corner_key`)."""
+    cues = sorted(_rows_for_ordinals(cues), key=_cue_order)
     plain = [c for c in cues if c.rank is None and not c.row]
     side = next((c for c in plain if c.direction in _HORIZONTAL), None)
     level = next((c for c in plain if c.direction in _VERTICAL), None)
