@@ -165,3 +165,15 @@ def test_a_depth_word_with_an_ordinal_names_the_row_counted_in():
     assert _choice('second from left in the back', TWO_ROWS) == 1
     # without an ordinal "front" is still the single front-most object
     assert _choice('person in front', TWO_ROWS) == 5
+
+
+# A: furthest left, half-way up (further back); B: left of the centre, at the bottom (near); C: right, at the top
+GROUND = [[0., 40., 40., 60.], [70., 70., 100., 100.], [140., 0., 190., 40.]]
+
+
+def test_a_side_and_a_depth_word_name_one_corner_of_the_ground():
+    # one after the other, "left" would decide (A is furthest left); B is nearer the front-left corner
+    assert _choice('front left chair', GROUND) == 1
+    assert _choice('chair on the left in front', GROUND) == 1
+    assert _choice('back left one', GROUND) == 0
+    assert _choice('left chair', GROUND) == 0  # one side alone is still its extreme

@@ -45,13 +45,18 @@ def extreme_key(boxes: Tensor, direction: str, image_size: Tuple[int, int], size
     return {'left': cx, 'right': -cx, 'top': cy, 'bottom': -cy}[direction]
 
 
-def corner_key(boxes: Tensor, horizontal: str, vertical: str, image_size: Tuple[int, int]) -> Tensor:
+def corner_key(boxes: Tensor, horizontal: str, vertical: str, image_size: Tuple[int, int],
+               sized: bool = False) -> Tensor:
     """``(K,)`` smaller the further a box lies towards a corner (``horizontal`` ``left`` / ``right``, ``vertical``
-    ``top`` / ``bottom``): the sum of its two image-relative extreme keys, i.e. its projection on the corner's
-    diagonal. "Top left" names one place, the corner, not "the top one of the left ones": applying the two
-    extremes one after the other lets the first one decide whenever the boxes differ more along its axis."""
+    ``top`` / ``bottom``, or ``front`` / ``back`` for a corner of the ground, "front left"): the sum of its two
+    image-relative extreme keys, i.e. its projection on the corner's diagonal (depth by :func:`closeness`, already
+    image-relative; ``sized`` as for :func:`extreme_key`). "Top left" names one place, the corner, not "the top one of the left ones": applying the
+    two extremes one after the other lets the first one decide whenever the boxes differ more along its axis."""
     height, width = image_size
-    return (extreme_key(boxes, horizontal, image_size) / width + extreme_key(boxes, vertical, image_size) / height)
+    across = extreme_key(boxes, horizontal, image_size) / width
+    if vertical in ('front', 'back'):
+        return across + extreme_key(boxes, vertical, image_size, sized)
+    return across + extreme_key(boxes, vertical, image_size) / height
 
 
 def middle_key(boxes: Tensor, match: Tensor, image_size: Tuple[int, int], axis: str = 'x') -> Tensor:

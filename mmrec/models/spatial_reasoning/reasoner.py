@@ -62,8 +62,10 @@ def _rows_for_ordinals(cues: Sequence[Extreme]) -> List[Extreme]:
 
 def _combined_cues(cues: Sequence[Extreme]) -> List[Extreme]:
     """The phrase's cues in the order they apply (:func:`_cue_order`): a depth word read as a row when an ordinal
-    counts across (:func:`_rows_for_ordinals`), a plain horizontal and a plain vertical extreme merged into one corner
-    cue (``Extreme('top left')``, ranked by :func:`~.geometry.corner_key`)."""
+    counts across (:func:`_rows_for_ordinals`), a plain horizontal and a plain vertical (else depth) extreme merged
+    into one corner cue (``Extreme('top left')``, ``Extreme('front right')``, ranked by
+    :func:`~.geometry.corner_key`): "front left" names the near left corner of the ground, not "the front one of
+    the left ones"."""
     cues = sorted(_rows_for_ordinals(cues), key=_cue_order)
     plain = [c for c in cues if c.rank is None and not c.row]
     side = next((c for c in plain if c.direction in _HORIZONTAL), None)
@@ -73,6 +75,8 @@ def _combined_cues(cues: Sequence[Extreme]) -> List[Extreme]:
         # "middle bowl on the right": the side names one axis, so the middle is along the other one, among the
         # boxes on that side (the middle of a column on the right, of a row at the top)
         cues = [Extreme(_ACROSS[(side or level).direction]) if c is middle else c for c in cues]
+    if level is None:  # "front left": a corner of the ground, as "bottom left" is one of the picture
+        level = next((c for c in plain if c.direction in _DEPTH_ROWS), None)
     if side is None or level is None:
         return sorted(cues, key=_cue_order)
     merged = Extreme(f'{level.direction} {side.direction}')
@@ -168,7 +172,7 @@ class SpatialReasoner:
         if cue.direction.startswith('middle'):
             key = middle_key(boxes, match, image_size, axis='y' if cue.direction == 'middle-y' else 'x')
         elif ' ' in cue.direction:
-            key = corner_key(boxes, *reversed(cue.direction.split()), image_size)  # 'top left'
+            key = corner_key(boxes, *reversed(cue.direction.split()), image_size, sized)  # 'top left'
         else:
             key = extreme_key(boxes, cue.direction, image_size, sized)
         if cue.rank is None:
