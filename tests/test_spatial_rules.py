@@ -177,3 +177,24 @@ def test_a_side_and_a_depth_word_name_one_corner_of_the_ground():
     assert _choice('chair on the left in front', GROUND) == 1
     assert _choice('back left one', GROUND) == 0
     assert _choice('left chair', GROUND) == 0  # one side alone is still its extreme
+
+
+def test_in_front_of_and_behind_are_along_the_line_of_sight():
+    # a table (0) in the middle; a cup (1) behind it and overlapping it; a vase (2) off to the right, higher still;
+    # a chair (3) in front of the table and overlapping it; a stool (4) to the left, lower still
+    boxes = torch.tensor([[80., 40., 120., 60.], [90., 20., 110., 50.], [160., 10., 190., 40.],
+                          [85., 50., 115., 90.], [0., 60., 30., 95.]])
+    reasoner = SpatialReasoner()
+    for text, expected in (('the thing behind the table', 1), ('the thing in front of the table', 3)):
+        probs = reasoner(text, boxes, _table_first(len(boxes)), IMAGE_SIZE)
+        assert int(probs.argmax()) == expected, text
+    # beside the table only, depth still decides (a tenth of the weight, the same for every box)
+    beside = torch.tensor([[80., 40., 120., 60.], [150., 20., 170., 50.], [0., 50., 30., 90.]])
+    assert int(reasoner('the thing behind the table', beside, _table_first(3), IMAGE_SIZE).argmax()) == 1
+
+
+def _table_first(num_boxes):
+    """A similarity function under which "table" is box 0 and every other phrase matches every box."""
+    def similarity_fn(phrases):
+        return torch.tensor([[0.] + [-10.] * (num_boxes - 1) if 'table' in p else [0.] * num_boxes for p in phrases])
+    return similarity_fn

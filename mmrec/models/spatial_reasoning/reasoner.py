@@ -119,7 +119,9 @@ class SpatialReasoner:
       ``p`` the phrase's probabilities (shares of one, so that an unsure phrase gives a soft answer);
       several cues apply one after the other, each on the probabilities the previous ones left, in a fixed
       order: rows, horizontal, vertical, middle, depth, then ordinals; a horizontal and a vertical side
-      together ("top left", "car lower right corner") are one cue, the corner (:func:`~.geometry.corner_key`);
+      together ("top left", "car lower right corner"), or a horizontal side and a depth word ("front left"),
+      are one cue, the corner (:func:`~.geometry.corner_key`); with an ordinal counted left or right, a depth
+      word names the row counted in ("second from the right in front");
     - an ordinal ("second from left"): the probability that exactly ``n - 1`` boxes beyond ``i`` match the
       phrase, each matching with ``p(j) / max_k p(k)`` (a count needs the chance that each box is of the kind,
       not its share of one).
