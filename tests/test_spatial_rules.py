@@ -151,3 +151,50 @@ def test_a_relation_to_the_subject_itself_says_nothing_about_where_it_is():
     assert parsed.relation is None and not parsed.subject.extremes
     assert parse_expression('a white car with two cats underneath it').relation is None
     assert parse_expression('chair under her').relation == 'below'  # her: someone else
+
+
+# a back row of three (high in the frame) and a front row of three (low), the front row's right box the largest
+TWO_ROWS = [[20., 10., 50., 50.], [80., 10., 110., 50.], [140., 10., 170., 50.],
+            [10., 55., 45., 100.], [75., 60., 105., 100.], [125., 35., 195., 100.]]
+
+
+def test_a_depth_word_with_an_ordinal_names_the_row_counted_in():
+    # counted along the front row from the right: the big box, then the one beside it
+    assert _choice('second from the right in front', TWO_ROWS) == 4
+    assert _choice('front person third from the left', TWO_ROWS) == 5
+    assert _choice('second from left in the back', TWO_ROWS) == 1
+    # without an ordinal "front" is still the single front-most object
+    assert _choice('person in front', TWO_ROWS) == 5
+
+
+# A: furthest left, half-way up (further back); B: left of the centre, at the bottom (near); C: right, at the top
+GROUND = [[0., 40., 40., 60.], [70., 70., 100., 100.], [140., 0., 190., 40.]]
+
+
+def test_a_side_and_a_depth_word_name_one_corner_of_the_ground():
+    # one after the other, "left" would decide (A is furthest left); B is nearer the front-left corner
+    assert _choice('front left chair', GROUND) == 1
+    assert _choice('chair on the left in front', GROUND) == 1
+    assert _choice('back left one', GROUND) == 0
+    assert _choice('left chair', GROUND) == 0  # one side alone is still its extreme
+
+
+def test_in_front_of_and_behind_are_along_the_line_of_sight():
+    # a table (0) in the middle; a cup (1) behind it and overlapping it; a vase (2) off to the right, higher still;
+    # a chair (3) in front of the table and overlapping it; a stool (4) to the left, lower still
+    boxes = torch.tensor([[80., 40., 120., 60.], [90., 20., 110., 50.], [160., 10., 190., 40.],
+                          [85., 50., 115., 90.], [0., 60., 30., 95.]])
+    reasoner = SpatialReasoner()
+    for text, expected in (('the thing behind the table', 1), ('the thing in front of the table', 3)):
+        probs = reasoner(text, boxes, _table_first(len(boxes)), IMAGE_SIZE)
+        assert int(probs.argmax()) == expected, text
+    # beside the table only, depth still decides (a tenth of the weight, the same for every box)
+    beside = torch.tensor([[80., 40., 120., 60.], [150., 20., 170., 50.], [0., 50., 30., 90.]])
+    assert int(reasoner('the thing behind the table', beside, _table_first(3), IMAGE_SIZE).argmax()) == 1
+
+
+def _table_first(num_boxes):
+    """A similarity function under which "table" is box 0 and every other phrase matches every box."""
+    def similarity_fn(phrases):
+        return torch.tensor([[0.] + [-10.] * (num_boxes - 1) if 'table' in p else [0.] * num_boxes for p in phrases])
+    return similarity_fn

@@ -45,13 +45,18 @@ def extreme_key(boxes: Tensor, direction: str, image_size: Tuple[int, int], size
     return {'left': cx, 'right': -cx, 'top': cy, 'bottom': -cy}[direction]
 
 
-def corner_key(boxes: Tensor, horizontal: str, vertical: str, image_size: Tuple[int, int]) -> Tensor:
+def corner_key(boxes: Tensor, horizontal: str, vertical: str, image_size: Tuple[int, int],
+               sized: bool = False) -> Tensor:
     """``(K,)`` smaller the further a box lies towards a corner (``horizontal`` ``left`` / ``right``, ``vertical``
-    ``top`` / ``bottom``): the sum of its two image-relative extreme keys, i.e. its projection on the corner's
-    diagonal. "Top left" names one place, the corner, not "the top one of the left ones": applying the two
-    extremes one after the other lets the first one decide whenever the boxes differ more along its axis."""
+    ``top`` / ``bottom``, or ``front`` / ``back`` for a corner of the ground, "front left"): the sum of its two
+    image-relative extreme keys, i.e. its projection on the corner's diagonal (depth by :func:`closeness`, already
+    image-relative; ``sized`` as for :func:`extreme_key`). "Top left" names one place, the corner, not "the top one of the left ones": applying the
+    two extremes one after the other lets the first one decide whenever the boxes differ more along its axis."""
     height, width = image_size
-    return (extreme_key(boxes, horizontal, image_size) / width + extreme_key(boxes, vertical, image_size) / height)
+    across = extreme_key(boxes, horizontal, image_size) / width
+    if vertical in ('front', 'back'):
+        return across + extreme_key(boxes, vertical, image_size, sized)
+    return across + extreme_key(boxes, vertical, image_size) / height
 
 
 def middle_key(boxes: Tensor, match: Tensor, image_size: Tuple[int, int], axis: str = 'x') -> Tensor:
@@ -146,7 +151,8 @@ def relation_matrix(boxes: Tensor, relation: str, image_size: Tuple[int, int], s
     ``relation`` is one of ``left of``, ``right of``, ``above``, ``below`` (soft steps on the centres, ``softness``
     a fraction of the image side), ``in front of``, ``behind`` (a soft step on the bottom edges: a subject and its
     landmark are mostly different kinds of object, whose sizes say nothing of their distance, unlike the
-    same-kind candidates of a depth extreme, where :func:`closeness` also counts size), ``next to`` (no other
+    same-kind candidates of a depth extreme, where :func:`closeness` also counts size; times
+    :func:`line_of_sight`, since one of the two is behind the other as the camera sees them), ``next to`` (no other
     likely subject is closer to the landmark), ``holding`` or ``on`` (:func:`_contact_matrix`).
     """
     cx, cy = centres(boxes)
@@ -162,7 +168,34 @@ def relation_matrix(boxes: Tensor, relation: str, image_size: Tuple[int, int], s
                  'above': (cy[None, :] - cy[:, None]) / height, 'below': (cy[:, None] - cy[None, :]) / height,
                  'in front of': near[:, None] - near[None, :], 'behind': near[None, :] - near[:, None]}
         rel = torch.sigmoid(delta[relation] / softness)
+        if relation in ('in front of', 'behind'):
+            rel = rel * line_of_sight(boxes)
     return rel * (1 - torch.eye(len(boxes), dtype=rel.dtype, device=rel.device))
+
+
+#: What a box beside the landmark (no horizontal overlap) keeps of "in front of" / "behind": a little, for depth
+#: said loosely ("the car behind the bus" one lane over), but much less than a box in the landmark's line of sight.
+BESIDE_DEPTH = 0.1
+
+
+def line_of_sight(boxes: Tensor) -> Tensor:
+    """``(K, K)`` in [BESIDE_DEPTH, 1], ``[i, j]``: how far boxes ``i`` and ``j`` lie along one line of sight: their
+    horizontal overlap as a share of the narrower box's width. "In front of Y" and "behind Y" say that the two
+    are one behind the other as seen from the camera, so that one hides part of the other and their boxes
+    overlap across the image; a thing off to the side of Y is beside it, whatever its depth."""
+    return BESIDE_DEPTH + (1 - BESIDE_DEPTH) * _x_overlap_share(boxes)
+
+
+def _x_overlap(boxes: Tensor) -> Tensor:
+    """``(K, K)`` pixels, ``[i, j]``: how much the horizontal extents of boxes ``i`` and ``j`` overlap."""
+    return (torch.minimum(boxes[:, None, 2], boxes[None, :, 2])
+            - torch.maximum(boxes[:, None, 0], boxes[None, :, 0])).clamp(min=0)
+
+
+def _x_overlap_share(boxes: Tensor) -> Tensor:
+    """``(K, K)`` in [0, 1]: :func:`_x_overlap` as a share of the narrower box's width."""
+    widths = (boxes[:, 2] - boxes[:, 0]).clamp(min=1e-6)
+    return _x_overlap(boxes) / torch.minimum(widths[:, None], widths[None, :])
 
 
 def _contact_matrix(boxes: Tensor, relation: str, step: float) -> Tensor:
@@ -170,15 +203,13 @@ def _contact_matrix(boxes: Tensor, relation: str, step: float) -> Tensor:
     carried or worn lies within or against its holder's box); ``on``: ``i`` rides or sits on ``j``: their
     horizontal overlap (a share of the narrower box) times soft steps (``step`` pixels) for ``i``'s top and
     bottom edges lying above ``j``'s (a rider's box rises above the horse's and ends above its hooves)."""
-    x_overlap = (torch.minimum(boxes[:, None, 2], boxes[None, :, 2])
-                 - torch.maximum(boxes[:, None, 0], boxes[None, :, 0])).clamp(min=0)
     if relation == 'holding':
+        x_overlap = _x_overlap(boxes)
         y_overlap = (torch.minimum(boxes[:, None, 3], boxes[None, :, 3])
                      - torch.maximum(boxes[:, None, 1], boxes[None, :, 1])).clamp(min=0)
         areas = ((boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])).clamp(min=1e-6)
         return x_overlap * y_overlap / areas[None, :]
-    widths = (boxes[:, 2] - boxes[:, 0]).clamp(min=1e-6)
-    overlap = x_overlap / torch.minimum(widths[:, None], widths[None, :])
+    overlap = _x_overlap_share(boxes)
     top_above = torch.sigmoid((boxes[None, :, 1] - boxes[:, None, 1]) / step)
     bottom_above = torch.sigmoid((boxes[None, :, 3] - boxes[:, None, 3]) / step)
     return overlap * top_above * bottom_above

@@ -44,10 +44,29 @@ _HORIZONTAL, _VERTICAL = ('left', 'right'), ('top', 'bottom')
 _ACROSS = {'left': 'middle-y', 'right': 'middle-y', 'top': 'middle-x', 'bottom': 'middle-x'}
 
 
+#: The row a depth word names when an ordinal counts across the image: the front row is the lowest in the frame.
+_DEPTH_ROWS = {'front': 'bottom', 'back': 'top'}
+
+
+def _rows_for_ordinals(cues: Sequence[Extreme]) -> List[Extreme]:
+    """``cues`` with a depth word read as a row when an ordinal of the phrase counts left or right: in "second
+    from the right in front" or "banana in the front fourth from the right" the objects are counted along the
+    front row, not from the one front-most object, which the depth proxy (:func:`~.geometry.closeness`, which
+    counts size) would single out, leaving one box to count from. A row named as such ("front row") is kept."""
+    ordinal = next((c for c in cues if c.rank is not None), None)
+    if ordinal is None or ordinal.direction not in _HORIZONTAL or any(c.row for c in cues):
+        return list(cues)
+    return [Extreme(_DEPTH_ROWS[c.direction], row=True) if c.rank is None and c.direction in _DEPTH_ROWS else c
+            for c in cues]
+
+
 def _combined_cues(cues: Sequence[Extreme]) -> List[Extreme]:
-    """The phrase's cues in the order they apply (:func:`_cue_order`), a plain horizontal and a plain vertical
-    extreme merged into one corner cue (``Extreme('top left')``, ranked by :func:`~.geometry.corner_key`)."""
-    cues = sorted(cues, key=_cue_order)
+    """The phrase's cues in the order they apply (:func:`_cue_order`): a depth word read as a row when an ordinal
+    counts across (:func:`_rows_for_ordinals`), a plain horizontal and a plain vertical (else depth) extreme merged
+    into one corner cue (``Extreme('top left')``, ``Extreme('front right')``, ranked by
+    :func:`~.geometry.corner_key`): "front left" names the near left corner of the ground, not "the front one of
+    the left ones"."""
+    cues = sorted(_rows_for_ordinals(cues), key=_cue_order)
     plain = [c for c in cues if c.rank is None and not c.row]
     side = next((c for c in plain if c.direction in _HORIZONTAL), None)
     level = next((c for c in plain if c.direction in _VERTICAL), None)
@@ -56,6 +75,8 @@ def _combined_cues(cues: Sequence[Extreme]) -> List[Extreme]:
         # "middle bowl on the right": the side names one axis, so the middle is along the other one, among the
         # boxes on that side (the middle of a column on the right, of a row at the top)
         cues = [Extreme(_ACROSS[(side or level).direction]) if c is middle else c for c in cues]
+    if level is None:  # "front left": a corner of the ground, as "bottom left" is one of the picture
+        level = next((c for c in plain if c.direction in _DEPTH_ROWS), None)
     if side is None or level is None:
         return sorted(cues, key=_cue_order)
     merged = Extreme(f'{level.direction} {side.direction}')
@@ -98,7 +119,9 @@ class SpatialReasoner:
       ``p`` the phrase's probabilities (shares of one, so that an unsure phrase gives a soft answer);
       several cues apply one after the other, each on the probabilities the previous ones left, in a fixed
       order: rows, horizontal, vertical, middle, depth, then ordinals; a horizontal and a vertical side
-      together ("top left", "car lower right corner") are one cue, the corner (:func:`~.geometry.corner_key`);
+      together ("top left", "car lower right corner"), or a horizontal side and a depth word ("front left"),
+      are one cue, the corner (:func:`~.geometry.corner_key`); with an ordinal counted left or right, a depth
+      word names the row counted in ("second from the right in front");
     - an ordinal ("second from left"): the probability that exactly ``n - 1`` boxes beyond ``i`` match the
       phrase, each matching with ``p(j) / max_k p(k)`` (a count needs the chance that each box is of the kind,
       not its share of one).
@@ -151,7 +174,7 @@ class SpatialReasoner:
         if cue.direction.startswith('middle'):
             key = middle_key(boxes, match, image_size, axis='y' if cue.direction == 'middle-y' else 'x')
         elif ' ' in cue.direction:
-            key = corner_key(boxes, *reversed(cue.direction.split()), image_size)  # 'top left'
+            key = corner_key(boxes, *reversed(cue.direction.split()), image_size, sized)  # 'top left'
         else:
             key = extreme_key(boxes, cue.direction, image_size, sized)
         if cue.rank is None:
