@@ -62,6 +62,8 @@ def test_the_generalised_stages_choose_on_val_and_report_test_a(tmp_path):
         test_a = [sentence for ref in json.load(f) if ref['split'] == 'testA' for sentence in ref['sentences']]
     no_target = sum(sentence['kind'] == 'none' for sentence in test_a)
     assert (row['num_target'], row['num_no_target']) == (len(test_a) - no_target, no_target)
+    assert sum(row['count_per_kind'].values()) == len(test_a) and row['count_per_kind'].get('none', 0) == no_target
+    assert all(0.0 <= share <= 1.0 for share in row['pr_f1_per_kind'].values())
     for key in ('pr_f1', 'n_acc', 't_acc'):
         assert row[key] is None or 0.0 <= row[key] <= 1.0
     # testA was answered at the chosen threshold: every kept box scores at least that

@@ -101,11 +101,19 @@ def grec_result(settings: QuickstartSettings) -> dict:
     threshold, val_metrics = read_chosen_threshold(settings)
     metrics = read_test_metrics(settings.path('eval', 'grec'), prefix='grec/', required='grec/pr_f1')
     with open(settings.path('eval', 'grec', 'predictions.jsonl')) as f:  # one line per evaluated expression
-        no_target = [json.loads(line)['no_target'] for line in f if line.strip()]
+        lines = [json.loads(line) for line in f if line.strip()]
+    no_target = [line['no_target'] for line in lines]
+    with open(osp.join(settings.grefcoco_root, 'grefcoco', 'grefs(unc).json')) as f:
+        kinds = {sentence['sent_id']: sentence['kind'] for ref in json.load(f) for sentence in ref['sentences']}
+    per_kind: Dict[str, List[bool]] = {}
+    for line in lines:  # the share right (F1 = 1) per kind of expression: one object (3 kinds), several, none
+        per_kind.setdefault(kinds[line['sent_id']], []).append(bool(line['correct']))
     return dict(method=GREC_METHOD, key='method2_finetuned_generalized', split=TEST_SPLIT, threshold=threshold,
                 chosen_on=SWEEP_SPLIT, val_pr_f1=val_metrics[CHOSEN_BY], pr_f1=metrics['grec/pr_f1'],
                 n_acc=metrics.get('grec/n_acc'), t_acc=metrics.get('grec/t_acc'),
-                num_target=no_target.count(False), num_no_target=no_target.count(True), config=GREC_CONFIG,
+                num_target=no_target.count(False), num_no_target=no_target.count(True),
+                pr_f1_per_kind={kind: sum(right) / len(right) for kind, right in sorted(per_kind.items())},
+                count_per_kind={kind: len(right) for kind, right in sorted(per_kind.items())}, config=GREC_CONFIG,
                 thresholds_swept=list(GREC_THRESHOLDS))
 
 
