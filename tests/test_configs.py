@@ -233,6 +233,11 @@ def test_quickstart_variants_differ_only_where_they_say():
     assert spatial['model']['scorer'].pop('reasoner') is not None
     assert crop_only['model']['scorer'].pop('reasoner') is None
     assert crop_only == spatial
+    generalized = load('quickstart/method2_tiny-clip_r18-tiny_fpn_grec_synthetic.py')  # + its threshold, gRefCOCO
+    assert generalized['model']['scorer'].pop('spatial_reasoning') is not None
+    assert generalized['model']['scorer'].pop('generalized_score_thr') is not None
+    assert generalized['model'] == spatial['model'] and generalized['test_evaluator']['type'] == 'GRECMetric'
+    assert generalized['test_dataloader']['dataset']['type'] == 'GRefCOCODataset'
 
     finetuned = load('quickstart/method1_tiny-clip_r18-tiny_fpn_ft_synthetic.py')
     zero_shot = load('quickstart/method1_tiny-clip_r18-tiny_fpn_zeroshot_synthetic.py')
