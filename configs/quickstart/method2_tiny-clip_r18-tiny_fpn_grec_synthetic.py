@@ -18,7 +18,8 @@ model = dict(
     roi_head={{_base_.tiny_cpu_settings.roi_head}},
     test_cfg={{_base_.tiny_cpu_settings.test_cfg}},
     # 0.35: the threshold the quickstart chose on val (seed 0, docs/results.md)
-    scorer=dict(encoder=dict(name_or_path=clip_dir), spatial_reasoning=dict(temperature=None),
+    scorer=dict(encoder=dict(name_or_path=clip_dir),
+                reasoner=dict(type='SpatialReasoningRescorer', temperature=None),
                 generalized_score_thr=0.35))
 test_dataloader = dict(dataset=dict(split='val'))
 
