@@ -5,8 +5,10 @@
 
 It generates the data (data/synthetic, data/synthetic_source), trains the untuned and the fine-tuned tiny
 detector, the tiny region-text CLIP and method 1's head with tools/train.py, evaluates method 1 (baseline and
-fine-tuned) and method 2 (untuned and fine-tuned detector) on the val split with tools/test.py, prints the
-table and writes WORK_DIR/results.json and WORK_DIR/pictures/. See mmrec/apps/quickstart/ for the stages.
+fine-tuned) and method 2 (untuned and fine-tuned detector) on the val split with tools/test.py, then the
+generalised row (synthetic gRefCOCO: threshold chosen on val with tools/sweep.py, testA evaluated with it),
+prints the tables and writes WORK_DIR/results.json, results_generalized.json and WORK_DIR/pictures/. See
+mmrec/apps/quickstart/ for the stages.
 """
 import argparse
 import os.path as osp
