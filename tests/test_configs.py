@@ -230,9 +230,15 @@ def test_quickstart_variants_differ_only_where_they_say():
     beside the fine-tuned one: neither may differ from its sibling but where it says."""
     spatial = load('quickstart/method2_tiny-clip_r18-tiny_fpn_synthetic.py')
     crop_only = load('quickstart/method2_tiny-clip_r18-tiny_fpn_crop-only_synthetic.py')
-    assert spatial['model']['scorer'].pop('reasoner') is not None
+    reasoner = spatial['model']['scorer'].pop('reasoner')
+    assert reasoner is not None
     assert crop_only['model']['scorer'].pop('reasoner') is None
     assert crop_only == spatial
+    generalized = load('quickstart/method2_tiny-clip_r18-tiny_fpn_grec_synthetic.py')  # + its threshold, gRefCOCO
+    assert generalized['model']['scorer'].pop('generalized_score_thr') is not None
+    assert generalized['model']['scorer'].pop('reasoner') == reasoner
+    assert generalized['model'] == spatial['model'] and generalized['test_evaluator']['type'] == 'GRECMetric'
+    assert generalized['test_dataloader']['dataset']['type'] == 'GRefCOCODataset'
 
     finetuned = load('quickstart/method1_tiny-clip_r18-tiny_fpn_ft_synthetic.py')
     zero_shot = load('quickstart/method1_tiny-clip_r18-tiny_fpn_zeroshot_synthetic.py')

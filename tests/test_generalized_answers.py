@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from mmrec.evaluation import GRECMetric
-from mmrec.models.generalized_answers import answers_above
+from mmrec.models.scoring.generalized_answers import answers_above
 from test_proposal_scorer import detections, make_scorer, scene  # noqa: F401 (fixture)
 
 

@@ -16,6 +16,7 @@ from mmrec.datasets.refer_io import load_instances, load_refs
 from mmrec.apps.quickstart import (ROWS, ProgressPrinter, QuickstartSettings, Stage, StageFailed, chance_accuracy,
                               evaluation_stage, format_duration, progress_of, resize_step, run_stages,
                               training_stages)
+from mmrec.apps.quickstart.generalized import sweep_stage
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 ROW_KEYS = ['method1_baseline', 'method1_finetuned', 'method2_untuned', 'method2_finetuned',
@@ -90,8 +91,11 @@ def test_scale_options_set_the_resize_step_found_by_type(tmp_path, monkeypatch):
     """Every --cfg-options scale of the quickstart lands on a Resize step of the config it is given to."""
     from mmengine.config import Config, DictAction
     settings = QuickstartSettings(work_dir=str(tmp_path), image_size=(128, 96), source_image_size=(96, 72))
-    monkeypatch.setattr('mmrec.apps.quickstart.stages.last_checkpoint', lambda work_dir: osp.join(work_dir, 'epoch_1.pth'))
-    stages = training_stages(settings) + [evaluation_stage(row, settings) for row in ROWS]
+    for module in ('stages', 'generalized'):
+        monkeypatch.setattr(f'mmrec.apps.quickstart.{module}.last_checkpoint',
+                            lambda work_dir: osp.join(work_dir, 'epoch_1.pth'))
+    stages = training_stages(settings) + [evaluation_stage(row, settings) for row in ROWS] + [
+        sweep_stage(settings)]  # the generalised row's threshold sweep (its test stage reads the sweep's choice)
     source_scale_rows = {f'eval_{row.key}': row.at_source_scale for row in ROWS}
     checked = 0
     for stage in stages:
@@ -128,7 +132,8 @@ def reduced_run(tmp_path_factory) -> dict:
     root = tmp_path_factory.mktemp('quickstart')
     work_dir, data_root = str(root / 'work'), str(root / 'data')
     args = ['tools/quickstart.py', '--work-dir', work_dir, '--data-root', data_root,
-            '--source-root', str(root / 'source'), '--num-train', '6', '--num-val', '3', '--num-source', '6',
+            '--source-root', str(root / 'source'), '--grefcoco-root', str(root / 'grefcoco'), '--num-grec', '2',
+            '--num-train', '6', '--num-val', '3', '--num-source', '6',
             '--image-size', '128', '96', '--source-image-size', '96', '72', '--seed', '1',
             '--detector-epochs', '1', '--finetune-epochs', '1', '--clip-epochs', '1', '--method1-epochs', '1']
     proc = subprocess.run([sys.executable, *args], cwd=REPO, capture_output=True, text=True, timeout=1500)
@@ -178,6 +183,9 @@ def test_reduced_quickstart_draws_pictures_and_reports_progress(reduced_run):
                   'eval_method1_baseline', 'eval_method2_finetuned', 'report'):
         assert stage in stdout, stage
     assert 'Table 1' in stdout and 'upper bound' in stdout
+    assert 'sweep_grec' in stdout and 'Generalised REC' in stdout and 'N-acc' in stdout  # the generalised row
+    with open(osp.join(work_dir, 'results_generalized.json')) as f:
+        assert 0.0 <= json.load(f)['pr_f1'] <= 1.0
     with open(osp.join(work_dir, 'timings.json')) as f:
         timings = json.load(f)
     assert timings['total_seconds'] > 0 and 'eval_method1_finetuned' in timings['stages_seconds']

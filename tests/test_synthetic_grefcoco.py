@@ -44,6 +44,12 @@ def test_dataset_reads_one_several_and_no_targets(generated, dataset):
         sentences = [s for ref in json.load(f) for s in ref['sentences']]
     assert counts['several'] == sum(s['kind'] == 'multi' for s in sentences) == kinds['multi']
     assert counts['none'] == kinds['none']
+    # the count word is the number of referents: 'both' / 'two' -> two boxes (the quickstart's two-referent case)
+    count_words = {'both': 2, 'two': 2, 'three': 3}
+    for expression in expressions:
+        said = [count_words[w] for w in expression['text'].split() if w in count_words]
+        assert said == ([] if len(expression['bboxes']) <= 1 else [len(expression['bboxes'])]), expression['text']
+    assert any(len(expression['bboxes']) == 2 for expression in expressions)
 
 
 def _scene_of(dataset, index):

@@ -5,8 +5,10 @@
 
 It generates the data (data/synthetic, data/synthetic_source), trains the untuned and the fine-tuned tiny
 detector, the tiny region-text CLIP and method 1's head with tools/train.py, evaluates method 1 (baseline and
-fine-tuned) and method 2 (untuned and fine-tuned detector) on the val split with tools/test.py, prints the
-table and writes WORK_DIR/results.json and WORK_DIR/pictures/. See mmrec/apps/quickstart/ for the stages.
+fine-tuned) and method 2 (untuned and fine-tuned detector) on the val split with tools/test.py, then the
+generalised row (synthetic gRefCOCO: threshold chosen on val with tools/sweep.py, testA evaluated with it),
+prints the tables and writes WORK_DIR/results.json, results_generalized.json and WORK_DIR/pictures/. See
+mmrec/apps/quickstart/ for the stages.
 """
 import argparse
 import os.path as osp
@@ -25,10 +27,14 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--data-root', default='data/synthetic', help='the REC data (written here)')
     parser.add_argument('--source-root', default='data/synthetic_source',
                         help="the untuned detector's source shapes (written here)")
+    parser.add_argument('--grefcoco-root', default='data/synthetic_grefcoco',
+                        help="the generalised row's synthetic gRefCOCO data (written here)")
     parser.add_argument('--seed', type=int, default=DEFAULTS.seed, help='data and training seed')
     parser.add_argument('--num-train', type=int, default=DEFAULTS.num_train, help='REC train images')
     parser.add_argument('--num-val', type=int, default=DEFAULTS.num_val, help='REC val images')
     parser.add_argument('--num-source', type=int, default=DEFAULTS.num_source, help='source images')
+    parser.add_argument('--num-grec', type=int, default=DEFAULTS.num_grec,
+                        help='synthetic gRefCOCO images of each of val (threshold) and testA (figures)')
     parser.add_argument('--image-size', type=int, nargs=2, default=DEFAULTS.image_size, metavar=('W', 'H'),
                         help='REC image size')
     parser.add_argument('--source-image-size', type=int, nargs=2, default=DEFAULTS.source_image_size,
@@ -49,8 +55,9 @@ def parse_args(argv=None) -> argparse.Namespace:
 def main(argv=None) -> int:
     args = parse_args(argv)
     settings = QuickstartSettings(
-        work_dir=args.work_dir, data_root=args.data_root, source_root=args.source_root, seed=args.seed,
-        num_train=args.num_train, num_val=args.num_val, num_source=args.num_source, image_size=args.image_size,
+        work_dir=args.work_dir, data_root=args.data_root, source_root=args.source_root,
+        grefcoco_root=args.grefcoco_root, seed=args.seed, num_train=args.num_train, num_val=args.num_val,
+        num_source=args.num_source, num_grec=args.num_grec, image_size=args.image_size,
         source_image_size=args.source_image_size, detector_epochs=args.detector_epochs,
         finetune_epochs=args.finetune_epochs, clip_epochs=args.clip_epochs, method1_epochs=args.method1_epochs,
         jobs=args.jobs, threads=args.threads, reuse=args.reuse)

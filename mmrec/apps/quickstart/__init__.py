@@ -13,15 +13,18 @@
    fine-tuned detector, all with spatial reasoning (a crop cannot show where an object is), plus method 2
    with crop similarity alone as the report scores it; one picture per val image for each row. The untuned
    detector's rows resize the val images to the source set's size, the scale it trained at;
-4. prints the table and writes ``results.json`` (one object per row) in the work dir.
+4. the generalised row (:mod:`.generalized`): synthetic gRefCOCO val and testA (refs to one object, several or
+   none, ``data/synthetic_grefcoco``), method 2's ``generalized_score_thr`` swept on val with ``tools/sweep.py``
+   and testA evaluated with ``tools/test.py`` at the threshold of the best val Pr@(F1=1, IoU>=0.5);
+5. prints the tables and writes ``results.json`` (one object per row) and ``results_generalized.json``.
 
 Stages run as subprocesses, up to ``jobs`` at once when their inputs are ready (the CLIP trains while the
 detectors do), each with ``threads`` torch threads; every stage writes its output to ``logs/<stage>.log``
 and its runs to its own work dir, and its progress (epoch, iteration, loss) is echoed with the elapsed time.
 
 The package: :mod:`.settings` (what to run, the table's rows), :mod:`.runner` (stages run as subprocesses),
-:mod:`.stages` (the data, training, evaluation stages and :func:`run_quickstart`), :mod:`.report` (the
-table and ``results.json``).
+:mod:`.stages` (the data, training, evaluation stages and :func:`run_quickstart`), :mod:`.generalized` (the
+generalised row's stages), :mod:`.report` (the tables and ``results.json``).
 """
 from .report import chance_accuracy, format_table, read_test_metrics, result_row
 from .runner import ProgressPrinter, Stage, StageFailed, format_duration, progress_of, run_stages

@@ -2,7 +2,7 @@
 import json
 import os
 import os.path as osp
-from typing import Dict, Sequence, TextIO
+from typing import Callable, Dict, Optional, Sequence, TextIO, Tuple
 
 from .runner import Stage, last_checkpoint
 from .settings import KINDS, ROWS, QuickstartSettings, Row
@@ -25,17 +25,17 @@ def chance_accuracy(data_root: str, split: str = 'val') -> float:
     return sum(guesses) / len(guesses)
 
 
-def read_test_metrics(work_dir: str) -> Dict[str, float]:
-    """The ``rec/...`` metrics of the newest ``tools/test.py`` run in ``work_dir``: mmengine's LoggerHook
-    writes them to ``work_dir/<timestamp>/<timestamp>.json``."""
+def read_test_metrics(work_dir: str, prefix: str = 'rec/', required: str = 'rec/accuracy') -> Dict[str, float]:
+    """The ``prefix`` metrics (``rec/...``, ``grec/...``) of the newest ``tools/test.py`` run in ``work_dir``:
+    mmengine's LoggerHook writes them to ``work_dir/<timestamp>/<timestamp>.json``."""
     runs = sorted(d for d in os.listdir(work_dir) if osp.isfile(osp.join(work_dir, d, f'{d}.json')))
     if not runs:
         raise FileNotFoundError(f'no test metrics (<timestamp>/<timestamp>.json) in {work_dir}')
     with open(osp.join(work_dir, runs[-1], f'{runs[-1]}.json')) as f:
         lines = [json.loads(line) for line in f if line.strip()]
-    metrics = {k: v for line in lines for k, v in line.items() if k.startswith('rec/')}
-    if 'rec/accuracy' not in metrics:
-        raise ValueError(f'{work_dir}/{runs[-1]}: the test log has no rec/accuracy')
+    metrics = {k: v for line in lines for k, v in line.items() if k.startswith(prefix)}
+    if required not in metrics:
+        raise ValueError(f'{work_dir}/{runs[-1]}: the test log has no {required}')
     return metrics
 
 
@@ -77,15 +77,18 @@ def format_table(results: Sequence[dict]) -> str:
     return '\n'.join([title, fmt(header), rule] + [fmt(line) for line in body])
 
 
-def report_stage(settings: QuickstartSettings, stream: TextIO) -> Stage:
-    """Collect the evaluations (:data:`ROWS`) into ``results.json`` and print the table."""
+def report_stage(settings: QuickstartSettings, stream: TextIO, more: Optional[Callable[[], str]] = None,
+                 more_needs: Tuple[str, ...] = ()) -> Stage:
+    """Collect the evaluations (:data:`ROWS`) into ``results.json`` and print the table; then the table that
+    ``more`` returns (the generalised row, after the stages ``more_needs``)."""
     def collect() -> str:
         chance = chance_accuracy(settings.data_root)
         results = [result_row(row, settings, chance) for row in ROWS]
         path = settings.path('results.json')
         with open(path, 'w') as f:
             json.dump(results, f, indent=2)
-        print('\n' + format_table(results) + '\n', file=stream, flush=True)
+        tables = [format_table(results)] + ([more()] if more is not None else [])
+        print('\n' + '\n\n'.join(tables) + '\n', file=stream, flush=True)
         return f'wrote {path} and pictures in {settings.path("pictures")}'
     return Stage('report', 'collect the results', function=collect,
-                 needs=tuple(f'eval_{row.key}' for row in ROWS))
+                 needs=tuple(f'eval_{row.key}' for row in ROWS) + tuple(more_needs))

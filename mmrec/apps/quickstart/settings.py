@@ -20,10 +20,12 @@ class QuickstartSettings:
     work_dir: str = 'work_dirs/quickstart'
     data_root: str = 'data/synthetic'
     source_root: str = 'data/synthetic_source'
+    grefcoco_root: str = 'data/synthetic_grefcoco'  # the generalised row's data (gRefCOCO layout)
     seed: int = 0
     num_train: int = 200
     num_val: int = 50
     num_source: int = 200
+    num_grec: int = 30  # gRefCOCO images of each of val (the threshold's choice) and testA (the figures)
     image_size: Tuple[int, int] = (320, 240)
     source_image_size: Tuple[int, int] = (160, 120)
     detector_epochs: Optional[int] = None  # the untuned detector
@@ -36,7 +38,7 @@ class QuickstartSettings:
     python: str = sys.executable
 
     def __post_init__(self) -> None:
-        for name in ('num_train', 'num_val', 'num_source', 'jobs', 'threads'):
+        for name in ('num_train', 'num_val', 'num_source', 'num_grec', 'jobs', 'threads'):
             if getattr(self, name) < 1:
                 raise ValueError(f'quickstart: {name} must be at least 1, got {getattr(self, name)}')
         for name in ('detector_epochs', 'finetune_epochs', 'clip_epochs', 'method1_epochs'):
@@ -44,8 +46,8 @@ class QuickstartSettings:
             if value is not None and value < 1:
                 raise ValueError(f'quickstart: {name} must be at least 1, got {value}')
         # the tools run from the repository root: hand them absolute paths
-        self.work_dir, self.data_root, self.source_root = (
-            osp.abspath(p) for p in (self.work_dir, self.data_root, self.source_root))
+        self.work_dir, self.data_root, self.source_root, self.grefcoco_root = (
+            osp.abspath(p) for p in (self.work_dir, self.data_root, self.source_root, self.grefcoco_root))
         self.image_size = tuple(self.image_size)
         self.source_image_size = tuple(self.source_image_size)
 

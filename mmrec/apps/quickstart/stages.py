@@ -7,6 +7,7 @@ import sys
 from typing import Callable, List, TextIO, Tuple
 
 from mmrec.paths import REPO_ROOT
+from . import generalized
 from .report import GRAYSCALE_FRACTION, report_stage
 from .runner import (ProgressPrinter, Stage, StageFailed, format_duration, log_tail, subprocess_env,
                      last_checkpoint, run_stages)
@@ -129,7 +130,7 @@ def data_stage(settings: QuickstartSettings) -> Stage:
         return (f'REC data: {rec["num_images"]["train"]} train images ({rec["num_expressions"]["train"]} '
                 f'expressions), {rec["num_images"]["val"]} val images ({rec["num_expressions"]["val"]} '
                 f'expressions) in {settings.data_root}; source: {source["num_images"]["train"]} images in '
-                f'{settings.source_root}')
+                f'{settings.source_root}; {generalized.generate_grefcoco(settings)}')
     return Stage('data', 'generate the synthetic data', function=generate)
 
 
@@ -139,7 +140,11 @@ def quickstart_stages(settings: QuickstartSettings, stream: TextIO = sys.stdout)
     evaluations = [evaluation_stage(rows[key], settings)
                    for key in ('method2_untuned', 'method2_untuned_crop_only', 'method1_baseline', 'method2_finetuned',
                                'method2_finetuned_crop_only', 'method1_finetuned')]
-    return [data_stage(settings), *training_stages(settings), *evaluations, report_stage(settings, stream)]
+    sweep, generalized_evaluation = generalized.grec_stages(settings)  # the generalised row: sweep, then test
+    evaluations[4:4] = [sweep]  # the two-stage chain starts with the first fine-tuned evaluation
+    report = report_stage(settings, stream, more=lambda: generalized.grec_report(settings),
+                          more_needs=(generalized_evaluation.name, ))
+    return [data_stage(settings), *training_stages(settings), *evaluations, generalized_evaluation, report]
 
 
 def run_quickstart(settings: QuickstartSettings, stream: TextIO = sys.stdout) -> List[dict]:

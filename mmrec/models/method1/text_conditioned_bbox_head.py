@@ -41,6 +41,7 @@ from ..crops.crop_geometry import CropView
 from ..scoring.parts import build_reasoner, with_type
 from ..scoring.reasoning import REASONER_TYPE
 from ..scoring.policy import ScoringPolicy, has_words, top_prior
+from .head_parts.generalized import generalized_head_answers
 
 
 def _embedding_dim(encoder: torch.nn.Module) -> int:
@@ -114,6 +115,12 @@ class CLIPTextConditionedHead(BaseModule):
             maximises per variant box, so a consistent subtraction would need the bank expanded into spatial
             prompts and subtracted inside the search; the papers define it for plain crop re-ranking.
         refine_boxes: apply the branch's box regression to the proposals at test time.
+        generalized_score_thr: ``None`` (default: one box per expression) or a score from which every proposal
+            answers the expression (generalised REC, gRefCOCO: several boxes or none per expression), compared
+            with the blended scores (each expression's distribution over the K proposals, the spatial
+            reasoner's probabilities in CLIP's place where it answers), as method 2's scorer does
+            (:func:`~mmrec.models.scoring.generalized_answers.answers_above`); kept boxes are refined by the
+            local search. Evaluate with ``GRECMetric``; choose it on a val split with ``tools/sweep.py``.
         bbox_coder: coder of the branch's box deltas.
         loss_cls: loss of the text-conditioned logits (sigmoid cross-entropy per proposal-expression pair).
         loss_bbox: loss of the box deltas of positives.
@@ -126,12 +133,12 @@ class CLIPTextConditionedHead(BaseModule):
     # proposals) or training; tests/test_scoring_parts.py checks that each argument is in exactly one.
     #: arguments only :meth:`score_image` reads (a sweep varies them over cached proposals).
     SCORING_ARGS = ('encoder', 'prompt_scorer', 'blend', 'local_search', 'reasoner', 'crop_mode', 'context_ratio',
-                    'min_box_fraction', 'refine_boxes', 'bbox_coder')
+                    'min_box_fraction', 'refine_boxes', 'bbox_coder', 'generalized_score_thr')
     #: arguments that decide :meth:`image_work` or only train.
     WORK_ARGS = ('branch', 'loss_cls', 'loss_bbox', 'init_cfg')
     #: settings (dotted, under the head) that do not change which texts are encoded, in which calls.
     TEXT_INDEPENDENT_KEYS = ('local_search', 'crop_mode', 'context_ratio', 'refine_boxes', 'bbox_coder',
-                             'prompt_scorer.temperature')
+                             'prompt_scorer.temperature', 'generalized_score_thr')
 
     @classmethod
     def misplaced_argument(cls, name: str, cfg: dict) -> Optional[str]:
@@ -153,6 +160,7 @@ class CLIPTextConditionedHead(BaseModule):
                  context_ratio: float = 0.2,
                  min_box_fraction: float = 0.0,
                  refine_boxes: bool = True,
+                 generalized_score_thr: Optional[float] = None,
                  bbox_coder: dict = dict(type='DeltaXYWHBBoxCoder', target_means=(0., 0., 0., 0.),
                                          target_stds=(0.1, 0.1, 0.2, 0.2)),
                  loss_cls: dict = dict(type='CrossEntropyLoss', use_sigmoid=True, loss_weight=1.0),
@@ -179,6 +187,7 @@ class CLIPTextConditionedHead(BaseModule):
         #: the fallbacks and the size prior, with their counters (shared with method 2)
         self.policy = ScoringPolicy(type(self).__name__, min_box_fraction, candidates='proposals')
         self.refine_boxes = refine_boxes
+        self.generalized_score_thr = None if generalized_score_thr is None else float(generalized_score_thr)
         self.bbox_coder = TASK_UTILS.build(bbox_coder)
         self.loss_cls = MODELS.build(loss_cls)
         self.loss_bbox = MODELS.build(loss_bbox)
@@ -285,12 +294,20 @@ class CLIPTextConditionedHead(BaseModule):
             their objectness. Fallbacks (the :class:`~mmrec.models.scoring.policy.ScoringPolicy` both methods
             share, counted in ``policy``): no proposal -> the whole image for every expression (score 0); an
             expression without words -> the proposal of highest objectness (its detector score), no local search.
+            With ``generalized_score_thr``: every (box, expression) pair scored at or above it, M rows with
+            ``expression_index`` (M,) (:func:`~.head_parts.generalized.generalized_head_answers`), none for an
+            expression without words; without proposals the whole image is the candidate, scored 0.
         """
         height, width = view.img_shape
         boxes, objectness = work.bboxes, work.scores
         num_texts = len(texts)
         if len(boxes) == 0:
             whole = self.policy.whole_image((height, width), boxes)
+            if self.generalized_score_thr is not None:
+                no_reasoning = torch.zeros(num_texts, dtype=torch.bool)
+                return (generalized_head_answers(boxes.new_zeros(num_texts, 1), whole, texts, no_reasoning,
+                                                 self.generalized_score_thr),
+                        InstanceData(bboxes=whole, scores=boxes.new_zeros(1)))
             return (InstanceData(bboxes=whole.expand(num_texts, 4).clone(), scores=boxes.new_zeros(num_texts),
                                  reasoned=torch.zeros(num_texts, dtype=torch.bool, device=boxes.device)),
                     InstanceData(bboxes=whole, scores=boxes.new_zeros(1)))
@@ -313,7 +330,8 @@ class CLIPTextConditionedHead(BaseModule):
         detector_scores = self.blend.detector_scores(objectness)
         scores = detector_scores.new_zeros(num_texts, len(boxes))  # rows without words: the policy's fallback
         reasoned = torch.zeros(num_texts, dtype=torch.bool, device=scores.device)
-        answerable = self.policy.answerable(texts, fallback='the proposal of highest objectness')
+        generalized = self.generalized_score_thr is not None
+        answerable = self.policy.answerable(texts, fallback='no box' if generalized else 'the top proposal')
         answered = [i for i, ok in enumerate(answerable) if ok]
         encode = self.box_encoder(view)
         if answered:
@@ -323,6 +341,13 @@ class CLIPTextConditionedHead(BaseModule):
             scores[answered], reasoned[answered] = self._blended_scores(
                 boxes, detector_scores, embeddings, query_texts, query_matrices, encode, (height, width))
 
+        if generalized:
+            refine = None
+            if answered and self.blend.uses_clip:
+                refine = lambda kept, rows: self.local_search(  # noqa: E731
+                    kept, query_matrices[rows], encode, self.prompt_scorer, (height, width))
+            return (generalized_head_answers(scores, boxes, texts, reasoned, self.generalized_score_thr, refine),
+                    candidates)
         best = scores.argmax(dim=-1)  # first maximum on ties
         best_scores = scores.gather(1, best[:, None]).squeeze(1)
         empty = [i for i, ok in enumerate(answerable) if not ok]

@@ -12,7 +12,7 @@ from torch import Tensor
 
 from ..crops import CROP_MODES, clip_boxes
 from ..crops.crop_geometry import CropView
-from ..generalized_answers import answers_above
+from ..scoring.generalized_answers import answers_above
 from ..scoring.parts import build_reasoner, build_score_subtraction
 from ..scoring.policy import ScoringPolicy, top_prior
 
@@ -84,15 +84,16 @@ class CLIPProposalScorer(BaseModule):
             data set's expressions over before the val/test loop.
         generalized_score_thr: ``None`` (default: one box per expression) or a score from which every candidate
             answers the expression (generalised REC, gRefCOCO: several boxes or none per expression): the
-            predictions then carry ``expression_index`` (:func:`~mmrec.models.generalized_answers.answers_above`;
-            evaluate with ``GRECMetric``). The scores compared are the final ones (similarity, fused, or the
+            predictions then carry ``expression_index``
+            (:func:`~mmrec.models.scoring.generalized_answers.answers_above`; evaluate with ``GRECMetric``). The scores compared are the final ones (similarity, fused, or the
             reasoner's probability); an expression without words gets no box.
     """
 
     #: the cache contract (:mod:`mmrec.models.scoring.cached_work`): settings that do not change which texts are
     #: encoded, in which calls (not ``top_k``: with a reasoner, the number of candidates can decide which
     #: phrases are encoded). The whole config is scoring (the detector's side is the detector's config).
-    TEXT_INDEPENDENT_KEYS = ('crop_mode', 'context_ratio', 'blur_sigma', 'detector_score_weight')
+    TEXT_INDEPENDENT_KEYS = ('crop_mode', 'context_ratio', 'blur_sigma', 'detector_score_weight',
+                             'generalized_score_thr')
 
     def __init__(self, encoder: Union[dict, torch.nn.Module] = dict(type='CLIPEncoder'), top_k: Optional[int] = 10,
                  crop_mode: Union[str, Sequence[str]] = 'crop', context_ratio: float = 0.2,
