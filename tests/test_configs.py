@@ -234,11 +234,16 @@ def test_quickstart_variants_differ_only_where_they_say():
     assert reasoner is not None
     assert crop_only['model']['scorer'].pop('reasoner') is None
     assert crop_only == spatial
+    generalized_path = osp.join(REPO, 'configs', 'quickstart', 'method2_tiny-clip_r18-tiny_fpn_grec_synthetic.py')
+    assert is_variant(generalized_path)
     generalized = load('quickstart/method2_tiny-clip_r18-tiny_fpn_grec_synthetic.py')  # + its threshold, gRefCOCO
     assert generalized['model']['scorer'].pop('generalized_score_thr') is not None
     assert generalized['model']['scorer'].pop('reasoner') == reasoner
     assert generalized['model'] == spatial['model'] and generalized['test_evaluator']['type'] == 'GRECMetric'
-    assert generalized['test_dataloader']['dataset']['type'] == 'GRefCOCODataset'
+    for loader in ('val_dataloader', 'test_dataloader'):
+        grec, refer = generalized[loader]['dataset'], spatial[loader]['dataset']
+        assert grec['type'] == 'GRefCOCODataset' and grec['pipeline'][1]['type'] == 'LoadGRECExpressions'
+        assert grec['pipeline'][2] == refer['pipeline'][2]  # the same Resize step: the generator's image size
 
     finetuned = load('quickstart/method1_tiny-clip_r18-tiny_fpn_ft_synthetic.py')
     zero_shot = load('quickstart/method1_tiny-clip_r18-tiny_fpn_zeroshot_synthetic.py')
