@@ -29,8 +29,9 @@ generalised row's stages), :mod:`.report` (the tables and ``results.json``).
 from .report import chance_accuracy, format_table, read_test_metrics, result_row
 from .runner import ProgressPrinter, Stage, StageFailed, format_duration, progress_of, run_stages
 from .settings import CONFIG_DIR, CONFIGS, KINDS, ROWS, QuickstartSettings, Row
-from .stages import (clip_dir, data_stage, evaluation_stage, last_checkpoint, quickstart_stages, resize_step,
-                     run_quickstart, scale_option, training_stages)
+from .options import clip_dir, resize_step, scale_option
+from .stages import (data_stage, evaluation_stage, last_checkpoint, quickstart_stages, run_quickstart,
+                     training_stages)
 
 __all__ = ['CONFIG_DIR', 'CONFIGS', 'KINDS', 'ROWS', 'ProgressPrinter', 'QuickstartSettings', 'Row', 'Stage',
            'StageFailed', 'chance_accuracy', 'clip_dir', 'data_stage', 'evaluation_stage', 'format_duration',

@@ -14,6 +14,7 @@ import os
 import os.path as osp
 from typing import Dict, List, Sequence, Tuple
 
+from .options import CLIP_OPTION, clip_dir, data_root_option, scale_option
 from .report import read_test_metrics
 from .runner import Stage, last_checkpoint
 from .settings import CONFIG_DIR, QuickstartSettings
@@ -39,10 +40,9 @@ def generate_grefcoco(settings: QuickstartSettings) -> str:
 
 
 def _test_options(settings: QuickstartSettings, split: str) -> List[str]:
-    from .stages import _CLIP_OPTION, _data_root_option, clip_dir, scale_option  # (stages imports this module)
     loader = 'test_dataloader.dataset'
-    return [_data_root_option(loader, settings.grefcoco_root), f'{loader}.split={split}',
-            scale_option(GREC_CONFIG, loader, settings.image_size), f'{_CLIP_OPTION["method2"]}={clip_dir(settings)}']
+    return [data_root_option(loader, settings.grefcoco_root), f'{loader}.split={split}',
+            scale_option(GREC_CONFIG, loader, settings.image_size), f'{CLIP_OPTION["method2"]}={clip_dir(settings)}']
 
 
 def sweep_stage(settings: QuickstartSettings) -> Stage:

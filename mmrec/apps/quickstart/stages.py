@@ -8,32 +8,11 @@ from typing import Callable, List, TextIO, Tuple
 
 from mmrec.paths import REPO_ROOT
 from . import generalized
+from .options import CLIP_OPTION, clip_dir, data_root_option, scale_option
 from .report import GRAYSCALE_FRACTION, report_stage
 from .runner import (ProgressPrinter, Stage, StageFailed, format_duration, log_tail, subprocess_env,
                      last_checkpoint, run_stages)
 from .settings import CONFIGS, CONFIG_DIR, ROWS, SOURCE_SEED_OFFSET, QuickstartSettings, Row
-
-
-def _data_root_option(key: str, root: str) -> str:
-    return f'{key}.data_root={root.rstrip(os.sep)}{os.sep}'
-
-
-def resize_step(config: str, key: str) -> int:
-    """Where the ``Resize`` step is in the pipeline of ``key`` (``'<loader>.dataset'``) of ``config``: the
-    step is found by its type, so that the configs may add or reorder the others."""
-    from mmengine.config import Config
-    node = Config.fromfile(osp.join(REPO_ROOT, config), import_custom_modules=False)
-    for part in key.split('.'):
-        node = node[part]
-    steps = [i for i, step in enumerate(node['pipeline']) if step['type'] == 'Resize']
-    if len(steps) != 1:
-        raise ValueError(f'{config}: {key}.pipeline has {len(steps)} Resize steps, the quickstart needs one')
-    return steps[0]
-
-
-def scale_option(config: str, key: str, size: Tuple[int, int]) -> str:
-    """The ``--cfg-options`` entry that sets the scale of the Resize step of ``key``'s pipeline in ``config``."""
-    return f'{key}.pipeline.{resize_step(config, key)}.scale=({size[0]},{size[1]})'
 
 
 def training_stage(settings: QuickstartSettings, key: str, name: str, title: str, needs: Tuple[str, ...],
@@ -59,17 +38,17 @@ def training_stages(settings: QuickstartSettings) -> List[Stage]:
     loader = 'train_dataloader.dataset'
 
     def rec_data(key: str) -> List[str]:
-        return [_data_root_option(loader, settings.data_root),
+        return [data_root_option(loader, settings.data_root),
                 scale_option(f'{CONFIG_DIR}/{CONFIGS[key]}', loader, settings.image_size)]
 
     from_untuned = lambda: [f'load_from={last_checkpoint(settings.path("detector_untuned"))}']  # noqa: E731
     return [
         training_stage(settings, 'detector', 'detector_untuned', 'train the untuned detector on the source shapes',
-                       ('data', ), lambda: [_data_root_option(loader, settings.source_root),
+                       ('data', ), lambda: [data_root_option(loader, settings.source_root),
                                             scale_option(f'{CONFIG_DIR}/{CONFIGS["detector"]}', loader,
                                                           settings.source_image_size)]),
         training_stage(settings, 'clip', 'clip', 'train the tiny region-text CLIP', ('data', ),
-                       lambda: [_data_root_option(loader, settings.data_root)]),
+                       lambda: [data_root_option(loader, settings.data_root)]),
         training_stage(settings, 'finetune', 'detector_finetuned', 'fine-tune the detector on the REC train split',
                        ('detector_untuned', ), lambda: rec_data('finetune') + from_untuned()),
         training_stage(settings, 'method1', 'method1_train',
@@ -77,15 +56,6 @@ def training_stages(settings: QuickstartSettings) -> List[Stage]:
                        lambda: rec_data('method1') + from_untuned()
                        + [f'model.roi_head.bbox_head.encoder.name_or_path={clip_dir(settings)}']),
     ]
-
-
-def clip_dir(settings: QuickstartSettings) -> str:
-    """Where the CLIP stage's ``SaveCLIPPretrainedHook`` writes the ``from_pretrained`` directory."""
-    return settings.path('clip', 'clip')
-
-
-_CLIP_OPTION = {'method1': 'model.roi_head.bbox_head.encoder.name_or_path',
-                'method2': 'model.scorer.encoder.name_or_path'}
 
 
 def evaluation_stage(row: Row, settings: QuickstartSettings) -> Stage:
@@ -99,9 +69,9 @@ def evaluation_stage(row: Row, settings: QuickstartSettings) -> Stage:
                 '--work-dir', settings.path('eval', row.key),
                 '--out', settings.path('eval', row.key, 'predictions.jsonl'),
                 '--show-dir', settings.path('pictures', row.key), '--max-per-image', '1',
-                '--cfg-options', _data_root_option(loader, settings.data_root), f'{loader}.split=val',
+                '--cfg-options', data_root_option(loader, settings.data_root), f'{loader}.split=val',
                 scale_option(row.config, loader, scale),
-                f'{_CLIP_OPTION[row.key.split("_")[0]]}={clip_dir(settings)}']
+                f'{CLIP_OPTION[row.key.split("_")[0]]}={clip_dir(settings)}']
     needs = tuple(dict.fromkeys((row.detector, 'clip')))
     return Stage(f'eval_{row.key}', f'evaluate {row.method}', make_argv=argv, needs=needs)
 
