@@ -62,13 +62,17 @@ def corner_key(boxes: Tensor, horizontal: str, vertical: str, image_size: Tuple[
 def middle_key(boxes: Tensor, match: Tensor, image_size: Tuple[int, int], axis: str = 'x') -> Tensor:
     """``(K,)`` smaller the more a box is "the middle one": the imbalance between the matching boxes on its left
     and on its right (``axis='y'``: above and below it; ``match`` (K,): the chance that each box is of the kind
-    counted), ties broken by the distance to the image centre. Of three people the middle one is the one between
-    the others, wherever the group stands in the frame."""
+    counted), ties broken by the distance to the centre of the matching boxes along that axis (their
+    ``match``-weighted mean centre, as a fraction of the image side) plus the distance to the image centre. Of
+    three people the middle one is the one between the others, wherever the group stands in the frame; of two
+    equally balanced boxes (an even count), the one nearer the middle of the group along the axis counted ("the
+    middle horse" of a row is central across the row, whatever its height in the frame), then of the picture."""
     cx, cy = centres(boxes)
-    along = cx if axis == 'x' else cy
+    along, side = (cx, image_size[1]) if axis == 'x' else (cy, image_size[0])
     before = (match[None, :] * (along[None, :] < along[:, None]).to(match.dtype)).sum(dim=1)
     after = (match[None, :] * (along[None, :] > along[:, None]).to(match.dtype)).sum(dim=1)
-    return (before - after).abs() + extreme_key(boxes, 'middle', image_size)
+    centre = (match * along).sum() / match.sum().clamp(min=1e-12)
+    return (before - after).abs() + (along - centre).abs() / side + extreme_key(boxes, 'middle', image_size)
 
 
 def beyond_matrix(key: Tensor) -> Tensor:

@@ -1,0 +1,22 @@
+"""Rules of the spatial reasoner added in round two of real RefCOCO language (issue 21): each with small hand-made
+boxes where the rule decides."""
+import torch
+
+from mmrec.models.spatial_reasoning import SpatialReasoner
+
+IMAGE_SIZE = (100, 200)  # height, width
+
+
+def _choice(text, boxes, image_size=IMAGE_SIZE):
+    probs = SpatialReasoner()(text, torch.tensor(boxes, dtype=torch.float32),
+                              lambda phrases: torch.zeros(len(phrases), len(boxes)), image_size)
+    return None if probs is None else int(probs.argmax())
+
+
+def test_middle_of_an_even_group_is_nearest_the_group_centre():
+    # four in a row, the group off to the right of the picture: B and C are both balanced (one box on one side,
+    # two on the other); C is a little nearer the picture's centre, B nearer the group's
+    row = [[0., 40., 20., 60.], [60., 40., 80., 60.], [118., 40., 138., 60.], [140., 40., 160., 60.]]
+    assert _choice('middle one', row) == 1
+    # an odd count still has one box between the others, wherever the picture's centre is
+    assert _choice('middle one', row[:3]) == 1
