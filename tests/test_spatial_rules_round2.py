@@ -20,3 +20,13 @@ def test_middle_of_an_even_group_is_nearest_the_group_centre():
     assert _choice('middle one', row) == 1
     # an odd count still has one box between the others, wherever the picture's centre is
     assert _choice('middle one', row[:3]) == 1
+
+
+def test_a_holder_holds_some_candidate_before_the_held_one_is_identified():
+    # a woman (0) with a small bag (1) inside her box; a woman (2) and a bag (3) beside her, overlapping her box
+    bags = [[10., 10., 60., 100.], [30., 50., 45., 65.], [120., 10., 170., 100.], [100., 40., 160., 100.]]
+    # "holding": the box that holds a whole candidate in it
+    assert _choice('woman holding a bag', bags) == 0
+    # "wearing" / "carrying": the worn thing is mostly no candidate (a shirt), geometry says nothing
+    assert _choice('woman wearing a hat', bags) is None
+    assert _choice('woman carrying a bag', bags) is None
