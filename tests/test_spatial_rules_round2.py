@@ -30,3 +30,14 @@ def test_a_holder_holds_some_candidate_before_the_held_one_is_identified():
     # "wearing" / "carrying": the worn thing is mostly no candidate (a shirt), geometry says nothing
     assert _choice('woman wearing a hat', bags) is None
     assert _choice('woman carrying a bag', bags) is None
+
+
+def test_the_front_of_an_object_is_a_part_of_it_after_filler_words_too():
+    from mmrec.models.spatial_reasoning import parse_expression
+    # "the front of a van" is the van's front, as "front of a van" is: no relation to a landmark
+    for text in ('front of the van', 'the front of a green van'):
+        parsed = parse_expression(text)
+        assert parsed.relation is None and [e.direction for e in parsed.subject.extremes] == ['front'], text
+    # a subject that names something keeps the relation
+    assert parse_expression('the car front of the van').relation == 'in front of'
+    assert parse_expression('the one in front of the van').relation == 'in front of'
