@@ -62,13 +62,17 @@ def corner_key(boxes: Tensor, horizontal: str, vertical: str, image_size: Tuple[
 def middle_key(boxes: Tensor, match: Tensor, image_size: Tuple[int, int], axis: str = 'x') -> Tensor:
     """``(K,)`` smaller the more a box is "the middle one": the imbalance between the matching boxes on its left
     and on its right (``axis='y'``: above and below it; ``match`` (K,): the chance that each box is of the kind
-    counted), ties broken by the distance to the image centre. Of three people the middle one is the one between
-    the others, wherever the group stands in the frame."""
+    counted), ties broken by the distance to the centre of the matching boxes along that axis (their
+    ``match``-weighted mean centre, as a fraction of the image side) plus the distance to the image centre. Of
+    three people the middle one is the one between the others, wherever the group stands in the frame; of two
+    equally balanced boxes (an even count), the one nearer the middle of the group along the axis counted ("the
+    middle horse" of a row is central across the row, whatever its height in the frame), then of the picture."""
     cx, cy = centres(boxes)
-    along = cx if axis == 'x' else cy
+    along, side = (cx, image_size[1]) if axis == 'x' else (cy, image_size[0])
     before = (match[None, :] * (along[None, :] < along[:, None]).to(match.dtype)).sum(dim=1)
     after = (match[None, :] * (along[None, :] > along[:, None]).to(match.dtype)).sum(dim=1)
-    return (before - after).abs() + extreme_key(boxes, 'middle', image_size)
+    centre = (match * along).sum() / match.sum().clamp(min=1e-12)
+    return (before - after).abs() + (along - centre).abs() / side + extreme_key(boxes, 'middle', image_size)
 
 
 def beyond_matrix(key: Tensor) -> Tensor:
@@ -153,12 +157,12 @@ def relation_matrix(boxes: Tensor, relation: str, image_size: Tuple[int, int], s
     landmark are mostly different kinds of object, whose sizes say nothing of their distance, unlike the
     same-kind candidates of a depth extreme, where :func:`closeness` also counts size; times
     :func:`line_of_sight`, since one of the two is behind the other as the camera sees them), ``next to`` (no other
-    likely subject is closer to the landmark), ``holding`` or ``on`` (:func:`_contact_matrix`).
+    likely subject is closer to the landmark), ``holding`` / ``wearing`` or ``on`` (:func:`_contact_matrix`).
     """
     cx, cy = centres(boxes)
     height, width = image_size
-    if relation in ('holding', 'on'):
-        rel = _contact_matrix(boxes, relation, height * softness)
+    if relation in ('holding', 'wearing', 'on'):
+        rel = _contact_matrix(boxes, 'on' if relation == 'on' else 'holding', height * softness)
     elif relation == 'next to':
         gaps = edge_gaps(boxes)  # [i, j]
         rel = torch.stack([_nearest_to(gaps[:, j], j, subject_probs) for j in range(len(boxes))], dim=1)

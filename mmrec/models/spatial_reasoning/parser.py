@@ -282,8 +282,10 @@ def parse_expression(text: str) -> ParsedExpression:
     if first is not None:
         subject, landmark = text[:first[0]], text[first[1]:]
         subject, landmark = _attach_trailing_location(subject, landmark)
-        # "behind the car": something behind it; but "front of the bus" is a part of the bus
-        keeps_relation = subject.split() or text[first[0]:first[1]] != 'front of'
+        # "behind the car": something behind it; but "front of the bus" (also "the front of the bus", a subject of
+        # filler words only) is a part of the bus
+        keeps_relation = (any(word not in FILLER_WORDS for word in subject.split())
+                          or text[first[0]:first[1]] != 'front of')
         # "sitting on the right" is where one sits, not on what: no object, no relation
         if verb and subject.split() and _parse_normalized_phrase(landmark).says_what:
             whole = _parse_normalized_phrase(f'{subject} {text[first[0]:first[1]]} {landmark}').what

@@ -27,9 +27,11 @@ def _unless_empty(scores: Tensor, fallback: Tensor) -> Tensor:
     return torch.where(total > 1e-12, scores / total.clamp(min=1e-12), fallback)
 
 
-#: Relations that every box has to *some* box (next to something, holding or on something that overlaps it): only
-#: an identified landmark says which box is meant.
-UNDIRECTED_RELATIONS = ('next to', 'holding', 'on')
+#: Relations that every box has to *some* box (next to something, wearing or on something that overlaps it): only
+#: an identified landmark says which box is meant. "Holding" is not among them: held things (a racket, an umbrella,
+#: a phone) are objects of their own, mostly among the candidates, so the box that holds some candidate in it is
+#: the likelier holder even before the held one is identified.
+UNDIRECTED_RELATIONS = ('next to', 'wearing', 'on')
 _DIRECTION_ORDER = ('left', 'right', 'top', 'bottom', 'middle', 'middle-x', 'middle-y', 'front', 'back')
 
 

@@ -160,11 +160,14 @@ RELATION_PHRASES = longest_first({
     'behind': ('behind',),
     'between': ('in between', 'between', 'betweem', 'inbetween'),
 })
-#: Verbs relating a subject to an object where the boxes say something: a thing held, carried or worn lies within
-#: or against its holder's box (``'holding'``); a rider or sitter is on its mount or seat, above its middle and
-#: over it (``'on'``). Other verbs ("looking at", "eating", "talking to") are left to CLIP.
+#: Verbs relating a subject to an object where the boxes say something: a thing held lies within or against its
+#: holder's box (``'holding'``); a thing worn or carried too (``'wearing'``), but it is mostly no candidate of its
+#: own (a shirt, a bag), so only an identified object says which box wears it; a rider or sitter is on its mount
+#: or seat, above its middle and over it (``'on'``). Other verbs ("looking at", "eating", "talking to") are left
+#: to CLIP.
 VERB_RELATIONS = longest_first({
-    'holding': ('holding', 'holds', 'carrying', 'carries', 'wearing', 'wears', 'holding up', 'holding onto'),
+    'holding': ('holding', 'holds', 'holding up', 'holding onto'),
+    'wearing': ('wearing', 'wears', 'carrying', 'carries'),
     'on': ('riding', 'rides', 'riding on', 'sitting on', 'sits on', 'seated on', 'sitting in', 'sits in',
            'seated in', 'standing on', 'stands on', 'lying on', 'laying on', 'sitting atop', 'perched on'),
 })
