@@ -158,17 +158,11 @@ class BaseCLIPEncoder(RecordsInitArguments, BaseModule, metaclass=ABCMeta):
             context_ratio: margin of ``'context'`` crops per side, as a fraction of the box's size.
             blur_sigma: blur of ``'blur'`` crops, as a fraction of the image size.
 
-        When the view carries a crop cache (``view.cache``, :class:`~mmrec.cache.CropCache`), the embeddings of
-        this exact batch of boxes are read from it if it has them, else encoded here and kept there.
+        A run with a cache reads these embeddings from it through a :class:`~mmrec.cache.CachedEncoder` around
+        the encoder, which calls this method on a miss.
         """
-        settings = dict(crop_mode=crop_mode, context_ratio=context_ratio, blur_sigma=blur_sigma)
-
-        def encode() -> Tensor:
-            return self.encode_pixels(self.crop_boxes(view, boxes, **settings))
-
-        if view.cache is None:
-            return encode()
-        return view.cache.embeddings(self, view, boxes, settings, encode)
+        return self.encode_pixels(self.crop_boxes(view, boxes, crop_mode=crop_mode, context_ratio=context_ratio,
+                                                  blur_sigma=blur_sigma))
 
     def clear_text_cache(self) -> None:
         self._text_cache.clear()
