@@ -9,6 +9,7 @@ from mmrec.models import CLIPEncoder
 from mmrec.testing import colored_squares, detector_input, save_tiny_clip
 from mmrec.models.crops import InputNormalization
 from mmrec.models.crops.crop_geometry import CropGeometry
+from mmrec.models.encoders.text_cache import TextCache
 
 
 @pytest.fixture(scope='module')
@@ -52,9 +53,20 @@ def test_text_embeddings_are_unit_and_cached(clip_dir):
     assert calls == [['red square', 'blue']]  # all from the cache
     torch.testing.assert_close(again, first[[1, 0]])
     encoder.encode_texts(['green'])  # a third string: the least recently used one ("blue") is dropped
-    assert list(encoder._text_cache) == ['red square', 'green']
+    assert list(encoder.text_cache) == ['red square', 'green']
     encoder.encode_texts(['blue'])
     assert calls[-1] == ['blue']
+
+
+def test_a_text_cache_set_from_outside_is_filled_then_read_without_change(clip_dir):
+    encoder = CLIPEncoder(name_or_path=clip_dir)
+    own, shared = encoder.text_cache, TextCache(encoder.text_cache.size)  # as a sweep sets one per point group
+    encoder.text_cache = shared
+    filled = encoder.encode_texts(['red square', 'blue'])
+    encoder.text_cache = shared.read_only()
+    assert torch.equal(encoder.encode_texts(['blue', 'red square']), filled[[1, 0]])
+    encoder.encode_texts(['green'])  # a miss: encoded, not kept
+    assert list(shared) == ['red square', 'blue'] and len(own) == 0  # neither added to nor reordered
 
 
 def test_long_expressions_are_truncated_at_77_tokens(encoder):

@@ -12,7 +12,8 @@ from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
 from mmrec.cache import RECCache, attach_cache
-from mmrec.cache.rec_cache import DetectionCache, embeddings_check
+from mmrec.cache.cached_encoder import embeddings_check
+from mmrec.cache.rec_cache import DetectionCache
 from mmrec.cache.store import (CACHE_FORMAT_VERSION, MANIFEST_NAME, CorruptEntry, EntryStore, decode_entry,
                                encode_entry)
 from mmrec.datasets.synthetic import generate_synthetic_refer, synthetic_vocabulary

@@ -12,7 +12,7 @@ from safetensors.torch import load as load_tensors
 
 from mmrec.cache import RECCache, open_cache
 from mmrec.cache import private_files, secret
-from mmrec.cache.rec_cache import embeddings_check
+from mmrec.cache.cached_encoder import embeddings_check
 from mmrec.cache.store import MAC_FIELD, EntryStore, UnauthenticatedEntry, decode_entry, encode_entry
 from mmrec.testing import logged_warnings
 from test_rec_cache import METHOD2_CONFIG, answers, entry_files, evaluate, setup  # noqa: F401  (fixture)

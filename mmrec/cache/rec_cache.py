@@ -13,7 +13,8 @@ on disk for later runs. Entries are keyed by what decides their value (:mod:`mmr
   modules (the checkpoint as loaded), and per image the detector's input tensor (its content), its shapes and
   scale factor, image id and file, the inputs of the batch it was computed in, and the device type and
   autocast state in effect;
-- **crop embeddings** (``CropCache``, one per image view): the encoder's identity (its config where known, its
+- **crop embeddings** (asked through a :class:`~mmrec.cache.cached_encoder.CachedEncoder` wrapping the
+  encoder, :meth:`RECCache.cached_encoder`): the encoder's identity (its config where known, its
   class and every constructor argument, plain settings and the content of its weights:
   :meth:`RECCache.encoder_identity`), the content of the pixels the crops are cut from and how boxes map to
   them (the :class:`~mmrec.models.crops.crop_geometry.CropView`), the crop settings (mode, context, blur, ...), the
@@ -35,6 +36,7 @@ from torch import Tensor
 
 from .keys import (digest, environment, module_fingerprint, plain, precision_state, simple_attributes, tensor_digest,
                    without_keys)
+from .cached_encoder import CachedEncoder
 from .store import CACHE_FORMAT_VERSION, CorruptEntry, EntryStore
 
 #: Metainfo keys of a sample that identify its image and how it was resized for the detector.
@@ -69,6 +71,7 @@ class RECCache:
         self._memory: 'OrderedDict[str, Dict[str, Tensor]]' = OrderedDict()
         self._encoder_configs: 'weakref.WeakKeyDictionary' = weakref.WeakKeyDictionary()
         self._encoder_ids: 'weakref.WeakKeyDictionary' = weakref.WeakKeyDictionary()
+        self._cached_encoders: 'weakref.WeakKeyDictionary' = weakref.WeakKeyDictionary()
         #: per kind ('detections', 'crops'): 'memory', 'disk', 'computed' entries, 'boxes_encoded'
         self.stats: Dict[str, Counter] = {'detections': Counter(), 'crops': Counter()}
 
@@ -140,9 +143,12 @@ class RECCache:
             return DetectionCache(self, digest(detector_digest(model, model_cfg, weights=False), id(model)))
         return DetectionCache(self, detector_digest(model, model_cfg))
 
-    def crops(self) -> 'CropCache':
-        """A crop-embedding cache for one image view (``dataclasses.replace(view, cache=cache.crops())``)."""
-        return CropCache(self)
+    def cached_encoder(self, encoder: torch.nn.Module) -> CachedEncoder:
+        """``encoder`` with its crop embeddings through this cache (:class:`CachedEncoder`, one per encoder)."""
+        wrapper = self._cached_encoders.get(encoder)
+        if wrapper is None:
+            wrapper = self._cached_encoders[encoder] = CachedEncoder(encoder, self)
+        return wrapper
 
     def summary(self) -> str:
         """One line of what was read and computed (for the logs)."""
@@ -173,18 +179,6 @@ def check_detections(entry: Dict[str, Tensor]) -> None:
         raise CorruptEntry(f'bboxes of shape {tuple(bboxes.shape)}, expected (M, 4)')
     if scores is not None and (scores.dim() != 1 or (bboxes is not None and len(scores) != len(bboxes))):
         raise CorruptEntry(f'scores of shape {tuple(scores.shape)}, expected (M,) with M boxes')
-
-
-def embeddings_check(num_boxes: int) -> Callable[[Dict[str, Tensor]], None]:
-    """A check that a crops entry holds exactly ``embeddings``: ``(num_boxes, D)`` float32."""
-    def check(entry: Dict[str, Tensor]) -> None:
-        if set(entry) != {'embeddings'}:
-            raise CorruptEntry(f'fields {sorted(entry)}, expected [\'embeddings\']')
-        embeddings = entry['embeddings']
-        if embeddings.dtype != torch.float32 or embeddings.dim() != 2 or len(embeddings) != num_boxes:
-            raise CorruptEntry(f'embeddings {embeddings.dtype} {tuple(embeddings.shape)}, expected float32 '
-                               f'({num_boxes}, D)')
-    return check
 
 
 def image_meta(metainfo: dict) -> dict:
@@ -240,48 +234,10 @@ class DetectionCache:
             self.cache.put('detections', key, entry)
 
 
-class CropCache:
-    """The cached crop embeddings of one image view: a :class:`~mmrec.models.crops.crop_geometry.CropView` holds one
-    in its ``cache`` field, and :meth:`BaseCLIPEncoder.encode_boxes
-    <mmrec.models.encoders.clip_encoder.BaseCLIPEncoder.encode_boxes>` asks it."""
-
-    def __init__(self, cache: RECCache) -> None:
-        self.cache = cache
-        self._view_key: Optional[dict] = None
-
-    def view_key(self, view) -> dict:
-        """The pixels the crops are cut from (their content) and how boxes map to them (computed once)."""
-        if self._view_key is None:
-            self._view_key = dict(pixels=tensor_digest(view.pixels), to_pixels=plain(view.to_pixels),
-                                  resample=view.resample)
-        return self._view_key
-
-    def embeddings(self, encoder: torch.nn.Module, view, boxes: Tensor, settings: dict,
-                   compute: Callable[[], Tensor]) -> Tensor:
-        """``(K, D)`` embeddings of ``(K, 4)`` boxes of ``view``: the cached ones, else ``compute()`` (then kept
-        and written).
-
-        Args:
-            encoder: the encoder asked (its identity is part of the key).
-            boxes: the exact batch of boxes of the call.
-            settings: the crop settings of the call (``crop_mode``, ``context_ratio``, ...).
-        """
-        key = dict(kind='crops', encoder=self.cache.encoder_identity(encoder), view=self.view_key(view),
-                   settings=plain(settings), boxes=tensor_digest(torch.as_tensor(boxes, dtype=torch.float32)),
-                   precision=precision_state(getattr(encoder, 'device', view.pixels.device)))
-        entry = self.cache.get('crops', key, embeddings_check(len(boxes)))
-        if entry is not None:
-            return entry['embeddings'].to(getattr(encoder, 'device', view.pixels.device), copy=True)
-        embeddings = compute()
-        self.cache.stats['crops']['boxes_encoded'] += len(embeddings)
-        self.cache.put('crops', key, dict(embeddings=embeddings))
-        return embeddings
-
-
 def log_summary(cache: Optional[RECCache]) -> None:
     """Log :meth:`RECCache.summary` (nothing without a cache)."""
     if cache is not None:
         print_log(cache.summary(), logger='current', level=logging.INFO)
 
 
-__all__ = ['RECCache', 'DetectionCache', 'CropCache', 'detector_digest', 'image_meta', 'log_summary']
+__all__ = ['RECCache', 'DetectionCache', 'detector_digest', 'image_meta', 'log_summary']

@@ -15,7 +15,6 @@ separate evaluation would use, so its metrics equal a separate evaluation's exac
 import copy
 import logging
 import time
-from collections import OrderedDict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Dict, Iterator, List, Optional
@@ -26,7 +25,7 @@ from mmengine.logging import print_log
 from mmengine.runner import Runner
 
 from ...cache import RECCache, attach_cache, canonical, config_at, log_summary, open_cache, without_keys
-from ...models.encoders.clip_encoder import BaseCLIPEncoder
+from ...models.encoders.text_cache import TextCache
 from ...utils import UserError, load_checked_checkpoint, unwrap_model
 from ..expression_bank_hook import hand_expression_bank
 from .grid import Point, describe, point_config
@@ -45,22 +44,25 @@ class SweepPoint:
     cfg: Config
     scoring: Optional[torch.nn.Module] = None
     evaluator: object = None
-    text_caches: Dict[int, 'OrderedDict'] = field(default_factory=dict)
+    text_caches: Dict[int, TextCache] = field(default_factory=dict)
     reads_texts: bool = False
     metrics: Dict[str, float] = field(default_factory=dict)
 
     @contextmanager
     def own_text_caches(self) -> Iterator[None]:
-        """Give every encoder of the point's scoring module this point's text cache while it scores."""
-        encoders = [module for module in self.scoring.modules() if isinstance(module, BaseCLIPEncoder)]
-        previous = [encoder.swap_text_cache(self.text_caches.setdefault(id(encoder), OrderedDict()),
-                                            read_only=self.reads_texts)
-                    for encoder in encoders]
+        """Set this point's text cache (read-only when another point fills it) as the ``text_cache`` of every
+        encoder of the point's scoring module while it scores; the encoders' own are set back after."""
+        encoders = [module for module in self.scoring.modules()
+                    if isinstance(getattr(module, 'text_cache', None), TextCache)]
+        previous = [encoder.text_cache for encoder in encoders]
+        for encoder in encoders:
+            cache = self.text_caches.setdefault(id(encoder), TextCache(encoder.text_cache.size))
+            encoder.text_cache = cache.read_only() if self.reads_texts else cache
         try:
             yield
         finally:
             for encoder, cache in zip(encoders, previous):
-                encoder.swap_text_cache(cache)
+                encoder.text_cache = cache
 
 
 @dataclass

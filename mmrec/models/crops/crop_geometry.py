@@ -21,7 +21,7 @@ Usage::
     view = geometry.view_of(batch_inputs[i], data_samples[i])                 # per image
     box_emb = encoder.encode_boxes(view, boxes_in_original_pixels, crop_mode='crop')   # (K, D)
 """
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Optional, Sequence, Tuple
 
 import torch
@@ -84,8 +84,6 @@ class CropView:
         resample: the resampler of :func:`~mmrec.models.crops.crop_boxes`.
         img_shape: ``(h, w)`` of the resized image inside the network input (mmdet's ``img_shape``).
         scale_factor: mmdet's ``(w_scale, h_scale)`` from original to input pixels.
-        cache: where the encoders look up and keep this image's crop embeddings
-            (a :class:`~mmrec.cache.CropCache`), or ``None``: every crop is encoded.
     """
 
     pixels: Tensor
@@ -93,7 +91,6 @@ class CropView:
     resample: str
     img_shape: Tuple[int, int]
     scale_factor: Tuple[float, float]
-    cache: Optional[object] = field(default=None, compare=False, repr=False)
 
     def crops(self, boxes: Tensor, size: int, mode: str = 'crop', context_ratio: float = 0.2,
               blur_sigma: float = 0.1) -> Tensor:

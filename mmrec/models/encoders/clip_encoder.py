@@ -28,7 +28,6 @@ import logging
 import os
 import os.path as osp
 from abc import ABCMeta, abstractmethod
-from collections import OrderedDict
 from contextlib import nullcontext
 from typing import Callable, List, Optional, Sequence, Tuple
 
@@ -41,6 +40,7 @@ from torch import Tensor
 
 from ..crops.crop_geometry import CropView, check_crop_source
 from .init_arguments import RecordsInitArguments
+from .text_cache import TextCache
 
 #: CLIP's pixel statistics (RGB, [0, 1] scale), used by OpenAI's preprocessing.
 CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
@@ -90,8 +90,8 @@ class BaseCLIPEncoder(RecordsInitArguments, BaseModule, metaclass=ABCMeta):
                              persistent=False)
         self.register_buffer('image_std', torch.tensor(image_std, dtype=torch.float32).view(1, 3, 1, 1),
                              persistent=False)
-        self._text_cache: 'OrderedDict[str, Tensor]' = OrderedDict()
-        self._text_cache_read_only = False
+        #: the text embeddings by string (a sweep sets its own while a point scores, see :mod:`.text_cache`)
+        self.text_cache = TextCache(self.text_cache_size)
 
     # -- what subclasses implement ------------------------------------------------------------------------
     @abstractmethod
@@ -110,28 +110,18 @@ class BaseCLIPEncoder(RecordsInitArguments, BaseModule, metaclass=ABCMeta):
     @torch.no_grad()
     def encode_texts(self, texts: Sequence[str]) -> Tensor:
         """Unit-length embeddings ``(N, D)`` of ``texts``; each distinct string is encoded once and cached."""
-        texts = [str(text) for text in texts]
-        missing = [text for text in dict.fromkeys(texts) if text not in self._text_cache]
+        texts, cache = [str(text) for text in texts], self.text_cache
+        missing = [text for text in dict.fromkeys(texts) if text not in cache]
         fresh = {}
-        if missing and self._text_cache_read_only:
+        if missing and cache.is_read_only:
             print_log(f'{type(self).__name__}: {len(missing)} text(s) missing from a read-only text cache (a sweep '
                       'point whose text calls differ from those of the point filling it): encoded now; its numbers '
                       'may differ from a separate evaluation by float rounding', logger='current',
                       level=logging.WARNING)
         if missing:
             fresh = dict(zip(missing, F.normalize(self._embed_texts(missing).float(), dim=-1)))
-        out = []
-        for text in texts:
-            embedding = fresh.get(text)
-            if embedding is None:
-                embedding = self._text_cache[text]
-                if not self._text_cache_read_only:
-                    self._text_cache.move_to_end(text)
-            out.append(embedding.to(self.device))
-        if self.text_cache_size > 0 and not self._text_cache_read_only:
-            self._text_cache.update(fresh)
-            while len(self._text_cache) > self.text_cache_size:
-                self._text_cache.popitem(last=False)
+        out = [(fresh[text] if text in fresh else cache.get(text)).to(self.device) for text in texts]
+        cache.keep(fresh)
         return torch.stack(out) if out else self.image_mean.new_zeros(0, 0)
 
     @torch.no_grad()
@@ -158,33 +148,14 @@ class BaseCLIPEncoder(RecordsInitArguments, BaseModule, metaclass=ABCMeta):
             context_ratio: margin of ``'context'`` crops per side, as a fraction of the box's size.
             blur_sigma: blur of ``'blur'`` crops, as a fraction of the image size.
 
-        When the view carries a crop cache (``view.cache``, :class:`~mmrec.cache.CropCache`), the embeddings of
-        this exact batch of boxes are read from it if it has them, else encoded here and kept there.
+        A run with a cache reads these embeddings from it through a :class:`~mmrec.cache.CachedEncoder` around
+        the encoder, which calls this method on a miss.
         """
-        settings = dict(crop_mode=crop_mode, context_ratio=context_ratio, blur_sigma=blur_sigma)
-
-        def encode() -> Tensor:
-            return self.encode_pixels(self.crop_boxes(view, boxes, **settings))
-
-        if view.cache is None:
-            return encode()
-        return view.cache.embeddings(self, view, boxes, settings, encode)
+        return self.encode_pixels(self.crop_boxes(view, boxes, crop_mode=crop_mode, context_ratio=context_ratio,
+                                                  blur_sigma=blur_sigma))
 
     def clear_text_cache(self) -> None:
-        self._text_cache.clear()
-
-    def swap_text_cache(self, cache: 'OrderedDict[str, Tensor]', read_only: bool = False
-                        ) -> 'OrderedDict[str, Tensor]':
-        """Use ``cache`` (string -> embedding) as the text cache from now on; returns the one used so far.
-        ``read_only``: look strings up without adding or reordering (misses are encoded and not kept).
-
-        Which strings a batch of the text tower holds changes their embeddings by float rounding; a sweep gives
-        each group of points that make the same text calls one cache, filled by the first of them (the others
-        read it), so that every point gets its texts encoded in the batches a separate evaluation would use.
-        """
-        previous, self._text_cache = self._text_cache, cache
-        self._text_cache_read_only = bool(read_only)
-        return previous
+        self.text_cache.clear()
 
     # -- how similarities become logits -------------------------------------------------------------------
     @property

@@ -76,8 +76,10 @@ class EncoderEnsemble(RecordsInitArguments, BaseModule):
         """Width of the ensemble's embedding: the sum of the members'."""
         return sum(self.member_dims)
 
-    def _combine(self, embeddings: List[Tensor]) -> Tensor:
-        """Members' ``(..., D_i)`` unit embeddings -> ``(..., sum D_i)``, block i scaled by ``sqrt(w_i)``."""
+    def combine(self, embeddings: List[Tensor]) -> Tensor:
+        """Members' ``(..., D_i)`` unit embeddings -> ``(..., sum D_i)``, block i scaled by ``sqrt(w_i)`` (what
+        :meth:`encode_boxes` returns from theirs; a crop cache asks the members one by one and combines here,
+        :class:`~mmrec.cache.CachedEncoder`)."""
         return torch.cat([math.sqrt(w) * e.float().to(self.device) for w, e in zip(self.weights, embeddings)],
                          dim=-1)
 
@@ -87,14 +89,14 @@ class EncoderEnsemble(RecordsInitArguments, BaseModule):
         texts = list(texts)
         if not texts:
             return torch.zeros(0, self.embed_dim, device=self.device)
-        return self._combine([member.encode_texts(texts) for member in self.encoders])
+        return self.combine([member.encode_texts(texts) for member in self.encoders])
 
     @torch.no_grad()
     def encode_boxes(self, view: CropView, boxes: Tensor, **crop_options) -> Tensor:
         """``(K, sum D_i)`` unit-length embeddings of ``(K, 4)`` boxes in original image pixels: every member
         crops them from ``view`` at its own size and embeds them (``crop_options``: ``crop_mode``,
         ``context_ratio``, ... as :meth:`~.clip_encoder.BaseCLIPEncoder.encode_boxes` takes them)."""
-        return self._combine([member.encode_boxes(view, boxes, **crop_options) for member in self.encoders])
+        return self.combine([member.encode_boxes(view, boxes, **crop_options) for member in self.encoders])
 
     def normalize(self, embeddings: Tensor) -> Tensor:
         """Unit-length rows of a combination (e.g. a mean over prompt templates) of ensemble embeddings: each

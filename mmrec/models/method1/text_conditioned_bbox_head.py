@@ -182,8 +182,7 @@ class CLIPTextConditionedHead(BaseModule):
         if parts['branch'] is not None:
             self.branch = MODELS.build(with_type(parts['branch'], 'RoITextBranch'),
                                        default_args=dict(embed_dim=_embedding_dim(self.encoder)))
-        self.crop_mode = crop_mode
-        self.context_ratio = context_ratio
+        self.crop_mode, self.context_ratio = crop_mode, context_ratio
         #: the fallbacks and the size prior, with their counters (shared with method 2)
         self.policy = ScoringPolicy(type(self).__name__, min_box_fraction, candidates='proposals')
         self.refine_boxes = refine_boxes
@@ -284,7 +283,7 @@ class CLIPTextConditionedHead(BaseModule):
         return work
 
     @torch.no_grad()
-    def score_image(self, view: CropView, work: InstanceData, texts: Sequence[str]
+    def score_image(self, view: CropView, work: InstanceData, texts: Sequence[str], image_encoder=None
                     ) -> Tuple[InstanceData, InstanceData]:
         """The scoring step: one box per expression of one image, in input pixels, from its :meth:`image_work`.
 
@@ -333,7 +332,7 @@ class CLIPTextConditionedHead(BaseModule):
         generalized = self.generalized_score_thr is not None
         answerable = self.policy.answerable(texts, fallback='no box' if generalized else 'the top proposal')
         answered = [i for i, ok in enumerate(answerable) if ok]
-        encode = self.box_encoder(view)
+        encode = self.box_encoder(view, image_encoder)
         if answered:
             query_texts = [texts[i] for i in answered]
             # lambda = 0: CLIP has no say, so neither prompts nor crops are encoded
@@ -359,12 +358,13 @@ class CLIPTextConditionedHead(BaseModule):
                                                  (height, width))
         return InstanceData(bboxes=chosen, scores=best_scores, reasoned=reasoned), candidates
 
-    def box_encoder(self, view: CropView) -> Callable[[Tensor], Tensor]:
-        """A function mapping ``(N, 4)`` boxes in input pixels to their ``(N, D)`` CLIP crop embeddings: the
-        boxes are mapped to original image pixels (the frame of every crop, :meth:`CropView.input_to_original
-        <mmrec.models.crops.crop_geometry.CropView.input_to_original>`) and cropped where ``view`` says."""
-        return lambda boxes: self.encoder.encode_boxes(view, view.input_to_original(boxes), crop_mode=self.crop_mode,
-                                                       context_ratio=self.context_ratio)
+    def box_encoder(self, view: CropView, image_encoder=None) -> Callable[[Tensor], Tensor]:
+        """A function mapping ``(N, 4)`` boxes in input pixels to their ``(N, D)`` CLIP crop embeddings: the boxes
+        are mapped to original image pixels (the frame of every crop, :meth:`CropView.input_to_original`), cropped
+        where ``view`` says and embedded by ``image_encoder`` (a detector's cached one), else ``self.encoder``."""
+        encoder = self.encoder if image_encoder is None else image_encoder
+        return lambda boxes: encoder.encode_boxes(view, view.input_to_original(boxes), crop_mode=self.crop_mode,
+                                                  context_ratio=self.context_ratio)
 
     def _blended_scores(self, boxes: Tensor, detector_scores: Tensor, roi_embeddings: Optional[Tensor],
                         query_texts: List[str], query_matrices: Optional[Tensor],

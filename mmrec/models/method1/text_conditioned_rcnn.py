@@ -148,10 +148,10 @@ class TextConditionedRCNN(CachedWorkMixin, TwoStageDetector):
         """Fill ``pred_instances`` and ``candidates`` of every sample with ``head``'s answers from the samples'
         :meth:`image_work`; returns the samples."""
         self._check_texts(batch_data_samples)
-        geometry = self.geometry_for(head.encoder)
+        geometry, image_encoder = self.geometry_for(head.encoder), self.crop_encoder(head.encoder)
         for image, sample, work in zip(batch_inputs, batch_data_samples, works):
-            predictions, candidates = head.score_image(self.crop_view(geometry, image, sample), work,
-                                                       sample.metainfo['texts'])
+            predictions, candidates = head.score_image(geometry.view_of(image, sample), work,
+                                                       sample.metainfo['texts'], image_encoder=image_encoder)
             if rescale:  # input pixels -> original image pixels
                 predictions.bboxes = to_original(predictions.bboxes, sample.metainfo['scale_factor'])
                 candidates.bboxes = to_original(candidates.bboxes, sample.metainfo['scale_factor'])

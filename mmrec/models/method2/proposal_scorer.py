@@ -152,10 +152,13 @@ class CLIPProposalScorer(BaseModule):
         embeddings = self.encoder.encode_texts(prompts).view(len(texts), len(self.prompt_templates), -1)
         return self.encoder.normalize(embeddings.mean(dim=1))  # an ensemble normalises member by member
 
-    def crop_embeddings(self, view: CropView, boxes: Tensor) -> Tensor:
-        """``(M, K, D)`` embeddings of ``(K, 4)`` boxes (original image pixels) for each of the M crop modes."""
-        return torch.stack([self.encoder.encode_boxes(view, boxes, crop_mode=mode, context_ratio=self.context_ratio,
-                                                      blur_sigma=self.blur_sigma)
+    def crop_embeddings(self, view: CropView, boxes: Tensor, image_encoder=None) -> Tensor:
+        """``(M, K, D)`` embeddings of ``(K, 4)`` boxes (original image pixels) for each of the M crop modes,
+        embedded by ``image_encoder`` (the detector's cached :class:`~mmrec.cache.CachedEncoder`), else
+        ``self.encoder``."""
+        encoder = self.encoder if image_encoder is None else image_encoder
+        return torch.stack([encoder.encode_boxes(view, boxes, crop_mode=mode, context_ratio=self.context_ratio,
+                                                 blur_sigma=self.blur_sigma)
                             for mode in self.crop_modes])
 
     def text_similarity(self, crop_embeddings: Tensor, texts: Sequence[str]) -> Tensor:
@@ -192,7 +195,7 @@ class CLIPProposalScorer(BaseModule):
 
     @torch.no_grad()
     def forward(self, view: CropView, detections: InstanceData, texts: Sequence[str],
-                img_meta: dict) -> Tuple[InstanceData, InstanceData]:
+                img_meta: dict, image_encoder=None) -> Tuple[InstanceData, InstanceData]:
         """Answer every expression of one image.
 
         Args:
@@ -201,6 +204,7 @@ class CLIPProposalScorer(BaseModule):
             detections: ``bboxes`` (M, 4) in original image pixels and ``scores`` (M,).
             texts: the image's N expressions.
             img_meta: mmdet metainfo with ``ori_shape`` (and ``img_id``, for the logs and ``score_subtraction``).
+            image_encoder: what embeds the crops in place of ``encoder`` (:meth:`crop_embeddings`).
 
         Returns:
             ``(predictions, candidates)``: ``bboxes`` (N, 4) and ``scores`` (N,) answering ``texts`` in order
@@ -213,7 +217,7 @@ class CLIPProposalScorer(BaseModule):
         if not texts:
             return (InstanceData(bboxes=candidates.bboxes[:0], scores=candidates.scores[:0],
                                  reasoned=torch.zeros(0, dtype=torch.bool)), candidates)
-        crop_embeddings = self.crop_embeddings(view, candidates.bboxes.to(view.pixels.device))
+        crop_embeddings = self.crop_embeddings(view, candidates.bboxes.to(view.pixels.device), image_encoder)
         return self.score_candidates(candidates, crop_embeddings, texts, img_meta)
 
     @torch.no_grad()

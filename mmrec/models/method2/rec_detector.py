@@ -145,11 +145,12 @@ class RECDetector(CachedWorkMixin, BaseDetector):
             if 'texts' not in sample.metainfo:
                 raise KeyError(f'sample {sample.metainfo.get("img_path", "?")} has no "texts" in its metainfo: '
                                'the test pipeline must end with PackRECInputs')
-        geometry = self.geometry_for(scorer.encoder)
+        geometry, image_encoder = self.geometry_for(scorer.encoder), self.crop_encoder(scorer.encoder)
         for image, sample, found in zip(batch_inputs, batch_data_samples, candidates):
-            view = self.crop_view(geometry, image, sample)
+            view = geometry.view_of(image, sample)
             predictions, chosen_from = answer_sets(
-                lambda boxes, texts: scorer(view, boxes, texts, sample.metainfo), found, sample.metainfo['texts'])
+                lambda boxes, texts: scorer(view, boxes, texts, sample.metainfo, image_encoder=image_encoder),
+                found, sample.metainfo['texts'])
             if not rescale:  # back to input pixels
                 scale_factor = sample.metainfo['scale_factor']
                 predictions.bboxes = to_input(predictions.bboxes, scale_factor)

@@ -8,7 +8,8 @@ Both detectors answer an image in two steps:
 2. ``score_samples(scoring_module, batch_inputs, batch_data_samples, works)``: the answers of a scoring module
    (method 2's :class:`~mmrec.models.CLIPProposalScorer`, method 1's
    :class:`~mmrec.models.CLIPTextConditionedHead`) from that work, its crop embeddings going through the
-   cache (``rec_cache``, via the image's :class:`~mmrec.models.crops.crop_geometry.CropView`).
+   cache: the detector hands the scoring module :meth:`CachedWorkMixin.crop_encoder` of its encoder
+   (``image_encoder=``), a :class:`~mmrec.cache.CachedEncoder` wrapper when a cache is attached.
 
 ``predict`` is step 1 then step 2 with the model's own scoring module; a sweep (:mod:`mmrec.engine.sweep`)
 runs step 1 once per image and step 2 once per grid point, each point with a scoring module built by
@@ -24,13 +25,12 @@ scoring modules ``TEXT_INDEPENDENT_KEYS`` next to their constructors):
 - ``TEXT_INDEPENDENT_KEYS``: keys of the scoring module's config that do not change which texts it encodes,
   in which calls (sweep points differing only in them share their text embeddings).
 """
-from dataclasses import replace
 from typing import Callable, Dict, List, Optional, Sequence
 
 import torch
 from torch import Tensor
 
-from ..crops.crop_geometry import CropGeometry, CropView
+from ..crops.crop_geometry import CropGeometry
 
 
 class CachedWorkMixin:
@@ -65,10 +65,12 @@ class CachedWorkMixin:
             return self.crop_geometry
         return CropGeometry.for_detector(self.data_preprocessor, encoder)
 
-    def crop_view(self, geometry: CropGeometry, image: Tensor, data_sample) -> CropView:
-        """The image's :class:`CropView`, carrying a crop cache when the model has a ``rec_cache``."""
-        view = geometry.view_of(image, data_sample)
-        return view if self.rec_cache is None else replace(view, cache=self.rec_cache.crops())
+    def crop_encoder(self, encoder: torch.nn.Module):
+        """What embeds the crops of a scoring module with ``encoder`` (its ``encode_boxes``): with a
+        ``rec_cache``, the cache's :class:`~mmrec.cache.CachedEncoder` around it (a plain object, held by the
+        cache, used in place of the encoder for ``encode_boxes`` only: the scoring module keeps its bare
+        ``encoder``, so ``state_dict`` keys do not change); without, the encoder itself."""
+        return encoder if self.rec_cache is None else self.rec_cache.cached_encoder(encoder)
 
     def cached_detections(self, batch_inputs: Tensor, batch_data_samples: Sequence,
                           compute: Callable[[], List[Dict[str, Tensor]]]) -> List[Dict[str, Tensor]]:
