@@ -76,6 +76,9 @@ REWRITES: Tuple[Tuple['re.Pattern[str]', str], ...] = tuple((re.compile(pattern)
     # a body part is not a place: "birds on its back", "numbers printed on his back"
     (r'\b(on|in|across|over) (his|her|its|their) backs?\b', ' '),
     (r'\bmiddle ?- ?aged\b', 'aged'),
+    # "main" followed by a preposition or a verb is a noun, a misspelt "man" ("the main in the background", "main
+    # next to guy in glasses"); before a noun it is a size word (SIZE_PHRASES)
+    (r'\bmain(?= (in|on|at|with|next|wearing|holding|sitting|standing|who|that|is|near|behind|beside|by)\b)', 'man'),
     # location words inside names of things: "tank top", "back seat", "her left hand", "with a bow on top"
     # (joined by JOINER, which cue matching treats as part of a word; CLIP reads the words again)
     (r'\b(tank|table|lap|crop|tube|halter|counter|desk|bottle|tree|roof|hill|muffin|tip|sleeveless|bikini|'
@@ -119,8 +122,10 @@ ORDINAL_AXES = {'left': 'left', 'right': 'right', 'top': 'top', 'bottom': 'botto
 DEFAULT_ORDINAL_AXIS = 'left'
 REVERSED_DEFAULT_AXIS = 'right'
 
+#: "The main guy", "main elephant": the main object of a photograph is the one it was taken of, which fills most of
+#: the frame; "main" reads as "large".
 SIZE_PHRASES = longest_first({
-    'large': ('biggest', 'largest', 'bigger', 'larger', 'big', 'large', 'huge'),
+    'large': ('biggest', 'largest', 'bigger', 'larger', 'big', 'large', 'huge', 'main'),
     'small': ('smallest', 'smaller', 'little', 'small', 'tiny'),
     'tall': ('tallest', 'taller', 'tall'),
     'short': ('shortest', 'shorter'),
@@ -128,8 +133,9 @@ SIZE_PHRASES = longest_first({
 #: Words of age and posture that say how high a thing reaches next to others of its kind, read as "short" / "tall"
 #: (:func:`~.geometry.size_factor` by reach) when the phrase has no size word of its own: a child or a young
 #: animal is shorter than the adults around it ("baby elephant", "kid"), a sitting, kneeling or crouching person
-#: shorter than standing ones, a standing one or a parent taller. Only the head of the phrase counts ("woman
-#: holding a baby" is not short).
+#: shorter than standing ones, a standing one or a parent taller; a baseball catcher crouches behind the plate, so
+#: "the catcher" is the shortest of the players around him. Only the head of the phrase counts ("woman holding a
+#: baby" is not short).
 POSTURE_WORDS = {
     'short': frozenset('sitting seated sits kneeling kneels squatting squats crouching crouched crouches'.split()),
     'tall': frozenset('standing stands'.split()),
@@ -142,7 +148,8 @@ VISIBILITY_WORDS = {
     'large': ('whole', 'entire'),
 }
 HEIGHT_WORDS = {
-    'short': frozenset('baby babies calf calves cub cubs toddler toddlers infant child children kid kids'.split())
+    'short': frozenset('baby babies calf calves cub cubs toddler toddlers infant child children kid kids catcher '
+                       'catchers'.split())
     | POSTURE_WORDS['short'],
     'tall': frozenset('adult adults mother mom mommy mama momma parent dad father daddy'.split())
     | POSTURE_WORDS['tall'],

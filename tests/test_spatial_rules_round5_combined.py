@@ -1,0 +1,37 @@
+"""Rules of the spatial reasoner added in round five of real RefCOCO language (issue 21): several cues of one
+phrase, ordinals, size and the words that imply a size; each with small hand-made boxes where the rule decides
+and a case where it must not apply."""
+import torch
+
+from mmrec.models.spatial_reasoning import SpatialReasoner, parse_expression
+
+IMAGE_SIZE = (100, 200)  # height, width
+
+
+def _choice(text, boxes, image_size=IMAGE_SIZE):
+    probs = SpatialReasoner()(text, torch.tensor(boxes, dtype=torch.float32),
+                              lambda phrases: torch.zeros(len(phrases), len(boxes)), image_size)
+    return None if probs is None else int(probs.argmax())
+
+
+# a baseball scene: the batter standing (0), the catcher crouching (1), the umpire bent over behind him (2)
+PLATE = [[20., 10., 60., 95.], [80., 55., 120., 95.], [110., 35., 150., 85.]]
+
+
+def test_the_catcher_crouches():
+    assert parse_expression('the catcher').subject.size == 'short'
+    assert _choice('catcher', PLATE) == 1
+    # a location word singles the catcher out among several; the implied height is not read then
+    assert parse_expression('catcher on the left').subject.size is None
+    # the catcher's object is not the subject: "man next to the catcher" is not short
+    assert parse_expression('man next to the catcher').subject.size is None
+
+
+def test_the_main_one_is_the_largest():
+    boxes = [[10., 30., 50., 60.], [60., 5., 190., 95.], [0., 70., 20., 90.]]
+    assert parse_expression('main guy').subject.size == 'large'
+    assert _choice('main elephant', boxes) == 1
+    # "main" before a preposition or a verb is a misspelt "man", no size word
+    parsed = parse_expression('the main in the background')
+    assert parsed.subject.size is None and 'man' in parsed.subject.what.split()
+    assert parse_expression('main next to guy in glasses').subject.size is None
