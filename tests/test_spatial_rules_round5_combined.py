@@ -35,3 +35,13 @@ def test_the_main_one_is_the_largest():
     parsed = parse_expression('the main in the background')
     assert parsed.subject.size is None and 'man' in parsed.subject.what.split()
     assert parse_expression('main next to guy in glasses').subject.size is None
+
+
+def test_a_posture_word_decides_before_an_age_word():
+    # two kids: one sitting (0, its top low), one standing (1, reaching higher)
+    kids = [[20., 60., 60., 95.], [100., 20., 140., 95.]]
+    assert parse_expression('kid standing').subject.size == 'tall'
+    assert _choice('kid standing', kids) == 1
+    assert _choice('kid sitting', kids) == 0
+    # without a posture word the age word still reads short ("kid" among adults)
+    assert parse_expression('kid in white shirt').subject.size == 'short'

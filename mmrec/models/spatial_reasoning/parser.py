@@ -158,18 +158,20 @@ def _implied_height(head: str, clause: str = '') -> Optional[str]:
     """``'short'`` / ``'tall'`` when the phrase names an age or a posture that sets how high the object reaches
     (:data:`~.vocabulary.HEIGHT_WORDS`: "the kid", "man sitting", "standing woman", "mother elephant"), else
     ``None``; age words count in the ``head`` only ("woman holding a baby" is not short), posture words in the
-    modifier ``clause`` too ("a man in a blue shirt sitting on a bench"); then visibility words, anywhere
+    modifier ``clause`` too ("a man in a blue shirt sitting on a bench"), and before age words ("kid standing" is
+    tall); then visibility words, anywhere
     (:data:`~.vocabulary.VISIBILITY_WORDS`: "partially hidden giraffe" is ``'small'``). The words stay in what
     CLIP reads.
     Used only for a phrase without size or location words: in "left kid" the kid is one of several, and "left"
     says which (read there too, it lost more than it won)."""
-    words = set(head.split())
+    # a posture word decides before an age word: in "kid standing" the age word names the kind (the others are
+    # kids too, mostly), the posture says which of them ("the kid standing" among kids sitting is the tall one)
+    words, clause_words = set(head.split()), set(clause.split())
+    for kind, names in POSTURE_WORDS.items():
+        if (words | clause_words) & names:
+            return kind
     for kind, names in HEIGHT_WORDS.items():
         if words & names:
-            return kind
-    clause_words = set(clause.split())
-    for kind, names in POSTURE_WORDS.items():
-        if clause_words & names:
             return kind
     for kind, phrases in VISIBILITY_WORDS.items():
         if any(_phrase_pattern(phrase).search(f'{head} {clause}') for phrase in phrases):
