@@ -45,3 +45,22 @@ def test_a_posture_word_decides_before_an_age_word():
     assert _choice('kid sitting', kids) == 0
     # without a posture word the age word still reads short ("kid" among adults)
     assert parse_expression('kid in white shirt').subject.size == 'short'
+
+
+def test_the_batter_stands_with_the_bat_out():
+    assert parse_expression('the batter').subject.size == 'large'
+    assert _choice('batter', PLATE) == 0
+    # the role word belongs to the landmark there, not to the subject
+    assert parse_expression('umpire behind the batter').subject.size is None
+    # a location word decides where there is one
+    assert parse_expression('batter on the right').subject.size is None
+
+
+def test_lying_down_reaches_least_high():
+    # a dog lying (0, long and low) and one standing (1, reaching higher)
+    dogs = [[10., 70., 90., 95.], [110., 30., 160., 95.]]
+    assert parse_expression('dog laying down').subject.size == 'short'
+    assert _choice('dog laying down', dogs) == 0
+    assert _choice('dog lying in the grass', dogs) == 0
+    # the standing one is the tall one
+    assert _choice('dog standing', dogs) == 1

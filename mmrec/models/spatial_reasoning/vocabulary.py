@@ -133,11 +133,11 @@ SIZE_PHRASES = longest_first({
 #: Words of age and posture that say how high a thing reaches next to others of its kind, read as "short" / "tall"
 #: (:func:`~.geometry.size_factor` by reach) when the phrase has no size word of its own: a child or a young
 #: animal is shorter than the adults around it ("baby elephant", "kid"), a sitting, kneeling or crouching person
-#: shorter than standing ones, a standing one or a parent taller; a baseball catcher crouches behind the plate, so
-#: "the catcher" is the shortest of the players around him. Only the head of the phrase counts ("woman holding a
-#: baby" is not short).
+#: shorter than standing ones, a lying one shortest ("dog laying down"), a standing one or a parent taller. Only the
+#: head of the phrase counts ("woman holding a baby" is not short).
 POSTURE_WORDS = {
-    'short': frozenset('sitting seated sits kneeling kneels squatting squats crouching crouched crouches'.split()),
+    'short': frozenset('sitting seated sits kneeling kneels squatting squats crouching crouched crouches lying '
+                       'laying lies lays'.split()),
     'tall': frozenset('standing stands'.split()),
 }
 #: Words of visibility: a thing partly out of the frame or hidden shows less of itself, so its box is smaller than
@@ -148,8 +148,7 @@ VISIBILITY_WORDS = {
     'large': ('whole', 'entire'),
 }
 HEIGHT_WORDS = {
-    'short': frozenset('baby babies calf calves cub cubs toddler toddlers infant child children kid kids catcher '
-                       'catchers'.split())
+    'short': frozenset('baby babies calf calves cub cubs toddler toddlers infant child children kid kids'.split())
     | POSTURE_WORDS['short'],
     'tall': frozenset('adult adults mother mom mommy mama momma parent dad father daddy'.split())
     | POSTURE_WORDS['tall'],
@@ -197,6 +196,15 @@ UNSUPPORTED = re.compile(r'\b(second|third|fourth|fifth|2nd|3rd|4th|5th|last|mid
 #: of the oven") it may be the object (the parser decides). Halves are left out: a half is mostly an object of
 #: its own ("the right half of the left sandwich", cut food), which the location words pick out.
 PART_PHRASE = re.compile(r'\b(?:(?:upper|lower|top|bottom|left|right|far|very) )+(?:part|parts|portion|section)\b')
+#: Roles whose posture is part of the job, read like the height words (head of the phrase, no size or location
+#: word): at the plate of a baseball game the catcher crouches, so he reaches least high of the players there; the
+#: batter stands upright with the bat out, covering the most area of them ('large' rather than 'tall': the catcher
+#: and the umpire crouch behind the plate, further from the usual camera and so higher in the frame, and may reach
+#: as high as the batter there).
+ROLE_WORDS = {
+    'short': frozenset('catcher catchers'.split()),
+    'large': frozenset('batter batters hitter'.split()),
+}
 #: Where a modifier clause starts: size words after it describe what the object has, wears or does ("a boy
 #: wearing a big hat", "a woman who has a big smile", "man in a big coat"), not the object.
 CLAUSE_MARKER = re.compile(r'\b(with|wearing|holding|has|having|carrying|eating|who|that|which|whose|in)\b')
