@@ -64,3 +64,22 @@ def test_lying_down_reaches_least_high():
     assert _choice('dog lying in the grass', dogs) == 0
     # the standing one is the tall one
     assert _choice('dog standing', dogs) == 1
+
+
+def test_left_to_right_after_an_ordinal_is_the_way_of_counting():
+    row = [[0., 40., 20., 60.], [40., 40., 60., 60.], [80., 40., 100., 60.], [150., 40., 170., 60.]]
+    parsed = parse_expression('second person from left to right')
+    assert [(e.direction, e.rank) for e in parsed.subject.extremes] == [('left', 2)]
+    assert _choice('second chair left to right', row) == 1
+    assert _choice('second chair right to left', row) == 2
+    # without an ordinal nothing is counted: the words are left as they are
+    assert len(parse_expression('bus going left to right').subject.extremes) == 2
+
+
+def test_right_in_the_middle_is_exactly_in_the_middle():
+    three = [[0., 40., 40., 60.], [80., 40., 120., 60.], [160., 40., 200., 60.]]
+    assert [e.direction for e in parse_expression('person right in the middle').subject.extremes] == ['middle']
+    assert _choice('person right in the middle', three) == 1
+    # "on the right in the middle" names a side
+    directions = {e.direction for e in parse_expression('man on the right in the middle').subject.extremes}
+    assert directions == {'right', 'middle'}

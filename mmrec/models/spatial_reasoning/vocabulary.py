@@ -45,6 +45,7 @@ SPELLING = {
 #: Words after which "closest" / "nearest" is an adjective of the next noun ("the closest girl", "in nearest chair").
 _BEFORE_ADJECTIVE = frozenset('the a an this that these those two three four both his her its their our my your '
                               'in on at of to from by with and or but not next very second third'.split())
+_ORDINALS = r'first|second|third|fourth|fifth|1st|2nd|3rd|4th|5th|[1-9]'
 _VIEWER = r'(the )?(camera|us|you|viewer|photographer|picture taker|person taking the picture|me|lens|screen)'
 REWRITES: Tuple[Tuple['re.Pattern[str]', str], ...] = tuple((re.compile(pattern), replacement) for pattern, replacement in (
     (r'\bcloset to\b', 'closest to'),
@@ -61,6 +62,11 @@ REWRITES: Tuple[Tuple['re.Pattern[str]', str], ...] = tuple((re.compile(pattern)
     (r'\bin (the )?front of (the )?(picture|photo|image|pic)\b', 'front'),
     (r'\bin (the )?back of (the )?(picture|photo|image|pic)\b', 'back'),
     (r'\b(second|2nd) ((to|from) )?(the )?last\b', 'second from right'),
+    # after an ordinal, "(from) left to right" is the way of counting, the side counted from ("second person left to
+    # right"), not a second side; "right in the middle" is "exactly in the middle", no side at all
+    (rf'\b({_ORDINALS})\b((?: [a-z]+){{0,4}}?) (?:from )?(left|right) to (?:the )?(?!\3)(left|right)\b',
+     r'\1\2 from \3'),
+    (r'(?<!\bthe )(?<!\bon )(?<!\bto )(?<!\bfar )(?<!\bat )\bright (?=(in|at) (the )?(middle|center)\b)', ''),
     (r'\bnext to (the )?last\b', 'second from right'),
     (r'\bin back of\b', 'behind'),
     # "closest to the front", "near the left side" (but "next to the left dog" names a landmark)
