@@ -83,3 +83,12 @@ def test_right_in_the_middle_is_exactly_in_the_middle():
     # "on the right in the middle" names a side
     directions = {e.direction for e in parse_expression('man on the right in the middle').subject.extremes}
     assert directions == {'right', 'middle'}
+
+
+def test_short_before_its_noun_is_a_size_word():
+    people = [[20., 20., 60., 95.], [100., 55., 140., 95.]]
+    assert parse_expression('short guy').subject.size == 'short'
+    assert _choice('short guy in white shirt', people) == 1
+    # hair, clothes and books named "short" say nothing of the object's height
+    for text in ('guy with short hair', 'short hair guy', 'short sleeved shirt', 'white short', 'short stories'):
+        assert parse_expression(text).subject.size is None, text

@@ -91,6 +91,12 @@ REWRITES: Tuple[Tuple['re.Pattern[str]', str], ...] = tuple((re.compile(pattern)
      r'white|black|red|blue|green|yellow|pink|purple|orange|gray|grey|brown|striped|dark|light) top\b(?! (left|right))',
      r'\1_top'),
     (r'\btop (hat|coat|knot|layer|bun)\b', r'top_\1'),
+    # "short" is the object's height before its noun ("short guy", "short giraffe"), but not in names of hair,
+    # clothes or books ("short hair", "short sleeved shirt", "short stories"), and at the end of a phrase or before
+    # a number it is the garment ("white short", "kid tan short")
+    (r'\bshort (hair|haired|sleeve|sleeves|sleeved|shorts|skirt|dress|pants|jeans|stories|story|sunglasses|cut|'
+     r'board)\b', r'short_\1'),
+    (r'\bshort\b(?! [a-z])', 'shorts'),
     (r'\b(back|front) (pack|packs|seat|seats|wheel|wheels|tire|tires|door|doors|window|leg|legs|paw|paws|'
      r'pocket|porch|yard|light|lights)\b', r'\1_\2'),
     (r'\b(center|middle) (piece|console|divider)\b', r'\1_\2'),
@@ -134,7 +140,7 @@ SIZE_PHRASES = longest_first({
     'large': ('biggest', 'largest', 'bigger', 'larger', 'big', 'large', 'huge', 'main'),
     'small': ('smallest', 'smaller', 'little', 'small', 'tiny'),
     'tall': ('tallest', 'taller', 'tall'),
-    'short': ('shortest', 'shorter'),
+    'short': ('shortest', 'shorter', 'short'),
 })
 #: Words of age and posture that say how high a thing reaches next to others of its kind, read as "short" / "tall"
 #: (:func:`~.geometry.size_factor` by reach) when the phrase has no size word of its own: a child or a young
