@@ -92,3 +92,14 @@ def test_short_before_its_noun_is_a_size_word():
     # hair, clothes and books named "short" say nothing of the object's height
     for text in ('guy with short hair', 'short hair guy', 'short sleeved shirt', 'white short', 'short stories'):
         assert parse_expression(text).subject.size is None, text
+
+
+def test_a_little_person_is_a_child_read_by_reach():
+    # a child (0) standing near the camera, its box large, its top low; an adult (1) further back, a smaller box
+    # reaching higher
+    people = [[10., 50., 90., 100.], [120., 10., 140., 60.]]
+    assert parse_expression('little girl').subject.size == 'short'
+    assert _choice('little girl', people) == 0
+    # a little thing keeps its size by area
+    assert parse_expression('little bowl').subject.size == 'small'
+    assert _choice('little bowl', people) == 1

@@ -94,6 +94,9 @@ REWRITES: Tuple[Tuple['re.Pattern[str]', str], ...] = tuple((re.compile(pattern)
     # "short" is the object's height before its noun ("short guy", "short giraffe"), but not in names of hair,
     # clothes or books ("short hair", "short sleeved shirt", "short stories"), and at the end of a phrase or before
     # a number it is the garment ("white short", "kid tan short")
+    # "little" of a person is an age: a little girl is a child, shorter than those around her (as "kid" is, in
+    # HEIGHT_WORDS), not the smallest box; of a thing ("little bowl") it stays a size by area
+    (r'\blittle (?=(girl|girls|boy|boys|kid|kids|child|children|guy|man|lady|woman|baby|person)\b)', 'short '),
     (r'\bshort (hair|haired|sleeve|sleeves|sleeved|shorts|skirt|dress|pants|jeans|stories|story|sunglasses|cut|'
      r'board)\b', r'short_\1'),
     (r'\bshort\b(?! [a-z])', 'shorts'),
