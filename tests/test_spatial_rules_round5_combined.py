@@ -103,3 +103,10 @@ def test_a_little_person_is_a_child_read_by_reach():
     # a little thing keeps its size by area
     assert parse_expression('little bowl').subject.size == 'small'
     assert _choice('little bowl', people) == 1
+
+
+def test_one_swinging_a_bat_covers_the_most_area():
+    assert parse_expression('player swinging bat').subject.size == 'large'
+    assert _choice('guy swinging', PLATE) == 0
+    # the word of a landmark is not the subject's
+    assert parse_expression('man next to the boy swinging').subject.size is None

@@ -215,10 +215,11 @@ PART_PHRASE = re.compile(r'\b(?:(?:upper|lower|top|bottom|left|right|far|very) )
 #: word): at the plate of a baseball game the catcher crouches, so he reaches least high of the players there; the
 #: batter stands upright with the bat out, covering the most area of them ('large' rather than 'tall': the catcher
 #: and the umpire crouch behind the plate, further from the usual camera and so higher in the frame, and may reach
-#: as high as the batter there).
+#: as high as the batter there). So is one swinging a bat or a racket ("player swinging", "guy swinging bat"): arms
+#: and bat held out widen the box beyond those of the players around.
 ROLE_WORDS = {
     'short': frozenset('catcher catchers'.split()),
-    'large': frozenset('batter batters hitter'.split()),
+    'large': frozenset('batter batters hitter swinging'.split()),
 }
 #: Where a modifier clause starts: size words after it describe what the object has, wears or does ("a boy
 #: wearing a big hat", "a woman who has a big smile", "man in a big coat"), not the object.
