@@ -91,12 +91,12 @@ REWRITES: Tuple[Tuple['re.Pattern[str]', str], ...] = tuple((re.compile(pattern)
      r'white|black|red|blue|green|yellow|pink|purple|orange|gray|grey|brown|striped|dark|light) top\b(?! (left|right))',
      r'\1_top'),
     (r'\btop (hat|coat|knot|layer|bun)\b', r'top_\1'),
-    # "short" is the object's height before its noun ("short guy", "short giraffe"), but not in names of hair,
-    # clothes or books ("short hair", "short sleeved shirt", "short stories"), and at the end of a phrase or before
-    # a number it is the garment ("white short", "kid tan short")
     # "little" of a person is an age: a little girl is a child, shorter than those around her (as "kid" is, in
     # HEIGHT_WORDS), not the smallest box; of a thing ("little bowl") it stays a size by area
     (r'\blittle (?=(girl|girls|boy|boys|kid|kids|child|children|guy|man|lady|woman|baby|person)\b)', 'short '),
+    # "short" is the object's height before its noun ("short guy", "short giraffe"), but not in names of hair,
+    # clothes or books ("short hair", "short sleeved shirt", "short stories"), and at the end of a phrase or before
+    # a number it is the garment ("white short", "kid tan short")
     (r'\bshort (hair|haired|sleeve|sleeves|sleeved|shorts|skirt|dress|pants|jeans|stories|story|sunglasses|cut|'
      r'board)\b', r'short_\1'),
     (r'\bshort\b(?! [a-z])', 'shorts'),
