@@ -110,3 +110,12 @@ def test_one_swinging_a_bat_covers_the_most_area():
     assert _choice('guy swinging', PLATE) == 0
     # the word of a landmark is not the subject's
     assert parse_expression('man next to the boy swinging').subject.size is None
+
+
+def test_a_jumping_person_reaches_higher():
+    # one player in the air (0, its top highest although its box is no taller), one standing (1)
+    players = [[20., 5., 60., 60.], [100., 30., 140., 95.]]
+    assert parse_expression('guy jumping').subject.size == 'tall'
+    assert _choice('girl jumping', players) == 0
+    # a location word decides where there is one
+    assert parse_expression('guy jumping on the right').subject.size is None

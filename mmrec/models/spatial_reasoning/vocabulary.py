@@ -148,12 +148,12 @@ SIZE_PHRASES = longest_first({
 #: Words of age and posture that say how high a thing reaches next to others of its kind, read as "short" / "tall"
 #: (:func:`~.geometry.size_factor` by reach) when the phrase has no size word of its own: a child or a young
 #: animal is shorter than the adults around it ("baby elephant", "kid"), a sitting, kneeling or crouching person
-#: shorter than standing ones, a lying one shortest ("dog laying down"), a standing one or a parent taller. Only the
-#: head of the phrase counts ("woman holding a baby" is not short).
+#: shorter than standing ones, a lying one shortest ("dog laying down"), a standing one or a parent taller, a
+#: jumping one, off the ground, tallest. Only the head of the phrase counts ("woman holding a baby" is not short).
 POSTURE_WORDS = {
     'short': frozenset('sitting seated sits kneeling kneels squatting squats crouching crouched crouches lying '
                        'laying lies lays'.split()),
-    'tall': frozenset('standing stands'.split()),
+    'tall': frozenset('standing stands jumping jumps leaping'.split()),
 }
 #: Words of visibility: a thing partly out of the frame or hidden shows less of itself, so its box is smaller than
 #: whole ones of its kind ("partially hidden giraffe", "car cut off"); "whole" / "entire" the reverse. Read as
