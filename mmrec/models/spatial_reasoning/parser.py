@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from typing import Dict, List, Optional, Tuple
 
 from .vocabulary import (CLAUSE_MARKER, DEFAULT_ORDINAL_AXIS, EXTREME_PHRASES, FACING, FILLER_WORDS, HEIGHT_WORDS,
-                         JOINER, ORDINAL_AXES, ORDINAL_WORDS, PART_PHRASE, POSTURE_WORDS, RELATION_PHRASES,
+                         JOINER, ORDINAL_AXES, ORDINAL_WORDS, PART_PHRASE, POSTURE_WORDS, RELATION_PHRASES, ROLE_WORDS,
                          REVERSED_DEFAULT_AXIS, REWRITES, ROW_AXES, ROW_PHRASE, SIZE_PHRASES, SPELLING, UNSUPPORTED,
                          VERB_RELATIONS, VISIBILITY_WORDS)
 
@@ -155,22 +155,25 @@ def _take_row(text: str) -> Tuple[str, Optional[Extreme]]:
 
 
 def _implied_height(head: str, clause: str = '') -> Optional[str]:
-    """``'short'`` / ``'tall'`` when the phrase names an age or a posture that sets how high the object reaches
-    (:data:`~.vocabulary.HEIGHT_WORDS`: "the kid", "man sitting", "standing woman", "mother elephant"), else
-    ``None``; age words count in the ``head`` only ("woman holding a baby" is not short), posture words in the
-    modifier ``clause`` too ("a man in a blue shirt sitting on a bench"); then visibility words, anywhere
-    (:data:`~.vocabulary.VISIBILITY_WORDS`: "partially hidden giraffe" is ``'small'``). The words stay in what
-    CLIP reads.
+    """The size a phrase implies by naming a posture, a role, an age or how much of the object shows, else ``None``:
+    posture words (:data:`~.vocabulary.POSTURE_WORDS`: "man sitting", "standing woman", "dog laying down") in the
+    ``head`` or its modifier ``clause`` ("a man in a blue shirt sitting on a bench"); then roles
+    (:data:`~.vocabulary.ROLE_WORDS`: "the catcher" is short, "the batter" large) and ages
+    (:data:`~.vocabulary.HEIGHT_WORDS`: "the kid", "mother elephant") in the ``head`` only ("woman holding a baby"
+    is not short); then visibility words, anywhere (:data:`~.vocabulary.VISIBILITY_WORDS`: "partially hidden
+    giraffe" is ``'small'``). The words stay in what CLIP reads.
     Used only for a phrase without size or location words: in "left kid" the kid is one of several, and "left"
     says which (read there too, it lost more than it won)."""
-    words = set(head.split())
-    for kind, names in HEIGHT_WORDS.items():
-        if words & names:
-            return kind
-    clause_words = set(clause.split())
+    # a posture word decides before an age word: in "kid standing" the age word names the kind (the others are
+    # kids too, mostly), the posture says which of them ("the kid standing" among kids sitting is the tall one)
+    words, clause_words = set(head.split()), set(clause.split())
     for kind, names in POSTURE_WORDS.items():
-        if clause_words & names:
+        if (words | clause_words) & names:
             return kind
+    for table in (ROLE_WORDS, HEIGHT_WORDS):  # a role says more than an age: "kid batter" stands at the plate
+        for kind, names in table.items():
+            if words & names:
+                return kind
     for kind, phrases in VISIBILITY_WORDS.items():
         if any(_phrase_pattern(phrase).search(f'{head} {clause}') for phrase in phrases):
             return kind

@@ -45,6 +45,7 @@ SPELLING = {
 #: Words after which "closest" / "nearest" is an adjective of the next noun ("the closest girl", "in nearest chair").
 _BEFORE_ADJECTIVE = frozenset('the a an this that these those two three four both his her its their our my your '
                               'in on at of to from by with and or but not next very second third'.split())
+_ORDINALS = r'first|second|third|fourth|fifth|1st|2nd|3rd|4th|5th|[1-9]'
 _VIEWER = r'(the )?(camera|us|you|viewer|photographer|picture taker|person taking the picture|me|lens|screen)'
 REWRITES: Tuple[Tuple['re.Pattern[str]', str], ...] = tuple((re.compile(pattern), replacement) for pattern, replacement in (
     (r'\bcloset to\b', 'closest to'),
@@ -61,6 +62,11 @@ REWRITES: Tuple[Tuple['re.Pattern[str]', str], ...] = tuple((re.compile(pattern)
     (r'\bin (the )?front of (the )?(picture|photo|image|pic)\b', 'front'),
     (r'\bin (the )?back of (the )?(picture|photo|image|pic)\b', 'back'),
     (r'\b(second|2nd) ((to|from) )?(the )?last\b', 'second from right'),
+    # after an ordinal, "(from) left to right" is the way of counting, the side counted from ("second person left to
+    # right"), not a second side; "right in the middle" is "exactly in the middle", no side at all
+    (rf'\b({_ORDINALS})\b((?: [a-z]+){{0,4}}?) (?:from )?(left|right) to (?:the )?(?!\3)(left|right)\b',
+     r'\1\2 from \3'),
+    (r'(?<!\bthe )(?<!\bon )(?<!\bto )(?<!\bfar )(?<!\bat )\bright (?=(in|at) (the )?(middle|center)\b)', ''),
     (r'\bnext to (the )?last\b', 'second from right'),
     (r'\bin back of\b', 'behind'),
     # "closest to the front", "near the left side" (but "next to the left dog" names a landmark)
@@ -76,12 +82,24 @@ REWRITES: Tuple[Tuple['re.Pattern[str]', str], ...] = tuple((re.compile(pattern)
     # a body part is not a place: "birds on its back", "numbers printed on his back"
     (r'\b(on|in|across|over) (his|her|its|their) backs?\b', ' '),
     (r'\bmiddle ?- ?aged\b', 'aged'),
+    # "main" followed by a preposition or a verb is a noun, a misspelt "man" ("the main in the background", "main
+    # next to guy in glasses"); before a noun it is a size word (SIZE_PHRASES)
+    (r'\bmain(?= (in|on|at|with|next|wearing|holding|sitting|standing|who|that|is|near|behind|beside|by)\b)', 'man'),
     # location words inside names of things: "tank top", "back seat", "her left hand", "with a bow on top"
     # (joined by JOINER, which cue matching treats as part of a word; CLIP reads the words again)
     (r'\b(tank|table|lap|crop|tube|halter|counter|desk|bottle|tree|roof|hill|muffin|tip|sleeveless|bikini|'
      r'white|black|red|blue|green|yellow|pink|purple|orange|gray|grey|brown|striped|dark|light) top\b(?! (left|right))',
      r'\1_top'),
     (r'\btop (hat|coat|knot|layer|bun)\b', r'top_\1'),
+    # "little" of a person is an age: a little girl is a child, shorter than those around her (as "kid" is, in
+    # HEIGHT_WORDS), not the smallest box; of a thing ("little bowl") it stays a size by area
+    (r'\blittle (?=(girl|girls|boy|boys|kid|kids|child|children|guy|man|lady|woman|baby|person)\b)', 'short '),
+    # "short" is the object's height before its noun ("short guy", "short giraffe"), but not in names of hair,
+    # clothes or books ("short hair", "short sleeved shirt", "short stories"), and at the end of a phrase or before
+    # a number it is the garment ("white short", "kid tan short")
+    (r'\bshort (hair|haired|sleeve|sleeves|sleeved|shorts|skirt|dress|pants|jeans|stories|story|sunglasses|cut|'
+     r'board)\b', r'short_\1'),
+    (r'\bshort\b(?! [a-z])', 'shorts'),
     (r'\b(back|front) (pack|packs|seat|seats|wheel|wheels|tire|tires|door|doors|window|leg|legs|paw|paws|'
      r'pocket|porch|yard|light|lights)\b', r'\1_\2'),
     (r'\b(center|middle) (piece|console|divider)\b', r'\1_\2'),
@@ -119,20 +137,23 @@ ORDINAL_AXES = {'left': 'left', 'right': 'right', 'top': 'top', 'bottom': 'botto
 DEFAULT_ORDINAL_AXIS = 'left'
 REVERSED_DEFAULT_AXIS = 'right'
 
+#: "The main guy", "main elephant": the main object of a photograph is the one it was taken of, which fills most of
+#: the frame; "main" reads as "large".
 SIZE_PHRASES = longest_first({
-    'large': ('biggest', 'largest', 'bigger', 'larger', 'big', 'large', 'huge'),
+    'large': ('biggest', 'largest', 'bigger', 'larger', 'big', 'large', 'huge', 'main'),
     'small': ('smallest', 'smaller', 'little', 'small', 'tiny'),
     'tall': ('tallest', 'taller', 'tall'),
-    'short': ('shortest', 'shorter'),
+    'short': ('shortest', 'shorter', 'short'),
 })
 #: Words of age and posture that say how high a thing reaches next to others of its kind, read as "short" / "tall"
 #: (:func:`~.geometry.size_factor` by reach) when the phrase has no size word of its own: a child or a young
 #: animal is shorter than the adults around it ("baby elephant", "kid"), a sitting, kneeling or crouching person
-#: shorter than standing ones, a standing one or a parent taller. Only the head of the phrase counts ("woman
-#: holding a baby" is not short).
+#: shorter than standing ones, a lying one shortest ("dog laying down"), a standing one or a parent taller, a
+#: jumping one, off the ground, tallest. Only the head of the phrase counts ("woman holding a baby" is not short).
 POSTURE_WORDS = {
-    'short': frozenset('sitting seated sits kneeling kneels squatting squats crouching crouched crouches'.split()),
-    'tall': frozenset('standing stands'.split()),
+    'short': frozenset('sitting seated sits kneeling kneels squatting squats crouching crouched crouches lying '
+                       'laying lies lays'.split()),
+    'tall': frozenset('standing stands jumping jumps leaping'.split()),
 }
 #: Words of visibility: a thing partly out of the frame or hidden shows less of itself, so its box is smaller than
 #: whole ones of its kind ("partially hidden giraffe", "car cut off"); "whole" / "entire" the reverse. Read as
@@ -190,6 +211,16 @@ UNSUPPORTED = re.compile(r'\b(second|third|fourth|fifth|2nd|3rd|4th|5th|last|mid
 #: of the oven") it may be the object (the parser decides). Halves are left out: a half is mostly an object of
 #: its own ("the right half of the left sandwich", cut food), which the location words pick out.
 PART_PHRASE = re.compile(r'\b(?:(?:upper|lower|top|bottom|left|right|far|very) )+(?:part|parts|portion|section)\b')
+#: Roles whose posture is part of the job, read like the height words (head of the phrase, no size or location
+#: word): at the plate of a baseball game the catcher crouches, so he reaches least high of the players there; the
+#: batter stands upright with the bat out, covering the most area of them ('large' rather than 'tall': the catcher
+#: and the umpire crouch behind the plate, further from the usual camera and so higher in the frame, and may reach
+#: as high as the batter there). So is one swinging a bat or a racket ("player swinging", "guy swinging bat"): arms
+#: and bat held out widen the box beyond those of the players around.
+ROLE_WORDS = {
+    'short': frozenset('catcher catchers'.split()),
+    'large': frozenset('batter batters hitter swinging'.split()),
+}
 #: Where a modifier clause starts: size words after it describe what the object has, wears or does ("a boy
 #: wearing a big hat", "a woman who has a big smile", "man in a big coat"), not the object.
 CLAUSE_MARKER = re.compile(r'\b(with|wearing|holding|has|having|carrying|eating|who|that|which|whose|in)\b')
