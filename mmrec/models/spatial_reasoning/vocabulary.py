@@ -63,6 +63,9 @@ REWRITES: Tuple[Tuple['re.Pattern[str]', str], ...] = tuple((re.compile(pattern)
     (r'\b(second|2nd) ((to|from) )?(the )?last\b', 'second from right'),
     (r'\bnext to (the )?last\b', 'second from right'),
     (r'\bin back of\b', 'behind'),
+    # "far" before a side of the frame intensifies the side ("far bottom right", "far right side", "on the far
+    # left of the plate"), as "very" does; it says nothing of depth ("far zebra", "far end", "far away" keep it)
+    (r'\bfar (?=(left|right|top|bottom|upper|lower)\b)', ''),
     # "closest to the front", "near the left side" (but "next to the left dog" names a landmark)
     (r'\b(near|close to|closest to|nearest to|closer to|next to|towards?) (the )?(far )?(front|back|left|right|top|'
      r'bottom|middle|center|foreground|background)\b(?=$| (side|edge|corner|end|of|and|in|on|with|at|part)\b)',
