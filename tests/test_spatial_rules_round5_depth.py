@@ -27,3 +27,26 @@ def test_far_before_a_side_intensifies_the_side():
     # "far" alone, or before no side, is depth
     for text in ('far zebra', 'the far end of the table', 'bird far away', 'far back girl'):
         assert _directions(text) == ['back'], text
+
+
+# a group photo: a seated front row (tops low, cut by the bottom of the frame), a standing back row behind it (its
+# feet hidden by the front row) and one standing person at the far left whose box also reaches the frame's bottom
+GROUP = [[0., 20., 30., 100.],  # 0 standing at the side
+         [40., 55., 70., 100.], [80., 55., 110., 100.], [120., 55., 150., 100.],  # 1-3 seated front row
+         [50., 20., 80., 60.], [100., 20., 130., 60.]]  # 4-5 back row
+
+
+def test_a_named_lower_row_is_told_apart_by_top_edges():
+    # the standing person reaches the frame's bottom as the front row does, but stands head and shoulders above it
+    assert _choice('front row far left', GROUP) == 1
+    assert _choice('bottom row second from left', GROUP) == 2
+    # the top row keeps its rule: tops higher by half a box (the standing person's top is level with the back row)
+    assert _choice('back row on the right', GROUP) == 5
+
+
+def test_a_depth_row_counted_across_is_still_read_from_ground_lines():
+    # objects on one ground line (a tall bottle, two cups) in front of two cups further back: "in front" with an
+    # ordinal counts along the ground line, where the tall bottle stands, whatever the height of its top
+    table = [[10., 10., 30., 80.], [40., 60., 60., 80.], [70., 60., 90., 80.],  # 0 bottle, 1-2 cups in front
+             [20., 20., 40., 40.], [50., 20., 70., 40.]]  # 3-4 cups further back
+    assert _choice('second from the left in front', table) == 1

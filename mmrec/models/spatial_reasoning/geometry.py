@@ -80,17 +80,35 @@ def beyond_matrix(key: Tensor) -> Tensor:
     return key[None, :] < key[:, None]
 
 
+#: How far (a share of the shorter box's height) the top edge of a box must lie below another's for the box to be in
+#: a lower row: about a head's height, by which the heads of a row in front show below those of the row behind.
+LOWER_ROW_STEP = 0.25
+
+
 def row_beyond_matrix(boxes: Tensor, direction: str) -> Tensor:
-    """``(K, K)`` bool, ``[i, j]``: box ``j`` is in a row further towards ``direction`` (``'top'`` or
-    ``'bottom'``) than box ``i``: its edge on that side lies further out than ``i``'s by more than half the
-    shorter box's height (boxes of one row end roughly level; people of a front row stand lower in the frame)."""
+    """``(K, K)`` bool, ``[i, j]``: box ``j`` is in a row further towards ``direction`` than box ``i``.
+
+    ``'top'`` (a top or back row, as named) and ``'back'`` (the back row of objects counted across, "second from
+    the left in the back"): ``j``'s top edge lies higher than ``i``'s by more than half the shorter box's height.
+
+    ``'bottom'`` (a bottom, front or first row, as named): ``j``'s top edge lies lower by more than
+    :data:`LOWER_ROW_STEP` of it. A named row is mostly one of a group photo or a shelf: the heads of a row in front
+    show just below those of the row behind, while bottom edges do not separate rows: the front rows of a group
+    photo all reach, or are cut by, the bottom of the frame, and a row behind ends where the row in front hides it
+    (by bottom edges a standing person beside a seated front row counted as in it).
+
+    ``'front'`` (the front row of objects counted across, "banana in the front fourth from the right"): ``j``'s
+    bottom edge, its ground line, lies lower by more than half the shorter height: depth said of things on the
+    ground is read from where they meet it, as :func:`closeness` does (their tops are the things' own heights)."""
     heights = boxes[:, 3] - boxes[:, 1]
-    tolerance = torch.minimum(heights[:, None], heights[None, :]) / 2
+    shorter = torch.minimum(heights[:, None], heights[None, :])
     if direction == 'bottom':
-        return boxes[None, :, 3] - boxes[:, None, 3] > tolerance
-    if direction == 'top':
-        return boxes[:, None, 1] - boxes[None, :, 1] > tolerance
-    raise ValueError(f"rows run along 'top' or 'bottom', got {direction!r}")
+        return boxes[None, :, 1] - boxes[:, None, 1] > LOWER_ROW_STEP * shorter
+    if direction == 'front':
+        return boxes[None, :, 3] - boxes[:, None, 3] > shorter / 2
+    if direction in ('top', 'back'):
+        return boxes[:, None, 1] - boxes[None, :, 1] > shorter / 2
+    raise ValueError(f"rows run along 'top', 'bottom', 'front' or 'back', got {direction!r}")
 
 
 def beyond_products(probs: Tensor, key: Tensor) -> Tensor:
