@@ -50,3 +50,18 @@ def test_a_depth_row_counted_across_is_still_read_from_ground_lines():
     table = [[10., 10., 30., 80.], [40., 60., 60., 80.], [70., 60., 90., 80.],  # 0 bottle, 1-2 cups in front
              [20., 20., 40., 40.], [50., 20., 70., 40.]]  # 3-4 cups further back
     assert _choice('second from the left in front', table) == 1
+
+
+def test_a_posture_word_before_a_relation_is_its_verb_not_a_height():
+    # "standing behind X" says where the subject stands, not that it is the tallest
+    assert parse_expression('man standing behind the woman').subject.size is None
+    assert parse_expression('a couch sitting in front of a red rug').subject.size is None
+    assert parse_expression('guy sitting next to the lady').subject.size is None
+    # a tall person just behind a table's front edge and a shorter one further behind it: the relation decides
+    # (read as "tall", the posture word picked the tall one)
+    boxes = [[40., 5., 60., 75.], [70., 30., 85., 60.], [35., 55., 90., 80.]]
+    assert _choice('person standing behind the table', boxes) == 1
+    # a posture word elsewhere still says how high the subject reaches, and so does an age word before the verb
+    assert parse_expression('the standing man behind the woman').subject.size == 'tall'
+    assert parse_expression('man sitting').subject.size == 'short'
+    assert parse_expression('baby elephant standing next to its mother').subject.size == 'short'
