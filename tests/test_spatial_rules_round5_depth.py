@@ -65,3 +65,18 @@ def test_a_posture_word_before_a_relation_is_its_verb_not_a_height():
     assert parse_expression('the standing man behind the woman').subject.size == 'tall'
     assert parse_expression('man sitting').subject.size == 'short'
     assert parse_expression('baby elephant standing next to its mother').subject.size == 'short'
+
+
+def test_the_front_or_back_of_the_picture_is_no_landmark():
+    for text in ('black chair at front of photo', 'hand foreground of screen', 'the chair at the front of the image'):
+        parsed = parse_expression(text)
+        assert parsed.relation is None and _directions(text) == ['front'], text
+    assert parse_expression('bed at the back of the photo').relation is None
+    assert _directions('bed at the back of the photo') == ['back']
+    # the front of a thing is still a part of it, or a relation to it
+    assert parse_expression('the man in front of the bus').relation == 'in front of'
+
+
+def test_a_back_toward_the_viewer_is_no_depth():
+    assert _directions('a man with no hat , with his back toward the camera') == []
+    assert _directions('man walking toward the left') == []

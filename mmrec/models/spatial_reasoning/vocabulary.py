@@ -58,8 +58,12 @@ REWRITES: Tuple[Tuple['re.Pattern[str]', str], ...] = tuple((re.compile(pattern)
     # to" is ("closest one", "closest on the left", "closest sheep" at the start stay depth words)
     (r'\b([a-z]+) (closest|nearest) (?!(one|ones|side|of|in|on|at|and|with|to|us|you|me|camera|viewer)\b)(?=[a-z])',
      lambda m: m.group(0) if m.group(1) in _BEFORE_ADJECTIVE else f'{m.group(1)} next to '),
-    (r'\bin (the )?front of (the )?(picture|photo|image|pic)\b', 'front'),
-    (r'\bin (the )?back of (the )?(picture|photo|image|pic)\b', 'back'),
+    # the front or back of the picture is its near or far part, however it is said ("at front of photo", "in the
+    # foreground of the image", "front of picture"): no landmark
+    (r'\b((in|at|on|to|towards?) )?(the )?(front|foreground) of (the |this )?(picture|photo|image|pic|frame|screen|'
+     r'shot|scene|photograph)\b', 'front'),
+    (r'\b((in|at|on|to|towards?) )?(the )?(back|background|rear) of (the |this )?(picture|photo|image|pic|frame|screen|'
+     r'shot|scene|photograph)\b', 'back'),
     (r'\b(second|2nd) ((to|from) )?(the )?last\b', 'second from right'),
     (r'\bnext to (the )?last\b', 'second from right'),
     (r'\bin back of\b', 'behind'),
@@ -176,9 +180,10 @@ VERB_RELATIONS = longest_first({
 })
 #: A direction someone faces or looks in, or a back turned to the viewer, is not where they are.
 #: ("sitting up / back" is a posture, but "sitting right", "sitting to the left" say where someone sits.)
-FACING = re.compile(r'\b(facing|looking|pointing|turned|turning|headed|heading|walking|leaning|bending|bent)( to| towards)?'
-                    r'( the)? (left|right|up|down|front|back|away|forward|camera)\b|\bsitting (up|down|back|forward)\b'
-                    r'|\b(with )?(his |her |their |its )?backs? (is |are )?(turned )?(to|towards|facing) '
+FACING = re.compile(r'\b(facing|looking|pointing|turned|turning|headed|heading|walking|leaning|bending|bent)'
+                    r'( to| towards?)?( the)? (left|right|up|down|front|back|away|forward|camera)\b'
+                    r'|\bsitting (up|down|back|forward)\b'
+                    r'|\b(with )?(his |her |their |its )?backs? (is |are )?(turned )?(to|towards?|facing) '
                     rf'{_VIEWER}\b|\bbacks?( is| are)? turned\b|\bback to back\b|\bbackwards?\b')
 #: A row named by its place ("bottom row", "front row"): the boxes no other box lies wholly beyond, on that
 #: axis. Rows are image rows: the front row of a group is its lowest, the back row its highest.
