@@ -80,3 +80,14 @@ def test_the_front_or_back_of_the_picture_is_no_landmark():
 def test_a_back_toward_the_viewer_is_no_depth():
     assert _directions('a man with no hat , with his back toward the camera') == []
     assert _directions('man walking toward the left') == []
+
+
+def test_the_front_one_is_ordered_by_where_its_box_lies_not_by_its_bottom_edge_alone():
+    # both boxes end at the bottom of the frame: a person standing a little further back (tall) and a nearer one cut
+    # by the frame (only the upper half shows); the nearer one's box lies lower
+    cut = [[10., 0., 40., 100.], [100., 50., 150., 100.]]
+    assert _choice('person in front', cut) == 1
+    assert _choice('closest person', cut) == 1
+    # the back one keeps the ground line: the box ending higher is further back, however its centre lies
+    far = [[10., 0., 20., 60.], [100., 30., 130., 55.]]
+    assert _choice('the one in the back', far) == 1

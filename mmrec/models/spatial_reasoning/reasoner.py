@@ -58,7 +58,7 @@ _DEPTH_ROWS = {'front': 'front', 'back': 'back'}
 def _rows_for_ordinals(cues: Sequence[Extreme]) -> List[Extreme]:
     """``cues`` with a depth word read as a row when an ordinal of the phrase counts left or right: in "second
     from the right in front" or "banana in the front fourth from the right" the objects are counted along the
-    front row, not from the one front-most object, which the depth proxy (:func:`~.geometry.closeness`, which
+    front row, not from the one front-most object, which the depth proxy (:func:`~.geometry.front_closeness`, which
     counts size) would single out, leaving one box to count from. A row named as such ("front row") is kept."""
     ordinal = next((c for c in cues if c.rank is not None), None)
     if ordinal is None or ordinal.direction not in _HORIZONTAL or any(c.row for c in cues):
