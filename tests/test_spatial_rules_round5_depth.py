@@ -91,3 +91,14 @@ def test_the_front_one_is_ordered_by_where_its_box_lies_not_by_its_bottom_edge_a
     # the back one keeps the ground line: the box ending higher is further back, however its centre lies
     far = [[10., 0., 20., 60.], [100., 30., 130., 55.]]
     assert _choice('the one in the back', far) == 1
+
+
+def test_a_negated_depth_word_is_no_cue():
+    for text in ('wine glass not the closest', 'pizza that isnt close to us', 'not closer man walking toward us'):
+        parsed = parse_expression(text)
+        assert _directions(text) == [] and not parsed.is_spatial, text
+    assert parse_expression('wine glass not the closest').subject.what == 'wine glass not the closest'  # CLIP
+    assert parse_expression('boy not behind netting').relation is None
+    # without the negation the words are depth as before
+    assert _directions('the closest wine glass') == ['front']
+    assert parse_expression('boy behind netting').relation == 'behind'

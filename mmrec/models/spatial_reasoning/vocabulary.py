@@ -96,6 +96,11 @@ REWRITES: Tuple[Tuple['re.Pattern[str]', str], ...] = tuple((re.compile(pattern)
     (r"\b(his|her|their|its|[a-z]+'s|[a-z]+ ' s) (left|right) (hand|arm|leg|foot|feet|shoulder|ear|eye|"
      r"knee|elbow|wrist|paw|wing|hoof|hip|cheek|glove|shoe)s?\b(?! side)", ' '),
     (r'\b(with(?: [a-z]+){1,5}?) on (the )?top\b', r'\1'),
+    # a negated depth word ("wine glass not the closest", "pizza that isnt close to us", "boy not behind netting")
+    # says where the object is not, which is most boxes: no cue (joined; CLIP reads the words). Last, so that it
+    # also finds the viewer's distance rewritten ("isnt close to us" is "isnt front" by now)
+    (r"\b(not|isnt|isn't|arent|aren't)((?: (?:the|in|on|at|to|very|so|too))*) (closest|nearest|closer|nearer|close|"
+     r"front|back|furthest|farthest|further|farther|background|foreground|behind|far|rear)\b", rf'\1\2{JOINER}\3'),
 ))
 
 # Location words of one object ("the leftmost cup", "the man on the left", "the car in front").
