@@ -102,3 +102,11 @@ def test_a_negated_depth_word_is_no_cue():
     # without the negation the words are depth as before
     assert _directions('the closest wine glass') == ['front']
     assert parse_expression('boy behind netting').relation == 'behind'
+
+
+def test_a_back_turned_to_the_viewer_is_no_depth_however_it_is_said():
+    for text in ('woman with back to u', 'chef with back turn to us', 'man whos back is completely turn',
+                 'chair with back fully facing viewer'):
+        assert _directions(text) == [], text
+    assert _directions('pizza close to u') == ['front']  # "u" is the viewer
+    assert _directions('woman in the back') == ['back']

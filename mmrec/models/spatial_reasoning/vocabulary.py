@@ -45,7 +45,7 @@ SPELLING = {
 #: Words after which "closest" / "nearest" is an adjective of the next noun ("the closest girl", "in nearest chair").
 _BEFORE_ADJECTIVE = frozenset('the a an this that these those two three four both his her its their our my your '
                               'in on at of to from by with and or but not next very second third'.split())
-_VIEWER = r'(the )?(camera|us|you|viewer|photographer|picture taker|person taking the picture|me|lens|screen)'
+_VIEWER = r'(the )?(camera|us|you|u|viewer|photographer|picture taker|person taking the picture|me|lens|screen)'
 REWRITES: Tuple[Tuple['re.Pattern[str]', str], ...] = tuple((re.compile(pattern), replacement) for pattern, replacement in (
     (r'\bcloset to\b', 'closest to'),
     (r'\bclosed to\b', 'close to'),
@@ -183,13 +183,16 @@ VERB_RELATIONS = longest_first({
     'on': ('riding', 'rides', 'riding on', 'sitting on', 'sits on', 'seated on', 'sitting in', 'sits in',
            'seated in', 'standing on', 'stands on', 'lying on', 'laying on', 'sitting atop', 'perched on'),
 })
+#: How far a back is turned ("completely turned", "fully facing the viewer"); "turn" is a common misspelling.
+_WHOLLY = '(completely|fully|mostly|partly|partially)'
 #: A direction someone faces or looks in, or a back turned to the viewer, is not where they are.
 #: ("sitting up / back" is a posture, but "sitting right", "sitting to the left" say where someone sits.)
 FACING = re.compile(r'\b(facing|looking|pointing|turned|turning|headed|heading|walking|leaning|bending|bent)'
                     r'( to| towards?)?( the)? (left|right|up|down|front|back|away|forward|camera)\b'
                     r'|\bsitting (up|down|back|forward)\b'
-                    r'|\b(with )?(his |her |their |its )?backs? (is |are )?(turned )?(to|towards?|facing) '
-                    rf'{_VIEWER}\b|\bbacks?( is| are)? turned\b|\bback to back\b|\bbackwards?\b')
+                    r'|\b(with )?(his |her |their |its )?backs? (is |are )?'
+                    rf'({_WHOLLY} )?(turned |turn )?(to|towards?|facing) {_VIEWER}\b'
+                    rf'|\bbacks?( is| are)?( {_WHOLLY})? turn(ed)?\b|\bback to back\b|\bbackwards?\b')
 #: A row named by its place ("bottom row", "front row"): the boxes no other box lies wholly beyond, on that
 #: axis. Rows are image rows: the front row of a group is its lowest, the back row its highest.
 ROW_PHRASE = re.compile(r'\b(top|upper|bottom|lower|front|first|back|far) (row|shelf|level|tier)\b')
