@@ -110,3 +110,18 @@ def test_a_back_turned_to_the_viewer_is_no_depth_however_it_is_said():
         assert _directions(text) == [], text
     assert _directions('pizza close to u') == ['front']  # "u" is the viewer
     assert _directions('woman in the back') == ['back']
+
+
+def test_an_ordinal_before_a_depth_superlative_counts_from_that_end():
+    assert [(e.direction, e.rank) for e in parse_expression('third farthest umbrella').subject.extremes] == [
+        ('back', 3)]
+    assert [(e.direction, e.rank) for e in parse_expression('next closest guy').subject.extremes] == [('front', 2)]
+    # three people one behind the other, side by side: the second closest is the middle one, not the second from
+    # the left
+    depth = [[10., 50., 40., 98.], [60., 30., 80., 60.], [100., 15., 112., 35.]]
+    assert _choice('the second closest person', depth) == 1
+    assert _choice('second farthest person', depth) == 1
+    assert _choice('the closest person', depth) == 0
+    # an ordinal with its own side keeps it
+    assert [(e.direction, e.rank) for e in parse_expression('second from the left closest').subject.extremes] == [
+        ('left', 2), ('front', None)]

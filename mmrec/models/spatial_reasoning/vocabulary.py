@@ -67,6 +67,11 @@ REWRITES: Tuple[Tuple['re.Pattern[str]', str], ...] = tuple((re.compile(pattern)
     (r'\b(second|2nd) ((to|from) )?(the )?last\b', 'second from right'),
     (r'\bnext to (the )?last\b', 'second from right'),
     (r'\bin back of\b', 'behind'),
+    # an ordinal before a depth superlative counts from that end: "third farthest umbrella" is the third from the
+    # back, "next closest guy" the second from the front
+    (r'\bnext (closest|nearest)\b', 'second from front'),
+    (r'\b(second|2nd|third|3rd|fourth|4th|fifth|5th)( most)? (closest|nearest|closer|nearer)\b', r'\1 from front'),
+    (r'\b(second|2nd|third|3rd|fourth|4th|fifth|5th)( most)? (furthest|farthest|further|farther)\b', r'\1 from back'),
     # "far" before a side of the frame intensifies the side ("far bottom right", "far right side", "on the far
     # left of the plate"), as "very" does; it says nothing of depth ("far zebra", "far end", "far away" keep it)
     (r'\bfar (?=(left|right|top|bottom|upper|lower)\b)', ''),
