@@ -140,8 +140,9 @@ def test_where_someone_sits_is_a_location_and_leftest_is_leftmost():
 
 
 def test_depth_of_a_sized_phrase_is_read_from_the_ground_line():
-    # both stand at the bottom edge: without a size word the larger box is the nearer one
-    boxes = [[10., 20., 38., 100.], [100., 0., 133., 100.]]  # sizes close: the size word decides gently
+    # both stand at the bottom edge: without a size word the larger box is the nearer one (the wider one: its mass
+    # lies about as low, see front_closeness)
+    boxes = [[10., 20., 38., 100.], [100., 10., 140., 100.]]  # sizes close: the size word decides gently
     assert _choice('person in front', boxes) == 1
     # "shortest" asks for the small one; depth may not count the size again, against it
     assert _choice('shortest person in front', boxes) == 0

@@ -30,18 +30,37 @@ def closeness(boxes: Tensor, image_size: Tuple[int, int]) -> Tensor:
     return boxes[:, 3] / height + (areas / (height * width)).sqrt()
 
 
+def front_closeness(boxes: Tensor, image_size: Tuple[int, int]) -> Tensor:
+    """``(K,)`` how near each box's object is to the camera when the nearest one is sought ("in front", "closest"):
+    :func:`closeness` with the box's centre in place of its bottom edge (larger is nearer).
+
+    The nearest things are the ones the frame cuts: their boxes mostly all end at the bottom of the image, where the
+    ground line can no longer order them, and the tallest of them (a person standing a little further back, whose
+    feet also reach the frame) then won by its size. The centre keeps ordering them: of two boxes ending at the
+    frame, the one whose visible part lies lower is cut more, nearer. The furthest thing ("in the back") is seldom
+    cut, and its ground line is visible: there :func:`closeness` stays (geometry-only val, expressions gained on
+    RefCOCO, RefCOCO+, RefCOCOg: +24, +5, +4 with the centre for the front only; +25, -11, +1 for both; of the
+    answers it turned right on RefCOCO, 23 of 35 chose between boxes both ending at the frame, of those it turned
+    wrong 3 of 11).
+    """
+    height, width = image_size
+    areas = (boxes[:, 2] - boxes[:, 0]).clamp(min=0) * (boxes[:, 3] - boxes[:, 1]).clamp(min=0)
+    return (boxes[:, 1] + boxes[:, 3]) / (2 * height) + (areas / (height * width)).sqrt()
+
+
 def extreme_key(boxes: Tensor, direction: str, image_size: Tuple[int, int], sized: bool = False) -> Tensor:
     """A ``(K,)`` key that is smaller the further a box lies towards ``direction`` (``left right top bottom
-    middle front back``). ``sized``: the phrase also names a size ("the shortest person in front"); depth is then
-    read from the ground line alone, since :func:`closeness` would count the box's size a second time, against
-    the size word when it asks for a small one."""
+    middle front back``); depth by :func:`front_closeness` (front) and :func:`closeness` (back). ``sized``: the
+    phrase also names a size ("the shortest person in front"); depth is then read from the ground line alone, since
+    those would count the box's size a second time, against the size word when it asks for a small one."""
     cx, cy = centres(boxes)
     height, width = image_size
     if direction == 'middle':
         return torch.hypot((cx - width / 2) / width, (cy - height / 2) / height)
     if direction in ('front', 'back'):
-        near = boxes[:, 3] / height if sized else closeness(boxes, image_size)
-        return -near if direction == 'front' else near
+        if sized:
+            return -boxes[:, 3] / height if direction == 'front' else boxes[:, 3] / height
+        return -front_closeness(boxes, image_size) if direction == 'front' else closeness(boxes, image_size)
     return {'left': cx, 'right': -cx, 'top': cy, 'bottom': -cy}[direction]
 
 
@@ -49,9 +68,10 @@ def corner_key(boxes: Tensor, horizontal: str, vertical: str, image_size: Tuple[
                sized: bool = False) -> Tensor:
     """``(K,)`` smaller the further a box lies towards a corner (``horizontal`` ``left`` / ``right``, ``vertical``
     ``top`` / ``bottom``, or ``front`` / ``back`` for a corner of the ground, "front left"): the sum of its two
-    image-relative extreme keys, i.e. its projection on the corner's diagonal (depth by :func:`closeness`, already
-    image-relative; ``sized`` as for :func:`extreme_key`). "Top left" names one place, the corner, not "the top one of the left ones": applying the
-    two extremes one after the other lets the first one decide whenever the boxes differ more along its axis."""
+    image-relative extreme keys, i.e. its projection on the corner's diagonal (depth as in :func:`extreme_key`,
+    already image-relative; ``sized`` as for :func:`extreme_key`). "Top left" names one place, the corner, not "the
+    top one of the left ones": applying the two extremes one after the other lets the first one decide whenever the
+    boxes differ more along its axis."""
     height, width = image_size
     across = extreme_key(boxes, horizontal, image_size) / width
     if vertical in ('front', 'back'):
@@ -80,17 +100,35 @@ def beyond_matrix(key: Tensor) -> Tensor:
     return key[None, :] < key[:, None]
 
 
+#: How far (a share of the shorter box's height) the top edge of a box must lie below another's for the box to be in
+#: a lower row: about a head's height, by which the heads of a row in front show below those of the row behind.
+LOWER_ROW_STEP = 0.25
+
+
 def row_beyond_matrix(boxes: Tensor, direction: str) -> Tensor:
-    """``(K, K)`` bool, ``[i, j]``: box ``j`` is in a row further towards ``direction`` (``'top'`` or
-    ``'bottom'``) than box ``i``: its edge on that side lies further out than ``i``'s by more than half the
-    shorter box's height (boxes of one row end roughly level; people of a front row stand lower in the frame)."""
+    """``(K, K)`` bool, ``[i, j]``: box ``j`` is in a row further towards ``direction`` than box ``i``.
+
+    ``'top'`` (a top or back row, as named) and ``'back'`` (the back row of objects counted across, "second from
+    the left in the back"): ``j``'s top edge lies higher than ``i``'s by more than half the shorter box's height.
+
+    ``'bottom'`` (a bottom, front or first row, as named): ``j``'s top edge lies lower by more than
+    :data:`LOWER_ROW_STEP` of it. A named row is mostly one of a group photo or a shelf: the heads of a row in front
+    show just below those of the row behind, while bottom edges do not separate rows: the front rows of a group
+    photo all reach, or are cut by, the bottom of the frame, and a row behind ends where the row in front hides it
+    (by bottom edges a standing person beside a seated front row counted as in it).
+
+    ``'front'`` (the front row of objects counted across, "banana in the front fourth from the right"): ``j``'s
+    bottom edge, its ground line, lies lower by more than half the shorter height: depth said of things on the
+    ground is read from where they meet it, as :func:`closeness` does (their tops are the things' own heights)."""
     heights = boxes[:, 3] - boxes[:, 1]
-    tolerance = torch.minimum(heights[:, None], heights[None, :]) / 2
+    shorter = torch.minimum(heights[:, None], heights[None, :])
     if direction == 'bottom':
-        return boxes[None, :, 3] - boxes[:, None, 3] > tolerance
-    if direction == 'top':
-        return boxes[:, None, 1] - boxes[None, :, 1] > tolerance
-    raise ValueError(f"rows run along 'top' or 'bottom', got {direction!r}")
+        return boxes[None, :, 1] - boxes[:, None, 1] > LOWER_ROW_STEP * shorter
+    if direction == 'front':
+        return boxes[None, :, 3] - boxes[:, None, 3] > shorter / 2
+    if direction in ('top', 'back'):
+        return boxes[:, None, 1] - boxes[None, :, 1] > shorter / 2
+    raise ValueError(f"rows run along 'top', 'bottom', 'front' or 'back', got {direction!r}")
 
 
 def beyond_products(probs: Tensor, key: Tensor) -> Tensor:

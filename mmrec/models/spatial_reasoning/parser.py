@@ -154,7 +154,7 @@ def _take_row(text: str) -> Tuple[str, Optional[Extreme]]:
     return _without(text, match), Extreme(ROW_AXES[match.group(1)], row=True)
 
 
-def _implied_height(head: str, clause: str = '') -> Optional[str]:
+def _implied_height(head: str, clause: str = '', posture: bool = True) -> Optional[str]:
     """The size a phrase implies by naming a posture, a role, an age or how much of the object shows, else ``None``:
     posture words (:data:`~.vocabulary.POSTURE_WORDS`: "man sitting", "standing woman", "dog laying down") in the
     ``head`` or its modifier ``clause`` ("a man in a blue shirt sitting on a bench"); then roles
@@ -163,10 +163,12 @@ def _implied_height(head: str, clause: str = '') -> Optional[str]:
     is not short); then visibility words, anywhere (:data:`~.vocabulary.VISIBILITY_WORDS`: "partially hidden
     giraffe" is ``'small'``). The words stay in what CLIP reads.
     Used only for a phrase without size or location words: in "left kid" the kid is one of several, and "left"
-    says which (read there too, it lost more than it won)."""
+    says which (read there too, it lost more than it won). ``posture=False``: posture words do not count (see
+    :func:`_posture_verb`)."""
     # a posture word decides before an age word: in "kid standing" the age word names the kind (the others are
     # kids too, mostly), the posture says which of them ("the kid standing" among kids sitting is the tall one)
-    words, clause_words = set(head.split()), set(clause.split())
+    ignored = frozenset() if posture else _POSTURES
+    words, clause_words = set(head.split()) - ignored, set(clause.split()) - ignored
     for kind, names in POSTURE_WORDS.items():
         if (words | clause_words) & names:
             return kind
@@ -201,8 +203,9 @@ def _join_parts(text: str) -> str:
     return joined if joined != text and _first_location(joined) is not None else text
 
 
-def _parse_normalized_phrase(text: str) -> Phrase:
-    """:func:`parse_phrase` of a :func:`normalize` d text without facing directions."""
+def _parse_normalized_phrase(text: str, posture: bool = True) -> Phrase:
+    """:func:`parse_phrase` of a :func:`normalize` d text without facing directions (``posture``: whether its
+    posture words say how high it reaches, :func:`_implied_height`)."""
     text = _join_parts(text)
     extremes = []
     for take in (_take_row, _take_ordinal):
@@ -226,7 +229,7 @@ def _parse_normalized_phrase(text: str) -> Phrase:
         for phrase in phrases:
             head, _ = _remove(head, phrase)
     if size is None and not extremes:  # a location word, where there is one, is what singles the object out
-        size = _implied_height(head, clause)
+        size = _implied_height(head, clause, posture)
     what = ' '.join(f'{head} {clause}'.replace(JOINER, ' ').split()) or 'the object'
     if what in ('the', 'a', 'an'):
         what = 'the object'
@@ -251,6 +254,18 @@ def _attach_trailing_location(subject: str, landmark: str) -> Tuple[str, str]:
     if not any(word not in FILLER_WORDS for word in head.split()) or tail.says_what:
         return subject, landmark
     return f'{subject} {landmark[start:]}', head
+
+
+_POSTURES = frozenset().union(*POSTURE_WORDS.values())
+
+
+def _posture_verb(subject: str) -> bool:
+    """Whether a subject ends in a posture word that is the verb of the relation after it: in "man standing behind
+    the woman", "couch sitting in front of a rug", "guy sitting next to her" the word says where the subject is (it
+    stands there), not that it stands taller, or sits lower, than the others; read as height it outweighed the
+    relation whenever the landmark was unsure."""
+    words = subject.split()
+    return bool(words) and words[-1] in _POSTURES
 
 
 _HAS = re.compile(r'\b(with|has|having|have)\b')
@@ -301,8 +316,9 @@ def parse_expression(text: str) -> ParsedExpression:
             return ParsedExpression(replace(own, what=f'{own.what} {text[first[0]:]}'.replace(JOINER, ' ')))
         if not verb and keeps_relation and landmark.split():
             parse = _parse_normalized_phrase
+            own = parse(subject, posture=not _posture_verb(subject))
             if first[2] == 'between':
                 one, _, other = landmark.partition(' and ')
-                return ParsedExpression(parse(subject), first[2], parse(one), parse(other if other.split() else one))
-            return ParsedExpression(parse(subject), first[2], parse(landmark))
+                return ParsedExpression(own, first[2], parse(one), parse(other if other.split() else one))
+            return ParsedExpression(own, first[2], parse(landmark))
     return ParsedExpression(_parse_normalized_phrase(text))

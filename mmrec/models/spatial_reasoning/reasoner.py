@@ -36,8 +36,12 @@ _DIRECTION_ORDER = ('left', 'right', 'top', 'bottom', 'middle', 'middle-x', 'mid
 
 
 def _cue_order(cue: Extreme) -> Tuple[int, int]:
-    """Rows first, then plain extremes (horizontal, vertical, middle, depth), then ordinals."""
-    return (0 if cue.row else 2 if cue.rank is not None else 1, _DIRECTION_ORDER.index(cue.direction.split()[-1]))
+    """Rows first (a back row of the ground with the top rows, a front one with the bottom rows), then plain extremes
+    (horizontal, vertical, middle, depth), then ordinals."""
+    direction = cue.direction.split()[-1]
+    if cue.row:
+        direction = {'back': 'top', 'front': 'bottom'}.get(direction, direction)
+    return (0 if cue.row else 2 if cue.rank is not None else 1, _DIRECTION_ORDER.index(direction))
 
 
 _HORIZONTAL, _VERTICAL = ('left', 'right'), ('top', 'bottom')
@@ -46,14 +50,15 @@ _HORIZONTAL, _VERTICAL = ('left', 'right'), ('top', 'bottom')
 _ACROSS = {'left': 'middle-y', 'right': 'middle-y', 'top': 'middle-x', 'bottom': 'middle-x'}
 
 
-#: The row a depth word names when an ordinal counts across the image: the front row is the lowest in the frame.
-_DEPTH_ROWS = {'front': 'bottom', 'back': 'top'}
+#: The row a depth word names when an ordinal counts across the image: a row on the ground, told apart by ground lines
+#: (:func:`~.geometry.row_beyond_matrix` ``'front'`` / ``'back'``), not the image row a named row is.
+_DEPTH_ROWS = {'front': 'front', 'back': 'back'}
 
 
 def _rows_for_ordinals(cues: Sequence[Extreme]) -> List[Extreme]:
     """``cues`` with a depth word read as a row when an ordinal of the phrase counts left or right: in "second
     from the right in front" or "banana in the front fourth from the right" the objects are counted along the
-    front row, not from the one front-most object, which the depth proxy (:func:`~.geometry.closeness`, which
+    front row, not from the one front-most object, which the depth proxy (:func:`~.geometry.front_closeness`, which
     counts size) would single out, leaving one box to count from. A row named as such ("front row") is kept."""
     ordinal = next((c for c in cues if c.rank is not None), None)
     if ordinal is None or ordinal.direction not in _HORIZONTAL or any(c.row for c in cues):

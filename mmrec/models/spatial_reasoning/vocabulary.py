@@ -46,7 +46,7 @@ SPELLING = {
 _BEFORE_ADJECTIVE = frozenset('the a an this that these those two three four both his her its their our my your '
                               'in on at of to from by with and or but not next very second third'.split())
 _ORDINALS = r'first|second|third|fourth|fifth|1st|2nd|3rd|4th|5th|[1-9]'
-_VIEWER = r'(the )?(camera|us|you|viewer|photographer|picture taker|person taking the picture|me|lens|screen)'
+_VIEWER = r'(the )?(camera|us|you|u|viewer|photographer|picture taker|person taking the picture|me|lens|screen)'
 REWRITES: Tuple[Tuple['re.Pattern[str]', str], ...] = tuple((re.compile(pattern), replacement) for pattern, replacement in (
     (r'\bcloset to\b', 'closest to'),
     (r'\bclosed to\b', 'close to'),
@@ -59,8 +59,12 @@ REWRITES: Tuple[Tuple['re.Pattern[str]', str], ...] = tuple((re.compile(pattern)
     # to" is ("closest one", "closest on the left", "closest sheep" at the start stay depth words)
     (r'\b([a-z]+) (closest|nearest) (?!(one|ones|side|of|in|on|at|and|with|to|us|you|me|camera|viewer)\b)(?=[a-z])',
      lambda m: m.group(0) if m.group(1) in _BEFORE_ADJECTIVE else f'{m.group(1)} next to '),
-    (r'\bin (the )?front of (the )?(picture|photo|image|pic)\b', 'front'),
-    (r'\bin (the )?back of (the )?(picture|photo|image|pic)\b', 'back'),
+    # the front or back of the picture is its near or far part, however it is said ("at front of photo", "in the
+    # foreground of the image", "front of picture"): no landmark
+    (r'\b((in|at|on|to|towards?) )?(the )?(front|foreground) of (the |this )?(picture|photo|image|pic|frame|screen|'
+     r'shot|scene|photograph)\b', 'front'),
+    (r'\b((in|at|on|to|towards?) )?(the )?(back|background|rear) of (the |this )?(picture|photo|image|pic|frame|screen|'
+     r'shot|scene|photograph)\b', 'back'),
     (r'\b(second|2nd) ((to|from) )?(the )?last\b', 'second from right'),
     # after an ordinal, "(from) left to right" is the way of counting, the side counted from ("second person left to
     # right"), not a second side; "right in the middle" is "exactly in the middle", no side at all
@@ -69,6 +73,14 @@ REWRITES: Tuple[Tuple['re.Pattern[str]', str], ...] = tuple((re.compile(pattern)
     (r'(?<!\bthe )(?<!\bon )(?<!\bto )(?<!\bfar )(?<!\bat )\bright (?=(in|at) (the )?(middle|center)\b)', ''),
     (r'\bnext to (the )?last\b', 'second from right'),
     (r'\bin back of\b', 'behind'),
+    # an ordinal before a depth superlative counts from that end: "third farthest umbrella" is the third from the
+    # back, "next closest guy" the second from the front
+    (r'\bnext (closest|nearest)\b', 'second from front'),
+    (r'\b(second|2nd|third|3rd|fourth|4th|fifth|5th)( most)? (closest|nearest|closer|nearer)\b', r'\1 from front'),
+    (r'\b(second|2nd|third|3rd|fourth|4th|fifth|5th)( most)? (furthest|farthest|further|farther)\b', r'\1 from back'),
+    # "far" before a side of the frame intensifies the side ("far bottom right", "far right side", "on the far
+    # left of the plate"), as "very" does; it says nothing of depth ("far zebra", "far end", "far away" keep it)
+    (r'\bfar (?=(left|right|top|bottom|upper|lower)\b)', ''),
     # "closest to the front", "near the left side" (but "next to the left dog" names a landmark)
     (r'\b(near|close to|closest to|nearest to|closer to|next to|towards?) (the )?(far )?(front|back|left|right|top|'
      r'bottom|middle|center|foreground|background)\b(?=$| (side|edge|corner|end|of|and|in|on|with|at|part)\b)',
@@ -107,6 +119,11 @@ REWRITES: Tuple[Tuple['re.Pattern[str]', str], ...] = tuple((re.compile(pattern)
     (r"\b(his|her|their|its|[a-z]+'s|[a-z]+ ' s) (left|right) (hand|arm|leg|foot|feet|shoulder|ear|eye|"
      r"knee|elbow|wrist|paw|wing|hoof|hip|cheek|glove|shoe)s?\b(?! side)", ' '),
     (r'\b(with(?: [a-z]+){1,5}?) on (the )?top\b', r'\1'),
+    # a negated depth word ("wine glass not the closest", "pizza that isnt close to us", "boy not behind netting")
+    # says where the object is not, which is most boxes: no cue (joined; CLIP reads the words). Last, so that it
+    # also finds the viewer's distance rewritten ("isnt close to us" is "isnt front" by now)
+    (r"\b(not|isnt|isn't|arent|aren't)((?: (?:the|in|on|at|to|very|so|too))*) (closest|nearest|closer|nearer|close|"
+     r"front|back|furthest|farthest|further|farther|background|foreground|behind|far|rear)\b", rf'\1\2{JOINER}\3'),
 ))
 
 # Location words of one object ("the leftmost cup", "the man on the left", "the car in front").
@@ -192,12 +209,16 @@ VERB_RELATIONS = longest_first({
     'on': ('riding', 'rides', 'riding on', 'sitting on', 'sits on', 'seated on', 'sitting in', 'sits in',
            'seated in', 'standing on', 'stands on', 'lying on', 'laying on', 'sitting atop', 'perched on'),
 })
+#: How far a back is turned ("completely turned", "fully facing the viewer"); "turn" is a common misspelling.
+_WHOLLY = '(completely|fully|mostly|partly|partially)'
 #: A direction someone faces or looks in, or a back turned to the viewer, is not where they are.
 #: ("sitting up / back" is a posture, but "sitting right", "sitting to the left" say where someone sits.)
-FACING = re.compile(r'\b(facing|looking|pointing|turned|turning|headed|heading|walking|leaning|bending|bent)( to| towards)?'
-                    r'( the)? (left|right|up|down|front|back|away|forward|camera)\b|\bsitting (up|down|back|forward)\b'
-                    r'|\b(with )?(his |her |their |its )?backs? (is |are )?(turned )?(to|towards|facing) '
-                    rf'{_VIEWER}\b|\bbacks?( is| are)? turned\b|\bback to back\b|\bbackwards?\b')
+FACING = re.compile(r'\b(facing|looking|pointing|turned|turning|headed|heading|walking|leaning|bending|bent)'
+                    r'( to| towards?)?( the)? (left|right|up|down|front|back|away|forward|camera)\b'
+                    r'|\bsitting (up|down|back|forward)\b'
+                    r'|\b(with )?(his |her |their |its )?backs? (is |are )?'
+                    rf'({_WHOLLY} )?(turned |turn )?(to|towards?|facing) {_VIEWER}\b'
+                    rf'|\bbacks?( is| are)?( {_WHOLLY})? turn(ed)?\b|\bback to back\b|\bbackwards?\b')
 #: A row named by its place ("bottom row", "front row"): the boxes no other box lies wholly beyond, on that
 #: axis. Rows are image rows: the front row of a group is its lowest, the back row its highest.
 ROW_PHRASE = re.compile(r'\b(top|upper|bottom|lower|front|first|back|far) (row|shelf|level|tier)\b')
