@@ -254,6 +254,27 @@ _HAS = re.compile(r'\b(with|has|having|have)\b')
 _PRONOUN_LANDMARK = re.compile(r'\s*(it|him|her|them|itself|himself|herself|themselves)\s*$')
 
 
+#: A landmark that is only a pronoun for a thing that something sits, stands or rides on ("sitting on it").
+_SEAT_PRONOUN = re.compile(r'\s*(it|this|that|them)\s*$')
+_NOBODY = re.compile(r'\s*(no|nobody|noone|none|nothing)\b')
+
+
+def _seat_of(before: str, text: str) -> ParsedExpression:
+    """``before`` a verb of :data:`~.vocabulary.VERB_RELATIONS` ``'on'`` whose object is a pronoun ("a bench with a
+    couple sitting on it", "she is sitting on it"): the pronoun is what the expression describes, the seat, and the
+    words before it name the sitter (after "with" / "has" when the seat is named first, "chair on right with a man
+    sitting in it"). Read as the seat ``'bearing'`` the sitter: its location words are the seat's, posture words
+    ("sitting") the sitter's, not the seat's (a chair does not sit, and reading it "short" was luck of heights).
+    CLIP reads the whole expression for the seat."""
+    has = _HAS.search(before)
+    seat, sitter = (before[:has.start()], before[has.end():]) if has else ('', before)
+    own = _parse_normalized_phrase(seat)
+    whole = ' '.join(text.replace(JOINER, ' ').split())
+    if _NOBODY.match(sitter):  # "a chair with no one sitting in it": an empty seat, under nothing
+        return ParsedExpression(replace(own, what=whole))
+    return ParsedExpression(replace(own, what=whole), 'bearing', _parse_normalized_phrase(sitter))
+
+
 def _first_relation(text: str, table: Dict[str, Tuple[str, ...]]) -> Optional[Tuple[int, int, str]]:
     """``(start, end, relation)`` of the first (then longest) phrase of ``table`` in ``text``, or ``None``."""
     first: Optional[Tuple[int, int, str]] = None
@@ -286,6 +307,9 @@ def parse_expression(text: str) -> ParsedExpression:
         # filler words only) is a part of the bus
         keeps_relation = (any(word not in FILLER_WORDS for word in subject.split())
                           or text[first[0]:first[1]] != 'front of')
+        # "a bench with a couple sitting on it", "she is sitting on it": the seat is the pronoun, the object meant
+        if verb and first[2] == 'on' and _SEAT_PRONOUN.match(landmark) and subject.split():
+            return _seat_of(subject, text)
         # "sitting on the right" is where one sits, not on what: no object, no relation
         if verb and subject.split() and _parse_normalized_phrase(landmark).says_what:
             whole = _parse_normalized_phrase(f'{subject} {text[first[0]:first[1]]} {landmark}').what

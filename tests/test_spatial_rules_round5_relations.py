@@ -1,0 +1,30 @@
+"""Rules of the spatial reasoner for relations and verbs, added in round five of real RefCOCO language (issue 21):
+each with small hand-made boxes where the rule decides, and a case where it must not apply."""
+import torch
+
+from mmrec.models.spatial_reasoning import SpatialReasoner, parse_expression
+
+IMAGE_SIZE = (100, 200)  # height, width
+
+
+def _choice(text, boxes, image_size=IMAGE_SIZE):
+    probs = SpatialReasoner()(text, torch.tensor(boxes, dtype=torch.float32),
+                              lambda phrases: torch.zeros(len(phrases), len(boxes)), image_size)
+    return None if probs is None else int(probs.argmax())
+
+
+def test_a_seat_named_by_a_pronoun_is_the_object_under_its_sitter():
+    # a person (0) sitting on a bench (1), her box rising above it; a second bench (2) with nothing on it
+    boxes = [[20., 10., 60., 70.], [10., 50., 80., 80.], [120., 50., 190., 80.]]
+    for text in ('a bench with a woman sitting on it', 'she is sitting on it', 'horse with girl riding it'):
+        parsed = parse_expression(text)
+        assert parsed.relation == 'bearing' and parsed.subject.size is None, text  # "sitting" is not the seat's
+        assert _choice(text, boxes) == 1, text
+    # the seat's own location words stay the seat's: of two occupied chairs, the one on the right
+    two = boxes[:2] + [[130., 10., 170., 70.], [120., 50., 190., 80.]]
+    assert _choice('chair on right man with white shirt sitting in it', two) == 3
+    # an empty seat is under nothing
+    assert parse_expression('a chair with no one sitting in it').relation is None
+    # not a pronoun: the sitter is the subject ("sitting on" a named seat)
+    parsed = parse_expression('woman sitting on a bench')
+    assert parsed.relation == 'on' and parsed.subject.size == 'short'
