@@ -28,3 +28,17 @@ def test_a_seat_named_by_a_pronoun_is_the_object_under_its_sitter():
     # not a pronoun: the sitter is the subject ("sitting on" a named seat)
     parsed = parse_expression('woman sitting on a bench')
     assert parsed.relation == 'on' and parsed.subject.size == 'short'
+
+
+def test_a_negated_relation_says_nothing_of_where_the_subject_is():
+    # a boy (0) behind a net (1), another boy (2) off to the side: "not behind" singles out no box by geometry
+    boxes = [[20., 10., 60., 60.], [10., 20., 80., 90.], [120., 10., 160., 90.]]
+    for text in ('boy not behind netting', 'man not holding beer', 'a burger that is not next to the white bowl'):
+        parsed = parse_expression(text)
+        assert parsed.relation is None and parsed.subject.what.endswith(text.split()[-1]), text  # CLIP reads all
+        assert _choice(text, boxes) is None, text
+    # the subject's own location words still apply
+    assert _choice('the boy on the right that is not behind the net', boxes) == 2
+    # without the negation the relation stands
+    assert parse_expression('boy behind netting').relation == 'behind'
+    assert _choice('boy behind netting', boxes) == 0

@@ -254,6 +254,8 @@ _HAS = re.compile(r'\b(with|has|having|have)\b')
 _PRONOUN_LANDMARK = re.compile(r'\s*(it|him|her|them|itself|himself|herself|themselves)\s*$')
 
 
+#: A subject that ends in a negation, just before its relation ("giraffe not near the tree", "who is not wearing").
+_NEGATED = re.compile(r"\b(not|isnt|isn't|arent|aren't|never)( (directly|just|right|really|the one))?\s*$")
 #: A landmark that is only a pronoun for a thing that something sits, stands or rides on ("sitting on it").
 _SEAT_PRONOUN = re.compile(r'\s*(it|this|that|them)\s*$')
 _NOBODY = re.compile(r'\s*(no|nobody|noone|none|nothing)\b')
@@ -307,6 +309,11 @@ def parse_expression(text: str) -> ParsedExpression:
         # filler words only) is a part of the bus
         keeps_relation = (any(word not in FILLER_WORDS for word in subject.split())
                           or text[first[0]:first[1]] != 'front of')
+        # "boy not behind the netting", "man not holding beer": the relation says where the subject is not, which
+        # singles out no box (every box but one is not behind it); the subject's own words only, CLIP reads all
+        if _NEGATED.search(subject):
+            own = _parse_normalized_phrase(subject)
+            return ParsedExpression(replace(own, what=' '.join(text.replace(JOINER, ' ').split())))
         # "a bench with a couple sitting on it", "she is sitting on it": the seat is the pronoun, the object meant
         if verb and first[2] == 'on' and _SEAT_PRONOUN.match(landmark) and subject.split():
             return _seat_of(subject, text)
