@@ -42,3 +42,16 @@ def test_a_negated_relation_says_nothing_of_where_the_subject_is():
     # without the negation the relation stands
     assert parse_expression('boy behind netting').relation == 'behind'
     assert _choice('boy behind netting', boxes) == 0
+
+
+def test_near_a_corner_of_the_picture_is_a_location_not_a_landmark():
+    # pants top right (0), a person in the middle (1), a bench bottom left (2)
+    boxes = [[160., 0., 190., 30.], [80., 30., 120., 70.], [0., 70., 60., 100.]]
+    for text in ('black pants near upper right corner', 'a green bench closest to the top right corner'):
+        parsed = parse_expression(text)
+        assert parsed.relation is None and {e.direction for e in parsed.subject.extremes} == {'top', 'right'}, text
+    assert _choice('black pants near upper right corner', boxes) == 0
+    assert _choice('bench near the lower left corner', boxes) == 2
+    # a location word before a noun names the landmark: "next to the upper right dog" stays a relation
+    parsed = parse_expression('cat next to the upper right dog')
+    assert parsed.relation == 'next to' and {e.direction for e in parsed.landmark.extremes} == {'top', 'right'}

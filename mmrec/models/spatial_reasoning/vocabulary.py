@@ -63,9 +63,11 @@ REWRITES: Tuple[Tuple['re.Pattern[str]', str], ...] = tuple((re.compile(pattern)
     (r'\b(second|2nd) ((to|from) )?(the )?last\b', 'second from right'),
     (r'\bnext to (the )?last\b', 'second from right'),
     (r'\bin back of\b', 'behind'),
-    # "closest to the front", "near the left side" (but "next to the left dog" names a landmark)
-    (r'\b(near|close to|closest to|nearest to|closer to|next to|towards?) (the )?(far )?(front|back|left|right|top|'
-     r'bottom|middle|center|foreground|background)\b(?=$| (side|edge|corner|end|of|and|in|on|with|at|part)\b)',
+    # "closest to the front", "near the left side", "near the upper right corner" (but "next to the left dog" names a
+    # landmark)
+    (r'\b(near|close to|closest to|nearest to|closer to|next to|towards?) (the )?(far )?((?:upper |lower |top |bottom |'
+     r'front |back )?(?:front|back|left|right|top|bottom|middle|center|foreground|background))\b'
+     r'(?=$| (side|edge|corner|end|of|and|in|on|with|at|part)\b)',
      r'\4'),
     # a side of the frame is a location, not a landmark: "to the left of the photo" is "on the left"
     (r'\b(to|on|at|in) the (left|right|top|bottom|middle|center) (side |part |edge |corner )?of (the )?'
