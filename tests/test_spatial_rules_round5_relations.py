@@ -55,3 +55,18 @@ def test_near_a_corner_of_the_picture_is_a_location_not_a_landmark():
     # a location word before a noun names the landmark: "next to the upper right dog" stays a relation
     parsed = parse_expression('cat next to the upper right dog')
     assert parsed.relation == 'next to' and {e.direction for e in parsed.landmark.extremes} == {'top', 'right'}
+
+
+def test_what_the_subject_has_in_a_relation_to_it_says_where_the_subject_is_turned_round():
+    # a giraffe (0) high in the picture, a calf (1) under it, a tree (2) off to the right at the bottom
+    boxes = [[20., 0., 80., 50.], [30., 55., 60., 95.], [140., 60., 190., 100.]]
+    parsed = parse_expression('a tan giraffe with a small giraffe under it')
+    assert parsed.relation == 'above' and parsed.landmark.what == 'a giraffe'
+    assert _choice('a tan giraffe with a small giraffe under it', boxes) == 0
+    # the last "with" names what is in the relation: "a man with a blue shirt with his dogs in front of him"
+    parsed = parse_expression('a man with a blue shirt with his two dogs in front of him')
+    assert parsed.relation == 'behind' and parsed.landmark.what == 'his two dogs'
+    # nothing there: no relation ("a chair with nothing in front of it")
+    assert parse_expression('wooden chair with nothing in front of it').relation is None
+    # a landmark that is not the subject keeps the relation as said ("chair under her")
+    assert parse_expression('chair under her').relation == 'below'

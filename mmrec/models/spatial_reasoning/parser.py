@@ -254,6 +254,9 @@ _HAS = re.compile(r'\b(with|has|having|have)\b')
 _PRONOUN_LANDMARK = re.compile(r'\s*(it|him|her|them|itself|himself|herself|themselves)\s*$')
 
 
+#: Each spatial relation seen from its landmark: "X with Y in front of it" is "X behind Y".
+INVERSE_RELATIONS = {'left of': 'right of', 'right of': 'left of', 'above': 'below', 'below': 'above',
+                     'in front of': 'behind', 'behind': 'in front of', 'next to': 'next to'}
 #: A subject that ends in a negation, just before its relation ("giraffe not near the tree", "who is not wearing").
 _NEGATED = re.compile(r"\b(not|isnt|isn't|arent|aren't|never)( (directly|just|right|really|the one))?\s*$")
 #: A landmark that is only a pronoun for a thing that something sits, stands or rides on ("sitting on it").
@@ -323,10 +326,15 @@ def parse_expression(text: str) -> ParsedExpression:
             own = _parse_normalized_phrase(f'{subject} {text[first[0]:first[1]]}')  # "man sitting on": posture
             return ParsedExpression(replace(own, what=whole), first[2], _parse_normalized_phrase(landmark))
         # "a couch with a table in front of it": the landmark is the subject itself, the relation belongs to
-        # what the subject has, and says nothing about where the subject is ("chair under her" keeps it)
+        # what the subject has ("chair under her" keeps it); turned round, it says where the subject is against
+        # that: the couch is behind the table (:data:`INVERSE_RELATIONS`), "a giraffe with a calf under it" above it
         if _PRONOUN_LANDMARK.match(landmark) and _HAS.search(subject):
             own = _parse_normalized_phrase(subject)  # its words are no cues of the subject either; CLIP reads them
-            return ParsedExpression(replace(own, what=f'{own.what} {text[first[0]:]}'.replace(JOINER, ' ')))
+            own = replace(own, what=f'{own.what} {text[first[0]:]}'.replace(JOINER, ' '))
+            had = subject[[m.end() for m in _HAS.finditer(subject)][-1]:]  # "with his two dogs": the last "with"
+            if first[2] in INVERSE_RELATIONS and _parse_normalized_phrase(had).says_what and not _NOBODY.match(had):
+                return ParsedExpression(own, INVERSE_RELATIONS[first[2]], _parse_normalized_phrase(had))
+            return ParsedExpression(own)
         if not verb and keeps_relation and landmark.split():
             parse = _parse_normalized_phrase
             if first[2] == 'between':
