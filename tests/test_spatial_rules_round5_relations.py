@@ -70,3 +70,16 @@ def test_what_the_subject_has_in_a_relation_to_it_says_where_the_subject_is_turn
     assert parse_expression('wooden chair with nothing in front of it').relation is None
     # a landmark that is not the subject keeps the relation as said ("chair under her")
     assert parse_expression('chair under her').relation == 'below'
+
+
+def test_a_thing_held_by_someone_lies_within_its_holders_box():
+    # a man (0) with a racket (1) inside his box; a second racket (2) on the ground, off to the side
+    boxes = [[20., 10., 70., 100.], [50., 30., 68., 55.], [120., 85., 150., 100.]]
+    parsed = parse_expression('a tennis racket held by a bearded man')
+    assert parsed.relation == 'held' and parsed.landmark.what == 'a bearded man'
+    assert _choice('a tennis racket held by a bearded man', boxes) == 1
+    assert _choice('skis being worn by a woman in a pink jacket', boxes) == 1
+    # the active verb is the holder's: "man holding a racket"
+    assert _choice('man holding a racket', boxes) == 0
+    # "by" alone is no holding ("racket by the fence")
+    assert parse_expression('racket by the fence').relation is None

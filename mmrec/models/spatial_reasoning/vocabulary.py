@@ -172,6 +172,8 @@ VERB_RELATIONS = longest_first({
     'wearing': ('wearing', 'wears', 'carrying', 'carries'),
     'on': ('riding', 'rides', 'riding on', 'sitting on', 'sits on', 'seated on', 'sitting in', 'sits in',
            'seated in', 'standing on', 'stands on', 'lying on', 'laying on', 'sitting atop', 'perched on'),
+    # the passive, seen from the thing held: "an umbrella held by a man" lies within or against his box
+    'held': ('held by', 'being held by', 'carried by', 'being carried by', 'worn by', 'being worn by'),
 })
 #: A direction someone faces or looks in, or a back turned to the viewer, is not where they are.
 #: ("sitting up / back" is a posture, but "sitting right", "sitting to the left" say where someone sits.)
