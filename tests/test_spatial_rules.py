@@ -149,9 +149,10 @@ def test_depth_of_a_sized_phrase_is_read_from_the_ground_line():
 
 
 def test_a_relation_to_the_subject_itself_says_nothing_about_where_it_is():
+    # not as said: the relation is what the subject has; turned round (round five), where the subject is against it
     parsed = parse_expression('a couch with a table in front of it')
-    assert parsed.relation is None and not parsed.subject.extremes
-    assert parse_expression('a white car with two cats underneath it').relation is None
+    assert parsed.relation == 'behind' and parsed.landmark.what == 'a table' and not parsed.subject.extremes
+    assert parse_expression('a white car with two cats underneath it').relation == 'above'
     assert parse_expression('chair under her').relation == 'below'  # her: someone else
 
 

@@ -272,6 +272,32 @@ _HAS = re.compile(r'\b(with|has|having|have)\b')
 _PRONOUN_LANDMARK = re.compile(r'\s*(it|him|her|them|itself|himself|herself|themselves)\s*$')
 
 
+#: Each spatial relation seen from its landmark: "X with Y in front of it" is "X behind Y".
+INVERSE_RELATIONS = {'left of': 'right of', 'right of': 'left of', 'above': 'below', 'below': 'above',
+                     'in front of': 'behind', 'behind': 'in front of', 'next to': 'next to'}
+#: A subject that ends in a negation, just before its relation ("giraffe not near the tree", "who is not wearing").
+_NEGATED = re.compile(r"\b(not|isnt|isn't|arent|aren't|never)( (directly|just|right|really|the one))?\s*$")
+#: A landmark that is only a pronoun for a thing that something sits, stands or rides on ("sitting on it").
+_SEAT_PRONOUN = re.compile(r'\s*(it|this|that|them)\s*$')
+_NOBODY = re.compile(r'\s*(no|nobody|noone|none|nothing)\b')
+
+
+def _seat_of(before: str, text: str) -> ParsedExpression:
+    """``before`` a verb of :data:`~.vocabulary.VERB_RELATIONS` ``'on'`` whose object is a pronoun ("a bench with a
+    couple sitting on it", "she is sitting on it"): the pronoun is what the expression describes, the seat, and the
+    words before it name the sitter (after "with" / "has" when the seat is named first, "chair on right with a man
+    sitting in it"). Read as the seat ``'bearing'`` the sitter: its location words are the seat's, posture words
+    ("sitting") the sitter's, not the seat's (a chair does not sit, and reading it "short" was luck of heights).
+    CLIP reads the whole expression for the seat."""
+    has = _HAS.search(before)
+    seat, sitter = (before[:has.start()], before[has.end():]) if has else ('', before)
+    own = _parse_normalized_phrase(seat)
+    whole = ' '.join(text.replace(JOINER, ' ').split())
+    if _NOBODY.match(sitter):  # "a chair with no one sitting in it": an empty seat, under nothing
+        return ParsedExpression(replace(own, what=whole))
+    return ParsedExpression(replace(own, what=whole), 'bearing', _parse_normalized_phrase(sitter))
+
+
 def _first_relation(text: str, table: Dict[str, Tuple[str, ...]]) -> Optional[Tuple[int, int, str]]:
     """``(start, end, relation)`` of the first (then longest) phrase of ``table`` in ``text``, or ``None``."""
     first: Optional[Tuple[int, int, str]] = None
@@ -304,16 +330,29 @@ def parse_expression(text: str) -> ParsedExpression:
         # filler words only) is a part of the bus
         keeps_relation = (any(word not in FILLER_WORDS for word in subject.split())
                           or text[first[0]:first[1]] != 'front of')
+        # "boy not behind the netting", "man not holding beer": the relation says where the subject is not, which
+        # singles out no box (every box but one is not behind it); the subject's own words only, CLIP reads all
+        if _NEGATED.search(subject):
+            own = _parse_normalized_phrase(subject)
+            return ParsedExpression(replace(own, what=' '.join(text.replace(JOINER, ' ').split())))
+        # "a bench with a couple sitting on it", "she is sitting on it": the seat is the pronoun, the object meant
+        if verb and first[2] == 'on' and _SEAT_PRONOUN.match(landmark) and subject.split():
+            return _seat_of(subject, text)
         # "sitting on the right" is where one sits, not on what: no object, no relation
         if verb and subject.split() and _parse_normalized_phrase(landmark).says_what:
             whole = _parse_normalized_phrase(f'{subject} {text[first[0]:first[1]]} {landmark}').what
             own = _parse_normalized_phrase(f'{subject} {text[first[0]:first[1]]}')  # "man sitting on": posture
             return ParsedExpression(replace(own, what=whole), first[2], _parse_normalized_phrase(landmark))
         # "a couch with a table in front of it": the landmark is the subject itself, the relation belongs to
-        # what the subject has, and says nothing about where the subject is ("chair under her" keeps it)
+        # what the subject has ("chair under her" keeps it); turned round, it says where the subject is against
+        # that: the couch is behind the table (:data:`INVERSE_RELATIONS`), "a giraffe with a calf under it" above it
         if _PRONOUN_LANDMARK.match(landmark) and _HAS.search(subject):
             own = _parse_normalized_phrase(subject)  # its words are no cues of the subject either; CLIP reads them
-            return ParsedExpression(replace(own, what=f'{own.what} {text[first[0]:]}'.replace(JOINER, ' ')))
+            own = replace(own, what=f'{own.what} {text[first[0]:]}'.replace(JOINER, ' '))
+            had = subject[[m.end() for m in _HAS.finditer(subject)][-1]:]  # "with his two dogs": the last "with"
+            if first[2] in INVERSE_RELATIONS and _parse_normalized_phrase(had).says_what and not _NOBODY.match(had):
+                return ParsedExpression(own, INVERSE_RELATIONS[first[2]], _parse_normalized_phrase(had))
+            return ParsedExpression(own)
         if not verb and keeps_relation and landmark.split():
             parse = _parse_normalized_phrase
             own = parse(subject, posture=not _posture_verb(subject))

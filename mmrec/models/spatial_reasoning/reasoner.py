@@ -30,7 +30,8 @@ def _unless_empty(scores: Tensor, fallback: Tensor) -> Tensor:
 #: Relations that every box has to *some* box (next to something, wearing or on something that overlaps it): only
 #: an identified landmark says which box is meant. "Holding" is not among them: held things (a racket, an umbrella,
 #: a phone) are objects of their own, mostly among the candidates, so the box that holds some candidate in it is
-#: the likelier holder even before the held one is identified.
+#: the likelier holder even before the held one is identified; nor are "held" (the thing that lies within some
+#: candidate's box) and "bearing" (the seat that some candidate sits on), by the same reading turned round.
 UNDIRECTED_RELATIONS = ('next to', 'wearing', 'on')
 _DIRECTION_ORDER = ('left', 'right', 'top', 'bottom', 'middle', 'middle-x', 'middle-y', 'front', 'back')
 

@@ -81,9 +81,11 @@ REWRITES: Tuple[Tuple['re.Pattern[str]', str], ...] = tuple((re.compile(pattern)
     # "far" before a side of the frame intensifies the side ("far bottom right", "far right side", "on the far
     # left of the plate"), as "very" does; it says nothing of depth ("far zebra", "far end", "far away" keep it)
     (r'\bfar (?=(left|right|top|bottom|upper|lower)\b)', ''),
-    # "closest to the front", "near the left side" (but "next to the left dog" names a landmark)
-    (r'\b(near|close to|closest to|nearest to|closer to|next to|towards?) (the )?(far )?(front|back|left|right|top|'
-     r'bottom|middle|center|foreground|background)\b(?=$| (side|edge|corner|end|of|and|in|on|with|at|part)\b)',
+    # "closest to the front", "near the left side", "near the upper right corner" (but "next to the left dog" names a
+    # landmark)
+    (r'\b(near|close to|closest to|nearest to|closer to|next to|towards?) (the )?(far )?((?:upper |lower |top |bottom |'
+     r'front |back )?(?:front|back|left|right|top|bottom|middle|center|foreground|background))\b'
+     r'(?=$| (side|edge|corner|end|of|and|in|on|with|at|part)\b)',
      r'\4'),
     # a side of the frame is a location, not a landmark: "to the left of the photo" is "on the left"
     (r'\b(to|on|at|in) the (left|right|top|bottom|middle|center) (side |part |edge |corner )?of (the )?'
@@ -208,6 +210,8 @@ VERB_RELATIONS = longest_first({
     'wearing': ('wearing', 'wears', 'carrying', 'carries'),
     'on': ('riding', 'rides', 'riding on', 'sitting on', 'sits on', 'seated on', 'sitting in', 'sits in',
            'seated in', 'standing on', 'stands on', 'lying on', 'laying on', 'sitting atop', 'perched on'),
+    # the passive, seen from the thing held: "an umbrella held by a man" lies within or against his box
+    'held': ('held by', 'being held by', 'carried by', 'being carried by', 'worn by', 'being worn by'),
 })
 #: How far a back is turned ("completely turned", "fully facing the viewer"); "turn" is a common misspelling.
 _WHOLLY = '(completely|fully|mostly|partly|partially)'
