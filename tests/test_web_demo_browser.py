@@ -157,10 +157,12 @@ def choose(driver, component: str, option: str) -> None:
 def dropdown_label(driver, component: str, ending: str) -> str:
     """The label of the option of the ``gr.Dropdown`` ``component`` that ends with ``ending``."""
     css(driver, f'#{component} input').click()
-    labels = wait_until(lambda: [option_label(item) for item in elements(driver, 'ul[role=listbox] li')],
-                        what=f'the options of #{component}')
+    # wait for the option itself, not for any list: under load the list of the dropdown chosen before can still be
+    # on the page, or this one's options still arriving (a CI run found a list without the option)
+    labels = wait_until(lambda: [label for label in map(option_label, elements(driver, 'ul[role=listbox] li'))
+                                 if label.endswith(ending)], what=f'the option of #{component} ending {ending!r}')
     css(driver, f'#{component} input').click()  # close the list again
-    return next(label for label in labels if label.endswith(ending))
+    return labels[0]
 
 
 def submit_try_it(driver, image: str, text: str) -> str:
