@@ -336,7 +336,7 @@ def parse_expression(text: str) -> ParsedExpression:
             own = _parse_normalized_phrase(subject)
             return ParsedExpression(replace(own, what=' '.join(text.replace(JOINER, ' ').split())))
         # "a bench with a couple sitting on it", "she is sitting on it": the seat is the pronoun, the object meant
-        if verb and first[2] == 'on' and _SEAT_PRONOUN.match(landmark) and subject.split():
+        if verb and first[2] in ('on', 'riding') and _SEAT_PRONOUN.match(landmark) and subject.split():
             return _seat_of(subject, text)
         # "sitting on the right" is where one sits, not on what: no object, no relation
         if verb and subject.split() and _parse_normalized_phrase(landmark).says_what:

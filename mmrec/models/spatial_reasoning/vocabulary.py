@@ -208,7 +208,11 @@ RELATION_PHRASES = longest_first({
 VERB_RELATIONS = longest_first({
     'holding': ('holding', 'holds', 'holding up', 'holding onto'),
     'wearing': ('wearing', 'wears', 'carrying', 'carries'),
-    'on': ('riding', 'rides', 'riding on', 'sitting on', 'sits on', 'seated on', 'sitting in', 'sits in',
+    # a mount (horse, motorcycle, bike, board, elephant) is an object of its own, mostly among the candidates, so the
+    # box riding some candidate is the likelier rider even before the mount is identified (``'riding'``: ``'on'``
+    # read as directed, as "holding" is); a seat, a floor or the ground mostly is no candidate
+    'riding': ('riding', 'rides', 'riding on'),
+    'on': ('sitting on', 'sits on', 'seated on', 'sitting in', 'sits in',
            'seated in', 'standing on', 'stands on', 'lying on', 'laying on', 'sitting atop', 'perched on'),
     # the passive, seen from the thing held: "an umbrella held by a man" lies within or against his box
     'held': ('held by', 'being held by', 'carried by', 'being carried by', 'worn by', 'being worn by'),
