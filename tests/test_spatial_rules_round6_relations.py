@@ -25,3 +25,13 @@ def test_a_rider_is_the_box_on_some_candidate_even_before_its_mount_is_identifie
     # the mount named by a pronoun is still the object meant ("horse with girl riding it")
     parsed = parse_expression('horse with girl riding it')
     assert parsed.relation == 'bearing' and _choice('horse with girl riding it', boxes) == 1
+
+
+def test_a_thing_hidden_by_another_is_behind_it():
+    # a woman (0) further back, partly hidden by a man (1) in front of her; a third person (2) off to the side
+    boxes = [[40., 10., 80., 60.], [50., 20., 100., 95.], [150., 25., 180., 70.]]
+    for text in ('woman in red mostly hidden by guy', 'elephant obscured by tree', 'the bike partially covered by a car'):
+        assert parse_expression(text).relation == 'behind', text
+        assert _choice(text, boxes) == 0, text
+    # "covered by" alone is mostly a wrapping or a cloth, not a thing in front
+    assert parse_expression('a bottle covered by lilac wrap paper').relation is None

@@ -197,7 +197,9 @@ RELATION_PHRASES = longest_first({
     'below': ('underneath', 'beneath', 'below', 'under'),
     'next to': ('closest to', 'nearest to', 'closer to', 'nearer to', 'close to', 'next to', 'beside', 'near'),
     'in front of': ('in front of', 'infront of', 'front of'),
-    'behind': ('behind',),
+    # a thing hidden by another is behind it, as the camera sees them ("elephant obscured by tree", "woman in red
+    # mostly hidden by guy"); "covered by" is mostly a wrapping or a cloth, and is left out
+    'behind': ('behind', 'blocked by', 'hidden by', 'obscured by', 'obstructed by', 'partially covered by'),
     'between': ('in between', 'between', 'betweem', 'inbetween'),
 })
 #: Verbs relating a subject to an object where the boxes say something: a thing held lies within or against its
