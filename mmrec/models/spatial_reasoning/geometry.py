@@ -195,8 +195,9 @@ def relation_matrix(boxes: Tensor, relation: str, image_size: Tuple[int, int], s
     landmark are mostly different kinds of object, whose sizes say nothing of their distance, unlike the
     same-kind candidates of a depth extreme, where :func:`closeness` also counts size; times
     :func:`line_of_sight`, since one of the two is behind the other as the camera sees them), ``next to`` (no other
-    likely subject is closer to the landmark), ``holding`` / ``wearing`` or ``on`` / ``riding`` (:func:`_contact_matrix`),
-    ``bearing`` (``j`` is ``on`` ``i``: the seat under its sitter), ``held`` (``j`` is ``holding`` ``i``).
+    likely subject is closer to the landmark), ``holding`` / ``wearing`` or ``on`` / ``riding``
+    (:func:`_contact_matrix`), ``bearing`` (``j`` is ``on`` ``i``: the seat under its sitter), ``held`` (``j`` is
+    ``holding`` ``i``).
     """
     cx, cy = centres(boxes)
     height, width = image_size

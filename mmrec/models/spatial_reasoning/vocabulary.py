@@ -202,6 +202,16 @@ RELATION_PHRASES = longest_first({
     'behind': ('behind', 'blocked by', 'hidden by', 'obscured by', 'obstructed by', 'partially covered by'),
     'between': ('in between', 'between', 'betweem', 'inbetween'),
 })
+#: "In front of" a thing one faces to use it (a screen, a desk or table, a meal, a mirror) is that thing's own front,
+#: where its user is: "a woman sitting in front of a laptop", "a man in front of a pizza", "a sofa in front of the tv".
+#: Photographs show users from the front, across the thing they use, so as the camera sees them the user, or the
+#: seat facing it, is behind it (:data:`FACING_USERS` the subjects that face it, :data:`FACED_THINGS` the things).
+FACED_THINGS = frozenset('laptop laptops computer computers tv tvs television screen screens monitor monitors mirror '
+                         'desk table pizza pizzas plate food meal cake stove'.split())
+FACING_USERS = frozenset(
+    'man men woman women lady ladies girl girls boy boys guy guys person people kid kids child children baby toddler '
+    'gentleman male female someone player chef cook student customer '
+    'chair chairs sofa couch ottoman futon bench seat stool armchair recliner'.split())
 #: Verbs relating a subject to an object where the boxes say something: a thing held lies within or against its
 #: holder's box (``'holding'``); a thing worn or carried too (``'wearing'``), but it is mostly no candidate of its
 #: own (a shirt, a bag), so only an identified object says which box wears it; a rider or sitter is on its mount
