@@ -51,3 +51,5 @@ def test_in_front_of_a_thing_one_faces_is_its_own_front_seen_across_it():
     assert parse_expression('a man in front of the bus').relation == 'in front of'
     # the thing is the landmark's own noun, not one of its clause: "in front of a man with a laptop" keeps it
     assert parse_expression('a woman in front of a man with a laptop').relation == 'in front of'
+    # ... nor one of a relation after it: "the television beside the wall" is a television
+    assert parse_expression('a sofa in front of the television beside the wall').relation == 'behind'

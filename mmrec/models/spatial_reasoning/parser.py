@@ -371,7 +371,8 @@ def _camera_relation(relation: str, subject: str, landmark: str) -> str:
     if relation != 'in front of':
         return relation
     head, _ = _split_clause(subject)
-    thing = _split_clause(landmark)[0].split()
+    named = _first_relation(landmark, RELATION_PHRASES)  # "the television beside the wall": the television
+    thing = _split_clause(landmark[:named[0]] if named else landmark)[0].split()
     if set(head.split()) & FACING_USERS and thing and thing[-1] in FACED_THINGS:
         return 'behind'
     return relation
