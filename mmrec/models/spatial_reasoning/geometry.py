@@ -195,13 +195,14 @@ def relation_matrix(boxes: Tensor, relation: str, image_size: Tuple[int, int], s
     landmark are mostly different kinds of object, whose sizes say nothing of their distance, unlike the
     same-kind candidates of a depth extreme, where :func:`closeness` also counts size; times
     :func:`line_of_sight`, since one of the two is behind the other as the camera sees them), ``next to`` (no other
-    likely subject is closer to the landmark), ``holding`` / ``wearing`` or ``on`` (:func:`_contact_matrix`),
-    ``bearing`` (``j`` is ``on`` ``i``: the seat under its sitter), ``held`` (``j`` is ``holding`` ``i``).
+    likely subject is closer to the landmark), ``holding`` / ``wearing`` or ``on`` / ``riding``
+    (:func:`_contact_matrix`), ``bearing`` (``j`` is ``on`` ``i``: the seat under its sitter), ``held`` (``j`` is
+    ``holding`` ``i``).
     """
     cx, cy = centres(boxes)
     height, width = image_size
-    if relation in ('holding', 'wearing', 'on'):
-        rel = _contact_matrix(boxes, 'on' if relation == 'on' else 'holding', height * softness)
+    if relation in ('holding', 'wearing', 'on', 'riding'):
+        rel = _contact_matrix(boxes, 'on' if relation in ('on', 'riding') else 'holding', height * softness)
     elif relation == 'bearing':  # the seat under its sitter: the sitter is 'on' it
         rel = _contact_matrix(boxes, 'on', height * softness).T
     elif relation == 'held':  # held by its holder: the holder is 'holding' it

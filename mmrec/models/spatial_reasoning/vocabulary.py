@@ -197,9 +197,21 @@ RELATION_PHRASES = longest_first({
     'below': ('underneath', 'beneath', 'below', 'under'),
     'next to': ('closest to', 'nearest to', 'closer to', 'nearer to', 'close to', 'next to', 'beside', 'near'),
     'in front of': ('in front of', 'infront of', 'front of'),
-    'behind': ('behind',),
+    # a thing hidden by another is behind it, as the camera sees them ("elephant obscured by tree", "woman in red
+    # mostly hidden by guy"); "covered by" is mostly a wrapping or a cloth, and is left out
+    'behind': ('behind', 'blocked by', 'hidden by', 'obscured by', 'obstructed by', 'partially covered by'),
     'between': ('in between', 'between', 'betweem', 'inbetween'),
 })
+#: "In front of" a thing one faces to use it (a screen, a desk or table, a meal, a mirror) is that thing's own front,
+#: where its user is: "a woman sitting in front of a laptop", "a man in front of a pizza", "a sofa in front of the tv".
+#: Photographs show users from the front, across the thing they use, so as the camera sees them the user, or the
+#: seat facing it, is behind it (:data:`FACING_USERS` the subjects that face it, :data:`FACED_THINGS` the things).
+FACED_THINGS = frozenset('laptop laptops computer computers tv tvs television screen screens monitor monitors mirror '
+                         'desk table pizza pizzas plate food meal cake stove'.split())
+FACING_USERS = frozenset(
+    'man men woman women lady ladies girl girls boy boys guy guys person people kid kids child children baby toddler '
+    'gentleman male female someone player chef cook student customer '
+    'chair chairs sofa couch ottoman futon bench seat stool armchair recliner'.split())
 #: Verbs relating a subject to an object where the boxes say something: a thing held lies within or against its
 #: holder's box (``'holding'``); a thing worn or carried too (``'wearing'``), but it is mostly no candidate of its
 #: own (a shirt, a bag), so only an identified object says which box wears it; a rider or sitter is on its mount
@@ -208,7 +220,11 @@ RELATION_PHRASES = longest_first({
 VERB_RELATIONS = longest_first({
     'holding': ('holding', 'holds', 'holding up', 'holding onto'),
     'wearing': ('wearing', 'wears', 'carrying', 'carries'),
-    'on': ('riding', 'rides', 'riding on', 'sitting on', 'sits on', 'seated on', 'sitting in', 'sits in',
+    # a mount (horse, motorcycle, bike, board, elephant) is an object of its own, mostly among the candidates, so the
+    # box riding some candidate is the likelier rider even before the mount is identified (``'riding'``: ``'on'``
+    # read as directed, as "holding" is); a seat, a floor or the ground mostly is no candidate
+    'riding': ('riding', 'rides', 'riding on'),
+    'on': ('sitting on', 'sits on', 'seated on', 'sitting in', 'sits in',
            'seated in', 'standing on', 'stands on', 'lying on', 'laying on', 'sitting atop', 'perched on'),
     # the passive, seen from the thing held: "an umbrella held by a man" lies within or against his box
     'held': ('held by', 'being held by', 'carried by', 'being carried by', 'worn by', 'being worn by'),
