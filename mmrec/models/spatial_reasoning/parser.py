@@ -12,7 +12,8 @@ from typing import Dict, List, Optional, Tuple
 
 from .vocabulary import (CLAUSE_MARKER, DEFAULT_ORDINAL_AXIS, EXTREME_PHRASES, FACING, FILLER_WORDS, HEIGHT_WORDS,
                          JOINER, ORDINAL_AXES, ORDINAL_WORDS, PART_PHRASE, POSTURE_WORDS, RELATION_PHRASES, ROLE_WORDS,
-                         REVERSED_DEFAULT_AXIS, REWRITES, ROW_AXES, ROW_PHRASE, SIZE_PHRASES, SPELLING, UNSUPPORTED,
+                         REVERSED_DEFAULT_AXIS, REWRITES, ROW_AXES, ROW_PHRASE, SCENERY, SIZE_PHRASES, SPELLING,
+                         UNSUPPORTED,
                          VERB_RELATIONS, VISIBILITY_WORDS)
 
 #: The kinds of cue an expression can carry (``ParsedExpression.cue_types``): a location extreme ("left",
@@ -298,6 +299,26 @@ def _seat_of(before: str, text: str) -> ParsedExpression:
     return ParsedExpression(replace(own, what=whole), 'bearing', _parse_normalized_phrase(sitter))
 
 
+#: Where a landmark's own noun phrase ends: a modifier clause, a preposition or a conjunction ("a tv right next to a
+#: glass door" is a tv).
+_NOUN_END = re.compile(rf'{CLAUSE_MARKER.pattern}|\b(on|of|at|by|near|next|beside|behind|under|above|below|to|from|'
+                       r'and|or|for)\b')
+
+
+def _scenery(landmark: str, relation: str, subject: str) -> bool:
+    """Whether a spatial ``relation`` to ``landmark`` is one to scenery (:data:`~.vocabulary.SCENERY`; the
+    landmark's head noun, its last word before a modifier clause or a preposition: "the white lattice fencing",
+    "green pole on left"), which no candidate box is. "Behind" it is kept for a ``subject`` without location words of its own
+    ("animal behind fence", "bear behind tree"): something behind a fence or a tree is hidden by what stands nearer
+    the camera, so that against the candidates it reads as the further one (scored against them, the relation
+    says as much); where the subject locates itself ("player on right behind fence"), that relation only competed
+    with its own words."""
+    head = _NOUN_END.split(_parse_normalized_phrase(landmark).what, maxsplit=1)[0].split()
+    if not head or head[-1] not in SCENERY:
+        return False
+    return relation != 'behind' or bool(_parse_normalized_phrase(subject).extremes)
+
+
 def _first_relation(text: str, table: Dict[str, Tuple[str, ...]]) -> Optional[Tuple[int, int, str]]:
     """``(start, end, relation)`` of the first (then longest) phrase of ``table`` in ``text``, or ``None``."""
     first: Optional[Tuple[int, int, str]] = None
@@ -331,9 +352,11 @@ def parse_expression(text: str) -> ParsedExpression:
         keeps_relation = (any(word not in FILLER_WORDS for word in subject.split())
                           or text[first[0]:first[1]] != 'front of')
         # "boy not behind the netting", "man not holding beer": the relation says where the subject is not, which
-        # singles out no box (every box but one is not behind it); the subject's own words only, CLIP reads all
-        if _NEGATED.search(subject):
-            own = _parse_normalized_phrase(subject)
+        # singles out no box (every box but one is not behind it); "player behind fence": the landmark is scenery,
+        # no candidate (:data:`~.vocabulary.SCENERY`); the subject's own words only, CLIP reads all
+        if _NEGATED.search(subject) or (not verb and _scenery(landmark, first[2], subject)):
+            # "a giraffe stands near his fence": the posture verb says where it stands, as with a relation
+            own = _parse_normalized_phrase(subject, posture=not _posture_verb(subject))
             return ParsedExpression(replace(own, what=' '.join(text.replace(JOINER, ' ').split())))
         # "a bench with a couple sitting on it", "she is sitting on it": the seat is the pronoun, the object meant
         if verb and first[2] == 'on' and _SEAT_PRONOUN.match(landmark) and subject.split():

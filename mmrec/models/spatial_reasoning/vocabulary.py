@@ -252,3 +252,12 @@ CLAUSE_MARKER = re.compile(r'\b(with|wearing|holding|has|having|carrying|eating|
 # Words that name no property: a phrase made only of these matches every box.
 FILLER_WORDS = frozenset('the a an one ones that which is are thing object shape of to in on at from side '
                          'corner row most'.split())
+#: Scenery and structures a landmark may name that are no objects of their own among the candidates (not object
+#: classes a detector finds, nor what RefCOCO annotators outline): "the player behind the fence", "bear behind
+#: tree", "person sitting behind green pole". The relation to them can only be scored against the candidates, which
+#: are other things: it says nothing of which box is meant, so it is left to CLIP (the subject keeps its own cues;
+#: "behind" one, said of a subject without location words, still reads as the further one, see ``parser._scenery``).
+SCENERY = frozenset('fence fences fencing netting railing railings rail gate gates pole poles post posts tree trees '
+                    'bush bushes wall walls window windows door doors building buildings grass water sky road street '
+                    'sidewalk ground floor field dirt sand snow hill mountain mountains column pillar curtain curtains '
+                    'net'.split())

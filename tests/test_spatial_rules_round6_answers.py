@@ -1,0 +1,41 @@
+"""Rules of the spatial reasoner added in round six of real RefCOCO language (issue 21), from the wrong answers
+of the geometry-only val: each with small hand-made boxes where the rule decides, and a case where it must not
+apply."""
+import torch
+
+from mmrec.models.spatial_reasoning import SpatialReasoner, parse_expression
+
+IMAGE_SIZE = (100, 200)  # height, width
+
+
+def _choice(text, boxes, image_size=IMAGE_SIZE):
+    probs = SpatialReasoner()(text, torch.tensor(boxes, dtype=torch.float32),
+                              lambda phrases: torch.zeros(len(phrases), len(boxes)), image_size)
+    return None if probs is None else int(probs.argmax())
+
+
+def test_a_relation_to_scenery_leaves_the_subject_its_own_words():
+    # two players seen through a fence that is no candidate: one on the left standing further back (0), one on the
+    # right nearer (1), overlapping across the image
+    boxes = [[60., 10., 120., 60.], [100., 30., 160., 90.]]
+    for text in ('player on right behind fence', 'person sitting behind green pole on right',
+                 'cow to the left of the tree on right', 'white chaise under window on the right'):
+        parsed = parse_expression(text)
+        assert parsed.relation is None and parsed.subject.extremes, text
+        assert parsed.subject.what.split()[-1] == text.split()[-1], text  # CLIP still reads the whole expression
+        assert _choice(text, boxes) == 1, text
+    # without words of its own the subject is not located by a relation to scenery: CLIP decides
+    assert _choice('couch in front of window', boxes) is None
+    # "behind" a fence or a tree with nothing else said: hidden by what is nearer, the further one
+    assert parse_expression('animal behind fence').relation == 'behind'
+    assert _choice('animal behind fence', boxes) == 0
+    # a landmark that can be a candidate keeps the relation
+    parsed = parse_expression('player on right behind the catcher')
+    assert parsed.relation == 'behind' and parsed.landmark.what == 'the catcher'
+    # a posture verb before the relation says where the subject stands, not how high it reaches
+    assert parse_expression('a giraffe stands near his fence').subject.size is None
+    # the landmark's own noun decides, not a noun after its preposition ("a tv next to a door" is a tv)
+    assert parse_expression('a futon next to a tv right next to a glass door').relation == 'next to'
+    # a verb's object is left alone ("sitting on the floor" keeps its posture and its relation)
+    parsed = parse_expression('woman sitting on floor')
+    assert parsed.relation == 'on' and parsed.subject.size == 'short'
