@@ -39,3 +39,18 @@ def test_a_relation_to_scenery_leaves_the_subject_its_own_words():
     # a verb's object is left alone ("sitting on the floor" keeps its posture and its relation)
     parsed = parse_expression('woman sitting on floor')
     assert parsed.relation == 'on' and parsed.subject.size == 'short'
+
+
+def test_a_back_said_to_be_someones_is_the_body_part_not_the_far_side():
+    for text in ('mans back walking away', 'womans back', 'guy who you can only see his back', "zebra ' s back",
+                 "the man's back"):
+        parsed = parse_expression(text)
+        assert not parsed.is_spatial, text
+        assert parsed.subject.what.split()[-1] in ('back', 'away'), text  # CLIP still reads "back"
+    # another location word of the phrase still applies: of two men seen from behind, the left one
+    boxes = [[10., 10., 60., 90.], [120., 40., 170., 70.]]
+    assert _choice('guys back on the left', boxes) == 0
+    # a back turned to the viewer is a facing direction; "in the back" and "back of his head" stay as they were
+    assert not parse_expression('person with his back to the camera').is_spatial
+    assert parse_expression('man in the back').subject.extremes[0].direction == 'back'
+    assert parse_expression('back of mans head').subject.extremes[0].direction == 'back'

@@ -308,11 +308,11 @@ _NOUN_END = re.compile(rf'{CLAUSE_MARKER.pattern}|\b(on|of|at|by|near|next|besid
 def _scenery(landmark: str, relation: str, subject: str) -> bool:
     """Whether a spatial ``relation`` to ``landmark`` is one to scenery (:data:`~.vocabulary.SCENERY`; the
     landmark's head noun, its last word before a modifier clause or a preposition: "the white lattice fencing",
-    "green pole on left"), which no candidate box is. "Behind" it is kept for a ``subject`` without location words of its own
-    ("animal behind fence", "bear behind tree"): something behind a fence or a tree is hidden by what stands nearer
-    the camera, so that against the candidates it reads as the further one (scored against them, the relation
-    says as much); where the subject locates itself ("player on right behind fence"), that relation only competed
-    with its own words."""
+    "green pole on left"), which no candidate box is. "Behind" it is kept for a ``subject`` without location words
+    of its own ("animal behind fence", "bear behind tree"): something behind a fence or a tree is hidden by what
+    stands nearer the camera, so that against the candidates it reads as the further one (scored against them,
+    the relation says as much); where the subject locates itself ("player on right behind fence"), that relation
+    only competed with its own words."""
     head = _NOUN_END.split(_parse_normalized_phrase(landmark).what, maxsplit=1)[0].split()
     if not head or head[-1] not in SCENERY:
         return False

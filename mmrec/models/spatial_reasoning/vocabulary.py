@@ -47,6 +47,9 @@ _BEFORE_ADJECTIVE = frozenset('the a an this that these those two three four bot
                               'in on at of to from by with and or but not next very second third'.split())
 _ORDINALS = r'first|second|third|fourth|fifth|1st|2nd|3rd|4th|5th|[1-9]'
 _VIEWER = r'(the )?(camera|us|you|u|viewer|photographer|picture taker|person taking the picture|me|lens|screen)'
+#: Beings whose back, said with a possessive "s" ("mans back", "zebras back"), is a body part.
+_BEINGS = ('man|woman|guy|girl|boy|person|lady|kid|dude|player|child|baby|sheep|zebra|giraffe|horse|elephant|cow|dog|'
+           'cat|bear|animal')
 REWRITES: Tuple[Tuple['re.Pattern[str]', str], ...] = tuple((re.compile(pattern), replacement) for pattern, replacement in (
     (r'\bcloset to\b', 'closest to'),
     (r'\bclosed to\b', 'close to'),
@@ -95,6 +98,11 @@ REWRITES: Tuple[Tuple['re.Pattern[str]', str], ...] = tuple((re.compile(pattern)
      r'(photo|picture|image|pic|frame|screen|shot|scene|photograph)\b', r'\1\2'),
     # a body part is not a place: "birds on its back", "numbers printed on his back"
     (r'\b(on|in|across|over) (his|her|its|their) backs?\b', ' '),
+    # ... nor is a back said to be someone's ("mans back walking away", "you can only see his back", "sheeps back"):
+    # the body part, not the far side of the picture (joined; CLIP reads the words). A back turned to the viewer is
+    # FACING's ("his back to the camera"); "the back of his head" stays (mostly a person seen from behind, near)
+    (rf"\b(his|her|its|their|[a-z]+'s|[a-z]+ ' s|(?:{_BEINGS})s) (backs?)\b"
+     r'(?! (is |are )?(turned|turn|to|towards?|facing)\b)', rf'\1{JOINER}\2'),
     (r'\bmiddle ?- ?aged\b', 'aged'),
     # "main" followed by a preposition or a verb is a noun, a misspelt "man" ("the main in the background", "main
     # next to guy in glasses"); before a noun it is a size word (SIZE_PHRASES)
