@@ -54,3 +54,20 @@ def test_a_back_said_to_be_someones_is_the_body_part_not_the_far_side():
     assert not parse_expression('person with his back to the camera').is_spatial
     assert parse_expression('man in the back').subject.extremes[0].direction == 'back'
     assert parse_expression('back of mans head').subject.extremes[0].direction == 'back'
+
+
+def test_size_posture_and_age_words_after_a_negation_say_what_the_object_is_not():
+    for text in ('man not jumping', 'the full vase not the half', 'not the tallest suitcase', 'not standing',
+                 'guy in black not jumping'):
+        parsed = parse_expression(text)
+        assert parsed.subject.size is None and not parsed.is_spatial, text
+        assert parsed.subject.what.endswith(text.split()[-1]), text  # CLIP still reads the denied words
+    # what comes before the negation still counts: the standing man (0) of a standing and a sitting one (1)
+    boxes = [[20., 10., 60., 90.], [120., 50., 160., 90.]]
+    assert parse_expression('old man standing not sitting').subject.size == 'tall'
+    assert _choice('old man standing not sitting', boxes) == 0
+    assert parse_expression('darker brown bigger case not the small one').subject.size == 'large'
+    assert _choice('far right man not smaller one', boxes + [[170., 40., 180., 60.]]) == 2  # the far right one
+    # no negation: as before
+    assert parse_expression('man sitting').subject.size == 'short'
+    assert parse_expression('a little boy wearing a big hat').subject.size == 'short'

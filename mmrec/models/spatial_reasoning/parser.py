@@ -183,6 +183,16 @@ def _implied_height(head: str, clause: str = '', posture: bool = True) -> Option
     return None
 
 
+#: Where the words of what an object is not begin ("man not jumping", "right fridge not the partial one").
+_NEGATION = re.compile(r"\b(not|isnt|isn't|arent|aren't|never|no)\b")
+
+
+def _split_negation(text: str) -> Tuple[str, str]:
+    """``text`` split before its first negation word: ``(affirmed, denied)``; ``denied`` is '' when there is none."""
+    match = _NEGATION.search(text)
+    return (text, '') if match is None else (text[:match.start()], text[match.start():])
+
+
 def _split_clause(text: str) -> Tuple[str, str]:
     """``text`` split before its first modifier clause ("with ...", "wearing ...", "who ..."), which describes
     something the object has or does: ``(head, clause)``; ``clause`` is '' when there is none."""
@@ -222,6 +232,13 @@ def _parse_normalized_phrase(text: str, posture: bool = True) -> Phrase:
                 break
     size = None
     head, clause = _split_clause(text)  # "a little boy wearing a big hat": the hat's size is not the boy's
+    # what follows a negation is what the object is not ("man not jumping", "old man standing not sitting", "the full
+    # vase not the half", "not the tallest suitcase"): its size, posture and age words are no cues (CLIP reads them)
+    head, denied = _split_negation(head)
+    if denied:  # the clause follows the negation: denied too
+        denied, clause = f'{denied} {clause}', ''
+    else:
+        clause, denied = _split_negation(clause)
     # the first size word is the object's: "a small zebra being nibbled on by a larger zebra"
     found = [(match.start(), kind) for kind, phrases in SIZE_PHRASES.items() for phrase in phrases
              for match in [_phrase_pattern(phrase).search(head)] if match]
@@ -231,7 +248,7 @@ def _parse_normalized_phrase(text: str, posture: bool = True) -> Phrase:
             head, _ = _remove(head, phrase)
     if size is None and not extremes:  # a location word, where there is one, is what singles the object out
         size = _implied_height(head, clause, posture)
-    what = ' '.join(f'{head} {clause}'.replace(JOINER, ' ').split()) or 'the object'
+    what = ' '.join(f'{head} {clause} {denied}'.replace(JOINER, ' ').split()) or 'the object'
     if what in ('the', 'a', 'an'):
         what = 'the object'
     return Phrase(what=what, extremes=extremes, size=size)
