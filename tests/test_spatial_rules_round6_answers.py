@@ -71,3 +71,17 @@ def test_size_posture_and_age_words_after_a_negation_say_what_the_object_is_not(
     # no negation: as before
     assert parse_expression('man sitting').subject.size == 'short'
     assert parse_expression('a little boy wearing a big hat').subject.size == 'short'
+
+
+def test_the_first_with_no_side_named_is_the_nearest():
+    # three pizzas: the leftmost further back (0), one in front (1), one on the right further back (2)
+    boxes = [[10., 20., 60., 50.], [70., 60., 140., 100.], [150., 20., 190., 50.]]
+    parsed = parse_expression('first pizza')
+    assert parsed.subject.extremes[0].direction == 'front' and parsed.subject.what == 'pizza'
+    assert _choice('first pizza', boxes) == 1
+    # a named side is counted from: "first pizza on the left", "first from right"
+    assert _choice('first pizza on the left', boxes) == 0
+    assert _choice('first one from right', boxes) == 2
+    # "second", "third" still count in reading order, "last" from the right
+    assert parse_expression('second pizza').subject.extremes[0].direction == 'left'
+    assert parse_expression('last pizza').subject.extremes[0].direction == 'right'

@@ -10,11 +10,10 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Dict, List, Optional, Tuple
 
-from .vocabulary import (CLAUSE_MARKER, DEFAULT_ORDINAL_AXIS, EXTREME_PHRASES, FACING, FILLER_WORDS, HEIGHT_WORDS,
-                         JOINER, ORDINAL_AXES, ORDINAL_WORDS, PART_PHRASE, POSTURE_WORDS, RELATION_PHRASES, ROLE_WORDS,
-                         REVERSED_DEFAULT_AXIS, REWRITES, ROW_AXES, ROW_PHRASE, SCENERY, SIZE_PHRASES, SPELLING,
-                         UNSUPPORTED,
-                         VERB_RELATIONS, VISIBILITY_WORDS)
+from .vocabulary import (CLAUSE_MARKER, DEFAULT_ORDINAL_AXIS, EXTREME_PHRASES, FACING, FILLER_WORDS, FIRST_AXIS,
+                         HEIGHT_WORDS, JOINER, ORDINAL_AXES, ORDINAL_WORDS, PART_PHRASE, POSTURE_WORDS,
+                         RELATION_PHRASES, REVERSED_DEFAULT_AXIS, REWRITES, ROLE_WORDS, ROW_AXES, ROW_PHRASE, SCENERY,
+                         SIZE_PHRASES, SPELLING, UNSUPPORTED, VERB_RELATIONS, VISIBILITY_WORDS)
 
 #: The kinds of cue an expression can carry (``ParsedExpression.cue_types``): a location extreme ("left",
 #: "top", "middle", "bottom row"), an ordinal ("second from left", "last"), depth ("front", "behind X"), size
@@ -144,7 +143,8 @@ def _take_ordinal(text: str) -> Tuple[str, Optional[Extreme]]:
     side = _SIDE.search(rest)  # "first guy right": counted from the side the phrase names
     if side is not None:
         return _without(rest, side), Extreme(side.group(1), rank=ORDINAL_WORDS[word])
-    axis = REVERSED_DEFAULT_AXIS if word == 'last' else DEFAULT_ORDINAL_AXIS
+    axis = (REVERSED_DEFAULT_AXIS if word == 'last' else FIRST_AXIS if word in ('first', '1st')
+            else DEFAULT_ORDINAL_AXIS)
     return rest, Extreme(axis, rank=ORDINAL_WORDS[word])
 
 
