@@ -85,3 +85,18 @@ def test_the_first_with_no_side_named_is_the_nearest():
     # "second", "third" still count in reading order, "last" from the right
     assert parse_expression('second pizza').subject.extremes[0].direction == 'left'
     assert parse_expression('last pizza').subject.extremes[0].direction == 'right'
+
+
+def test_the_back_of_a_seat_is_its_part_not_the_far_side():
+    for text in ('back of her chair', 'the back of a chair without cushions', 'a seat back behind a baby'):
+        parsed = parse_expression(text)
+        assert all(e.direction != 'back' for p in parsed.phrases for e in p.extremes), text
+        assert 'back' in parsed.subject.what.split(), text  # CLIP reads it
+    # the seat's other location words decide: of two chairs, the one in front (1) for "seat back in front"
+    boxes = [[20., 10., 60., 40.], [100., 50., 150., 95.]]
+    assert _choice('couch back on the left', boxes) == 0
+    assert _choice('chair back in front', boxes) == 1
+    # "in back", "back couch", "back row" stay where they are
+    assert parse_expression('couch in back').subject.extremes[0].direction == 'back'
+    assert parse_expression('back couch').subject.extremes[0].direction == 'back'
+    assert parse_expression('chair back row').subject.extremes[0].row

@@ -103,7 +103,12 @@ REWRITES: Tuple[Tuple['re.Pattern[str]', str], ...] = tuple((re.compile(pattern)
     # FACING's ("his back to the camera"); "the back of his head" stays (mostly a person seen from behind, near)
     (rf"\b(his|her|its|their|[a-z]+'s|[a-z]+ ' s|(?:{_BEINGS})s) (backs?)\b"
      r'(?! (is |are )?(turned|turn|to|towards?|facing)\b)', rf'\1{JOINER}\2'),
-    (r'\bmiddle ?- ?aged\b', 'aged'),
+    # a seat has a back: "chair back second from left", "middle white couch back", "back of her chair" name the part
+    # (mostly the side of the seat the camera sees), not the far side of the picture ("couch in back" keeps it)
+    (r'\b(chairs?|couch|couches|seats?|benches|bench|sofas?) (backs?)\b(?! (row|rows|left|right|corner|side|of)\b)',
+     rf'\1{JOINER}\2'),
+    (r'\b(backs?) of(?= (?:(?:the|a|an|his|her|their|this|that) )?(?:[a-z]+ ){0,3}?(?:chairs?|couch|couches|seats?|'
+     r'bench|benches|sofas?)\b)', rf'\1{JOINER}of'),
     # "main" followed by a preposition or a verb is a noun, a misspelt "man" ("the main in the background", "main
     # next to guy in glasses"); before a noun it is a size word (SIZE_PHRASES)
     (r'\bmain(?= (in|on|at|with|next|wearing|holding|sitting|standing|who|that|is|near|behind|beside|by)\b)', 'man'),
