@@ -100,3 +100,17 @@ def test_the_back_of_a_seat_is_its_part_not_the_far_side():
     assert parse_expression('couch in back').subject.extremes[0].direction == 'back'
     assert parse_expression('back couch').subject.extremes[0].direction == 'back'
     assert parse_expression('chair back row').subject.extremes[0].row
+
+
+def test_a_holder_placed_by_its_own_words_is_not_outweighed_by_an_unidentified_held_thing():
+    # a man on the left (0) holding a small thing (1) within his box, a woman on the right (2) holding nothing
+    # among the boxes
+    boxes = [[10., 10., 60., 90.], [30., 40., 45., 55.], [130., 10., 180., 90.]]
+    assert _choice('woman holding mic on right', boxes) == 2
+    assert _choice('leftmost person holding something', boxes) == 0
+    # without location words the holder is the box that holds a candidate
+    assert _choice('person holding something', boxes) == 0
+    # an identified held thing still decides: CLIP names box 1 as the mic, which lies within box 0
+    probs = SpatialReasoner()('person holding mic on right', torch.tensor(boxes),
+                              lambda phrases: torch.tensor([[0., 0., 0.], [0., 9., 0.]][:len(phrases)]), IMAGE_SIZE)
+    assert int(probs.argmax()) == 0
