@@ -11,9 +11,9 @@ from dataclasses import dataclass, field, replace
 from typing import Dict, List, Optional, Tuple
 
 from .vocabulary import (CLAUSE_MARKER, DEFAULT_ORDINAL_AXIS, EXTREME_PHRASES, FACED_THINGS, FACING, FACING_USERS,
-                         FILLER_WORDS, HEIGHT_WORDS, JOINER, ORDINAL_AXES, ORDINAL_WORDS, PART_PHRASE, POSTURE_WORDS,
-                         RELATION_PHRASES, REVERSED_DEFAULT_AXIS, REWRITES, ROLE_WORDS, ROW_AXES, ROW_PHRASE,
-                         SIZE_PHRASES, SPELLING, UNSUPPORTED, VERB_RELATIONS, VISIBILITY_WORDS)
+                         FILLER_WORDS, FIRST_AXIS, HEIGHT_WORDS, JOINER, ORDINAL_AXES, ORDINAL_WORDS, PART_PHRASE,
+                         POSTURE_WORDS, RELATION_PHRASES, REVERSED_DEFAULT_AXIS, REWRITES, ROLE_WORDS, ROW_AXES,
+                         ROW_PHRASE, SCENERY, SIZE_PHRASES, SPELLING, UNSUPPORTED, VERB_RELATIONS, VISIBILITY_WORDS)
 
 #: The kinds of cue an expression can carry (``ParsedExpression.cue_types``): a location extreme ("left",
 #: "top", "middle", "bottom row"), an ordinal ("second from left", "last"), depth ("front", "behind X"), size
@@ -143,7 +143,8 @@ def _take_ordinal(text: str) -> Tuple[str, Optional[Extreme]]:
     side = _SIDE.search(rest)  # "first guy right": counted from the side the phrase names
     if side is not None:
         return _without(rest, side), Extreme(side.group(1), rank=ORDINAL_WORDS[word])
-    axis = REVERSED_DEFAULT_AXIS if word == 'last' else DEFAULT_ORDINAL_AXIS
+    axis = (REVERSED_DEFAULT_AXIS if word == 'last' else FIRST_AXIS if word in ('first', '1st')
+            else DEFAULT_ORDINAL_AXIS)
     return rest, Extreme(axis, rank=ORDINAL_WORDS[word])
 
 
@@ -180,6 +181,16 @@ def _implied_height(head: str, clause: str = '', posture: bool = True) -> Option
         if any(_phrase_pattern(phrase).search(f'{head} {clause}') for phrase in phrases):
             return kind
     return None
+
+
+#: Where the words of what an object is not begin ("man not jumping", "right fridge not the partial one").
+_NEGATION = re.compile(r"\b(not|isnt|isn't|arent|aren't|never|no)\b")
+
+
+def _split_negation(text: str) -> Tuple[str, str]:
+    """``text`` split before its first negation word: ``(affirmed, denied)``; ``denied`` is '' when there is none."""
+    match = _NEGATION.search(text)
+    return (text, '') if match is None else (text[:match.start()], text[match.start():])
 
 
 def _split_clause(text: str) -> Tuple[str, str]:
@@ -221,6 +232,13 @@ def _parse_normalized_phrase(text: str, posture: bool = True) -> Phrase:
                 break
     size = None
     head, clause = _split_clause(text)  # "a little boy wearing a big hat": the hat's size is not the boy's
+    # what follows a negation is what the object is not ("man not jumping", "old man standing not sitting", "the full
+    # vase not the half", "not the tallest suitcase"): its size, posture and age words are no cues (CLIP reads them)
+    head, denied = _split_negation(head)
+    if denied:  # the clause follows the negation: denied too
+        denied, clause = f'{denied} {clause}', ''
+    else:
+        clause, denied = _split_negation(clause)
     # the first size word is the object's: "a small zebra being nibbled on by a larger zebra"
     found = [(match.start(), kind) for kind, phrases in SIZE_PHRASES.items() for phrase in phrases
              for match in [_phrase_pattern(phrase).search(head)] if match]
@@ -230,7 +248,7 @@ def _parse_normalized_phrase(text: str, posture: bool = True) -> Phrase:
             head, _ = _remove(head, phrase)
     if size is None and not extremes:  # a location word, where there is one, is what singles the object out
         size = _implied_height(head, clause, posture)
-    what = ' '.join(f'{head} {clause}'.replace(JOINER, ' ').split()) or 'the object'
+    what = ' '.join(f'{head} {clause} {denied}'.replace(JOINER, ' ').split()) or 'the object'
     if what in ('the', 'a', 'an'):
         what = 'the object'
     return Phrase(what=what, extremes=extremes, size=size)
@@ -298,6 +316,26 @@ def _seat_of(before: str, text: str) -> ParsedExpression:
     return ParsedExpression(replace(own, what=whole), 'bearing', _parse_normalized_phrase(sitter))
 
 
+#: Where a landmark's own noun phrase ends: a modifier clause, a preposition or a conjunction ("a tv right next to a
+#: glass door" is a tv).
+_NOUN_END = re.compile(rf'{CLAUSE_MARKER.pattern}|\b(on|of|at|by|near|next|beside|behind|under|above|below|to|from|'
+                       r'and|or|for)\b')
+
+
+def _scenery(landmark: str, relation: str, subject: str) -> bool:
+    """Whether a spatial ``relation`` to ``landmark`` is one to scenery (:data:`~.vocabulary.SCENERY`; the
+    landmark's head noun, its last word before a modifier clause or a preposition: "the white lattice fencing",
+    "green pole on left"), which no candidate box is. "Behind" it is kept for a ``subject`` without location words
+    of its own ("animal behind fence", "bear behind tree"): something behind a fence or a tree is hidden by what
+    stands nearer the camera, so that against the candidates it reads as the further one (scored against them,
+    the relation says as much); where the subject locates itself ("player on right behind fence"), that relation
+    only competed with its own words."""
+    head = _NOUN_END.split(_parse_normalized_phrase(landmark).what, maxsplit=1)[0].split()
+    if not head or head[-1] not in SCENERY:
+        return False
+    return relation != 'behind' or bool(_parse_normalized_phrase(subject).extremes)
+
+
 def _first_relation(text: str, table: Dict[str, Tuple[str, ...]]) -> Optional[Tuple[int, int, str]]:
     """``(start, end, relation)`` of the first (then longest) phrase of ``table`` in ``text``, or ``None``."""
     first: Optional[Tuple[int, int, str]] = None
@@ -331,9 +369,11 @@ def parse_expression(text: str) -> ParsedExpression:
         keeps_relation = (any(word not in FILLER_WORDS for word in subject.split())
                           or text[first[0]:first[1]] != 'front of')
         # "boy not behind the netting", "man not holding beer": the relation says where the subject is not, which
-        # singles out no box (every box but one is not behind it); the subject's own words only, CLIP reads all
-        if _NEGATED.search(subject):
-            own = _parse_normalized_phrase(subject)
+        # singles out no box (every box but one is not behind it); "player behind fence": the landmark is scenery,
+        # no candidate (:data:`~.vocabulary.SCENERY`); the subject's own words only, CLIP reads all
+        if _NEGATED.search(subject) or (not verb and _scenery(landmark, first[2], subject)):
+            # "a giraffe stands near his fence": the posture verb says where it stands, as with a relation
+            own = _parse_normalized_phrase(subject, posture=not _posture_verb(subject))
             return ParsedExpression(replace(own, what=' '.join(text.replace(JOINER, ' ').split())))
         # "a bench with a couple sitting on it", "she is sitting on it": the seat is the pronoun, the object meant
         if verb and first[2] in ('on', 'riding') and _SEAT_PRONOUN.match(landmark) and subject.split():

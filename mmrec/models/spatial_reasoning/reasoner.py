@@ -33,6 +33,11 @@ def _unless_empty(scores: Tensor, fallback: Tensor) -> Tensor:
 #: the likelier holder even before the held one is identified; nor are "held" (the thing that lies within some
 #: candidate's box) and "bearing" (the seat that some candidate sits on), by the same reading turned round.
 UNDIRECTED_RELATIONS = ('next to', 'wearing', 'on')
+#: ... but a holder that its own location words place ("leftmost construction worker holding something in hand",
+#: "blond girl holding mic on right", "man holding camera in the back") is told apart by them: that some candidate
+#: lies within its box is true of many boxes (people overlap), and only an identified held thing says more, so that
+#: "holding" weighs as the relations above do (with an unidentified landmark it outweighed the location words).
+LOCATED_UNDIRECTED_RELATIONS = ('holding',)
 _DIRECTION_ORDER = ('left', 'right', 'top', 'bottom', 'middle', 'middle-x', 'middle-y', 'front', 'back')
 
 
@@ -232,7 +237,8 @@ class SpatialReasoner:
             return _unless_empty(subject * factor, subject)
         rel = relation_matrix(boxes, parsed.relation, image_size, subject, self.relation_softness)
         related = rel @ landmark
-        if parsed.relation in UNDIRECTED_RELATIONS:
+        if parsed.relation in UNDIRECTED_RELATIONS or (parsed.relation in LOCATED_UNDIRECTED_RELATIONS
+                                                       and parsed.subject.extremes):
             # every object is next to something: only an identified landmark says which box is meant
             confidence = identification(landmark)
             related = (1 - confidence) * related.mean() + confidence * related

@@ -47,6 +47,9 @@ _BEFORE_ADJECTIVE = frozenset('the a an this that these those two three four bot
                               'in on at of to from by with and or but not next very second third'.split())
 _ORDINALS = r'first|second|third|fourth|fifth|1st|2nd|3rd|4th|5th|[1-9]'
 _VIEWER = r'(the )?(camera|us|you|u|viewer|photographer|picture taker|person taking the picture|me|lens|screen)'
+#: Beings whose back, said with a possessive "s" ("mans back", "zebras back"), is a body part.
+_BEINGS = ('man|woman|guy|girl|boy|person|lady|kid|dude|player|child|baby|sheep|zebra|giraffe|horse|elephant|cow|dog|'
+           'cat|bear|animal')
 REWRITES: Tuple[Tuple['re.Pattern[str]', str], ...] = tuple((re.compile(pattern), replacement) for pattern, replacement in (
     (r'\bcloset to\b', 'closest to'),
     (r'\bclosed to\b', 'close to'),
@@ -95,7 +98,17 @@ REWRITES: Tuple[Tuple['re.Pattern[str]', str], ...] = tuple((re.compile(pattern)
      r'(photo|picture|image|pic|frame|screen|shot|scene|photograph)\b', r'\1\2'),
     # a body part is not a place: "birds on its back", "numbers printed on his back"
     (r'\b(on|in|across|over) (his|her|its|their) backs?\b', ' '),
-    (r'\bmiddle ?- ?aged\b', 'aged'),
+    # ... nor is a back said to be someone's ("mans back walking away", "you can only see his back", "sheeps back"):
+    # the body part, not the far side of the picture (joined; CLIP reads the words). A back turned to the viewer is
+    # FACING's ("his back to the camera"); "the back of his head" stays (mostly a person seen from behind, near)
+    (rf"\b(his|her|its|their|[a-z]+'s|[a-z]+ ' s|(?:{_BEINGS})s) (backs?)\b"
+     r'(?! (is |are )?(turned|turn|to|towards?|facing)\b)', rf'\1{JOINER}\2'),
+    # a seat has a back: "chair back second from left", "middle white couch back", "back of her chair" name the part
+    # (mostly the side of the seat the camera sees), not the far side of the picture ("couch in back" keeps it)
+    (r'\b(chairs?|couch|couches|seats?|benches|bench|sofas?) (backs?)\b(?! (row|rows|left|right|corner|side|of)\b)',
+     rf'\1{JOINER}\2'),
+    (r'\b(backs?) of(?= (?:(?:the|a|an|his|her|their|this|that) )?(?:[a-z]+ ){0,3}?(?:chairs?|couch|couches|seats?|'
+     r'bench|benches|sofas?)\b)', rf'\1{JOINER}of'),
     # "main" followed by a preposition or a verb is a noun, a misspelt "man" ("the main in the background", "main
     # next to guy in glasses"); before a noun it is a size word (SIZE_PHRASES)
     (r'\bmain(?= (in|on|at|with|next|wearing|holding|sitting|standing|who|that|is|near|behind|beside|by)\b)', 'man'),
@@ -155,6 +168,10 @@ ORDINAL_AXES = {'left': 'left', 'right': 'right', 'top': 'top', 'bottom': 'botto
 #: the right.
 DEFAULT_ORDINAL_AXIS = 'left'
 REVERSED_DEFAULT_AXIS = 'right'
+#: ... but "the first" with no side named ("first pizza", "first wine glass", "first umbrella") is the one met first
+#: looking into the picture, the nearest, not the leftmost: of RefCOCO-family val expressions with a bare "first", the
+#: front-most box is the target in 14 of 20, the leftmost in 9 of 20 (for "second", "third" the reading order holds).
+FIRST_AXIS = 'front'
 
 #: "The main guy", "main elephant": the main object of a photograph is the one it was taken of, which fills most of
 #: the frame; "main" reads as "large".
@@ -268,3 +285,12 @@ CLAUSE_MARKER = re.compile(r'\b(with|wearing|holding|has|having|carrying|eating|
 # Words that name no property: a phrase made only of these matches every box.
 FILLER_WORDS = frozenset('the a an one ones that which is are thing object shape of to in on at from side '
                          'corner row most'.split())
+#: Scenery and structures a landmark may name that are no objects of their own among the candidates (not object
+#: classes a detector finds, nor what RefCOCO annotators outline): "the player behind the fence", "bear behind
+#: tree", "person sitting behind green pole". The relation to them can only be scored against the candidates, which
+#: are other things: it says nothing of which box is meant, so it is left to CLIP (the subject keeps its own cues;
+#: "behind" one, said of a subject without location words, still reads as the further one, see ``parser._scenery``).
+SCENERY = frozenset('fence fences fencing netting railing railings rail gate gates pole poles post posts tree trees '
+                    'bush bushes wall walls window windows door doors building buildings grass water sky road street '
+                    'sidewalk ground floor field dirt sand snow hill mountain mountains column pillar curtain curtains '
+                    'net'.split())
