@@ -3,14 +3,7 @@ decides, and one where it must not apply."""
 import torch
 
 from mmrec.models.spatial_reasoning import SpatialReasoner, parse_expression
-
-IMAGE_SIZE = (100, 200)  # height, width
-
-
-def _choice(text, boxes, image_size=IMAGE_SIZE):
-    probs = SpatialReasoner()(text, torch.tensor(boxes, dtype=torch.float32),
-                              lambda phrases: torch.zeros(len(phrases), len(boxes)), image_size)
-    return None if probs is None else int(probs.argmax())
+from spatial_choice import IMAGE_SIZE, geometry_choice as _choice
 
 
 # A: furthest left, half-way down; B: a little right of A, at the very top; C: right, bottom

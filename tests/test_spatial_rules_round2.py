@@ -1,16 +1,6 @@
 """Rules of the spatial reasoner added in round two of real RefCOCO language (issue 21): each with small hand-made
 boxes where the rule decides."""
-import torch
-
-from mmrec.models.spatial_reasoning import SpatialReasoner
-
-IMAGE_SIZE = (100, 200)  # height, width
-
-
-def _choice(text, boxes, image_size=IMAGE_SIZE):
-    probs = SpatialReasoner()(text, torch.tensor(boxes, dtype=torch.float32),
-                              lambda phrases: torch.zeros(len(phrases), len(boxes)), image_size)
-    return None if probs is None else int(probs.argmax())
+from spatial_choice import geometry_choice as _choice
 
 
 def test_middle_of_an_even_group_is_nearest_the_group_centre():

@@ -1,16 +1,7 @@
 """Depth rules of the spatial reasoner added in round five of real RefCOCO language (issue 21): each with small
 hand-made boxes (or parses) where the rule decides, and a case where it must not apply."""
-import torch
-
-from mmrec.models.spatial_reasoning import SpatialReasoner, parse_expression
-
-IMAGE_SIZE = (100, 200)  # height, width
-
-
-def _choice(text, boxes, image_size=IMAGE_SIZE):
-    probs = SpatialReasoner()(text, torch.tensor(boxes, dtype=torch.float32),
-                              lambda phrases: torch.zeros(len(phrases), len(boxes)), image_size)
-    return None if probs is None else int(probs.argmax())
+from mmrec.models.spatial_reasoning import parse_expression
+from spatial_choice import geometry_choice as _choice
 
 
 def _directions(text):
