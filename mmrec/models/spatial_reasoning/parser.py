@@ -107,9 +107,13 @@ def _remove(text: str, phrase: str) -> Tuple[str, bool]:
 
 _ORDINAL = '|'.join(sorted(ORDINAL_WORDS, key=len, reverse=True))
 _AXIS = '|'.join(ORDINAL_AXES)
-# "second from (the) left", "third man from the right", "2 from left", "first on the right", "second to right"
-_ORDINAL_FROM = re.compile(rf'\b(?:({_ORDINAL})\b((?: [a-z]+){{0,3}}?) (?:from|to|on|in from)|([1-9]) (?:from|to))'
-                           rf'(?: the)? ({_AXIS})\b(?: side)?')
+#: Counts said as numbers: "2 from left", "three from the right", "dude 3 in from right". A step count ("one up
+#: from the bottom", "two over from the left") counts the steps away from the end, so its rank is one more.
+_COUNTS = {'one': 1, 'two': 2, 'three': 3, 'four': 4, 'five': 5, 'six': 6}
+# "second from (the) left", "third man from the right", "2 from left", "first on the right", "second to right",
+# "three from the right" (a number word only right before "from": "two to the right" may be a pair)
+_ORDINAL_FROM = re.compile(rf'\b(?:({_ORDINAL})\b((?: [a-z]+){{0,3}}?) (?:from|to|on|in from)|([1-9]) (?:from|to)'
+                           rf'|([1-9]|{"|".join(_COUNTS)})( in| up| down| over)? from)(?: the)? ({_AXIS})\b(?: side)?')
 # "second left", "third down"
 _ORDINAL_NEXT = re.compile(rf'\b({_ORDINAL}) ({_AXIS})\b')
 # "first guy on the right": the side named elsewhere in the phrase
@@ -131,8 +135,12 @@ def _take_ordinal(text: str) -> Tuple[str, Optional[Extreme]]:
     """``text`` without its ordinal cue, and the cue (``None`` when there is none)."""
     match = _ORDINAL_FROM.search(text)
     if match:
-        rank = _ordinal_rank(match.group(1) or match.group(3))
-        return _without(text, match, keep=match.group(2) or ''), Extreme(ORDINAL_AXES[match.group(4)], rank=rank)
+        if match.group(4):
+            number = match.group(4)
+            rank = (int(number) if number.isdigit() else _COUNTS[number]) + (match.group(5) in (' up', ' down', ' over'))
+        else:
+            rank = _ordinal_rank(match.group(1) or match.group(3))
+        return _without(text, match, keep=match.group(2) or ''), Extreme(ORDINAL_AXES[match.group(6)], rank=rank)
     match = _ORDINAL_NEXT.search(text)
     if match:
         return _without(text, match), Extreme(ORDINAL_AXES[match.group(2)], rank=ORDINAL_WORDS[match.group(1)])
