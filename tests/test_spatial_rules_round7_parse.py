@@ -33,3 +33,18 @@ def test_a_number_before_from_a_side_is_an_ordinal():
     # a number word not right before "from" is no ordinal ("two to the right" may be a pair); ordinals as before
     assert _cue('two kids to the right') == [('right', None)]
     assert _cue('second one from the left') == [('left', 2)]
+
+
+def test_an_ordinal_after_a_verbs_object_moves_to_the_subject_whole():
+    parsed = parse_expression('the man holding hat first from right')
+    assert parsed.relation == 'holding' and _cue('the man holding hat first from right') == [('right', 1)]
+    assert not parsed.landmark.extremes and parsed.landmark.what == 'hat'
+    assert _cue('girl next to dog second from right') == [('right', 2)]
+    # three men in a row: the second from the left is man 1; with a hat held by each, the first from the right man 2
+    men = [[10., 10., 50., 90.], [70., 10., 110., 90.], [130., 10., 170., 90.]]
+    hats = [[20., 12., 40., 25.], [80., 12., 100., 25.], [140., 12., 160., 25.]]
+    assert _choice('man holding hat second from left', men) == 1
+    assert _choice('the man holding hat first from right', men + hats) == 2
+    # an ordinal before the landmark's noun stays with it
+    parsed = parse_expression('man next to the second dog from left')
+    assert not parsed.subject.extremes and parsed.landmark.extremes[0].rank == 2

@@ -272,10 +272,15 @@ def _first_location(text: str) -> Optional[int]:
 def _attach_trailing_location(subject: str, landmark: str) -> Tuple[str, str]:
     """Give a location that ends the landmark, after its noun, to a subject that has none: in RefCOCO's "man next
     to dog on left" the man is on the left; "the man next to the left dog" keeps its "left" with the dog, and
-    "a futon next to a tv right next to a door" moves nothing (more than a location follows it)."""
+    "a futon next to a tv right next to a door" moves nothing (more than a location follows it). An ordinal
+    counted from that location moves with it, whole: in "the man holding hat first from right" the man is the first
+    from the right (split at "right", the hat was the first of something and the man the rightmost)."""
     start = _first_location(landmark)
     if start is None or _first_location(subject) is not None:
         return subject, landmark
+    ordinal = _ORDINAL_FROM.search(landmark) or _ORDINAL_NEXT.search(landmark)
+    if ordinal is not None and ordinal.start() < start < ordinal.end():
+        start = ordinal.start()
     head, tail = landmark[:start], _parse_normalized_phrase(landmark[start:])
     if not any(word not in FILLER_WORDS for word in head.split()) or tail.says_what:
         return subject, landmark
