@@ -48,3 +48,15 @@ def test_an_ordinal_after_a_verbs_object_moves_to_the_subject_whole():
     # an ordinal before the landmark's noun stays with it
     parsed = parse_expression('man next to the second dog from left')
     assert not parsed.subject.extremes and parsed.landmark.extremes[0].rank == 2
+
+
+def test_a_superlative_side_of_a_group_is_the_extreme_of_it_not_a_relation():
+    boxes = [[10., 40., 50., 90.], [70., 40., 110., 90.], [130., 40., 170., 90.]]
+    parsed = parse_expression('kid in purple shirt furthest right of the four')
+    assert parsed.relation is None and _cue('kid in purple shirt furthest right of the four') == [('right', None)]
+    assert 'four' in parsed.subject.what  # CLIP still reads the group
+    assert _choice('kid furthest to the right of the three', boxes) == 2
+    # a side of the picture stays one; a plain "left of" and "to the far left of" stay relations
+    assert parse_expression('person farthest right of screen').subject.what == 'person'
+    assert parse_expression('man to the far left of the guy').relation == 'left of'
+    assert parse_expression('cup left of the plate').relation == 'left of'
