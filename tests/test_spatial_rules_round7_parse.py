@@ -60,3 +60,17 @@ def test_a_superlative_side_of_a_group_is_the_extreme_of_it_not_a_relation():
     assert parse_expression('person farthest right of screen').subject.what == 'person'
     assert parse_expression('man to the far left of the guy').relation == 'left of'
     assert parse_expression('cup left of the plate').relation == 'left of'
+
+
+def test_an_ordinal_of_a_superlative_counts_in_size_order():
+    # four boxes left to right, areas 3rd, 1st, 4th, 2nd largest; tops (reach) in a different order
+    boxes = [[10., 50., 40., 90.], [50., 20., 110., 90.], [120., 70., 140., 90.], [150., 40., 195., 90.]]
+    assert _cue('second largest elephant') == [('large', 2)]
+    assert parse_expression('second largest elephant').subject.size is None
+    assert _choice('second largest elephant', boxes) == 3  # not the second from the left
+    assert _choice('second smallest one', boxes) == 0
+    assert _choice('third tallest one', boxes) == 0  # reach: box 1, box 3, box 0
+    assert _cue('second highest shelf') == [('top', 2)]
+    # a plain superlative and an ordinal with a side are as before
+    assert parse_expression('largest elephant').subject.size == 'large'
+    assert _cue('second from left') == [('left', 2)]

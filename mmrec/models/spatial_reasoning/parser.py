@@ -114,6 +114,12 @@ _COUNTS = {'one': 1, 'two': 2, 'three': 3, 'four': 4, 'five': 5, 'six': 6}
 # "three from the right" (a number word only right before "from": "two to the right" may be a pair)
 _ORDINAL_FROM = re.compile(rf'\b(?:({_ORDINAL})\b((?: [a-z]+){{0,3}}?) (?:from|to|on|in from)|([1-9]) (?:from|to)'
                            rf'|([1-9]|{"|".join(_COUNTS)})( in| up| down| over)? from)(?: the)? ({_AXIS})\b(?: side)?')
+#: An ordinal of a superlative counts in that order ("second largest elephant", "third tallest one", "2nd highest
+#: shelf"): an order by size (:data:`~.geometry.SIZE_ORDERS`) or by height in the frame, not the second from the left
+#: among the large ones.
+_SUPERLATIVE_ORDERS = {'largest': 'large', 'biggest': 'large', 'smallest': 'small', 'tallest': 'tall',
+                       'shortest': 'short', 'highest': 'top', 'lowest': 'bottom'}
+_ORDINAL_SUPERLATIVE = re.compile(rf'\b({_ORDINAL}) (?:most )?({"|".join(_SUPERLATIVE_ORDERS)})\b')
 # "second left", "third down"
 _ORDINAL_NEXT = re.compile(rf'\b({_ORDINAL}) ({_AXIS})\b')
 # "first guy on the right": the side named elsewhere in the phrase
@@ -133,11 +139,15 @@ def _ordinal_rank(word: str) -> int:
 
 def _take_ordinal(text: str) -> Tuple[str, Optional[Extreme]]:
     """``text`` without its ordinal cue, and the cue (``None`` when there is none)."""
+    match = _ORDINAL_SUPERLATIVE.search(text)
+    if match and match.group(1) != 'last':
+        return _without(text, match), Extreme(_SUPERLATIVE_ORDERS[match.group(2)], rank=ORDINAL_WORDS[match.group(1)])
     match = _ORDINAL_FROM.search(text)
     if match:
         if match.group(4):
             number = match.group(4)
-            rank = (int(number) if number.isdigit() else _COUNTS[number]) + (match.group(5) in (' up', ' down', ' over'))
+            steps = match.group(5) in (' up', ' down', ' over')
+            rank = (int(number) if number.isdigit() else _COUNTS[number]) + steps
         else:
             rank = _ordinal_rank(match.group(1) or match.group(3))
         return _without(text, match, keep=match.group(2) or ''), Extreme(ORDINAL_AXES[match.group(6)], rank=rank)
