@@ -74,3 +74,16 @@ def test_an_ordinal_of_a_superlative_counts_in_size_order():
     # a plain superlative and an ordinal with a side are as before
     assert parse_expression('largest elephant').subject.size == 'large'
     assert _cue('second from left') == [('left', 2)]
+
+
+def test_sitting_at_a_named_thing_says_nothing_of_height():
+    # a woman seated at a table (0) reaches higher than the table (1)
+    for text in ('a woman in a green shirt sitting at the table', 'a black man sits at a table alone'):
+        parsed = parse_expression(text)
+        assert parsed.subject.size is None and not parsed.is_spatial, text
+    # a stranded "at" describes the seat or the table; other postures as before
+    assert parse_expression('chair that the person at the computer would be sitting at').subject.size == 'short'
+    assert parse_expression('man sitting on a bench').subject.size == 'short'
+    boxes = [[20., 10., 60., 90.], [120., 50., 160., 90.]]
+    assert _choice('woman sitting', boxes) == 1
+    assert parse_expression('a car sitting at an intersection').subject.size == 'short'  # no table
