@@ -48,13 +48,24 @@ def front_closeness(boxes: Tensor, image_size: Tuple[int, int]) -> Tensor:
     return (boxes[:, 1] + boxes[:, 3]) / (2 * height) + (areas / (height * width)).sqrt()
 
 
+#: Size orders an ordinal can count along (:func:`extreme_key`): "second largest" is the second box by area.
+SIZE_ORDERS = ('large', 'small', 'tall', 'short')
+
+
 def extreme_key(boxes: Tensor, direction: str, image_size: Tuple[int, int], sized: bool = False) -> Tensor:
     """A ``(K,)`` key that is smaller the further a box lies towards ``direction`` (``left right top bottom
-    middle front back``); depth by :func:`front_closeness` (front) and :func:`closeness` (back). ``sized``: the
-    phrase also names a size ("the shortest person in front"); depth is then read from the ground line alone, since
-    those would count the box's size a second time, against the size word when it asks for a small one."""
+    middle front back``, or a size order of :data:`SIZE_ORDERS`); depth by :func:`front_closeness` (front) and
+    :func:`closeness` (back). ``sized``: the phrase also names a size ("the shortest person in front"); depth is then
+    read from the ground line alone, since those would count the box's size a second time, against the size word
+    when it asks for a small one."""
     cx, cy = centres(boxes)
     height, width = image_size
+    if direction in SIZE_ORDERS:  # size order, for an ordinal of a superlative ("second largest"): the measures of
+        # :func:`size_factor`, area for large / small, reach above the bottom of the image for tall / short
+        if direction in ('tall', 'short'):
+            return boxes[:, 1] if direction == 'tall' else -boxes[:, 1]
+        areas = (boxes[:, 2] - boxes[:, 0]).clamp(min=0) * (boxes[:, 3] - boxes[:, 1]).clamp(min=0)
+        return -areas if direction == 'large' else areas
     if direction == 'middle':
         return torch.hypot((cx - width / 2) / width, (cy - height / 2) / height)
     if direction in ('front', 'back'):

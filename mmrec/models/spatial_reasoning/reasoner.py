@@ -38,7 +38,8 @@ UNDIRECTED_RELATIONS = ('next to', 'wearing', 'on')
 #: lies within its box is true of many boxes (people overlap), and only an identified held thing says more, so that
 #: "holding" weighs as the relations above do (with an unidentified landmark it outweighed the location words).
 LOCATED_UNDIRECTED_RELATIONS = ('holding',)
-_DIRECTION_ORDER = ('left', 'right', 'top', 'bottom', 'middle', 'middle-x', 'middle-y', 'front', 'back')
+_DIRECTION_ORDER = ('left', 'right', 'top', 'bottom', 'middle', 'middle-x', 'middle-y', 'front', 'back', 'large',
+                    'small', 'tall', 'short')
 
 
 def _cue_order(cue: Extreme) -> Tuple[int, int]:

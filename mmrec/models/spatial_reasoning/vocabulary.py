@@ -81,6 +81,11 @@ REWRITES: Tuple[Tuple['re.Pattern[str]', str], ...] = tuple((re.compile(pattern)
     (r'\bnext (closest|nearest)\b', 'second from front'),
     (r'\b(second|2nd|third|3rd|fourth|4th|fifth|5th)( most)? (closest|nearest|closer|nearer)\b', r'\1 from front'),
     (r'\b(second|2nd|third|3rd|fourth|4th|fifth|5th)( most)? (furthest|farthest|further|farther)\b', r'\1 from back'),
+    # a superlative side followed by "of" picks the extreme one of a group ("kid furthest right of the four", "the
+    # one most left of the bananas"), as "the tallest of the three" does: no relation to the group (read as "right of
+    # the four", the subject was to be right of a landmark that is itself)
+    (r'\b(furthest|farthest|most)(?: to the| to)? (left|right|top|bottom) of\b'
+     r'(?! (the |this )?(photo|picture|image|pic|frame|screen|shot|scene|photograph)\b)', r'\1 \2 among'),
     # "far" before a side of the frame intensifies the side ("far bottom right", "far right side", "on the far
     # left of the plate"), as "very" does; it says nothing of depth ("far zebra", "far end", "far away" keep it)
     (r'\bfar (?=(left|right|top|bottom|upper|lower)\b)', ''),
