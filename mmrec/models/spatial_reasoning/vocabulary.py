@@ -136,8 +136,10 @@ REWRITES: Tuple[Tuple['re.Pattern[str]', str], ...] = tuple((re.compile(pattern)
      r'pocket|porch|yard|light|lights)\b', r'\1_\2'),
     (r'\b(center|middle) (piece|console|divider)\b', r'\1_\2'),
     (r'\bupper (body|half|arm|lip)\b', r'upper_\1'),
-    (r"\b(his|her|their|its|[a-z]+'s|[a-z]+ ' s) (left|right) (hand|arm|leg|foot|feet|shoulder|ear|eye|"
-     r"knee|elbow|wrist|paw|wing|hoof|hip|cheek|glove|shoe)s?\b(?! side)", ' '),
+    # a possessor's own left or right ("his left hand", "the mans right foot", written without the apostrophe as
+    # RefCOCO mostly does) is the side of the body, not of the picture
+    (rf"\b(his|her|their|its|[a-z]+'s|[a-z]+ ' s|(?:{_BEINGS})s) (left|right) (hand|arm|forearm|leg|thigh|foot|feet|"
+     r"shoulder|ear|eye|knee|elbow|wrist|paw|wing|hoof|hip|cheek|glove|shoe)s?\b(?! side)", ' '),
     (r'\b(with(?: [a-z]+){1,5}?) on (the )?top\b', r'\1'),
     # a negated depth word ("wine glass not the closest", "pizza that isnt close to us", "boy not behind netting")
     # says where the object is not, which is most boxes: no cue (joined; CLIP reads the words). Last, so that it
