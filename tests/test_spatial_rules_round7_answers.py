@@ -1,17 +1,8 @@
 """Rules of the spatial reasoner added in round seven of real RefCOCO language (issue 21), from the wrong answers
 of the geometry-only val: each with small hand-made boxes where the rule decides, and a case where it must not
 apply."""
-import torch
-
-from mmrec.models.spatial_reasoning import SpatialReasoner, parse_expression
-
-IMAGE_SIZE = (100, 200)  # height, width
-
-
-def _choice(text, boxes, image_size=IMAGE_SIZE):
-    probs = SpatialReasoner()(text, torch.tensor(boxes, dtype=torch.float32),
-                              lambda phrases: torch.zeros(len(phrases), len(boxes)), image_size)
-    return None if probs is None else int(probs.argmax())
+from mmrec.models.spatial_reasoning import parse_expression
+from spatial_choice import geometry_choice as _choice
 
 
 def test_a_possessors_left_or_right_body_part_is_no_side_of_the_picture():
