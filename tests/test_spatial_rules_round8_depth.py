@@ -1,0 +1,21 @@
+"""Rules of the spatial reasoner added in round eight of real RefCOCO language, depth / size / combined cues (issue
+21): each with small hand-made boxes where the rule decides, and a case where it must not apply."""
+from mmrec.models.spatial_reasoning import parse_expression
+from spatial_choice import geometry_choice as _choice
+
+#: batter (large, standing with the bat out), catcher (crouching, lowest top), umpire behind (higher, smaller)
+PLATE = [[20., 10., 70., 95.], [80., 55., 120., 95.], [110., 35., 140., 85.]]
+
+
+def test_a_bat_in_hand_names_the_batter():
+    # "kid" alone is an age (short: the crouching catcher's box); with the bat in hand it is the batter's role
+    assert _choice('kid', PLATE) == 1
+    for text in ('kid with bat', 'kid with the bat', 'kid batting', 'boy at bat', 'guy up to bat', 'man with bat'):
+        assert parse_expression(text).subject.size == 'large', text
+        assert _choice(text, PLATE) == 0, text
+    # equipment named after batting is worn by runners too: no role ("guy in batting helmet" is left to CLIP)
+    assert parse_expression('guy in batting helmet').subject.size is None
+    assert _choice('guy in batting helmet', PLATE) is None
+    # a location word decides where there is one; a batting word in the landmark is not the subject's
+    assert parse_expression('kid with bat on the right').subject.size is None
+    assert parse_expression('umpire behind kid with bat').subject.size is None
