@@ -19,3 +19,16 @@ def test_a_bat_in_hand_names_the_batter():
     # a location word decides where there is one; a batting word in the landmark is not the subject's
     assert parse_expression('kid with bat on the right').subject.size is None
     assert parse_expression('umpire behind kid with bat').subject.size is None
+
+
+def test_a_view_and_a_possessed_rear_are_no_depth():
+    # a near cow (low, large) and a far one (high, small)
+    boxes = [[10., 40., 90., 98.], [120., 20., 160., 45.]]
+    for text in ('front view', 'back view of woman', 'the rear view of a truck', 'i can see its rear end',
+                 'elephants rear end'):
+        assert 'depth' not in parse_expression(text).cue_types, text
+        assert _choice(text, boxes) is None, text
+    # said of the picture, the words keep their depth
+    assert _choice('cow in front', boxes) == 0
+    assert _choice('cow in the back', boxes) == 1
+    assert _choice('rear cow', boxes) == 1
