@@ -32,3 +32,17 @@ def test_a_view_and_a_possessed_rear_are_no_depth():
     assert _choice('cow in front', boxes) == 0
     assert _choice('cow in the back', boxes) == 1
     assert _choice('rear cow', boxes) == 1
+
+
+def test_half_before_a_food_names_a_piece():
+    # two pizza halves, the second a little smaller: "half pizza" is one of the pieces, not the smaller one
+    boxes = [[10., 10., 90., 90.], [110., 20., 180., 85.]]
+    for text in ('half pizza', 'half a sandwich with lettuce', 'half an egg salad sandwich', 'half banana'):
+        assert not parse_expression(text).subject.size, text
+        assert _choice(text, boxes) is None, text
+    # of things that are not cut, "half" is how much of them shows: the smaller box
+    for text in ('half zebra', 'half a man', 'half bus', 'half visible orange'):
+        assert parse_expression(text).subject.size == 'small', text
+        assert _choice(text, boxes) == 1, text
+    # a location word still places the piece
+    assert _choice('half pizza on the right', boxes) == 1
