@@ -469,8 +469,8 @@ def _landmark_phrase(landmark: str) -> Phrase:
     says where the landmark is, against that object: its words ("behind", "in front of", "on top of") are no depth or
     height extreme of the landmark among the candidates (read so, "beer behind plate" was the back-most box). The
     location words before it stay the landmark's own ("next to the left dog behind the cat"); what CLIP reads of the
-    landmark is as before. Geometry-only val, RefCOCO / RefCOCO+ / RefCOCOg: 1 / 3 / 2 answers changed, +0.5 / +1.03 / +0.25
-    expressions (chance credit where now left to CLIP)."""
+    landmark is as before. Geometry-only val, RefCOCO / RefCOCO+ / RefCOCOg: 1 / 3 / 2 answers changed, +0.5 / +1.03 /
+    +0.25 expressions (chance credit where now left to CLIP)."""
     named = _first_relation(landmark, RELATION_PHRASES)
     if named is None or not landmark[:named[0]].split():
         return _parse_normalized_phrase(landmark)
