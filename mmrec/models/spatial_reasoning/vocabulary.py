@@ -157,8 +157,12 @@ REWRITES: Tuple[Tuple['re.Pattern[str]', str], ...] = tuple((re.compile(pattern)
 EXTREME_PHRASES = longest_first({
     'left': _sides('left'),
     'right': _sides('right'),
-    'top': ('at the top', 'on the top', 'on top', 'top most', 'topmost', 'uppermost', 'highest', 'upper', 'top'),
-    'bottom': ('at the bottom', 'on the bottom', 'bottom most', 'bottommost', 'lowest', 'lower', 'bottom'),
+    # "up high" / "high up" / "down low" say where in the frame the object is, as "highest" / "lowest" do ("white shirt
+    # on the left up high", "oven down low"). Geometry-only val, RefCOCO / RefCOCO+ / RefCOCOg: 1 / 1 / 0 answers
+    # changed, +1 / +0.5 / +0 expressions (chance credit where the phrase had no location word before).
+    'top': ('up high', 'high up', 'at the top', 'on the top', 'on top', 'top most', 'topmost', 'uppermost', 'highest',
+            'upper', 'top'),
+    'bottom': ('down low', 'at the bottom', 'on the bottom', 'bottom most', 'bottommost', 'lowest', 'lower', 'bottom'),
     'middle': ('in the middle', 'in middle', 'in the center', 'in center', 'middle', 'center'),
     'front': ('in the front', 'in front', 'at the front', 'on the front', 'front most', 'foremost', 'forefront',
               'front', 'foreground', 'closest', 'nearest', 'closer', 'nearer', 'close'),

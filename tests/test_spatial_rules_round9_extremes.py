@@ -1,0 +1,16 @@
+"""Rules of the spatial reasoner added in round nine for location extremes (issue 21): each with small hand-made
+boxes where the rule decides, and a case where it must not apply."""
+from mmrec.models.spatial_reasoning import parse_expression
+from spatial_choice import geometry_choice as _choice
+
+
+def test_up_high_and_down_low_are_heights_in_the_frame():
+    # two shirts on the left, one high in the frame, the other low and a little further left; a third on the right
+    boxes = [[20., 5., 70., 35.], [5., 60., 55., 95.], [140., 30., 190., 60.]]
+    for text in ('white shirt on the left up high', 'shirt high up on the left'):
+        assert _choice(text, boxes) == 0, text
+    assert _choice('shirt on the left down low', boxes) == 1
+    assert [e.direction for e in parse_expression('oven down low').subject.extremes] == ['bottom']
+    # "high" alone is no location ("high chair", "high heels"), nor "up" ("man looking up")
+    for text in ('high chair', 'man looking up', 'woman in high heels'):
+        assert not parse_expression(text).subject.extremes, text
