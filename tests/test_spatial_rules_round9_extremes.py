@@ -14,3 +14,16 @@ def test_up_high_and_down_low_are_heights_in_the_frame():
     # "high" alone is no location ("high chair", "high heels"), nor "up" ("man looking up")
     for text in ('high chair', 'man looking up', 'woman in high heels'):
         assert not parse_expression(text).subject.extremes, text
+
+
+def test_an_ordinal_before_a_corner_counts_from_the_corner():
+    # a diagonal of donuts from the bottom left corner, plus one far left but high up and one low but far right
+    boxes = [[5., 75., 35., 98.], [40., 55., 70., 78.], [0., 5., 30., 28.], [150., 80., 180., 99.]]
+    # counted along the corner's diagonal the second one is box 1; counted from the left among the low ones (or
+    # from the bottom among the left ones) it was another
+    assert _choice('second lower left donut', boxes) == 1
+    assert [(e.direction, e.rank) for e in parse_expression('third dog front left').subject.extremes] == \
+        [('front left', 3)]
+    # "second from the bottom" keeps its own order, the side after it apart
+    assert [(e.direction, e.rank) for e in parse_expression('second from bottom left').subject.extremes] == \
+        [('bottom', 2), ('left', None)]

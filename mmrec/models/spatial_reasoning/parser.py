@@ -120,6 +120,14 @@ _ORDINAL_FROM = re.compile(rf'\b(?:({_ORDINAL})\b((?: [a-z]+){{0,3}}?) (?:from|t
 _SUPERLATIVE_ORDERS = {'largest': 'large', 'biggest': 'large', 'smallest': 'small', 'tallest': 'tall',
                        'shortest': 'short', 'highest': 'top', 'lowest': 'bottom'}
 _ORDINAL_SUPERLATIVE = re.compile(rf'\b({_ORDINAL}) (?:most )?({"|".join(_SUPERLATIVE_ORDERS)})\b')
+#: An ordinal said before a corner ("second lower left donut", "third dog front left", "second bottom right banana")
+#: counts from that corner, along its diagonal (:func:`~.geometry.corner_key`), as "bottom left" alone names the corner
+#: itself: read as "second from the left" among the low ones (or second from the front among the left ones), the count
+#: ran along one side of the corner only. "Second from the bottom, on the left" keeps its own order.
+#: Geometry-only val, RefCOCO / RefCOCO+ / RefCOCOg: 2 / 0 / 0 answers changed, +2 / +0 / +0 expressions.
+_ORDINAL_CORNER = re.compile(rf'\b({_ORDINAL})((?: (?!from\b|to\b|on\b|in\b)[a-z]+)?) '
+                             r'(top|bottom|upper|lower|front|back) (left|right)\b')
+_CORNER_LEVELS = {'upper': 'top', 'lower': 'bottom'}
 # "second left", "third down"
 _ORDINAL_NEXT = re.compile(rf'\b({_ORDINAL}) ({_AXIS})\b')
 # "first guy on the right": the side named elsewhere in the phrase
@@ -142,6 +150,10 @@ def _take_ordinal(text: str) -> Tuple[str, Optional[Extreme]]:
     match = _ORDINAL_SUPERLATIVE.search(text)
     if match and match.group(1) != 'last':
         return _without(text, match), Extreme(_SUPERLATIVE_ORDERS[match.group(2)], rank=ORDINAL_WORDS[match.group(1)])
+    match = _ORDINAL_CORNER.search(text)
+    if match and match.group(1) != 'last':
+        corner = f'{_CORNER_LEVELS.get(match.group(3), match.group(3))} {match.group(4)}'
+        return _without(text, match, keep=match.group(2)), Extreme(corner, rank=_ordinal_rank(match.group(1)))
     match = _ORDINAL_FROM.search(text)
     if match:
         if match.group(4):
