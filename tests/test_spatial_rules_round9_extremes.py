@@ -27,3 +27,12 @@ def test_an_ordinal_before_a_corner_counts_from_the_corner():
     # "second from the bottom" keeps its own order, the side after it apart
     assert [(e.direction, e.rank) for e in parse_expression('second from bottom left').subject.extremes] == \
         [('bottom', 2), ('left', None)]
+
+
+def test_a_side_with_ish_is_still_that_side():
+    boxes = [[10., 10., 50., 50.], [80., 40., 120., 80.], [150., 60., 190., 95.]]
+    assert _choice('lamb on very rightish', boxes) == 2
+    assert _choice('leftish one', boxes) == 0
+    assert _choice('table cloth on bottomish rightish corner', boxes) == 2
+    # a word that only begins like a side is none ("lefty", "topping")
+    assert _choice('topping', boxes) is None
