@@ -36,3 +36,16 @@ def test_a_side_with_ish_is_still_that_side():
     assert _choice('table cloth on bottomish rightish corner', boxes) == 2
     # a word that only begins like a side is none ("lefty", "topping")
     assert _choice('topping', boxes) is None
+
+
+def test_two_location_words_run_together_are_both():
+    # a top row and a bottom row of three
+    boxes = [[10., 5., 50., 40.], [80., 5., 120., 40.], [150., 5., 190., 40.],
+             [10., 55., 50., 95.], [80., 55., 120., 95.], [150., 55., 190., 95.]]
+    assert _choice('topcenter donut', boxes) == 1
+    assert _choice('person in red bottomcenter', boxes) == 4
+    assert _choice('elephant in backleft', boxes) == 0
+    assert _choice('banana leftmiddle', boxes) == _choice('banana left middle', boxes)
+    # a word merely containing two location words is not split ("centerpiece", "topple", "backrest")
+    for text in ('centerpiece', 'backrest', 'upperclassman'):
+        assert not parse_expression(text).subject.extremes, text
