@@ -49,3 +49,14 @@ def test_two_location_words_run_together_are_both():
     # a word merely containing two location words is not split ("centerpiece", "topple", "backrest")
     for text in ('centerpiece', 'backrest', 'upperclassman'):
         assert not parse_expression(text).subject.extremes, text
+
+
+def test_superlatives_of_a_side_and_far_run_into_a_side():
+    boxes = [[10., 10., 50., 50.], [80., 40., 120., 80.], [150., 60., 190., 95.]]
+    for text in ('leftiest bag', 'player most leftiest', 'farthest leftier', 'the cop farleft'):
+        assert _choice(text, boxes) == 0, text
+    for text in ('lead rightiest chocolate', 'farright one'):
+        assert _choice(text, boxes) == 2, text
+    assert _choice('bottomest one', boxes) == 2
+    # a word that only ends like one ("farmer") is none
+    assert _choice('farmer', boxes) is None

@@ -42,6 +42,11 @@ SPELLING = {
     # of the one in the middle"). Geometry-only val, RefCOCO / RefCOCO+ / RefCOCOg: 2 / 3 / 0 answers changed,
     # +0 / +2.05 / +0 expressions (RefCOCO: one gained, one lost)
     'leftish': 'left', 'rightish': 'right', 'topish': 'top', 'bottomish': 'bottom',
+    # superlatives and comparatives made of a side, as "leftest" is ("leftiest bag", "player most leftiest", "lead
+    # rightiest chocolate", "farthest leftier"), and "far" run into a side ("the cop farleft"). Geometry-only val,
+    # RefCOCO / RefCOCO+ / RefCOCOg: 1 / 4 / 0 answers changed, +0.75 / +3.04 / +0 expressions.
+    'leftiest': 'leftmost', 'rightiest': 'rightmost', 'leftier': 'leftmost', 'rightier': 'rightmost',
+    'topest': 'topmost', 'bottomest': 'bottommost', 'farleft': 'far left', 'farright': 'far right',
 }
 #: Any two location words of different axes run together, in either order ("topcenter donut", "person in red
 #: bottomcenter", "banana leftmiddle", "elephant in backleft", "pastry on rightfront of plate"), are the two words, as
