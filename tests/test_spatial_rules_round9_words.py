@@ -1,0 +1,22 @@
+"""Rules of the spatial reasoner added in round nine of real RefCOCO language (issue 21), on the plain reading of
+words: each with small hand-made boxes where the rule decides, and a case where it must not apply."""
+from mmrec.models.spatial_reasoning import parse_expression
+from spatial_choice import geometry_choice as _choice
+
+
+def test_clock_positions_are_places_in_the_frame():
+    # four slices of a pizza round the middle of a 200 x 100 picture: top, right, bottom, left
+    boxes = [[80., 5., 120., 35.], [150., 30., 195., 70.], [80., 65., 120., 95.], [5., 30., 50., 70.]]
+    for text, target in (('slice at 12 oclock', 0), ('slice at 3 o clock', 1), ('pizza slice at 6 oclock', 2),
+                         ('man at 9 o clock', 3), ('slice at nine o clock', 3), ("the 3 o'clock piece", 1),
+                         ('orange at3oclock', 1), ('donut at 5 to 6 o clock', 2)):
+        assert _choice(text, boxes) == target, text
+    # the hours between name a corner: top right, bottom left
+    corners = [[5., 5., 45., 45.], [155., 5., 195., 45.], [5., 55., 45., 95.], [155., 55., 195., 95.]]
+    for text, target in (('slice at 1 o clock', 1), ('slice at 7 oclock', 2), ('muffin 11 o clock', 0),
+                         ('bowl at 5 o clock', 3)):
+        assert _choice(text, corners) == target, text
+    # a clock that is not a time ("the clock on the wall", "clock tower") is a thing, and a number alone stays a count
+    for text in ('the clock on the wall', 'clock tower', '18 o clock'):
+        assert not parse_expression(text).subject.extremes, text
+    assert _choice('the clock on the wall', boxes) is None
