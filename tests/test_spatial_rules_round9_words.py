@@ -20,3 +20,16 @@ def test_clock_positions_are_places_in_the_frame():
     for text in ('the clock on the wall', 'clock tower', '18 o clock'):
         assert not parse_expression(text).subject.extremes, text
     assert _choice('the clock on the wall', boxes) is None
+
+
+def test_common_misspellings_of_location_words():
+    # three chairs left to right, the middle one far back (small, high), the right one nearest (largest, lowest)
+    boxes = [[5., 40., 60., 90.], [90., 10., 110., 30.], [130., 30., 195., 99.]]
+    for text, target in (('fartest chair', 1), ('fartherest chair', 1), ('chair behing the table', 1),
+                         ('lefty chair', 0), ('righty chair', 2), ('chair in bakground', 1),
+                         ('second chair fron left', 1), ('frotn chair', 2), ('frt chair', 2),
+                         ('chair closes to us', 2)):
+        assert _choice(text, boxes) == target, text
+    # a word that is English keeps its meaning: a door that "closes" is not the closest, "closet" is a room
+    for text in ('door closes', 'the closet', 'chair by the closet'):
+        assert _choice(text, boxes) is None, text

@@ -38,6 +38,13 @@ SPELLING = {
     'upperright': 'upper right', 'lowerleft': 'lower left', 'lowerright': 'lower right',
     'frontmost': 'front most', 'backmost': 'back most', 'furtherest': 'furthest', 'leftest': 'leftmost',
     'rightest': 'rightmost',
+    # ... and those seen at least twice in RefCOCO-family val expressions (a non-word each, with one reading;
+    # "fron" is "from": "second bottle fron left"; "lefty" / "righty" are said for the side, "lefty giraffe"; "frt"
+    # is the short form of "front"). With "closes to" read as "closest to" (REWRITES), geometry-only val, RefCOCO /
+    # RefCOCO+ / RefCOCOg: 11 / 16 / 1 answers changed, +5.08 / +7.28 / +0.5 expressions
+    'fartest': 'farthest', 'fartherest': 'farthest', 'cloest': 'closest', 'neares': 'nearest', 'behing': 'behind',
+    'bakground': 'background', 'frotn': 'front', 'fron': 'from', 'botttom': 'bottom', 'botto': 'bottom',
+    'midlle': 'middle', 'lefty': 'left', 'righty': 'right', 'frt': 'front',
 }
 
 #: Phrases rewritten before parsing, so that one meaning has one spelling: depth said as distance to the
@@ -68,7 +75,7 @@ REWRITES: Tuple[Tuple['re.Pattern[str]', str], ...] = tuple((re.compile(pattern)
     # so that its number is not read as an ordinal. Geometry-only val, RefCOCO / RefCOCO+ / RefCOCOg: 7 / 85 / 0
     # answers changed, +4.97 / +48.58 / 0 expressions (6 of the 85 on RefCOCO+ lose their chance credit)
     (rf"(?:(?:{_HOUR}) (?:to|or) )?({_HOUR}) ?o ?'? ?clock\b(?: position)?", _clock_place),
-    (r'\bcloset to\b', 'closest to'),
+    (r'\b(closet|closes) to\b', 'closest to'),
     (r'\bclosed to\b', 'close to'),
     (rf'\b(closest|nearest|closer|nearer) to {_VIEWER}\b', 'front'),
     (rf'\b((super|very) )?(close|near|next) to {_VIEWER}\b', 'front'),
