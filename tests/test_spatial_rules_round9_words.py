@@ -33,3 +33,15 @@ def test_common_misspellings_of_location_words():
     # a word that is English keeps its meaning: a door that "closes" is not the closest, "closet" is a room
     for text in ('door closes', 'the closet', 'chair by the closet'):
         assert _choice(text, boxes) is None, text
+
+
+def test_location_words_run_together_are_two_words():
+    # a three by two grid of donuts
+    boxes = [[5., 5., 60., 45.], [75., 5., 125., 45.], [140., 5., 195., 45.],
+             [5., 55., 60., 95.], [75., 55., 125., 95.], [140., 55., 195., 95.]]
+    for text, target in (('topcenter donut', 1), ('donut bottomcenter', 4), ('the donut farleft', 0),
+                         ('donut on rightbottom', 5), ('leftmiddle donut', 0)):
+        assert _choice(text, boxes) == target, text
+    # a location word inside a longer word is not split off ("backpack", "topping", "leftover")
+    for text in ('the backpack', 'donut with topping', 'leftover donut'):
+        assert _choice(text, boxes) is None, text
