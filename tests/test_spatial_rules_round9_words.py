@@ -45,3 +45,14 @@ def test_location_words_run_together_are_two_words():
     # a location word inside a longer word is not split off ("backpack", "topping", "leftover")
     for text in ('the backpack', 'donut with topping', 'leftover donut'):
         assert _choice(text, boxes) is None, text
+
+
+def test_near_the_viewer_without_to_is_the_front():
+    # a far small chair on the left and a large near one on the right
+    boxes = [[20., 20., 50., 45.], [110., 30., 190., 98.]]
+    for text in ('chair near us', 'the chair nearest the camera', 'chair near camera', 'near us chair'):
+        assert _choice(text, boxes) == 1, text
+    # near something else is a relation to a landmark, not the front ("chair near the table" has no cue of its own
+    # among these two boxes)
+    assert parse_expression('chair near the table').relation is not None
+    assert not parse_expression('chair near the table').subject.extremes
