@@ -87,7 +87,8 @@ def _clock_place(match: 're.Match[str]') -> str:
     return ' ' + _CLOCK_HOURS[int(hour) if hour.isdigit() else _HOUR_WORDS[hour]]
 
 
-REWRITES: Tuple[Tuple['re.Pattern[str]', str], ...] = tuple((re.compile(pattern), replacement) for pattern, replacement in (
+REWRITES: Tuple[Tuple['re.Pattern[str]', str], ...] = tuple(
+    (re.compile(pattern), replacement) for pattern, replacement in (
     # a clock position is a place in the frame ("at 3 o clock", "9 oclock", "at8 o clock", "5 to 6 o clock"): first,
     # so that its number is not read as an ordinal. Geometry-only val, RefCOCO / RefCOCO+ / RefCOCOg: 7 / 85 / 0
     # answers changed, +4.97 / +48.58 / 0 expressions (6 of the 85 on RefCOCO+ lose their chance credit)
