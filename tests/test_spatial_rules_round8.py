@@ -13,7 +13,8 @@ def test_half_of_names_a_piece_not_how_much_of_it_shows():
         assert _choice(text, boxes) is None, text
         assert not parse_expression(text).subject.size, text
     # how much of an object shows stays a size: the half visible cow is the smaller box
-    for text in ('a cow that is only half visible', 'half hidden cow', 'sandwich half'):
+    for text in ('a cow that is only half visible', 'half hidden cow', 'sandwich half', 'half of a man',
+                 'only half of the cow is visible'):
         assert _choice(text, boxes) == 1, text
     # a location word in a partitive still places the piece
     assert _choice('half of the sandwich on the right', boxes) == 1

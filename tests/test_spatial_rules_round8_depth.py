@@ -16,6 +16,8 @@ def test_a_bat_in_hand_names_the_batter():
     # equipment named after batting is worn by runners too: no role ("guy in batting helmet" is left to CLIP)
     assert parse_expression('guy in batting helmet').subject.size is None
     assert _choice('guy in batting helmet', PLATE) is None
+    # a named role says more than the bat in hand: the catcher holding a bat is still the catcher (short)
+    assert parse_expression('catcher with bat').subject.size == 'short'
     # a location word decides where there is one; a batting word in the landmark is not the subject's
     assert parse_expression('kid with bat on the right').subject.size is None
     assert parse_expression('umpire behind kid with bat').subject.size is None

@@ -24,6 +24,11 @@ def test_an_ordinal_before_a_corner_counts_from_the_corner():
     assert _choice('second lower left donut', boxes) == 1
     assert [(e.direction, e.rank) for e in parse_expression('third dog front left').subject.extremes] == \
         [('front left', 3)]
+    # a corner counted from is a depth cue as well as an ordinal (the cue filters of the web demo and the tables)
+    assert parse_expression('second dog back right').cue_types == ('ordinal', 'depth')
+    # a row is named, not a corner counted from: "second row back left" keeps the row's ordinal
+    assert ('back left', 2) not in [(e.direction, e.rank) for e in parse_expression('guy in second row back left')
+                                    .subject.extremes]
     # "second from the bottom" keeps its own order, the side after it apart
     assert [(e.direction, e.rank) for e in parse_expression('second from bottom left').subject.extremes] == \
         [('bottom', 2), ('left', None)]
@@ -34,7 +39,7 @@ def test_a_side_with_ish_is_still_that_side():
     assert _choice('lamb on very rightish', boxes) == 2
     assert _choice('leftish one', boxes) == 0
     assert _choice('table cloth on bottomish rightish corner', boxes) == 2
-    # a word that only begins like a side is none ("lefty", "topping")
+    # a word that only begins like a side is none ("topping")
     assert _choice('topping', boxes) is None
 
 

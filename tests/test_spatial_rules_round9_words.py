@@ -39,9 +39,14 @@ def test_location_words_run_together_are_two_words():
     # a three by two grid of donuts
     boxes = [[5., 5., 60., 45.], [75., 5., 125., 45.], [140., 5., 195., 45.],
              [5., 55., 60., 95.], [75., 55., 125., 95.], [140., 55., 195., 95.]]
-    for text, target in (('topcenter donut', 1), ('donut bottomcenter', 4), ('the donut farleft', 0),
-                         ('donut on rightbottom', 5), ('leftmiddle donut', 0)):
+    for text, target in (('topcenter donut', 1), ('donut bottomcenter', 4), ('donut on rightbottom', 5)):
         assert _choice(text, boxes) == target, text
+    # two columns of three: the left one's middle, and the far left of a row (no tie: one box lies furthest left)
+    column = [[5., 5., 60., 30.], [5., 35., 60., 60.], [5., 65., 60., 95.],
+              [140., 5., 195., 30.], [140., 35., 195., 60.], [140., 65., 195., 95.]]
+    assert _choice('leftmiddle donut', column) == 1
+    row = [[30., 40., 70., 80.], [5., 40., 25., 80.], [120., 40., 160., 80.]]
+    assert _choice('the donut farleft', row) == 1
     # a location word inside a longer word is not split off ("backpack", "topping", "leftover")
     for text in ('the backpack', 'donut with topping', 'leftover donut'):
         assert _choice(text, boxes) is None, text
@@ -56,3 +61,20 @@ def test_near_the_viewer_without_to_is_the_front():
     # among these two boxes)
     assert parse_expression('chair near the table').relation is not None
     assert not parse_expression('chair near the table').subject.extremes
+
+
+def test_an_hour_told_or_a_five_oclock_shadow_is_no_place():
+    boxes = [[10., 10., 50., 50.], [150., 60., 190., 95.]]
+    assert _choice('guy at 9 o clock', boxes) == 0
+    assert _choice('clock at 5 o clock out of frame', boxes) == 1  # a clock placed, not read
+    for text in ("clock that says 10 o'clock", 'clock reading two o clock', 'clock with hands at 12 o clock',
+                 "man with 5 o'clock shadow"):
+        assert _choice(text, boxes) is None, text
+
+
+def test_the_viewer_is_not_a_noun_it_begins():
+    boxes = [[10., 10., 50., 50.], [150., 60., 190., 95.]]
+    for text in ('car near the camera man', 'chair near u shaped table'):
+        assert parse_expression(text).relation == 'next to', text
+    assert parse_expression('hot dog near us').relation is None
+    assert _choice('hot dog near us', boxes) == 1
