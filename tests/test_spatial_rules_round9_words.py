@@ -74,7 +74,8 @@ def test_an_hour_told_or_a_five_oclock_shadow_is_no_place():
 
 def test_the_viewer_is_not_a_noun_it_begins():
     boxes = [[10., 10., 50., 50.], [150., 60., 190., 95.]]
-    for text in ('car near the camera man', 'chair near u shaped table'):
+    for text in ('chair near u shaped table', 'strap near the camera bag'):
         assert parse_expression(text).relation == 'next to', text
     assert parse_expression('hot dog near us').relation is None
     assert _choice('hot dog near us', boxes) == 1
+    assert _choice('closest to the camera man', boxes) == 1  # the man closest to the camera

@@ -71,9 +71,10 @@ SPELLING.update({joined: words for a in _ACROSS_WORDS for b in _ALONG_WORDS if {
 _BEFORE_ADJECTIVE = frozenset('the a an this that these those two three four both his her its their our my your '
                               'in on at of to from by with and or but not next very second third'.split())
 _ORDINALS = r'first|second|third|fourth|fifth|1st|2nd|3rd|4th|5th|[1-9]'
-# the viewer, not a noun it begins ("the camera man", "a u shaped table", "camera bag": things in the picture)
+# the viewer, not a noun it begins ("a u shaped table", "camera bag": things in the picture); "closest to the camera
+# man" stays the man closest to the camera, as it mostly means
 _VIEWER = (r'(the )?(camera|us|you|u|viewer|photographer|picture taker|person taking the picture|me|lens|screen)'
-           r'(?![ -]?(man|men|woman|women|person|shaped|shape|bag|stand|tripod)\b)')
+           r'(?![ -]?(shaped|shape|bag|stand|tripod)\b)')
 #: Beings whose back, said with a possessive "s" ("mans back", "zebras back"), is a body part.
 _BEINGS = ('man|woman|guy|girl|boy|person|lady|kid|dude|player|child|baby|sheep|zebra|giraffe|horse|elephant|cow|dog|'
            'cat|bear|animal')
