@@ -76,7 +76,7 @@ class ParsedExpression:
             'extreme': any(e.rank is None and e.direction not in DEPTH_DIRECTIONS for e in extremes),
             'ordinal': any(e.rank is not None for e in extremes),
             # a corner counted from ("second dog back right") is a depth as much as a side
-            'depth': (any(set(e.direction.split()) & set(DEPTH_DIRECTIONS) for e in extremes)
+            'depth': (any(word in DEPTH_DIRECTIONS for e in extremes for word in e.direction.split())
                       or self.relation in DEPTH_RELATIONS),
             'size': any(p.size for p in self.phrases),
             'relation': self.relation is not None,
@@ -199,7 +199,8 @@ def _implied_height(head: str, clause: str = '', posture: bool = True) -> Option
     :func:`_posture_verb`)."""
     # a posture word decides before an age word: in "kid standing" the age word names the kind (the others are
     # kids too, mostly), the posture says which of them ("the kid standing" among kids sitting is the tall one)
-    ignored = frozenset() if posture and not _SITS_AT.search(f'{head} {clause}') else _POSTURES
+    text = f'{head} {clause}'
+    ignored = frozenset() if posture and not _SITS_AT.search(text) else _POSTURES
     words, clause_words = set(head.split()) - ignored, set(clause.split()) - ignored
     for kind, names in POSTURE_WORDS.items():
         if (words | clause_words) & names:
@@ -209,12 +210,12 @@ def _implied_height(head: str, clause: str = '', posture: bool = True) -> Option
     for kind, names in ROLE_WORDS.items():
         if words & names:
             return kind
-    if _AT_BAT.search(f'{head} {clause}'):
+    if _AT_BAT.search(text):
         return 'large'
     for kind, names in HEIGHT_WORDS.items():
         if words & names:
             return kind
-    seen = _HALF_PIECE.sub(' ', f'{head} {clause}')
+    seen = _HALF_PIECE.sub(' ', text)
     for kind, phrases in VISIBILITY_WORDS.items():
         if any(_phrase_pattern(phrase).search(seen) for phrase in phrases):
             return kind

@@ -62,8 +62,23 @@ SPELLING = {
 #: changed (each newly answered, all right), +3.7 / +0.67 / +0 expressions.
 _ACROSS_WORDS, _ALONG_WORDS = ('left', 'right', 'middle', 'center'), ('top', 'bottom', 'upper', 'lower', 'front',
                                                                        'back', 'middle', 'center')
-SPELLING.update({joined: words for a in _ACROSS_WORDS for b in _ALONG_WORDS if {a, b} - {'middle', 'center'}
-                 for joined, words in ((a + b, f'{a} {b}'), (b + a, f'{b} {a}')) if joined not in SPELLING})
+
+
+def _run_together(across: Tuple[str, ...], along: Tuple[str, ...]) -> Dict[str, str]:
+    """Each pair of an ``across`` and an ``along`` word, run together in either order, mapped to the two words
+    (``'topcenter'`` -> ``'top center'``); "middlecenter" and the like name no second axis and are left out."""
+    joined = {}
+    for first in across:
+        for second in along:
+            if {first, second} <= {'middle', 'center'}:
+                continue
+            joined[first + second] = f'{first} {second}'
+            joined[second + first] = f'{second} {first}'
+    return joined
+
+
+SPELLING.update({word: words for word, words in _run_together(_ACROSS_WORDS, _ALONG_WORDS).items()
+                 if word not in SPELLING})
 
 #: Phrases rewritten before parsing, so that one meaning has one spelling: depth said as distance to the
 #: viewer ("closest to the camera" is "front", not "next to" the camera) and order said from its far end.
